@@ -1,0 +1,108 @@
+# truce build: one static library of the modules, the `truce` program, unit tests, benchmarks
+# and fuzz harnesses. Dependencies come from Debian packages through pkg-config.
+#
+#   make            build ./truce
+#   make demo       install missing packages, build, create ./demo-data from examples/minsk-2015,
+#                   ingest its observations and print the daily report
+#   make check      install missing packages, build, run every test (plain and ASan+UBSan),
+#                   replay the fuzz corpora; ends with "N passed, N failed"
+#   make bench      build and run the benchmarks in bench/
+#   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
+
+PKGS      := sqlite3 geos proj jansson libsodium
+DEB_PKGS  := build-essential pkg-config libsqlite3-dev libgeos-dev libproj-dev libjansson-dev \
+             libsodium-dev libmicrohttpd-dev libexpat1-dev tzdata clang libclang-rt-14-dev \
+             valgrind sqlite3
+
+CC        ?= cc
+BUILD     ?= build
+ifeq ($(SAN),1)
+BUILD     := build-san
+SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
+OPT       ?= -O2 -g
+# Truncation of snprintf into fixed message buffers is intended (messages are bounded).
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-format-truncation -Werror
+CFLAGS    += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) $(SANFLAGS) \
+             -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS   += $(SANFLAGS)
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+LIB_SRC   := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC  := $(wildcard tests/unit/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+
+.PHONY: all deps demo check test test-plain test-san fuzz-regress bench clean
+all: truce
+
+truce: $(BUILD)/truce
+	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/truce truce; fi
+
+$(BUILD)/truce: $(BUILD)/src/cli/main.o $(BUILD)/libtruce.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libtruce.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c tests/t.h $(BUILD)/libtruce.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
+
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libtruce.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
+
+# Install the Debian packages the build needs when any is missing (root or sudo).
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+tests-bin: $(TEST_BIN) $(BUILD)/truce
+
+test-plain:
+	@$(MAKE) --no-print-directory tests-bin
+	@BUILD=$(BUILD) tests/run
+
+test-san:
+	@$(MAKE) --no-print-directory SAN=1 tests-bin
+	@BUILD=build-san tests/run
+
+check: deps
+	@$(MAKE) --no-print-directory truce
+	@$(MAKE) --no-print-directory tests-bin
+	@$(MAKE) --no-print-directory SAN=1 tests-bin
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/run-all
+
+demo: deps
+	@$(MAKE) --no-print-directory truce
+	@./examples/demo.sh
+
+bench: $(BENCH_BIN) $(BUILD)/truce
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+# libFuzzer harnesses (clang), built with ASan+UBSan; `make check` replays their corpora briefly.
+FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)
+fuzz-build: $(FUZZ_BIN)
+build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h)
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -Isrc \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+clean:
+	rm -rf build build-san build-fuzz truce

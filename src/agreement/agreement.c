@@ -1,0 +1,1189 @@
+/* agreement.c: loading and validating agreement files (docs/agreement-format.md).
+ *
+ * Loading runs in two steps: resolve (inline the GeoJSON and gazetteer files an agreement names
+ * so the stored copy stands alone) and build (check every field and make the geo structures).
+ * Every error names the source, the JSON pointer of the offending value and the reason. */
+#include "agreement/agreement.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const AGR_EVENT_TYPES[] = {
+    "undetermined_explosion", "impact", "airburst", "outgoing", "projectile_in_flight",
+    "illumination_flare",     "muzzle_flash", "burst", "shot",
+};
+const int AGR_N_EVENT_TYPES = (int)(sizeof AGR_EVENT_TYPES / sizeof AGR_EVENT_TYPES[0]);
+
+int agr_event_type_index(const char *name)
+{
+    for (int i = 0; i < AGR_N_EVENT_TYPES; i++)
+        if (strcmp(AGR_EVENT_TYPES[i], name) == 0)
+            return i;
+    return -1;
+}
+
+bool agr_event_is_explosion(int type) { return type >= 0 && type <= 3; }
+
+/* ---- small JSON helpers with pointer-named errors ---- */
+
+struct ctx {
+    const char *src;
+    struct errbuf *e;
+    char base[4096]; /* folder of the agreement file, for relative references */
+};
+
+static int fail(struct ctx *c, const char *ptr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct ctx *c, const char *ptr, const char *fmt, ...)
+{
+    char why[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return errf(c->e, ERR_INVAL, "%s: %s: %s", c->src, *ptr ? ptr : "/", why);
+}
+
+static const char *get_str(struct ctx *c, json_t *obj, const char *key, const char *ptr,
+                           bool required, int *rc)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) {
+        if (required)
+            *rc = fail(c, ptr, "missing required field \"%s\"", key);
+        return NULL;
+    }
+    if (!json_is_string(v) || json_string_length(v) == 0 ||
+        json_string_length(v) > LIMIT_STRING_BYTES) {
+        *rc = fail(c, ptr, "\"%s\" must be a non-empty string of at most %d bytes", key,
+                   LIMIT_STRING_BYTES);
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+/* ---- resolve: inline referenced files ---- */
+
+static json_t *load_geojson_file(struct ctx *c, const char *rel, const char *ptr, int *rc)
+{
+    char path[8192];
+    if (path_join(path, sizeof path, c->base, rel)) {
+        *rc = fail(c, ptr, "path too long");
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    struct errbuf fe;
+    if (file_read(path, LIMIT_FILE_BYTES, &text, &len, &fe)) {
+        *rc = fail(c, ptr, "%s", fe.msg);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
+    if (!j)
+        *rc = fail(c, ptr, "%s: line %d column %d: %s", path, je.line, je.column, je.text);
+    return j;
+}
+
+/* Selects the geometry of a GeoJSON document: a bare geometry, a Feature, or the Feature of a
+ * FeatureCollection whose property `key` equals `value` (or the only feature). */
+static json_t *pick_geometry(struct ctx *c, json_t *doc, json_t *select, const char *ptr, int *rc)
+{
+    const char *type = json_string_value(json_object_get(doc, "type"));
+    if (!type) {
+        *rc = fail(c, ptr, "referenced file is not GeoJSON (no \"type\")");
+        return NULL;
+    }
+    if (strcmp(type, "Feature") == 0)
+        return json_object_get(doc, "geometry");
+    if (strcmp(type, "FeatureCollection") != 0)
+        return doc;
+    json_t *feats = json_object_get(doc, "features");
+    size_t n = json_array_size(feats);
+    if (!select) {
+        if (n != 1) {
+            *rc = fail(c, ptr, "the FeatureCollection has %zu features: add \"select\": "
+                               "{\"property\": value} to choose one", n);
+            return NULL;
+        }
+        return json_object_get(json_array_get(feats, 0), "geometry");
+    }
+    const char *key;
+    json_t *want;
+    if (!json_is_object(select) || json_object_size(select) != 1) {
+        *rc = fail(c, ptr, "\"select\" must be an object with one property and its value");
+        return NULL;
+    }
+    json_object_foreach(select, key, want) {
+        for (size_t i = 0; i < n; i++) {
+            json_t *f = json_array_get(feats, i);
+            json_t *v = json_object_get(json_object_get(f, "properties"), key);
+            if (v && json_equal(v, want))
+                return json_object_get(f, "geometry");
+        }
+        *rc = fail(c, ptr, "no feature has property \"%s\" equal to the selected value", key);
+    }
+    return NULL;
+}
+
+/* Replaces every {"file": ..., "select": ...} geometry reference under `items` by "geometry". */
+static int resolve_geometry_refs(struct ctx *c, json_t *obj, const char *ptr)
+{
+    int rc = 0;
+    const char *file = json_string_value(json_object_get(obj, "file"));
+    if (!file)
+        return 0;
+    char p[512];
+    snprintf(p, sizeof p, "%s/file", ptr);
+    json_t *doc = load_geojson_file(c, file, p, &rc);
+    if (!doc)
+        return rc;
+    json_t *g = pick_geometry(c, doc, json_object_get(obj, "select"), p, &rc);
+    if (g) {
+        json_object_set(obj, "geometry", g);
+        json_object_set_new(obj, "source_file", json_string(file));
+        json_object_del(obj, "file");
+        json_object_del(obj, "select");
+    }
+    json_decref(doc);
+    return rc;
+}
+
+static int resolve_places(struct ctx *c, json_t *geo)
+{
+    const char *file = json_string_value(json_object_get(geo, "places_file"));
+    if (!file)
+        return 0;
+    char path[8192];
+    if (path_join(path, sizeof path, c->base, file))
+        return fail(c, "/geography/places_file", "path too long");
+    char *text = NULL;
+    size_t len = 0;
+    struct errbuf fe;
+    if (file_read(path, LIMIT_FILE_BYTES, &text, &len, &fe))
+        return fail(c, "/geography/places_file", "%s", fe.msg);
+    json_t *arr = json_array();
+    int rc = 0, lineno = 0;
+    char *save = NULL;
+    /* The gazetteer format: name,lat,lon,admin1,population,geonameid,alt_names,source; no quoting
+     * (see data/geo/SOURCES.md). Columns are found by header name. */
+    int col_name = -1, col_lat = -1, col_lon = -1, col_admin = -1, col_pop = -1, col_alt = -1;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        size_t ll = strlen(line);
+        if (ll && line[ll - 1] == '\r')
+            line[ll - 1] = 0;
+        char *fields[16];
+        int nf = 0;
+        char *p = line;
+        while (nf < 16) {
+            fields[nf++] = p;
+            char *comma = strchr(p, ',');
+            if (!comma)
+                break;
+            *comma = 0;
+            p = comma + 1;
+        }
+        if (lineno == 1) {
+            for (int i = 0; i < nf; i++) {
+                if (!strcmp(fields[i], "name")) col_name = i;
+                else if (!strcmp(fields[i], "lat")) col_lat = i;
+                else if (!strcmp(fields[i], "lon")) col_lon = i;
+                else if (!strcmp(fields[i], "admin1")) col_admin = i;
+                else if (!strcmp(fields[i], "population")) col_pop = i;
+                else if (!strcmp(fields[i], "alt_names")) col_alt = i;
+            }
+            if (col_name < 0 || col_lat < 0 || col_lon < 0) {
+                rc = fail(c, "/geography/places_file", "%s: header needs name, lat and lon", path);
+                goto out;
+            }
+            continue;
+        }
+        double lat, lon;
+        int maxc = col_name > col_lat ? col_name : col_lat;
+        if (col_lon > maxc) maxc = col_lon;
+        if (nf <= maxc || str_to_double(fields[col_lat], &lat) ||
+            str_to_double(fields[col_lon], &lon) || fabs(lat) > 90 || fabs(lon) > 180) {
+            rc = fail(c, "/geography/places_file", "%s: line %d: bad name, lat or lon", path,
+                      lineno);
+            goto out;
+        }
+        json_t *pl = json_pack("{s:s, s:f, s:f}", "name", fields[col_name], "lat", lat, "lon", lon);
+        if (col_admin >= 0 && col_admin < nf)
+            json_object_set_new(pl, "region", json_string(fields[col_admin]));
+        long long pop;
+        if (col_pop >= 0 && col_pop < nf && !str_to_ll(fields[col_pop], &pop))
+            json_object_set_new(pl, "population", json_integer(pop));
+        if (col_alt >= 0 && col_alt < nf && fields[col_alt][0]) {
+            json_t *alts = json_array();
+            char *s2 = NULL;
+            for (char *a = strtok_r(fields[col_alt], ";", &s2); a; a = strtok_r(NULL, ";", &s2))
+                json_array_append_new(alts, json_string(a));
+            json_object_set_new(pl, "alt_names", alts);
+        }
+        json_array_append_new(arr, pl);
+    }
+    json_object_set(geo, "places", arr);
+    json_object_set_new(geo, "places_source_file", json_string(file));
+    json_object_del(geo, "places_file");
+out:
+    json_decref(arr);
+    free(text);
+    return rc;
+}
+
+static int resolve(struct ctx *c, json_t *root)
+{
+    int rc;
+    json_t *geo = json_object_get(root, "geography");
+    if (!json_is_object(geo))
+        return 0; /* build() reports it */
+    static const char *const lists[] = {"regions", "lines", "control_areas"};
+    char ptr[256];
+    for (size_t l = 0; l < 3; l++) {
+        json_t *arr = json_object_get(geo, lists[l]);
+        for (size_t i = 0; i < json_array_size(arr); i++) {
+            snprintf(ptr, sizeof ptr, "/geography/%s/%zu", lists[l], i);
+            if ((rc = resolve_geometry_refs(c, json_array_get(arr, i), ptr)))
+                return rc;
+        }
+    }
+    json_t *zones = json_object_get(root, "zones");
+    for (size_t i = 0; i < json_array_size(zones); i++) {
+        json_t *z = json_array_get(zones, i);
+        static const char *const parts[] = {"include", "exclude"};
+        for (size_t k = 0; k < 2; k++) {
+            json_t *arr = json_object_get(z, parts[k]);
+            for (size_t j = 0; j < json_array_size(arr); j++) {
+                snprintf(ptr, sizeof ptr, "/zones/%zu/%s/%zu", i, parts[k], j);
+                if ((rc = resolve_geometry_refs(c, json_array_get(arr, j), ptr)))
+                    return rc;
+            }
+        }
+    }
+    return resolve_places(c, geo);
+}
+
+/* ---- build: validate and construct ---- */
+
+static int read_point(struct ctx *c, json_t *v, const char *ptr, struct geo_point *out)
+{
+    if (!json_is_array(v) || json_array_size(v) < 2 || json_array_size(v) > 3 ||
+        !json_is_number(json_array_get(v, 0)) || !json_is_number(json_array_get(v, 1)))
+        return fail(c, ptr, "a position must be [longitude, latitude] in degrees");
+    out->lon_deg = json_number_value(json_array_get(v, 0));
+    out->lat_deg = json_number_value(json_array_get(v, 1));
+    if (!geo_point_valid(*out))
+        return fail(c, ptr, "position [%g, %g] is not on Earth (longitude -180..180, latitude "
+                            "-90..90)", out->lon_deg, out->lat_deg);
+    return 0;
+}
+
+static int read_ring(struct ctx *c, json_t *ring, const char *ptr, struct geo_area *area,
+                     size_t *budget)
+{
+    size_t n = json_array_size(ring);
+    if (!json_is_array(ring) || n < 4)
+        return fail(c, ptr, "a polygon ring needs at least 4 positions");
+    if (n > *budget)
+        return fail(c, ptr, "geometry has more than %d vertices", LIMIT_POLYGON_VERTICES);
+    *budget -= n;
+    struct geo_point *pts = xcalloc(n, sizeof *pts);
+    int rc = 0;
+    char p[512];
+    for (size_t i = 0; i < n && !rc; i++) {
+        snprintf(p, sizeof p, "%s/%zu", ptr, i);
+        rc = read_point(c, json_array_get(ring, i), p, &pts[i]);
+    }
+    if (!rc && (pts[0].lon_deg != pts[n - 1].lon_deg || pts[0].lat_deg != pts[n - 1].lat_deg))
+        rc = fail(c, ptr, "polygon ring is not closed (first and last positions differ)");
+    if (!rc && geo_area_add_ring(area, pts, n - 1))
+        rc = fail(c, ptr, "out of memory");
+    free(pts);
+    return rc;
+}
+
+/* Builds an area from a GeoJSON Polygon or MultiPolygon geometry at obj["geometry"]. */
+static int read_area(struct ctx *c, json_t *obj, const char *ptr, struct geo_area **out)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/geometry", ptr);
+    json_t *g = json_object_get(obj, "geometry");
+    if (!json_is_object(g))
+        return fail(c, ptr, "needs \"geometry\" (a GeoJSON Polygon or MultiPolygon) or \"file\"");
+    const char *type = json_string_value(json_object_get(g, "type"));
+    json_t *coords = json_object_get(g, "coordinates");
+    bool multi = type && !strcmp(type, "MultiPolygon");
+    if (!type || (!multi && strcmp(type, "Polygon")) || !json_is_array(coords))
+        return fail(c, p, "must be a GeoJSON Polygon or MultiPolygon");
+    struct geo_area *a = geo_area_new();
+    if (!a)
+        return fail(c, p, "out of memory");
+    size_t budget = LIMIT_POLYGON_VERTICES;
+    int rc = 0;
+    size_t np = multi ? json_array_size(coords) : 1;
+    for (size_t i = 0; i < np && !rc; i++) {
+        json_t *poly = multi ? json_array_get(coords, i) : coords;
+        if (!json_is_array(poly) || json_array_size(poly) == 0) {
+            rc = fail(c, p, "polygon %zu has no rings", i);
+            break;
+        }
+        for (size_t r = 0; r < json_array_size(poly) && !rc; r++) {
+            char rp[600];
+            if (multi)
+                snprintf(rp, sizeof rp, "%s/coordinates/%zu/%zu", p, i, r);
+            else
+                snprintf(rp, sizeof rp, "%s/coordinates/%zu", p, r);
+            rc = read_ring(c, json_array_get(poly, r), rp, a, &budget);
+        }
+    }
+    if (!rc && geo_area_finish(a))
+        rc = fail(c, p, "out of memory");
+    if (rc) {
+        geo_area_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+static int read_line(struct ctx *c, json_t *obj, const char *ptr, struct geo_line **out)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/geometry", ptr);
+    json_t *g = json_object_get(obj, "geometry");
+    const char *type = json_string_value(json_object_get(g, "type"));
+    json_t *coords = json_object_get(g, "coordinates");
+    if (!type || strcmp(type, "LineString") || !json_is_array(coords))
+        return fail(c, p, "must be a GeoJSON LineString (or \"file\" naming one)");
+    size_t n = json_array_size(coords);
+    if (n < 2 || n > LIMIT_POLYGON_VERTICES)
+        return fail(c, p, "a line needs 2 to %d positions, not %zu", LIMIT_POLYGON_VERTICES, n);
+    struct geo_point *pts = xcalloc(n, sizeof *pts);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        char pp[600];
+        snprintf(pp, sizeof pp, "%s/coordinates/%zu", p, i);
+        rc = read_point(c, json_array_get(coords, i), pp, &pts[i]);
+    }
+    if (!rc && !(*out = geo_line_new(pts, n)))
+        rc = fail(c, p, "out of memory");
+    free(pts);
+    return rc;
+}
+
+static json_t *get_array(struct ctx *c, json_t *obj, const char *key, const char *ptr,
+                         bool required, int *rc)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) {
+        if (required)
+            *rc = fail(c, ptr, "missing required array \"%s\"", key);
+        return NULL;
+    }
+    if (!json_is_array(v)) {
+        *rc = fail(c, ptr, "\"%s\" must be an array", key);
+        return NULL;
+    }
+    if (json_array_size(v) > LIMIT_AGREEMENT_ITEMS) {
+        *rc = fail(c, ptr, "\"%s\" has more than %d items", key, LIMIT_AGREEMENT_ITEMS);
+        return NULL;
+    }
+    return v;
+}
+
+static int check_party(struct ctx *c, struct agreement *a, const char *id, const char *ptr)
+{
+    if (agr_party_index(a, id) < 0)
+        return fail(c, ptr, "unknown party \"%s\" (not in /parties)", id);
+    return 0;
+}
+
+static int read_string_list(struct ctx *c, json_t *obj, const char *key, const char *ptr,
+                            char ***out, size_t *n)
+{
+    int rc = 0;
+    json_t *arr = get_array(c, obj, key, ptr, false, &rc);
+    if (rc)
+        return rc;
+    *n = json_array_size(arr);
+    *out = xcalloc(*n, sizeof **out);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *v = json_array_get(arr, i);
+        if (!json_is_string(v) || !json_string_length(v)) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s/%zu", ptr, key, i);
+            return fail(c, p, "must be a non-empty string");
+        }
+        (*out)[i] = xstrdup(json_string_value(v));
+    }
+    return 0;
+}
+
+static int read_number(struct ctx *c, json_t *obj, const char *key, const char *ptr, double lo,
+                       double hi, double dflt, bool required, double *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v)) {
+        if (required)
+            return fail(c, ptr, "missing required number \"%s\"", key);
+        *out = dflt;
+        return 0;
+    }
+    if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
+        return fail(c, ptr, "\"%s\" must be a number from %g to %g", key, lo, hi);
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int build_header(struct ctx *c, json_t *root, struct agreement *a)
+{
+    int rc = 0;
+    const char *fmt = get_str(c, root, "format", "", true, &rc);
+    if (rc)
+        return rc;
+    if (strcmp(fmt, AGR_FORMAT))
+        return fail(c, "/format", "unsupported format \"%s\" (this truce reads \"%s\")", fmt,
+                    AGR_FORMAT);
+    const char *id = get_str(c, root, "id", "", true, &rc);
+    if (rc)
+        return rc;
+    for (const char *p = id; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' && *p != '.')
+            return fail(c, "/id", "id may hold only letters, digits, '-', '_' and '.'");
+    a->id = xstrdup(id);
+    const char *title = get_str(c, root, "title", "", true, &rc);
+    if (rc)
+        return rc;
+    a->title = xstrdup(title);
+    json_t *ver = json_object_get(root, "version");
+    if (!json_is_integer(ver) || json_integer_value(ver) < 1 || json_integer_value(ver) > 1000000)
+        return fail(c, "/version", "\"version\" must be a whole number from 1");
+    a->version = (int)json_integer_value(ver);
+    const char *tz = get_str(c, root, "time_zone", "", true, &rc);
+    if (rc)
+        return rc;
+    if (!time_zone_valid(tz))
+        return fail(c, "/time_zone", "unknown time zone \"%s\" (use an IANA name such as "
+                                     "Europe/Kyiv)", tz);
+    a->time_zone = xstrdup(tz);
+    const char *eff = get_str(c, root, "effective", "", true, &rc);
+    if (rc)
+        return rc;
+    struct errbuf te;
+    if (time_parse(eff, a->time_zone, &a->effective_ms, &te))
+        return fail(c, "/effective", "%s", te.msg);
+    json_t *rep = json_object_get(root, "report");
+    const char *cut = rep ? get_str(c, rep, "cutoff", "/report", true, &rc) : NULL;
+    if (rc)
+        return rc;
+    a->cutoff_minutes = 19 * 60 + 30;
+    if (cut) {
+        int hh, mm;
+        char extra;
+        if (sscanf(cut, "%2d:%2d%c", &hh, &mm, &extra) != 2 || hh < 0 || hh > 23 || mm < 0 ||
+            mm > 59)
+            return fail(c, "/report/cutoff", "cut-off must be local time \"hh:mm\", not \"%s\"",
+                        cut);
+        a->cutoff_minutes = hh * 60 + mm;
+    }
+    const char *origin = get_str(c, root, "log_origin", "", false, &rc);
+    if (rc)
+        return rc;
+    a->origin = origin ? xstrdup(origin) : NULL;
+    a->illustrative = json_is_true(json_object_get(root, "illustrative"));
+    return 0;
+}
+
+static int build_parties(struct ctx *c, json_t *root, struct agreement *a)
+{
+    int rc = 0;
+    json_t *arr = get_array(c, root, "parties", "", true, &rc);
+    if (rc)
+        return rc;
+    if (json_array_size(arr) < 2)
+        return fail(c, "/parties", "an agreement needs at least two parties");
+    a->n_parties = json_array_size(arr);
+    a->parties = xcalloc(a->n_parties, sizeof *a->parties);
+    a->reference_line = xcalloc(a->n_parties, sizeof *a->reference_line);
+    for (size_t i = 0; i < a->n_parties; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/parties/%zu", i);
+        json_t *o = json_array_get(arr, i);
+        const char *id = get_str(c, o, "id", p, true, &rc);
+        const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
+        const char *side = rc ? NULL : get_str(c, o, "side", p, false, &rc);
+        if (rc)
+            return rc;
+        if (agr_party_index(a, id) >= 0)
+            return fail(c, p, "duplicate party id \"%s\"", id);
+        if (!strcmp(id, "undetermined") || !strcmp(id, "unknown"))
+            return fail(c, p, "\"%s\" is reserved and cannot be a party id", id);
+        a->parties[i] = (struct agr_party){xstrdup(id), xstrdup(name), dup_or_null(side)};
+        a->reference_line[i] = -1;
+    }
+    return 0;
+}
+
+static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
+{
+    int rc = 0;
+    json_t *geo = json_object_get(root, "geography");
+    if (!json_is_object(geo))
+        return fail(c, "/geography", "missing required object \"geography\"");
+    json_t *regions = get_array(c, geo, "regions", "/geography", true, &rc);
+    if (rc)
+        return rc;
+    a->n_regions = json_array_size(regions);
+    a->regions = xcalloc(a->n_regions, sizeof *a->regions);
+    for (size_t i = 0; i < a->n_regions; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/geography/regions/%zu", i);
+        json_t *o = json_array_get(regions, i);
+        const char *id = get_str(c, o, "id", p, true, &rc);
+        const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
+        if (rc)
+            return rc;
+        a->regions[i].id = xstrdup(id);
+        a->regions[i].name = xstrdup(name);
+        if ((rc = read_area(c, o, p, &a->regions[i].area)))
+            return rc;
+    }
+    json_t *lines = get_array(c, geo, "lines", "/geography", true, &rc);
+    if (rc)
+        return rc;
+    a->n_lines = json_array_size(lines);
+    a->lines = xcalloc(a->n_lines, sizeof *a->lines);
+    for (size_t i = 0; i < a->n_lines; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/geography/lines/%zu", i);
+        json_t *o = json_array_get(lines, i);
+        const char *id = get_str(c, o, "id", p, true, &rc);
+        const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
+        const char *right = rc ? NULL : get_str(c, o, "right_party", p, false, &rc);
+        const char *left = rc ? NULL : get_str(c, o, "left_party", p, false, &rc);
+        if (rc)
+            return rc;
+        if ((right && (rc = check_party(c, a, right, p))) ||
+            (left && (rc = check_party(c, a, left, p))))
+            return rc;
+        a->lines[i] = (struct agr_line){xstrdup(id), xstrdup(name), NULL, dup_or_null(right),
+                                        dup_or_null(left)};
+        if ((rc = read_line(c, o, p, &a->lines[i].line)))
+            return rc;
+    }
+    json_t *refs = json_object_get(geo, "reference_lines");
+    if (refs && !json_is_object(refs))
+        return fail(c, "/geography/reference_lines", "must be an object {party: line id}");
+    const char *party;
+    json_t *lid;
+    json_object_foreach(refs, party, lid) {
+        char p[300];
+        snprintf(p, sizeof p, "/geography/reference_lines/%s", party);
+        int pi = agr_party_index(a, party);
+        if (pi < 0)
+            return fail(c, p, "unknown party \"%s\"", party);
+        int li = -1;
+        for (size_t i = 0; i < a->n_lines && json_is_string(lid); i++)
+            if (!strcmp(a->lines[i].id, json_string_value(lid)))
+                li = (int)i;
+        if (li < 0)
+            return fail(c, p, "must name a line id from /geography/lines");
+        a->reference_line[pi] = li;
+    }
+    json_t *ctl = get_array(c, geo, "control_areas", "/geography", false, &rc);
+    if (rc)
+        return rc;
+    a->n_control = json_array_size(ctl);
+    a->control = xcalloc(a->n_control, sizeof *a->control);
+    for (size_t i = 0; i < a->n_control; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/geography/control_areas/%zu", i);
+        json_t *o = json_array_get(ctl, i);
+        const char *pid = get_str(c, o, "party", p, true, &rc);
+        if (rc || (rc = check_party(c, a, pid, p)))
+            return rc;
+        a->control[i].party = xstrdup(pid);
+        if ((rc = read_area(c, o, p, &a->control[i].area)))
+            return rc;
+    }
+    const char *dflt = get_str(c, geo, "default_control", "/geography", false, &rc);
+    if (rc || (dflt && (rc = check_party(c, a, dflt, "/geography/default_control"))))
+        return rc;
+    a->default_control = dup_or_null(dflt);
+    json_t *places = get_array(c, geo, "places", "/geography", false, &rc);
+    if (rc)
+        return rc;
+    if (json_array_size(places) > 1000000)
+        return fail(c, "/geography/places", "more than 1000000 places");
+    a->n_places = json_array_size(places);
+    a->places = xcalloc(a->n_places, sizeof *a->places);
+    for (size_t i = 0; i < a->n_places; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/geography/places/%zu", i);
+        json_t *o = json_array_get(places, i);
+        const char *name = get_str(c, o, "name", p, true, &rc);
+        double lat, lon;
+        if (rc || (rc = read_number(c, o, "lat", p, -90, 90, 0, true, &lat)) ||
+            (rc = read_number(c, o, "lon", p, -180, 180, 0, true, &lon)))
+            return rc;
+        struct agr_place *pl = &a->places[i];
+        pl->name = xstrdup(name);
+        pl->pt = (struct geo_point){lon, lat};
+        pl->population = (long)json_integer_value(json_object_get(o, "population"));
+        const char *reg = json_string_value(json_object_get(o, "region"));
+        pl->region = dup_or_null(reg);
+        if ((rc = read_string_list(c, o, "alt_names", p, &pl->alt_names, &pl->n_alt)))
+            return rc;
+    }
+    return 0;
+}
+
+static int build_zones(struct ctx *c, json_t *root, struct agreement *a)
+{
+    int rc = 0;
+    json_t *zones = get_array(c, root, "zones", "", false, &rc);
+    if (rc)
+        return rc;
+    a->n_zones = json_array_size(zones);
+    a->zones = xcalloc(a->n_zones, sizeof *a->zones);
+    for (size_t i = 0; i < a->n_zones; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/zones/%zu", i);
+        json_t *o = json_array_get(zones, i);
+        struct agr_zone *z = &a->zones[i];
+        const char *id = get_str(c, o, "id", p, true, &rc);
+        const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
+        const char *kind = rc ? NULL : get_str(c, o, "kind", p, true, &rc);
+        if (rc)
+            return rc;
+        if (agr_zone_index(a, id) >= 0)
+            return fail(c, p, "duplicate zone id \"%s\"", id);
+        z->id = xstrdup(id);
+        z->name = xstrdup(name);
+        z->kind = xstrdup(kind);
+        z->illustrative = json_is_true(json_object_get(o, "illustrative"));
+        if ((rc = read_number(c, o, "report_within_km", p, 0, 100, 0, false,
+                              &z->report_within_km)))
+            return rc;
+        json_t *inc = get_array(c, o, "include", p, true, &rc);
+        if (rc)
+            return rc;
+        if (!json_array_size(inc))
+            return fail(c, p, "\"include\" needs at least one geometry");
+        json_t *exc = get_array(c, o, "exclude", p, false, &rc);
+        if (rc)
+            return rc;
+        z->n_include = json_array_size(inc);
+        z->n_exclude = json_array_size(exc);
+        z->include = xcalloc(z->n_include, sizeof *z->include);
+        z->exclude = xcalloc(z->n_exclude, sizeof *z->exclude);
+        for (size_t j = 0; j < z->n_include; j++) {
+            char pp[128];
+            snprintf(pp, sizeof pp, "%s/include/%zu", p, j);
+            if ((rc = read_area(c, json_array_get(inc, j), pp, &z->include[j])))
+                return rc;
+        }
+        for (size_t j = 0; j < z->n_exclude; j++) {
+            char pp[128];
+            snprintf(pp, sizeof pp, "%s/exclude/%zu", p, j);
+            if ((rc = read_area(c, json_array_get(exc, j), pp, &z->exclude[j])))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int build_classes(struct ctx *c, json_t *root, struct agreement *a)
+{
+    int rc = 0;
+    json_t *arr = get_array(c, root, "weapon_classes", "", false, &rc);
+    if (rc)
+        return rc;
+    a->n_classes = json_array_size(arr);
+    a->classes = xcalloc(a->n_classes, sizeof *a->classes);
+    for (size_t i = 0; i < a->n_classes; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/weapon_classes/%zu", i);
+        json_t *o = json_array_get(arr, i);
+        struct agr_weapon_class *w = &a->classes[i];
+        const char *id = get_str(c, o, "id", p, true, &rc);
+        const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(a->classes[j].id, id))
+                return fail(c, p, "duplicate weapon class id \"%s\"", id);
+        w->id = xstrdup(id);
+        w->name = xstrdup(name);
+        if ((rc = read_string_list(c, o, "categories", p, &w->categories, &w->n_categories)) ||
+            (rc = read_string_list(c, o, "systems", p, &w->systems, &w->n_systems)) ||
+            (rc = read_number(c, o, "calibre_min_mm", p, 0, 2000, NAN, false,
+                              &w->calibre_min_mm)) ||
+            (rc = read_number(c, o, "calibre_max_mm", p, 0, 2000, NAN, false,
+                              &w->calibre_max_mm)))
+            return rc;
+        if (!w->n_categories && !w->n_systems)
+            return fail(c, p, "a weapon class needs \"categories\" or \"systems\"");
+        if (!isnan(w->calibre_min_mm) && !isnan(w->calibre_max_mm) &&
+            w->calibre_min_mm >= w->calibre_max_mm)
+            return fail(c, p, "calibre_min_mm must be below calibre_max_mm");
+    }
+    return 0;
+}
+
+static int build_rules(struct ctx *c, json_t *root, struct agreement *a)
+{
+    int rc = 0;
+    json_t *arr = get_array(c, root, "rules", "", true, &rc);
+    if (rc)
+        return rc;
+    a->n_rules = json_array_size(arr);
+    a->rules = xcalloc(a->n_rules, sizeof *a->rules);
+    for (size_t i = 0; i < a->n_rules; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/rules/%zu", i);
+        json_t *o = json_array_get(arr, i);
+        struct agr_rule *r = &a->rules[i];
+        r->weapon_class = -1;
+        r->effective_ms = TIME_NONE;
+        const char *clause = get_str(c, o, "clause", p, true, &rc);
+        const char *text = rc ? NULL : get_str(c, o, "text", p, true, &rc);
+        const char *kind = rc ? NULL : get_str(c, o, "kind", p, true, &rc);
+        const char *sev = rc ? NULL : get_str(c, o, "severity", p, false, &rc);
+        const char *eff = rc ? NULL : get_str(c, o, "effective", p, false, &rc);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(a->rules[j].clause, clause))
+                return fail(c, p, "duplicate clause id \"%s\"", clause);
+        r->clause = xstrdup(clause);
+        r->text = xstrdup(text);
+        if (sev && strcmp(sev, "minor") && strcmp(sev, "major") && strcmp(sev, "critical"))
+            return fail(c, p, "severity must be minor, major or critical, not \"%s\"", sev);
+        r->severity = xstrdup(sev ? sev : "major");
+        if (eff) {
+            struct errbuf te;
+            if (time_parse(eff, a->time_zone, &r->effective_ms, &te)) {
+                char pp[80];
+                snprintf(pp, sizeof pp, "%s/effective", p);
+                return fail(c, pp, "%s", te.msg);
+            }
+        }
+        if (!strcmp(kind, "fire_prohibited")) {
+            r->kind = AGR_RULE_FIRE_PROHIBITED;
+            if ((rc = read_string_list(c, o, "event_types", p, &r->event_types,
+                                       &r->n_event_types)))
+                return rc;
+            for (size_t j = 0; j < r->n_event_types; j++)
+                if (agr_event_type_index(r->event_types[j]) < 0) {
+                    char pp[80];
+                    snprintf(pp, sizeof pp, "%s/event_types/%zu", p, j);
+                    return fail(c, pp, "unknown event type \"%s\"", r->event_types[j]);
+                }
+        } else if (!strcmp(kind, "weapon_withdrawal")) {
+            r->kind = AGR_RULE_WEAPON_WITHDRAWAL;
+            const char *wc = get_str(c, o, "weapon_class", p, true, &rc);
+            if (rc)
+                return rc;
+            for (size_t j = 0; j < a->n_classes; j++)
+                if (!strcmp(a->classes[j].id, wc))
+                    r->weapon_class = (int)j;
+            if (r->weapon_class < 0)
+                return fail(c, p, "unknown weapon class \"%s\" (not in /weapon_classes)", wc);
+            if ((rc = read_number(c, o, "distance_km", p, 0.001, 1000, 0, true, &r->distance_km)))
+                return rc;
+            for (size_t j = 0; j < a->n_parties; j++)
+                if (a->reference_line[j] < 0)
+                    return fail(c, p, "withdrawal rules need a reference line for every party; "
+                                      "party \"%s\" has none in /geography/reference_lines",
+                                a->parties[j].id);
+        } else if (!strcmp(kind, "armed_presence")) {
+            r->kind = AGR_RULE_ARMED_PRESENCE;
+            char **ids = NULL;
+            size_t n = 0;
+            rc = read_string_list(c, o, "zones", p, &ids, &n);
+            if (!rc && !n)
+                rc = fail(c, p, "armed_presence needs \"zones\"");
+            r->zones = xcalloc(n, sizeof *r->zones);
+            r->n_zones = n;
+            for (size_t j = 0; j < n && !rc; j++) {
+                r->zones[j] = agr_zone_index(a, ids[j]);
+                if (r->zones[j] < 0)
+                    rc = fail(c, p, "unknown zone \"%s\" (not in /zones)", ids[j]);
+            }
+            for (size_t j = 0; j < n; j++)
+                free(ids[j]);
+            free(ids);
+            if (rc)
+                return rc;
+        } else {
+            return fail(c, p, "unknown rule kind \"%s\" (fire_prohibited, weapon_withdrawal, "
+                              "armed_presence)", kind);
+        }
+    }
+    return 0;
+}
+
+static int build(struct ctx *c, json_t *root, struct agreement *a)
+{
+    int rc;
+    if (!json_is_object(root))
+        return fail(c, "", "an agreement is a JSON object");
+    if ((rc = build_header(c, root, a)) || (rc = build_parties(c, root, a)) ||
+        (rc = build_geography(c, root, a)) || (rc = build_zones(c, root, a)) ||
+        (rc = build_classes(c, root, a)) || (rc = build_rules(c, root, a)))
+        return rc;
+    return 0;
+}
+
+static int load_root(struct ctx *c, json_t *root, struct agreement **out)
+{
+    struct agreement *a = xcalloc(1, sizeof *a);
+    int rc = build(c, root, a);
+    if (rc) {
+        agr_free(a);
+        return rc;
+    }
+    a->resolved_json = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!a->resolved_json) {
+        agr_free(a);
+        return errf(c->e, ERR_NOMEM, "%s: out of memory", c->src);
+    }
+    *out = a;
+    return 0;
+}
+
+int agr_load_file(const char *path, struct agreement **out, struct errbuf *e)
+{
+    struct ctx c = {.src = path, .e = e};
+    path_dirname(c.base, sizeof c.base, path);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = file_read(path, LIMIT_FILE_BYTES, &text, &len, e);
+    if (rc)
+        return rc;
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    free(text);
+    if (!root)
+        return errf(e, ERR_PARSE, "%s: line %d column %d: %s", path, je.line, je.column, je.text);
+    rc = json_is_object(root) ? resolve(&c, root) : 0;
+    if (!rc)
+        rc = load_root(&c, root, out);
+    json_decref(root);
+    return rc;
+}
+
+int agr_load_json(const char *json, size_t len, const char *source, struct agreement **out,
+                  struct errbuf *e)
+{
+    struct ctx c = {.src = source, .e = e};
+    str_copy(c.base, sizeof c.base, ".");
+    json_error_t je;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root)
+        return errf(e, ERR_PARSE, "%s: line %d column %d: %s", source, je.line, je.column,
+                    je.text);
+    int rc = load_root(&c, root, out);
+    json_decref(root);
+    return rc;
+}
+
+static void free_strs(char **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+void agr_free(struct agreement *a)
+{
+    if (!a)
+        return;
+    free(a->id);
+    free(a->title);
+    free(a->time_zone);
+    free(a->origin);
+    for (size_t i = 0; i < a->n_parties; i++) {
+        free(a->parties[i].id);
+        free(a->parties[i].name);
+        free(a->parties[i].side);
+    }
+    free(a->parties);
+    free(a->reference_line);
+    for (size_t i = 0; i < a->n_regions; i++) {
+        free(a->regions[i].id);
+        free(a->regions[i].name);
+        geo_area_free(a->regions[i].area);
+    }
+    free(a->regions);
+    for (size_t i = 0; i < a->n_lines; i++) {
+        free(a->lines[i].id);
+        free(a->lines[i].name);
+        free(a->lines[i].right_party);
+        free(a->lines[i].left_party);
+        geo_line_free(a->lines[i].line);
+    }
+    free(a->lines);
+    for (size_t i = 0; i < a->n_control; i++) {
+        free(a->control[i].party);
+        geo_area_free(a->control[i].area);
+    }
+    free(a->control);
+    free(a->default_control);
+    for (size_t i = 0; i < a->n_zones; i++) {
+        struct agr_zone *z = &a->zones[i];
+        free(z->id);
+        free(z->name);
+        free(z->kind);
+        for (size_t j = 0; j < z->n_include; j++)
+            geo_area_free(z->include[j]);
+        for (size_t j = 0; j < z->n_exclude; j++)
+            geo_area_free(z->exclude[j]);
+        free(z->include);
+        free(z->exclude);
+    }
+    free(a->zones);
+    for (size_t i = 0; i < a->n_classes; i++) {
+        free(a->classes[i].id);
+        free(a->classes[i].name);
+        free_strs(a->classes[i].categories, a->classes[i].n_categories);
+        free_strs(a->classes[i].systems, a->classes[i].n_systems);
+    }
+    free(a->classes);
+    for (size_t i = 0; i < a->n_rules; i++) {
+        struct agr_rule *r = &a->rules[i];
+        free(r->clause);
+        free(r->text);
+        free(r->severity);
+        free(r->zones);
+        free_strs(r->event_types, r->n_event_types);
+    }
+    free(a->rules);
+    for (size_t i = 0; i < a->n_places; i++) {
+        free(a->places[i].name);
+        free(a->places[i].region);
+        free_strs(a->places[i].alt_names, a->places[i].n_alt);
+    }
+    free(a->places);
+    free(a->resolved_json);
+    free(a);
+}
+
+/* ---- queries ---- */
+
+int agr_party_index(const struct agreement *a, const char *id)
+{
+    for (size_t i = 0; i < a->n_parties; i++)
+        if (a->parties[i].id && !strcmp(a->parties[i].id, id))
+            return (int)i;
+    return -1;
+}
+
+int agr_zone_index(const struct agreement *a, const char *id)
+{
+    for (size_t i = 0; i < a->n_zones; i++)
+        if (a->zones[i].id && !strcmp(a->zones[i].id, id))
+            return (int)i;
+    return -1;
+}
+
+bool agr_zone_contains(const struct agr_zone *z, struct geo_point p)
+{
+    bool in = false;
+    for (size_t i = 0; i < z->n_include && !in; i++)
+        in = geo_area_contains(z->include[i], p);
+    for (size_t i = 0; i < z->n_exclude && in; i++)
+        in = !geo_area_contains(z->exclude[i], p);
+    return in;
+}
+
+double agr_zone_distance_m(const struct agr_zone *z, struct geo_point p)
+{
+    if (agr_zone_contains(z, p))
+        return 0;
+    double best = INFINITY;
+    for (size_t i = 0; i < z->n_include; i++) {
+        double d = geo_area_edge_distance_m(z->include[i], p);
+        if (d < best)
+            best = d;
+    }
+    return best;
+}
+
+const char *agr_control_at(const struct agreement *a, struct geo_point p)
+{
+    for (size_t i = 0; i < a->n_control; i++)
+        if (geo_area_contains(a->control[i].area, p))
+            return a->control[i].party;
+    if (a->default_control && agr_region_at(a, p) >= 0)
+        return a->default_control;
+    return NULL;
+}
+
+int agr_region_at(const struct agreement *a, struct geo_point p)
+{
+    for (size_t i = 0; i < a->n_regions; i++)
+        if (geo_area_contains(a->regions[i].area, p))
+            return (int)i;
+    return -1;
+}
+
+static bool name_contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (!n)
+        return false;
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
+        if (i == n)
+            return true;
+    }
+    return false;
+}
+
+int agr_weapon_class_match(const struct agreement *a, const char *category, const char *model,
+                           double calibre_mm)
+{
+    if (model && *model)
+        for (size_t i = 0; i < a->n_classes; i++)
+            for (size_t j = 0; j < a->classes[i].n_systems; j++)
+                if (name_contains_ci(model, a->classes[i].systems[j]))
+                    return (int)i;
+    if (!category || !*category)
+        return -1;
+    for (size_t i = 0; i < a->n_classes; i++) {
+        const struct agr_weapon_class *w = &a->classes[i];
+        bool cat = false;
+        for (size_t j = 0; j < w->n_categories && !cat; j++)
+            cat = str_casecmp(w->categories[j], category) == 0;
+        if (!cat)
+            continue;
+        bool bounded = !isnan(w->calibre_min_mm) || !isnan(w->calibre_max_mm);
+        if (isnan(calibre_mm)) {
+            if (!bounded)
+                return (int)i;
+            continue;
+        }
+        if (!isnan(w->calibre_min_mm) && calibre_mm < w->calibre_min_mm)
+            continue;
+        if (!isnan(w->calibre_max_mm) && calibre_mm >= w->calibre_max_mm)
+            continue;
+        return (int)i;
+    }
+    return -1;
+}
+
+/* Length of the ignorable mark at s (ASCII apostrophe, backtick, hyphen or space, or the UTF-8
+ * right single quotation mark U+2019 and modifier apostrophe U+02BC), or 0. */
+static size_t skip_mark(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (*u == '\'' || *u == '`' || *u == '-' || *u == ' ')
+        return 1;
+    if (u[0] == 0xe2 && u[1] == 0x80 && u[2] == 0x99)
+        return 3;
+    if (u[0] == 0xca && u[1] == 0xbc)
+        return 2;
+    return 0;
+}
+
+/* Compares place names ignoring ASCII case and the marks of skip_mark. */
+static bool name_eq(const char *a, const char *b)
+{
+    for (;;) {
+        size_t k;
+        while ((k = skip_mark(a)))
+            a += k;
+        while ((k = skip_mark(b)))
+            b += k;
+        if (!*a || !*b)
+            return !*a && !*b;
+        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+            return false;
+        a++;
+        b++;
+    }
+}
+
+int agr_place_find(const struct agreement *a, const char *name)
+{
+    int best = -1;
+    for (size_t i = 0; i < a->n_places; i++) {
+        bool hit = name_eq(a->places[i].name, name);
+        for (size_t j = 0; j < a->places[i].n_alt && !hit; j++)
+            hit = name_eq(a->places[i].alt_names[j], name);
+        /* Several places may share a name (a village far from the known town): the most
+         * populous wins, which is the one monitors mean. */
+        if (hit && (best < 0 || a->places[i].population > a->places[best].population))
+            best = (int)i;
+    }
+    return best;
+}
+
+int agr_place_nearest(const struct agreement *a, struct geo_point p)
+{
+    /* Pre-select with a cheap equirectangular distance, then confirm the few closest with the
+     * geodesic: the planar ranking is exact enough to keep the true nearest among the top 4. */
+    int cand[4] = {-1, -1, -1, -1};
+    double cd[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
+    double k = cos(p.lat_deg * M_PI / 180);
+    for (size_t i = 0; i < a->n_places; i++) {
+        double dx = (a->places[i].pt.lon_deg - p.lon_deg) * k, dy = a->places[i].pt.lat_deg - p.lat_deg;
+        double d = dx * dx + dy * dy;
+        if (d >= cd[3])
+            continue;
+        int j = 3;
+        while (j > 0 && cd[j - 1] > d) {
+            cd[j] = cd[j - 1];
+            cand[j] = cand[j - 1];
+            j--;
+        }
+        cd[j] = d;
+        cand[j] = (int)i;
+    }
+    int best = -1;
+    double bd = INFINITY;
+    for (int j = 0; j < 4; j++) {
+        if (cand[j] < 0)
+            continue;
+        double d = geo_distance_m(p, a->places[cand[j]].pt);
+        if (d < bd) {
+            bd = d;
+            best = cand[j];
+        }
+    }
+    return best;
+}
+
+int agr_report_window(const struct agreement *a, int y, int m, int d, int64_t *from_ms,
+                      int64_t *to_ms)
+{
+    int64_t to;
+    if (time_local_to_utc(y, m, d, a->cutoff_minutes / 60, a->cutoff_minutes % 60, a->time_zone,
+                          &to))
+        return ERR_INVAL;
+    /* The day before, at the same local wall time (24 h except across a DST change). */
+    int64_t from;
+    int64_t noon_prev = to - 86400000LL;
+    char buf[40];
+    time_format_local(noon_prev, a->time_zone, buf, sizeof buf);
+    int py, pm, pd;
+    if (sscanf(buf, "%d-%d-%d", &py, &pm, &pd) != 3 ||
+        time_local_to_utc(py, pm, pd, a->cutoff_minutes / 60, a->cutoff_minutes % 60,
+                          a->time_zone, &from))
+        return ERR_INVAL;
+    *from_ms = from;
+    *to_ms = to;
+    return 0;
+}

@@ -1,0 +1,647 @@
+/* main.c: the `truce` command line: init, agreement check|add|show, ingest, observations,
+ * findings, report and place. Each subcommand has --help. The data directory comes from
+ * --data DIR, else $TRUCE_DATA, else ./truce-data.
+ *
+ * A short-lived CLI may exit on failure; every message names what failed and why. Exit codes:
+ * 0 success, 1 some input was rejected or a check failed, 2 usage error, 3 other failure. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agreement/agreement.h"
+#include "ingest/ingest.h"
+#include "observation/observation.h"
+#include "placement/placement.h"
+#include "report/report.h"
+#include "store/store.h"
+#include "util/util.h"
+
+#define EXIT_REJECTED 1
+#define EXIT_USAGE 2
+#define EXIT_FAIL 3
+
+static const char *data_dir;
+
+static const char USAGE[] =
+    "usage: truce [--data DIR] COMMAND [ARGS]\n"
+    "\n"
+    "Ceasefire monitoring: an agreement as data, observations in, placed observations, findings\n"
+    "and daily reports out.\n"
+    "\n"
+    "commands:\n"
+    "  init DIR --agreement FILE     create a data directory holding an agreement\n"
+    "  agreement check FILE          validate an agreement file\n"
+    "  agreement add FILE            store a new version of the agreement (an amendment)\n"
+    "  agreement show                list the stored agreement versions\n"
+    "  ingest [FILE...]              read observations (JSON, NDJSON or CSV; - for stdin)\n"
+    "  observations [FILTERS]        list stored observations as NDJSON\n"
+    "  findings [FILTERS]            list findings\n"
+    "  report --date YYYY-MM-DD      the daily report (--format text|json)\n"
+    "  place LAT LON                 zones, control area, distance to lines, nearest place\n"
+    "\n"
+    "The data directory is --data DIR, else $TRUCE_DATA, else ./truce-data.\n"
+    "`truce COMMAND --help` explains each command. Documentation: docs/ in the source tree.\n";
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return true;
+    return false;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "truce %s: ", cmd);
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see `truce %s --help`)\n", cmd);
+    return EXIT_USAGE;
+}
+
+static int fail(struct errbuf *e)
+{
+    fprintf(stderr, "truce: %s\n", e->msg);
+    return EXIT_FAIL;
+}
+
+static int open_store(struct store **s, struct store_agreements *ag, struct errbuf *e)
+{
+    if (store_open(data_dir, false, s, e))
+        return -1;
+    if (store_agreements_load(*s, ag, e)) {
+        store_close(*s);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- init ---- */
+
+static const char HELP_INIT[] =
+    "usage: truce init DIR --agreement FILE\n\n"
+    "Creates the data directory DIR with an empty store and version 1 of the agreement in FILE\n"
+    "(validated first; GeoJSON and gazetteer files it names are copied into the store).\n";
+
+static int cmd_init(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_INIT, stdout);
+        return 0;
+    }
+    const char *dir = NULL, *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--agreement") && i + 1 < argc)
+            file = argv[++i];
+        else if (argv[i][0] == '-')
+            return usage_error("init", "unknown option %s", argv[i]);
+        else if (!dir)
+            dir = argv[i];
+        else
+            return usage_error("init", "unexpected argument %s", argv[i]);
+    }
+    if (!dir || !file)
+        return usage_error("init", "%s", "needs DIR and --agreement FILE");
+    struct errbuf e;
+    struct agreement *a;
+    if (agr_load_file(file, &a, &e))
+        return fail(&e);
+    struct store *s;
+    if (store_open(dir, true, &s, &e)) {
+        agr_free(a);
+        return fail(&e);
+    }
+    int rc = store_agreement_add(s, a, &e);
+    if (!rc)
+        printf("initialised %s with agreement %s version %d (%s)\n", dir, a->id, a->version,
+               a->title);
+    store_close(s);
+    agr_free(a);
+    return rc ? fail(&e) : 0;
+}
+
+/* ---- agreement ---- */
+
+static const char HELP_AGREEMENT[] =
+    "usage: truce agreement check FILE\n"
+    "       truce agreement add FILE\n"
+    "       truce agreement show\n\n"
+    "check validates an agreement file and prints a summary; errors name the file, the JSON\n"
+    "pointer of the offending value and the reason.\n"
+    "add stores FILE as a new version: same agreement id, a higher version number and a later\n"
+    "effective time. Observations are judged by the version in force when they happened.\n"
+    "show lists the stored versions.\n"
+    "The format is described in docs/agreement-format.md.\n";
+
+static void agreement_summary(const struct agreement *a)
+{
+    char eff[40];
+    time_format_local(a->effective_ms, a->time_zone, eff, sizeof eff);
+    printf("%s version %d: %s%s\n", a->id, a->version, a->title,
+           a->illustrative ? " (ILLUSTRATIVE)" : "");
+    printf("  effective %s, time zone %s, report cut-off %02d:%02d\n", eff, a->time_zone,
+           a->cutoff_minutes / 60, a->cutoff_minutes % 60);
+    printf("  %zu parties, %zu regions, %zu lines, %zu control areas, %zu zones, %zu weapon "
+           "classes, %zu rules, %zu places\n",
+           a->n_parties, a->n_regions, a->n_lines, a->n_control, a->n_zones, a->n_classes,
+           a->n_rules, a->n_places);
+}
+
+static int cmd_agreement(int argc, char **argv)
+{
+    if (argc == 0 || wants_help(argc, argv)) {
+        fputs(HELP_AGREEMENT, argc ? stdout : stderr);
+        return argc ? 0 : EXIT_USAGE;
+    }
+    struct errbuf e;
+    if (!strcmp(argv[0], "check") || !strcmp(argv[0], "add")) {
+        if (argc != 2)
+            return usage_error("agreement", "%s needs exactly one FILE", argv[0]);
+        struct agreement *a;
+        if (agr_load_file(argv[1], &a, &e)) {
+            fprintf(stderr, "truce: %s\n", e.msg);
+            return EXIT_REJECTED;
+        }
+        int rc = 0;
+        if (!strcmp(argv[0], "check")) {
+            printf("%s: valid\n", argv[1]);
+            agreement_summary(a);
+        } else {
+            struct store *s;
+            if (store_open(data_dir, false, &s, &e)) {
+                rc = fail(&e);
+            } else {
+                if (store_agreement_add(s, a, &e))
+                    rc = fail(&e);
+                else
+                    printf("stored %s version %d\n", a->id, a->version);
+                store_close(s);
+            }
+        }
+        agr_free(a);
+        return rc;
+    }
+    if (!strcmp(argv[0], "show")) {
+        struct store *s;
+        struct store_agreements ag;
+        if (open_store(&s, &ag, &e))
+            return fail(&e);
+        for (size_t i = 0; i < ag.n; i++)
+            agreement_summary(ag.v[i]);
+        store_agreements_free(&ag);
+        store_close(s);
+        return 0;
+    }
+    return usage_error("agreement", "unknown subcommand %s", argv[0]);
+}
+
+/* ---- ingest ---- */
+
+static const char HELP_INGEST[] =
+    "usage: truce ingest [--format json|ndjson|csv] [--atomic] [--batch N] [--quiet] [FILE...]\n\n"
+    "Reads observations from each FILE (or - for standard input; standard input when no FILE is\n"
+    "given), validates, places and judges each one and stores the good ones. Prints one result\n"
+    "line per record (accepted with its id, duplicate, or rejected with the field and reason)\n"
+    "and a summary. The format is guessed from the content unless --format is given.\n\n"
+    "  --atomic    refuse the whole file when any record is rejected\n"
+    "  --batch N   records per transaction (default 10000); results are printed after commit\n"
+    "  --quiet     print only rejected records and the summary\n\n"
+    "A record is reported accepted only once it is durably stored. A client id (\"client_id\",\n"
+    "or the Feature's \"id\") that was stored before makes the record a no-op (duplicate).\n"
+    "Exit status 1 when any record was rejected. Formats: docs/observation-format.md.\n";
+
+struct ingest_ctx {
+    bool quiet, tty;
+    const char *name;
+    uint64_t size;
+    struct timespec t0;
+};
+
+static int on_result(void *ctx, const struct ingest_result *r)
+{
+    struct ingest_ctx *c = ctx;
+    if (c->tty)
+        fputs("\r\033[K", stderr);
+    if (r->status == INGEST_ACCEPTED && !c->quiet)
+        printf("%s: record %lld: accepted as observation %lld%s%s%s, %zu finding%s\n", c->name,
+               r->index, (long long)r->id, r->client_id[0] ? " (client id " : "", r->client_id,
+               r->client_id[0] ? ")" : "", r->n_findings, r->n_findings == 1 ? "" : "s");
+    else if (r->status == INGEST_DUPLICATE && !c->quiet)
+        printf("%s: record %lld: duplicate of observation %lld (client id %s), nothing changed\n",
+               c->name, r->index, (long long)r->id, r->client_id);
+    else if (r->status == INGEST_REJECTED)
+        printf("%s: record %lld: rejected: %s\n", c->name, r->index, r->error);
+    else if (r->status == INGEST_NOT_STORED)
+        printf("%s: record %lld: %s\n", c->name, r->index, r->error);
+    return 0;
+}
+
+static void on_progress(void *ctx, uint64_t bytes, long long records)
+{
+    struct ingest_ctx *c = ctx;
+    if (!c->tty)
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double dt = (double)(t.tv_sec - c->t0.tv_sec) + (double)(t.tv_nsec - c->t0.tv_nsec) / 1e9;
+    double frac = c->size ? (double)bytes / (double)c->size : 0;
+    if (frac > 1)
+        frac = 1;
+    char bar[31];
+    int filled = (int)(frac * 30);
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[30] = 0;
+    if (c->size)
+        fprintf(stderr, "\r\033[K%s [%s] %3.0f%% %lld records, %.0f/s", c->name, bar, frac * 100,
+                records, dt > 0 ? (double)records / dt : 0);
+    else
+        fprintf(stderr, "\r\033[K%s %lld records, %.0f/s", c->name, records,
+                dt > 0 ? (double)records / dt : 0);
+    fflush(stderr);
+}
+
+static int cmd_ingest(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_INGEST, stdout);
+        return 0;
+    }
+    struct ingest_opts opts = {.format = OBS_FMT_AUTO};
+    struct ingest_ctx ctx = {0};
+    const char *files[256];
+    int nfiles = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            if (obs_format_parse(argv[++i], &opts.format))
+                return usage_error("ingest", "unknown format %s (json, ndjson, csv)", argv[i]);
+        } else if (!strcmp(argv[i], "--atomic")) {
+            opts.atomic = true;
+        } else if (!strcmp(argv[i], "--quiet")) {
+            ctx.quiet = true;
+        } else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+            long long n;
+            if (str_to_ll(argv[++i], &n) || n < 1 || n > 1000000)
+                return usage_error("ingest", "--batch takes 1 to 1000000, not %s", argv[i]);
+            opts.batch = (size_t)n;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage_error("ingest", "unknown option %s", argv[i]);
+        } else if (nfiles < 256) {
+            files[nfiles++] = argv[i];
+        } else {
+            return usage_error("ingest", "%s", "at most 256 files at once");
+        }
+    }
+    if (!nfiles)
+        files[nfiles++] = "-";
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    ctx.tty = isatty(2);
+    opts.result = on_result;
+    opts.progress = on_progress;
+    opts.ctx = &ctx;
+    struct ingest_stats total = {0};
+    int exit_code = 0;
+    for (int i = 0; i < nfiles; i++) {
+        bool is_stdin = !strcmp(files[i], "-");
+        FILE *f = is_stdin ? stdin : fopen(files[i], "rb");
+        if (!f) {
+            fprintf(stderr, "truce: %s: cannot open: %s\n", files[i], strerror(errno));
+            exit_code = EXIT_FAIL;
+            continue;
+        }
+        struct stat st;
+        ctx.size = (!is_stdin && fstat(fileno(f), &st) == 0) ? (uint64_t)st.st_size : 0;
+        ctx.name = is_stdin ? "stdin" : files[i];
+        clock_gettime(CLOCK_MONOTONIC, &ctx.t0);
+        opts.name = ctx.name;
+        struct ingest_stats stats;
+        int rc = ingest_stream(s, &ag, f, &opts, &stats, &e);
+        if (ctx.tty)
+            fputs("\r\033[K", stderr);
+        if (!is_stdin)
+            fclose(f);
+        if (rc) {
+            fprintf(stderr, "truce: %s\n", e.msg);
+            exit_code = EXIT_FAIL;
+        }
+        printf("%s: %lld records: %lld accepted, %lld duplicates, %lld rejected%s; %lld "
+               "findings\n",
+               ctx.name, stats.records, stats.accepted, stats.duplicates, stats.rejected,
+               opts.atomic && stats.rejected ? " (file refused: --atomic)" : "", stats.findings);
+        total.records += stats.records;
+        total.accepted += stats.accepted;
+        total.rejected += stats.rejected;
+        if (stats.rejected && !exit_code)
+            exit_code = EXIT_REJECTED;
+    }
+    if (nfiles > 1)
+        printf("total: %lld records: %lld accepted, %lld rejected\n", total.records,
+               total.accepted, total.rejected);
+    store_agreements_free(&ag);
+    store_close(s);
+    return exit_code;
+}
+
+/* ---- listings ---- */
+
+static const char HELP_LIST[] =
+    "usage: truce observations [FILTERS] [--limit N]\n"
+    "       truce findings [FILTERS] [--limit N] [--format ndjson|text]\n\n"
+    "Lists stored observations (with their placement) or findings, one JSON object per line.\n"
+    "filters:\n"
+    "  --from TIME, --to TIME   RFC 3339 times (or dates, in the agreement's time zone); the\n"
+    "                           observation's end time is in [from, to)\n"
+    "  --party ID               whose (observations) or attributed party (findings)\n"
+    "  --clause ID              findings under this clause (or observations with one)\n"
+    "  --region ID              report region, e.g. donetsk\n"
+    "  --kind KIND              observations of one kind (fire, sighting, ...)\n";
+
+static int print_line(void *ctx, const char *json)
+{
+    (void)ctx;
+    puts(json);
+    return 0;
+}
+
+static int print_finding_text(void *ctx, const char *json)
+{
+    (void)ctx;
+    /* The text form is a readable digest of the same JSON: pick fields by name. */
+    const char *keys[] = {"\"id\":", "\"clause\":", "\"result\":", "\"party\":", "\"reasons\":"};
+    for (size_t k = 0; k < 5; k++) {
+        const char *p = strstr(json, keys[k]);
+        if (!p)
+            continue;
+        p += strlen(keys[k]);
+        if (*p == '"') {
+            const char *q = p + 1;
+            while (*q && !(*q == '"' && q[-1] != '\\'))
+                q++;
+            printf("%s%.*s", k ? "  " : "#", (int)(q - p - 1), p + 1);
+        } else {
+            printf("%s%.*s", k ? "  " : "#", (int)strcspn(p, ",}"), p);
+        }
+    }
+    putchar('\n');
+    return 0;
+}
+
+static int cmd_list(int argc, char **argv, bool findings)
+{
+    const char *name = findings ? "findings" : "observations";
+    if (wants_help(argc, argv)) {
+        fputs(HELP_LIST, stdout);
+        return 0;
+    }
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    struct store_filter f;
+    store_filter_init(&f);
+    bool text = false;
+    const char *from = NULL, *to = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--from") && v)
+            from = argv[++i];
+        else if (!strcmp(argv[i], "--to") && v)
+            to = argv[++i];
+        else if (!strcmp(argv[i], "--party") && v)
+            f.party = argv[++i];
+        else if (!strcmp(argv[i], "--clause") && v)
+            f.clause = argv[++i];
+        else if (!strcmp(argv[i], "--region") && v)
+            f.region = argv[++i];
+        else if (!strcmp(argv[i], "--kind") && v && !findings)
+            f.kind = argv[++i];
+        else if (!strcmp(argv[i], "--format") && v && findings) {
+            text = !strcmp(argv[++i], "text");
+            if (!text && strcmp(argv[i], "ndjson"))
+                return usage_error(name, "unknown format %s (ndjson, text)", argv[i]);
+        } else if (!strcmp(argv[i], "--limit") && v) {
+            if (str_to_ll(argv[++i], &f.limit) || f.limit < 1)
+                return usage_error(name, "--limit takes a positive number, not %s", argv[i]);
+        } else
+            return usage_error(name, "unknown option or missing value: %s", argv[i]);
+    }
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    const char *tz = ag.v[ag.n - 1]->time_zone;
+    int rc = 0;
+    if (from && time_parse(from, tz, &f.from_ms, &e)) {
+        errprefix(&e, "--from");
+        rc = -1;
+    }
+    if (!rc && to && time_parse(to, tz, &f.to_ms, &e)) {
+        errprefix(&e, "--to");
+        rc = -1;
+    }
+    if (!rc)
+        rc = findings ? store_findings_list(s, &f, text ? print_finding_text : print_line, NULL, &e)
+                      : store_obs_list(s, &f, print_line, NULL, &e);
+    store_agreements_free(&ag);
+    store_close(s);
+    return rc ? fail(&e) : 0;
+}
+
+/* ---- report ---- */
+
+static const char HELP_REPORT[] =
+    "usage: truce report --date YYYY-MM-DD [--format text|json]\n\n"
+    "The daily report for the 24 hours ending at the agreement's cut-off (19:30 for Minsk II) on\n"
+    "that date in the agreement's time zone: per region \"N ceasefire violations, including M\n"
+    "explosions\" against the previous period, the breakdown by event type, disengagement\n"
+    "areas, weapons in violation of withdrawal lines by side, and findings by clause.\n";
+
+static int cmd_report(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_REPORT, stdout);
+        return 0;
+    }
+    const char *date = NULL;
+    enum report_format fmt = REPORT_TEXT;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--date") && i + 1 < argc)
+            date = argv[++i];
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc) {
+            i++;
+            if (!strcmp(argv[i], "json"))
+                fmt = REPORT_JSON;
+            else if (strcmp(argv[i], "text"))
+                return usage_error("report", "unknown format %s (text, json)", argv[i]);
+        } else
+            return usage_error("report", "unknown option or missing value: %s", argv[i]);
+    }
+    int y, m, d;
+    char extra;
+    if (!date || sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 ||
+        d < 1 || d > 31)
+        return usage_error("report", "%s", "needs --date YYYY-MM-DD");
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    int64_t noon;
+    const struct agreement *a = ag.v[ag.n - 1];
+    if (time_local_to_utc(y, m, d, 12, 0, a->time_zone, &noon) == 0)
+        a = store_agreement_at(&ag, noon);
+    struct buf out;
+    buf_init(&out);
+    int rc = report_daily(s, a, y, m, d, fmt, &out, &e);
+    if (!rc)
+        fwrite(out.p, 1, out.len, stdout);
+    buf_reset(&out);
+    store_agreements_free(&ag);
+    store_close(s);
+    return rc ? fail(&e) : 0;
+}
+
+/* ---- place ---- */
+
+static const char HELP_PLACE[] =
+    "usage: truce place LAT LON [--radius-km R] [--json]\n\n"
+    "Where a point is under the stored agreement (latest version): report region, control area,\n"
+    "zones it lies in or near, signed geodesic distance to each reference line (positive on the\n"
+    "right of the line as drawn), and the nearest settlement as \"3 km SE of Avdiivka\".\n"
+    "Latitude first, as people say it; decimal degrees WGS84.\n";
+
+static int cmd_place(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_PLACE, stdout);
+        return 0;
+    }
+    double lat = NAN, lon = NAN, radius_km = 0;
+    bool json = false;
+    int npos = 0;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--radius-km") && i + 1 < argc) {
+            if (str_to_double(argv[++i], &radius_km) || radius_km < 0 || radius_km > 100)
+                return usage_error("place", "--radius-km takes 0 to 100, not %s", argv[i]);
+        } else if (!strcmp(argv[i], "--json")) {
+            json = true;
+        } else if (npos < 2 && !str_to_double(argv[i], npos ? &lon : &lat)) {
+            npos++;
+        } else {
+            return usage_error("place", "unexpected argument %s", argv[i]);
+        }
+    }
+    if (npos != 2)
+        return usage_error("place", "%s", "needs LAT and LON in decimal degrees");
+    struct geo_point pt = {lon, lat};
+    if (!geo_point_valid(pt))
+        return usage_error("place", "%s", "latitude must be -90..90 and longitude -180..180");
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    const struct agreement *a = ag.v[ag.n - 1];
+    struct placement p;
+    place_point(a, pt, radius_km * 1000, &p);
+    if (json) {
+        printf("{\"lat\":%.6f,\"lon\":%.6f,\"region\":%s%s%s,\"control\":%s%s%s,"
+               "\"control_uncertain\":%s,\"where\":\"%s\",\"lines\":{",
+               lat, lon, p.region >= 0 ? "\"" : "", p.region >= 0 ? a->regions[p.region].id : "null",
+               p.region >= 0 ? "\"" : "", p.control ? "\"" : "", p.control ? p.control : "null",
+               p.control ? "\"" : "", p.control_uncertain ? "true" : "false", p.phrase);
+        for (size_t i = 0; i < p.n_lines; i++)
+            printf("%s\"%s\":%.0f", i ? "," : "", a->lines[i].id, p.line_distance_m[i]);
+        printf("},\"zones\":[");
+        for (size_t i = 0; i < p.n_zones; i++)
+            printf("%s{\"zone\":\"%s\",\"relation\":\"%s\",\"distance_m\":%.0f}", i ? "," : "",
+                   a->zones[p.zones[i].zone].id, PLACE_REL_NAMES[p.zones[i].rel],
+                   p.zones[i].distance_m);
+        printf("]}\n");
+    } else {
+        printf("%.5f N %.5f E: %s\n", lat, lon, p.phrase);
+        printf("  region: %s\n", p.region >= 0 ? a->regions[p.region].name : "outside the report "
+                                                                             "regions");
+        int pi = p.control ? agr_party_index(a, p.control) : -1;
+        printf("  control: %s%s\n", pi >= 0 ? a->parties[pi].name : "not in a control area",
+               p.control_uncertain ? " (uncertain within the radius)" : "");
+        for (size_t i = 0; i < p.n_lines; i++) {
+            const struct agr_line *l = &a->lines[i];
+            double d = p.line_distance_m[i];
+            const char *side = d >= 0 ? l->right_party : l->left_party;
+            printf("  %s: %.2f km%s%s%s\n", l->name, fabs(d) / 1000, side ? " on the side of " : "",
+                   side ? side : "", "");
+        }
+        if (!p.n_zones)
+            printf("  zones: none\n");
+        for (size_t i = 0; i < p.n_zones; i++) {
+            const struct agr_zone *z = &a->zones[p.zones[i].zone];
+            if (p.zones[i].rel == PLACE_NEAR)
+                printf("  zone: %.1f km from %s\n", p.zones[i].distance_m / 1000, z->name);
+            else
+                printf("  zone: %s %s\n", p.zones[i].rel == PLACE_IN ? "inside" : "possibly inside",
+                       z->name);
+        }
+    }
+    store_agreements_free(&ag);
+    store_close(s);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    data_dir = getenv("TRUCE_DATA");
+    if (!data_dir || !*data_dir)
+        data_dir = "./truce-data";
+    int i = 1;
+    for (; i < argc; i++) {
+        if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            data_dir = argv[++i];
+        else if (!strncmp(argv[i], "--data=", 7))
+            data_dir = argv[i] + 7;
+        else
+            break;
+    }
+    if (i >= argc || !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") ||
+        !strcmp(argv[i], "help")) {
+        fputs(USAGE, i >= argc ? stderr : stdout);
+        return i >= argc ? EXIT_USAGE : 0;
+    }
+    /* --data may also follow the command */
+    int n = 0;
+    char **rest = argv + i + 1;
+    int nrest = argc - i - 1;
+    for (int k = 0; k < nrest; k++) {
+        if (!strcmp(rest[k], "--data") && k + 1 < nrest) {
+            data_dir = rest[++k];
+            continue;
+        }
+        rest[n++] = rest[k];
+    }
+    const char *cmd = argv[i];
+    if (!strcmp(cmd, "init"))
+        return cmd_init(n, rest);
+    if (!strcmp(cmd, "agreement"))
+        return cmd_agreement(n, rest);
+    if (!strcmp(cmd, "ingest"))
+        return cmd_ingest(n, rest);
+    if (!strcmp(cmd, "observations"))
+        return cmd_list(n, rest, false);
+    if (!strcmp(cmd, "findings"))
+        return cmd_list(n, rest, true);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(n, rest);
+    if (!strcmp(cmd, "place"))
+        return cmd_place(n, rest);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        puts("truce 0.1.0");
+        return 0;
+    }
+    fprintf(stderr, "truce: unknown command \"%s\"\n\n%s", cmd, USAGE);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,182 @@
+/* ingest.c: the batch loop of the intake pipeline (see ingest.h).
+ *
+ * Results of a batch are held until COMMIT returns and only then handed to the caller; if the
+ * commit fails, the batch's records are reported as not stored. Memory is bounded by the batch
+ * size (results keep a copy of their client id and error text only). */
+#include "ingest/ingest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "placement/placement.h"
+#include "rules/rules.h"
+
+const char *const INGEST_STATUS_NAMES[4] = {"accepted", "duplicate", "rejected", "not stored"};
+
+struct pending {
+    struct ingest_result r;
+    char *client_id, *error;
+};
+
+struct batch {
+    struct pending *v;
+    size_t n, cap;
+};
+
+static void batch_push(struct batch *b, const struct ingest_result *r)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 1024;
+        b->v = xrealloc(b->v, b->cap * sizeof *b->v);
+    }
+    struct pending *p = &b->v[b->n++];
+    p->r = *r;
+    p->client_id = xstrdup(r->client_id ? r->client_id : "");
+    p->error = r->error ? xstrdup(r->error) : NULL;
+    p->r.client_id = p->client_id;
+    p->r.error = p->error;
+}
+
+static void batch_clear(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->v[i].client_id);
+        free(b->v[i].error);
+    }
+    b->n = 0;
+}
+
+/* Hands the batch's results to the caller; with `lost`, accepted ones become "not stored". */
+static int batch_emit(struct batch *b, const struct ingest_opts *o, struct ingest_stats *st,
+                      bool lost, const char *why)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        struct ingest_result *r = &b->v[i].r;
+        if (lost && r->status != INGEST_REJECTED) {
+            r->status = INGEST_NOT_STORED;
+            r->error = why;
+        }
+        switch (r->status) {
+        case INGEST_ACCEPTED:
+            st->accepted++;
+            st->findings += (long long)r->n_findings;
+            break;
+        case INGEST_DUPLICATE:
+            st->duplicates++;
+            break;
+        case INGEST_REJECTED:
+            st->rejected++;
+            break;
+        default:
+            break;
+        }
+        if (o->result && !rc)
+            rc = o->result(o->ctx, r);
+    }
+    batch_clear(b);
+    return rc;
+}
+
+int ingest_stream(struct store *s, const struct store_agreements *agreements, FILE *f,
+                  const struct ingest_opts *opts, struct ingest_stats *stats, struct errbuf *e)
+{
+    memset(stats, 0, sizeof *stats);
+    struct obs_reader *rd = NULL;
+    int rc = obs_reader_open(f, opts->format, opts->name ? opts->name : "input", &rd, e);
+    if (rc)
+        return rc;
+    size_t batch_max = opts->atomic ? SIZE_MAX : (opts->batch ? opts->batch : INGEST_DEFAULT_BATCH);
+    struct batch b = {0};
+    struct obs *o = xmalloc(sizeof *o);
+    bool in_tx = false, any_rejected = false;
+    const struct agreement *latest = agreements->v[agreements->n - 1];
+    for (;;) {
+        if (!in_tx) {
+            if ((rc = store_begin(s, e)))
+                break;
+            in_tx = true;
+        }
+        const char *text;
+        size_t len;
+        bool fatal;
+        struct errbuf re;
+        re.msg[0] = 0;
+        int got = obs_reader_next(rd, &text, &len, &fatal, &re);
+        if (got == 0)
+            break;
+        stats->records++;
+        struct ingest_result r = {.index = stats->records, .client_id = ""};
+        if (got < 0) {
+            if (fatal) {
+                rc = errf(e, got, "%s: record %lld: %s", opts->name ? opts->name : "input",
+                          stats->records, re.msg);
+                break;
+            }
+            r.status = INGEST_REJECTED;
+            r.error = re.msg;
+            any_rejected = true;
+            batch_push(&b, &r);
+        } else {
+            /* Names and parties are checked against the latest version; the rules of the version
+             * in force when the event happened judge it. */
+            int prc = obs_parse_json(text, len, latest, latest->time_zone, o, &re);
+            const struct agreement *a = prc ? NULL : store_agreement_at(agreements, o->t_start_ms);
+            struct placement p;
+            if (!prc)
+                prc = place_observation(a, o, &p, &re);
+            r.client_id = o->client_id;
+            if (prc) {
+                r.status = INGEST_REJECTED;
+                r.error = re.msg;
+                any_rejected = true;
+                batch_push(&b, &r);
+            } else {
+                struct finding fs[RULES_MAX_FINDINGS];
+                size_t nf;
+                rules_judge(a, o, &p, fs, &nf);
+                bool dup;
+                if ((rc = store_obs_insert(s, a, o, &p, fs, nf, &r.id, &dup, e)))
+                    break;
+                r.status = dup ? INGEST_DUPLICATE : INGEST_ACCEPTED;
+                r.n_findings = dup ? 0 : nf;
+                batch_push(&b, &r);
+            }
+        }
+        if (b.n >= batch_max) {
+            if ((rc = store_commit(s, e))) {
+                batch_emit(&b, opts, stats, true, "the batch could not be committed");
+                break;
+            }
+            in_tx = false;
+            if (opts->progress)
+                opts->progress(opts->ctx, obs_reader_offset(rd), stats->records);
+            if ((rc = batch_emit(&b, opts, stats, false, NULL)))
+                break;
+        }
+    }
+    if (in_tx) {
+        if (rc) {
+            store_rollback(s);
+            batch_emit(&b, opts, stats, true, "not stored: ingest stopped by an error");
+        } else if (opts->atomic && any_rejected) {
+            store_rollback(s);
+            batch_emit(&b, opts, stats, true,
+                       "not stored: --atomic refuses the whole input when any record is rejected");
+        } else if ((rc = store_commit(s, e))) {
+            store_rollback(s);
+            batch_emit(&b, opts, stats, true, "the batch could not be committed");
+        } else {
+            if (opts->progress)
+                opts->progress(opts->ctx, obs_reader_offset(rd), stats->records);
+            rc = batch_emit(&b, opts, stats, false, NULL);
+        }
+    } else if (b.n) {
+        batch_emit(&b, opts, stats, true, "not stored");
+    }
+    batch_clear(&b);
+    free(b.v);
+    free(o);
+    obs_reader_free(rd);
+    return rc;
+}

@@ -1,0 +1,434 @@
+/* report.c: assembling the daily report from the store (docs/architecture.md, M9).
+ *
+ * The counts are computed once into a `struct tally` per region and period; the text and JSON
+ * writers only format it, so both always say the same thing. */
+#include "report/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_REGIONS 64 /* agreement regions plus one for "outside every region" */
+
+struct tally {
+    long long by_type[16];   /* counted events per AGR_EVENT_TYPES index */
+    long long uncountable[16]; /* number of reports of uncountable events per type */
+    long long total;         /* all counted events (ceasefire violations) */
+    long long explosions;
+    bool has_about;          /* some counts were "about" or "at least" */
+};
+
+struct uncountable_item {
+    int64_t obs_id;
+    char region[64], type[40], phrase[192];
+};
+
+struct collect {
+    const struct agreement *a;
+    struct tally *t; /* MAX_REGIONS */
+    struct uncountable_item *unc;
+    size_t n_unc, cap_unc;
+};
+
+static int region_slot(const struct agreement *a, const char *region)
+{
+    if (region)
+        for (size_t i = 0; i < a->n_regions && i < MAX_REGIONS - 1; i++)
+            if (!strcmp(a->regions[i].id, region))
+                return (int)i;
+    return MAX_REGIONS - 1;
+}
+
+static int on_event(void *ctx, const struct store_event_row *r)
+{
+    struct collect *c = ctx;
+    int type = agr_event_type_index(r->event_type);
+    if (type < 0)
+        return 0;
+    struct tally *t = &c->t[region_slot(c->a, r->region)];
+    if (r->count < 0) {
+        t->uncountable[type]++;
+        if (c->unc) {
+            if (c->n_unc == c->cap_unc) {
+                c->cap_unc = c->cap_unc ? c->cap_unc * 2 : 16;
+                c->unc = xrealloc(c->unc, c->cap_unc * sizeof *c->unc);
+            }
+            struct uncountable_item *u = &c->unc[c->n_unc++];
+            u->obs_id = r->obs_id;
+            str_copy(u->region, sizeof u->region, r->region ? r->region : "");
+            str_copy(u->type, sizeof u->type, r->event_type);
+            str_copy(u->phrase, sizeof u->phrase, r->phrase ? r->phrase : "");
+        }
+        return 0;
+    }
+    t->by_type[type] += r->count;
+    t->total += r->count;
+    if (agr_event_is_explosion(type))
+        t->explosions += r->count;
+    if (strcmp(r->qualifier, "exact"))
+        t->has_about = true;
+    return 0;
+}
+
+struct zone_item {
+    char zone[64], relation[16], kind[16], phrase[192];
+    double distance_m;
+    long long n_events;
+};
+struct zones_collect {
+    struct zone_item *v;
+    size_t n, cap;
+};
+
+static int on_zone(void *ctx, const struct store_zone_row *r)
+{
+    struct zones_collect *z = ctx;
+    if (z->n == z->cap) {
+        z->cap = z->cap ? z->cap * 2 : 16;
+        z->v = xrealloc(z->v, z->cap * sizeof *z->v);
+    }
+    struct zone_item *it = &z->v[z->n++];
+    str_copy(it->zone, sizeof it->zone, r->zone);
+    str_copy(it->relation, sizeof it->relation, r->relation);
+    str_copy(it->kind, sizeof it->kind, r->kind);
+    str_copy(it->phrase, sizeof it->phrase, r->phrase ? r->phrase : "");
+    it->distance_m = r->distance_m;
+    it->n_events = r->n_events;
+    return 0;
+}
+
+struct finding_item {
+    int64_t id, obs_id;
+    char clause[64], kind[32], result[16], party[32], reasons[768];
+};
+struct findings_collect {
+    struct finding_item *v;
+    size_t n, cap;
+};
+
+static int on_finding(void *ctx, const struct store_finding_row *r)
+{
+    struct findings_collect *f = ctx;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 16;
+        f->v = xrealloc(f->v, f->cap * sizeof *f->v);
+    }
+    struct finding_item *it = &f->v[f->n++];
+    it->id = r->id;
+    it->obs_id = r->obs_id;
+    str_copy(it->clause, sizeof it->clause, r->clause);
+    str_copy(it->kind, sizeof it->kind, r->rule_kind);
+    str_copy(it->result, sizeof it->result, r->result);
+    str_copy(it->party, sizeof it->party, r->party);
+    str_copy(it->reasons, sizeof it->reasons, r->reasons);
+    return 0;
+}
+
+static const char *party_name(const struct agreement *a, const char *id)
+{
+    int i = agr_party_index(a, id);
+    return i >= 0 ? a->parties[i].name : id;
+}
+
+static void pretty_type(const char *type, char *out, size_t n)
+{
+    str_copy(out, n, type);
+    for (char *c = out; *c; c++)
+        if (*c == '_')
+            *c = ' ';
+}
+
+struct report_data {
+    int64_t from, to, prev_from;
+    struct tally cur[MAX_REGIONS], prev[MAX_REGIONS];
+    struct collect cc;
+    struct zones_collect zones;
+    struct findings_collect findings;
+};
+
+static int gather(struct store *s, const struct agreement *a, int y, int m, int d,
+                  struct report_data *r, struct errbuf *e)
+{
+    memset(r, 0, sizeof *r);
+    if (agr_report_window(a, y, m, d, &r->from, &r->to))
+        return errf(e, ERR_INVAL, "%04d-%02d-%02d: not a date in %s", y, m, d, a->time_zone);
+    int64_t pf, pt;
+    /* The previous period is the 24 hours before, which agr_report_window computes for the day
+     * before (so a DST change is handled by the calendar, not by subtracting 24 h). */
+    int py = y, pm = m, pd = d - 1;
+    if (pd < 1) {
+        char buf[40];
+        time_format_local(r->from - 3600000, a->time_zone, buf, sizeof buf);
+        if (sscanf(buf, "%d-%d-%d", &py, &pm, &pd) != 3)
+            return errf(e, ERR_INVAL, "cannot compute the previous period");
+    }
+    if (agr_report_window(a, py, pm, pd, &pf, &pt))
+        return errf(e, ERR_INVAL, "cannot compute the previous period");
+    r->prev_from = pf;
+    int rc;
+    r->cc = (struct collect){a, r->cur, NULL, 0, 0};
+    r->cc.unc = xmalloc(16 * sizeof *r->cc.unc);
+    r->cc.cap_unc = 16;
+    if ((rc = store_report_events(s, r->from, r->to, on_event, &r->cc, e)))
+        return rc;
+    struct collect pc = {a, r->prev, NULL, 0, 0};
+    if ((rc = store_report_events(s, pf, pt, on_event, &pc, e)) ||
+        (rc = store_report_zones(s, r->from, r->to, on_zone, &r->zones, e)) ||
+        (rc = store_report_findings(s, r->from, r->to, on_finding, &r->findings, e)))
+        return rc;
+    return 0;
+}
+
+static void release(struct report_data *r)
+{
+    free(r->cc.unc);
+    free(r->zones.v);
+    free(r->findings.v);
+}
+
+/* Regions to report: every agreement region, plus "outside" when it has events. */
+static size_t n_slots(const struct agreement *a)
+{
+    return a->n_regions < MAX_REGIONS - 1 ? a->n_regions : MAX_REGIONS - 1;
+}
+
+static const char *slot_name(const struct agreement *a, size_t i)
+{
+    return i < n_slots(a) ? a->regions[i].name : "Outside the report regions";
+}
+
+static long long bursts_and_shots(const struct tally *t)
+{
+    return t->by_type[agr_event_type_index("burst")] + t->by_type[agr_event_type_index("shot")];
+}
+
+static int write_text(const struct agreement *a, struct report_data *r, int y, int m, int d,
+                      struct buf *b)
+{
+    static const char *const months[] = {"January", "February", "March",     "April",
+                                         "May",     "June",     "July",      "August",
+                                         "September", "October", "November", "December"};
+    char from[40], to[40];
+    time_format_local(r->from, a->time_zone, from, sizeof from);
+    time_format_local(r->to, a->time_zone, to, sizeof to);
+    int rc = buf_printf(b, "%s\nDaily report based on information received as of %02d:%02d, %d %s "
+                           "%d (%s)\nAgreement: %s, version %d%s\nPeriod: %s to %s\n\nSummary\n",
+                        a->title, a->cutoff_minutes / 60, a->cutoff_minutes % 60, d, months[m - 1],
+                        y, a->time_zone, a->id, a->version,
+                        a->illustrative ? " (ILLUSTRATIVE scenario)" : "", from, to);
+    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
+        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+        struct tally *t = &r->cur[slot], *p = &r->prev[slot];
+        if (i == n_slots(a) && !t->total && !p->total)
+            continue;
+        rc = buf_printf(b,
+                        "- In %s, the mission recorded %lld ceasefire violation%s, including %lld "
+                        "explosion%s. In the previous reporting period, it recorded %lld ceasefire "
+                        "violation%s in the region.\n",
+                        slot_name(a, slot), t->total, t->total == 1 ? "" : "s", t->explosions,
+                        t->explosions == 1 ? "" : "s", p->total, p->total == 1 ? "" : "s");
+    }
+    rc = rc || buf_printf(b, "\nCeasefire violations by event type (as recorded)\n");
+    rc = rc || buf_printf(b, "  %-28s %7s %10s %8s %9s %8s %12s %11s %7s %7s %12s\n", "region",
+                          "total", "explosions", "impacts", "airbursts", "outgoing", "undetermined",
+                          "projectiles", "flares", "muzzle", "bursts+shots");
+    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
+        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+        struct tally *t = &r->cur[slot];
+        if (i == n_slots(a) && !t->total)
+            continue;
+        rc = buf_printf(b, "  %-28s %7lld %10lld %8lld %9lld %8lld %12lld %11lld %7lld %7lld %12lld\n",
+                        slot_name(a, slot), t->total, t->explosions,
+                        t->by_type[agr_event_type_index("impact")],
+                        t->by_type[agr_event_type_index("airburst")],
+                        t->by_type[agr_event_type_index("outgoing")],
+                        t->by_type[agr_event_type_index("undetermined_explosion")],
+                        t->by_type[agr_event_type_index("projectile_in_flight")],
+                        t->by_type[agr_event_type_index("illumination_flare")],
+                        t->by_type[agr_event_type_index("muzzle_flash")], bursts_and_shots(t));
+    }
+    rc = rc || buf_printf(b, "  Counts given as \"about N\" count N and \"at least N\" count N.\n");
+    if (!rc && r->cc.n_unc) {
+        rc = buf_printf(b, "\nUncountable events (not in the totals)\n");
+        for (size_t i = 0; i < r->cc.n_unc && !rc; i++) {
+            char type[40];
+            pretty_type(r->cc.unc[i].type, type, sizeof type);
+            rc = buf_printf(b, "- uncountable %ss %s (observation %lld)\n", type,
+                            r->cc.unc[i].phrase, (long long)r->cc.unc[i].obs_id);
+        }
+    }
+    /* Zones with a reporting radius: the disengagement areas. */
+    bool any_zone = false;
+    for (size_t z = 0; z < a->n_zones; z++)
+        any_zone |= a->zones[z].report_within_km > 0;
+    if (any_zone && !rc) {
+        rc = buf_printf(b, "\nDisengagement areas\n");
+        for (size_t z = 0; z < a->n_zones && !rc; z++) {
+            const struct agr_zone *zone = &a->zones[z];
+            if (zone->report_within_km <= 0)
+                continue;
+            long long inside = 0, maybe = 0, near = 0, n_in = 0, n_maybe = 0, n_near = 0;
+            for (size_t i = 0; i < r->zones.n; i++) {
+                struct zone_item *it = &r->zones.v[i];
+                if (strcmp(it->zone, zone->id))
+                    continue;
+                if (!strcmp(it->relation, "in")) {
+                    inside += it->n_events;
+                    n_in++;
+                } else if (!strcmp(it->relation, "maybe_in")) {
+                    maybe += it->n_events;
+                    n_maybe++;
+                } else {
+                    near += it->n_events;
+                    n_near++;
+                }
+            }
+            if (!n_in && !n_maybe && !n_near) {
+                rc = buf_printf(b, "- %s: no ceasefire violation or presence recorded inside or "
+                                   "within %.0f km.\n", zone->name, zone->report_within_km);
+                continue;
+            }
+            rc = buf_printf(b, "- %s: %lld report%s inside (%lld events), %lld possibly inside "
+                               "(%lld events), %lld within %.0f km (%lld events).\n",
+                            zone->name, n_in, n_in == 1 ? "" : "s", inside, n_maybe, maybe,
+                            n_near, zone->report_within_km, near);
+            for (size_t i = 0; i < r->zones.n && !rc; i++) {
+                struct zone_item *it = &r->zones.v[i];
+                if (strcmp(it->zone, zone->id))
+                    continue;
+                rc = buf_printf(b, "    %s %s: %s", it->kind, it->phrase,
+                                !strcmp(it->relation, "in")         ? "inside"
+                                : !strcmp(it->relation, "maybe_in") ? "possibly inside"
+                                                                    : "near");
+                if (!rc && !strcmp(it->relation, "near"))
+                    rc = buf_printf(b, ", %.1f km from the area", it->distance_m / 1000);
+                rc = rc || buf_printf(b, " (%lld events)\n", it->n_events);
+            }
+        }
+    }
+    if (!rc)
+        rc = buf_printf(b, "\nWeapons in violation of withdrawal lines\n");
+    for (size_t pi = 0; pi <= a->n_parties && !rc; pi++) {
+        const char *pid = pi < a->n_parties ? a->parties[pi].id : "undetermined";
+        size_t n = 0;
+        for (size_t i = 0; i < r->findings.n; i++)
+            n += !strcmp(r->findings.v[i].kind, "weapon_withdrawal") &&
+                 !strcmp(r->findings.v[i].party, pid);
+        if (!n && pi == a->n_parties)
+            continue;
+        rc = buf_printf(b, "- %s: %zu\n", pi < a->n_parties ? party_name(a, pid)
+                                                            : "Owner undetermined", n);
+        for (size_t i = 0; i < r->findings.n && !rc; i++) {
+            struct finding_item *f = &r->findings.v[i];
+            if (!strcmp(f->kind, "weapon_withdrawal") && !strcmp(f->party, pid))
+                rc = buf_printf(b, "    [%s, %s] %s\n", f->clause, f->result, f->reasons);
+        }
+    }
+    if (!rc) {
+        size_t nv = 0, nu = 0;
+        for (size_t i = 0; i < r->findings.n; i++)
+            !strcmp(r->findings.v[i].result, "violation") ? nv++ : nu++;
+        rc = buf_printf(b, "\nFindings (provisional, pending review): %zu violation%s, %zu "
+                           "undetermined\n", nv, nv == 1 ? "" : "s", nu);
+        for (size_t c = 0; c < a->n_rules && !rc; c++) {
+            size_t k = 0;
+            for (size_t i = 0; i < r->findings.n; i++)
+                k += !strcmp(r->findings.v[i].clause, a->rules[c].clause);
+            if (k)
+                rc = buf_printf(b, "- %s: %zu (%s)\n", a->rules[c].clause, k, a->rules[c].text);
+        }
+    }
+    return rc;
+}
+
+static int tally_json(struct buf *b, const struct tally *t)
+{
+    int rc = buf_printf(b, "{\"ceasefire_violations\":%lld,\"explosions\":%lld,\"by_type\":{",
+                        t->total, t->explosions);
+    for (int i = 0; i < AGR_N_EVENT_TYPES && !rc; i++)
+        rc = buf_printf(b, "%s\"%s\":%lld", i ? "," : "", AGR_EVENT_TYPES[i], t->by_type[i]);
+    rc = rc || buf_printf(b, "},\"uncountable_reports\":{");
+    for (int i = 0; i < AGR_N_EVENT_TYPES && !rc; i++)
+        rc = buf_printf(b, "%s\"%s\":%lld", i ? "," : "", AGR_EVENT_TYPES[i], t->uncountable[i]);
+    return rc || buf_printf(b, "},\"includes_approximate_counts\":%s}",
+                            t->has_about ? "true" : "false");
+}
+
+static int write_json(const struct agreement *a, struct report_data *r, int y, int m, int d,
+                      struct buf *b)
+{
+    char from[40], to[40];
+    time_format_local(r->from, a->time_zone, from, sizeof from);
+    time_format_local(r->to, a->time_zone, to, sizeof to);
+    int rc = buf_printf(b, "{\"report\":\"daily\",\"date\":\"%04d-%02d-%02d\",\"agreement\":", y, m,
+                        d);
+    rc = rc || buf_json_str(b, a->id);
+    rc = rc || buf_printf(b, ",\"agreement_version\":%d,\"time_zone\":\"%s\",\"period\":{\"from\":"
+                             "\"%s\",\"to\":\"%s\"},\"regions\":[",
+                          a->version, a->time_zone, from, to);
+    bool first = true;
+    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
+        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+        if (i == n_slots(a) && !r->cur[slot].total && !r->prev[slot].total)
+            continue;
+        rc = buf_printf(b, "%s{\"region\":", first ? "" : ",");
+        first = false;
+        rc = rc || (i < n_slots(a) ? buf_json_str(b, a->regions[i].id) : buf_append(b, "null", 4));
+        rc = rc || buf_printf(b, ",\"name\":") || buf_json_str(b, slot_name(a, slot));
+        rc = rc || buf_printf(b, ",\"current\":") || tally_json(b, &r->cur[slot]);
+        rc = rc || buf_printf(b, ",\"previous\":") || tally_json(b, &r->prev[slot]);
+        rc = rc || buf_append(b, "}", 1);
+    }
+    rc = rc || buf_printf(b, "],\"uncountable\":[");
+    for (size_t i = 0; i < r->cc.n_unc && !rc; i++) {
+        rc = buf_printf(b, "%s{\"observation\":%lld,\"event_type\":\"%s\",\"where\":", i ? "," : "",
+                        (long long)r->cc.unc[i].obs_id, r->cc.unc[i].type);
+        rc = rc || buf_json_str(b, r->cc.unc[i].phrase) || buf_append(b, "}", 1);
+    }
+    rc = rc || buf_printf(b, "],\"zones\":[");
+    first = true;
+    for (size_t z = 0; z < a->n_zones && !rc; z++) {
+        if (a->zones[z].report_within_km <= 0)
+            continue;
+        rc = buf_printf(b, "%s{\"zone\":\"%s\",\"within_km\":%g,\"reports\":[", first ? "" : ",",
+                        a->zones[z].id, a->zones[z].report_within_km);
+        first = false;
+        bool f2 = true;
+        for (size_t i = 0; i < r->zones.n && !rc; i++) {
+            struct zone_item *it = &r->zones.v[i];
+            if (strcmp(it->zone, a->zones[z].id))
+                continue;
+            rc = buf_printf(b, "%s{\"relation\":\"%s\",\"kind\":\"%s\",\"distance_m\":%.0f,"
+                               "\"events\":%lld,\"where\":",
+                            f2 ? "" : ",", it->relation, it->kind, it->distance_m, it->n_events);
+            f2 = false;
+            rc = rc || buf_json_str(b, it->phrase) || buf_append(b, "}", 1);
+        }
+        rc = rc || buf_append(b, "]}", 2);
+    }
+    rc = rc || buf_printf(b, "],\"findings\":[");
+    for (size_t i = 0; i < r->findings.n && !rc; i++) {
+        struct finding_item *f = &r->findings.v[i];
+        rc = buf_printf(b, "%s{\"id\":%lld,\"observation\":%lld,\"clause\":\"%s\",\"rule_kind\":"
+                           "\"%s\",\"result\":\"%s\",\"party\":\"%s\",\"reasons\":",
+                        i ? "," : "", (long long)f->id, (long long)f->obs_id, f->clause, f->kind,
+                        f->result, f->party);
+        rc = rc || buf_json_str(b, f->reasons) || buf_append(b, "}", 1);
+    }
+    return rc || buf_append(b, "]}\n", 3);
+}
+
+int report_daily(struct store *s, const struct agreement *a, int y, int m, int d,
+                 enum report_format fmt, struct buf *out, struct errbuf *e)
+{
+    struct report_data *r = xcalloc(1, sizeof *r);
+    int rc = gather(s, a, y, m, d, r, e);
+    if (!rc) {
+        rc = fmt == REPORT_JSON ? write_json(a, r, y, m, d, out) : write_text(a, r, y, m, d, out);
+        if (rc)
+            rc = errf(e, ERR_NOMEM, "out of memory writing the report");
+    }
+    release(r);
+    free(r);
+    return rc;
+}

@@ -1,0 +1,754 @@
+/* store.c: SQLite schema, migrations, prepared statements and queries of the truce store.
+ *
+ * Durability: journal_mode=WAL with synchronous=FULL, so a transaction is on disk when COMMIT
+ * returns; `truce ingest` reports a record as accepted only after its batch has committed.
+ * Statements are prepared once at open and finalised at close. */
+#include "store/store.h"
+
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum stmt_id {
+    ST_OBS_INSERT,
+    ST_OBS_BY_CLIENT,
+    ST_EVENT_INSERT,
+    ST_ZONE_INSERT,
+    ST_FINDING_INSERT,
+    ST_N
+};
+
+static const char *const STMT_SQL[ST_N] = {
+    [ST_OBS_INSERT] =
+        "INSERT INTO observations(client_id, kind, agreement_version, t_start_ms, t_end_ms, "
+        "received_ms, means, how, lon, lat, radius_m, distance_assumed, observer_lon, "
+        "observer_lat, place, region, control, control_uncertain, phrase, line_distances, party, "
+        "against, count, qualifier, weapon_category, weapon_model, calibre_mm, armed, "
+        "flight_from, flight_to, bearings, dist_min_m, dist_max_m, report_ref, remarks, raw) "
+        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
+        "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36) "
+        "ON CONFLICT(client_id) DO NOTHING",
+    [ST_OBS_BY_CLIENT] = "SELECT id FROM observations WHERE client_id = ?1",
+    [ST_EVENT_INSERT] = "INSERT INTO obs_events(obs_id, seq, event_type, count, qualifier, "
+                        "weapon_category, weapon_model, calibre_mm) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)",
+    [ST_ZONE_INSERT] = "INSERT INTO obs_zones(obs_id, zone, relation, distance_m) VALUES "
+                       "(?1,?2,?3,?4)",
+    [ST_FINDING_INSERT] =
+        "INSERT INTO findings(obs_id, agreement_version, clause, rule_kind, result, party, "
+        "severity, status, reasons, created_ms, t_end_ms, region) VALUES "
+        "(?1,?2,?3,?4,?5,?6,?7,'provisional',?8,?9,?10,?11)",
+};
+
+/* Migration n brings the schema from version n-1 to n. Never edit a released migration: add. */
+static const char *const MIGRATIONS[] = {
+    NULL,
+    /* 1: the foundation schema */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE agreements(version INTEGER PRIMARY KEY, agreement_id TEXT NOT NULL, "
+    "  effective_ms INTEGER NOT NULL, added_ms INTEGER NOT NULL, json TEXT NOT NULL);"
+    "CREATE TABLE observations(id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, kind TEXT NOT NULL,"
+    "  agreement_version INTEGER, t_start_ms INTEGER NOT NULL, t_end_ms INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL, means TEXT NOT NULL, how TEXT NOT NULL, lon REAL, lat REAL,"
+    "  radius_m REAL, distance_assumed INTEGER, observer_lon REAL, observer_lat REAL, place TEXT,"
+    "  region TEXT, control TEXT, control_uncertain INTEGER, phrase TEXT, line_distances TEXT,"
+    "  party TEXT, against TEXT, count INTEGER, qualifier TEXT, weapon_category TEXT,"
+    "  weapon_model TEXT, calibre_mm REAL, armed INTEGER, flight_from TEXT, flight_to TEXT,"
+    "  bearings TEXT, dist_min_m REAL, dist_max_m REAL, report_ref TEXT, remarks TEXT,"
+    "  raw TEXT NOT NULL);"
+    "CREATE INDEX observations_t_end ON observations(t_end_ms);"
+    "CREATE TABLE obs_events(obs_id INTEGER NOT NULL, seq INTEGER NOT NULL,"
+    "  event_type TEXT NOT NULL, count INTEGER, qualifier TEXT NOT NULL, weapon_category TEXT,"
+    "  weapon_model TEXT, calibre_mm REAL, PRIMARY KEY(obs_id, seq)) WITHOUT ROWID;"
+    "CREATE TABLE obs_zones(obs_id INTEGER NOT NULL, zone TEXT NOT NULL, relation TEXT NOT NULL,"
+    "  distance_m REAL, PRIMARY KEY(obs_id, zone)) WITHOUT ROWID;"
+    "CREATE TABLE findings(id INTEGER PRIMARY KEY, obs_id INTEGER NOT NULL,"
+    "  agreement_version INTEGER NOT NULL, clause TEXT NOT NULL, rule_kind TEXT NOT NULL,"
+    "  result TEXT NOT NULL, party TEXT NOT NULL, severity TEXT NOT NULL, status TEXT NOT NULL,"
+    "  reasons TEXT NOT NULL, created_ms INTEGER NOT NULL, t_end_ms INTEGER NOT NULL,"
+    "  region TEXT);"
+    "CREATE INDEX findings_t_end ON findings(t_end_ms);"
+    "CREATE INDEX findings_obs ON findings(obs_id);",
+};
+#define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_N];
+    char path[4096];
+};
+
+static int dberr(struct store *s, struct errbuf *e, const char *what)
+{
+    return errf(e, ERR_DB, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, struct errbuf *e)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int rc = errf(e, ERR_DB, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return rc;
+    }
+    return 0;
+}
+
+static int user_version(struct store *s, int *v)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return ERR_DB;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : ERR_DB;
+    if (!rc)
+        *v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int migrate(struct store *s, struct errbuf *e)
+{
+    int v;
+    if (user_version(s, &v))
+        return dberr(s, e, "reading the schema version");
+    if (v > N_MIGRATIONS)
+        return errf(e, ERR_DB, "%s: schema version %d is newer than this truce (%d); upgrade truce",
+                    s->path, v, N_MIGRATIONS);
+    for (int i = v + 1; i <= N_MIGRATIONS; i++) {
+        char pragma[64];
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d;", i);
+        int rc = exec(s, "BEGIN IMMEDIATE", e);
+        if (!rc)
+            rc = exec(s, MIGRATIONS[i], e);
+        if (!rc)
+            rc = exec(s, pragma, e);
+        if (!rc)
+            rc = exec(s, "COMMIT", e);
+        if (rc) {
+            exec(s, "ROLLBACK", NULL);
+            errprefix(e, "migration %d", i);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int store_open(const char *dir, bool create, struct store **out, struct errbuf *e)
+{
+    struct store *s = calloc(1, sizeof *s);
+    if (!s)
+        return errf(e, ERR_NOMEM, "out of memory");
+    int rc = 0;
+    if (path_join(s->path, sizeof s->path, dir, STORE_DB_NAME)) {
+        rc = errf(e, ERR_INVAL, "%s: path too long", dir);
+        goto fail;
+    }
+    struct stat st;
+    if (create) {
+        if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+            rc = errf(e, ERR_IO, "%s: cannot create the data directory: %s", dir, strerror(errno));
+            goto fail;
+        }
+        if (stat(s->path, &st) == 0) {
+            rc = errf(e, ERR_CONFLICT, "%s: a truce store already exists here", dir);
+            goto fail;
+        }
+    } else if (stat(s->path, &st) != 0) {
+        rc = errf(e, ERR_NOTFOUND,
+                  "%s: no truce store here (run `truce init %s --agreement FILE` first, or set "
+                  "--data / TRUCE_DATA)",
+                  dir, dir);
+        goto fail;
+    }
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK) {
+        rc = dberr(s, e, "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    if ((rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+                      "PRAGMA cache_size=-65536;", e)) ||
+        (rc = migrate(s, e)))
+        goto fail;
+    for (int i = 0; i < ST_N; i++)
+        if (sqlite3_prepare_v3(s->db, STMT_SQL[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                               NULL) != SQLITE_OK) {
+            rc = dberr(s, e, "preparing statements");
+            goto fail;
+        }
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST_N; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+int store_begin(struct store *s, struct errbuf *e) { return exec(s, "BEGIN IMMEDIATE", e); }
+int store_commit(struct store *s, struct errbuf *e) { return exec(s, "COMMIT", e); }
+void store_rollback(struct store *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        exec(s, "ROLLBACK", NULL);
+}
+
+/* ---- agreements ---- */
+
+int store_agreement_add(struct store *s, const struct agreement *a, struct errbuf *e)
+{
+    sqlite3_stmt *q = NULL;
+    int rc = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT version, agreement_id, effective_ms FROM agreements ORDER BY "
+                           "version DESC LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading agreements");
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        int v = sqlite3_column_int(q, 0);
+        const char *id = (const char *)sqlite3_column_text(q, 1);
+        int64_t eff = sqlite3_column_int64(q, 2);
+        if (strcmp(id, a->id))
+            rc = errf(e, ERR_CONFLICT, "this store holds agreement \"%s\", not \"%s\"", id, a->id);
+        else if (a->version <= v)
+            rc = errf(e, ERR_CONFLICT, "version %d is not above the stored version %d", a->version,
+                      v);
+        else if (a->effective_ms <= eff)
+            rc = errf(e, ERR_CONFLICT, "version %d must take effect after version %d does",
+                      a->version, v);
+    }
+    sqlite3_finalize(q);
+    if (rc)
+        return rc;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO agreements(version, agreement_id, effective_ms, added_ms, "
+                           "json) VALUES (?1,?2,?3,?4,?5)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "adding agreement");
+    sqlite3_bind_int(q, 1, a->version);
+    sqlite3_bind_text(q, 2, a->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, a->effective_ms);
+    sqlite3_bind_int64(q, 4, time_now_ms());
+    sqlite3_bind_text(q, 5, a->resolved_json, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        rc = dberr(s, e, "adding agreement");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_agreements_load(struct store *s, struct store_agreements *out, struct errbuf *e)
+{
+    out->v = NULL;
+    out->n = 0;
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT version, json FROM agreements ORDER BY version", -1, &q,
+                           NULL) != SQLITE_OK)
+        return dberr(s, e, "reading agreements");
+    int rc = 0, step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        char src[64];
+        snprintf(src, sizeof src, "stored agreement version %d", sqlite3_column_int(q, 0));
+        struct agreement *a;
+        const char *json = (const char *)sqlite3_column_text(q, 1);
+        if ((rc = agr_load_json(json, (size_t)sqlite3_column_bytes(q, 1), src, &a, e)))
+            break;
+        out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+        out->v[out->n++] = a;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading agreements");
+    sqlite3_finalize(q);
+    if (!rc && out->n == 0)
+        rc = errf(e, ERR_NOTFOUND, "%s: the store holds no agreement", s->path);
+    if (rc)
+        store_agreements_free(out);
+    return rc;
+}
+
+void store_agreements_free(struct store_agreements *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        agr_free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+const struct agreement *store_agreement_at(const struct store_agreements *l, int64_t t_ms)
+{
+    const struct agreement *best = l->v[0];
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i]->effective_ms <= t_ms)
+            best = l->v[i];
+    return best;
+}
+
+/* ---- observations ---- */
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s && *s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_double_or_null(sqlite3_stmt *st, int i, double v)
+{
+    if (isnan(v))
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_double(st, i, v);
+}
+
+static const char *const RULE_KIND_NAMES[] = {"fire_prohibited", "weapon_withdrawal",
+                                              "armed_presence"};
+
+int store_obs_insert(struct store *s, const struct agreement *a, const struct obs *o,
+                     const struct placement *p, const struct finding *f, size_t nf, int64_t *id,
+                     bool *duplicate, struct errbuf *e)
+{
+    sqlite3_stmt *st = s->st[ST_OBS_INSERT];
+    char lines[512] = "{", bearings[512] = "";
+    size_t len = 1;
+    for (size_t i = 0; i < p->n_lines && len < sizeof lines; i++)
+        len += (size_t)snprintf(lines + len, sizeof lines - len, "%s\"%s\":%.0f", i ? "," : "",
+                                a->lines[i].id, p->line_distance_m[i]);
+    if (len < sizeof lines - 1)
+        str_copy(lines + len, sizeof lines - len, "}");
+    len = 0;
+    for (size_t i = 0; i < o->n_bearings && len < sizeof bearings; i++)
+        len += (size_t)snprintf(bearings + len, sizeof bearings - len, "%s%g+-%g", i ? ";" : "",
+                                o->bearing_deg[i], o->bearing_half_width_deg[i]);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    bind_text_or_null(st, 1, o->client_id);
+    sqlite3_bind_text(st, 2, OBS_KIND_NAMES[o->kind], -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, a->version);
+    sqlite3_bind_int64(st, 4, o->t_start_ms);
+    sqlite3_bind_int64(st, 5, o->t_end_ms);
+    sqlite3_bind_int64(st, 6, time_now_ms());
+    sqlite3_bind_text(st, 7, OBS_MEANS_NAMES[o->means], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, PLACE_HOW_NAMES[p->how], -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 9, p->centre.lon_deg);
+    sqlite3_bind_double(st, 10, p->centre.lat_deg);
+    sqlite3_bind_double(st, 11, p->radius_m);
+    sqlite3_bind_int(st, 12, p->distance_assumed);
+    if (o->has_observer) {
+        sqlite3_bind_double(st, 13, o->observer.lon_deg);
+        sqlite3_bind_double(st, 14, o->observer.lat_deg);
+    }
+    bind_text_or_null(st, 15, o->place);
+    bind_text_or_null(st, 16, p->region >= 0 ? a->regions[p->region].id : NULL);
+    bind_text_or_null(st, 17, p->control);
+    sqlite3_bind_int(st, 18, p->control_uncertain);
+    sqlite3_bind_text(st, 19, p->phrase, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 20, lines, -1, SQLITE_TRANSIENT);
+    bind_text_or_null(st, 21, o->party);
+    bind_text_or_null(st, 22, o->against);
+    if (o->count >= 0)
+        sqlite3_bind_int64(st, 23, o->count);
+    if (o->kind == OBS_SIGHTING || o->kind == OBS_PRESENCE)
+        sqlite3_bind_text(st, 24, OBS_QUALIFIER_NAMES[o->count_qualifier], -1, SQLITE_STATIC);
+    bind_text_or_null(st, 25, o->weapon.category);
+    bind_text_or_null(st, 26, o->weapon.model);
+    bind_double_or_null(st, 27, o->weapon.calibre_mm);
+    if (o->kind == OBS_PRESENCE || o->kind == OBS_SIGHTING)
+        sqlite3_bind_int(st, 28, o->armed);
+    bind_text_or_null(st, 29, o->flight_from);
+    bind_text_or_null(st, 30, o->flight_to);
+    bind_text_or_null(st, 31, bearings);
+    bind_double_or_null(st, 32, o->dist_min_m);
+    bind_double_or_null(st, 33, o->dist_max_m);
+    bind_text_or_null(st, 34, o->report_ref);
+    bind_text_or_null(st, 35, o->remarks);
+    sqlite3_bind_text(st, 36, o->raw, (int)o->raw_len, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        int rc = dberr(s, e, "storing an observation");
+        sqlite3_reset(st);
+        return rc;
+    }
+    sqlite3_reset(st);
+    if (sqlite3_changes(s->db) == 0) {
+        sqlite3_stmt *q = s->st[ST_OBS_BY_CLIENT];
+        sqlite3_reset(q);
+        sqlite3_bind_text(q, 1, o->client_id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(q) == SQLITE_ROW ? 0 : dberr(s, e, "looking up a client id");
+        if (!rc)
+            *id = sqlite3_column_int64(q, 0);
+        sqlite3_reset(q);
+        *duplicate = true;
+        return rc;
+    }
+    *duplicate = false;
+    int64_t oid = sqlite3_last_insert_rowid(s->db);
+    for (size_t i = 0; i < o->n_events; i++) {
+        const struct obs_event *ev = &o->events[i];
+        st = s->st[ST_EVENT_INSERT];
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        sqlite3_bind_int64(st, 1, oid);
+        sqlite3_bind_int(st, 2, (int)i);
+        sqlite3_bind_text(st, 3, AGR_EVENT_TYPES[ev->type], -1, SQLITE_STATIC);
+        if (ev->count >= 0)
+            sqlite3_bind_int64(st, 4, ev->count);
+        sqlite3_bind_text(st, 5, OBS_QUALIFIER_NAMES[ev->qualifier], -1, SQLITE_STATIC);
+        bind_text_or_null(st, 6, ev->weapon.category);
+        bind_text_or_null(st, 7, ev->weapon.model);
+        bind_double_or_null(st, 8, ev->weapon.calibre_mm);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return dberr(s, e, "storing an event");
+    }
+    for (size_t i = 0; i < p->n_zones; i++) {
+        st = s->st[ST_ZONE_INSERT];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, oid);
+        sqlite3_bind_text(st, 2, a->zones[p->zones[i].zone].id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, PLACE_REL_NAMES[p->zones[i].rel], -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 4, p->zones[i].distance_m);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return dberr(s, e, "storing a zone relation");
+    }
+    int64_t now = time_now_ms();
+    for (size_t i = 0; i < nf; i++) {
+        const struct agr_rule *r = &a->rules[f[i].rule];
+        st = s->st[ST_FINDING_INSERT];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, oid);
+        sqlite3_bind_int(st, 2, a->version);
+        sqlite3_bind_text(st, 3, r->clause, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, RULE_KIND_NAMES[r->kind], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, RULE_RESULT_NAMES[f[i].result], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, f[i].party, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 7, r->severity, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, f[i].reasons, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 9, now);
+        sqlite3_bind_int64(st, 10, o->t_end_ms);
+        bind_text_or_null(st, 11, p->region >= 0 ? a->regions[p->region].id : NULL);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            return dberr(s, e, "storing a finding");
+    }
+    *id = oid;
+    return 0;
+}
+
+void store_filter_init(struct store_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    f->from_ms = f->to_ms = TIME_NONE;
+}
+
+/* Appends the filter's WHERE clause (tables aliased o for observations, f for findings) and
+ * binds its values in order after the statement is prepared. */
+struct where {
+    char sql[1024];
+    const char *texts[8];
+    int64_t ints[4];
+    int n_texts, n_ints;
+    int order[12]; /* 0 text, 1 int */
+    int n;
+};
+
+static void where_add(struct where *w, const char *cond, int is_int, const char *t, int64_t i)
+{
+    size_t len = strlen(w->sql);
+    snprintf(w->sql + len, sizeof w->sql - len, "%s%s", w->n ? " AND " : " WHERE ", cond);
+    w->order[w->n++] = is_int;
+    if (is_int)
+        w->ints[w->n_ints++] = i;
+    else
+        w->texts[w->n_texts++] = t;
+}
+
+static void where_build(struct where *w, const struct store_filter *f, bool findings)
+{
+    memset(w, 0, sizeof *w);
+    const char *t = findings ? "f.t_end_ms" : "o.t_end_ms";
+    char cond[128];
+    if (f->from_ms != TIME_NONE) {
+        snprintf(cond, sizeof cond, "%s >= ?", t);
+        where_add(w, cond, 1, NULL, f->from_ms);
+    }
+    if (f->to_ms != TIME_NONE) {
+        snprintf(cond, sizeof cond, "%s < ?", t);
+        where_add(w, cond, 1, NULL, f->to_ms);
+    }
+    if (f->region)
+        where_add(w, findings ? "f.region = ?" : "o.region = ?", 0, f->region, 0);
+    if (f->kind && !findings)
+        where_add(w, "o.kind = ?", 0, f->kind, 0);
+    if (f->party)
+        where_add(w, findings ? "f.party = ?" : "o.party = ?", 0, f->party, 0);
+    if (f->clause)
+        where_add(w, findings ? "f.clause = ?"
+                              : "o.id IN (SELECT obs_id FROM findings WHERE clause = ?)",
+                  0, f->clause, 0);
+}
+
+static void where_bind(const struct where *w, sqlite3_stmt *st)
+{
+    int ti = 0, ii = 0;
+    for (int k = 0; k < w->n; k++) {
+        if (w->order[k])
+            sqlite3_bind_int64(st, k + 1, w->ints[ii++]);
+        else
+            sqlite3_bind_text(st, k + 1, w->texts[ti++], -1, SQLITE_STATIC);
+    }
+}
+
+static int col_json(struct buf *b, sqlite3_stmt *st, int i, const char *name, bool *first)
+{
+    int rc = buf_printf(b, "%s\"%s\":", *first ? "" : ",", name);
+    *first = false;
+    if (rc)
+        return rc;
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_NULL:
+        return buf_append(b, "null", 4);
+    case SQLITE_INTEGER:
+        return buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:
+        return buf_printf(b, "%.10g", sqlite3_column_double(st, i));
+    default:
+        return buf_json_str(b, (const char *)sqlite3_column_text(st, i));
+    }
+}
+
+static int time_json(struct buf *b, sqlite3_stmt *st, int i, const char *name)
+{
+    char t[40];
+    time_format_utc(sqlite3_column_int64(st, i), t, sizeof t);
+    return buf_printf(b, ",\"%s\":\"%s\"", name, t);
+}
+
+int store_obs_list(struct store *s, const struct store_filter *f,
+                   int (*cb)(void *ctx, const char *json), void *ctx, struct errbuf *e)
+{
+    struct where w;
+    where_build(&w, f, false);
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "SELECT o.id, o.client_id, o.kind, o.t_start_ms, o.t_end_ms, o.means, o.how, o.lon, "
+             "o.lat, o.radius_m, o.region, o.control, o.control_uncertain, o.phrase, "
+             "o.line_distances, o.place, o.party, o.against, o.count, o.qualifier, "
+             "o.weapon_category, o.weapon_model, o.calibre_mm, o.bearings, o.dist_min_m, "
+             "o.dist_max_m, o.remarks, o.agreement_version, "
+             "(SELECT json_group_array(json_object('type', event_type, 'count', count, "
+             "'qualifier', qualifier)) FROM obs_events WHERE obs_id = o.id), "
+             "(SELECT json_group_array(json_object('zone', zone, 'relation', relation, "
+             "'distance_m', round(distance_m))) FROM obs_zones WHERE obs_id = o.id) "
+             "FROM observations o%s ORDER BY o.id%s",
+             w.sql, f->limit > 0 ? " LIMIT ?" : "");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "listing observations");
+    where_bind(&w, st);
+    if (f->limit > 0)
+        sqlite3_bind_int64(st, w.n + 1, f->limit);
+    static const char *const names[] = {
+        "id", "client_id", "kind", NULL, NULL, "means", "placed_by", "lon", "lat", "radius_m",
+        "region", "control", "control_uncertain", "where", "line_distances_m", "place", "party",
+        "against", "count", "qualifier", "weapon_category", "weapon_model", "calibre_mm",
+        "bearings", "dist_min_m", "dist_max_m", "remarks", "agreement_version"};
+    struct buf b;
+    buf_init(&b);
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && !rc) {
+        b.len = 0;
+        bool first = true;
+        rc = buf_append(&b, "{", 1);
+        for (int i = 0; i < 28 && !rc; i++) {
+            if (!names[i])
+                continue;
+            if (i == 14) { /* line distances are stored as JSON text */
+                rc = buf_printf(&b, ",\"line_distances_m\":%s",
+                                sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i)
+                                                           : "null");
+                continue;
+            }
+            if (i == 12) {
+                rc = buf_printf(&b, ",\"control_uncertain\":%s",
+                                sqlite3_column_int(st, i) ? "true" : "false");
+                continue;
+            }
+            rc = col_json(&b, st, i, names[i], &first);
+        }
+        rc = rc || time_json(&b, st, 3, "time_start") || time_json(&b, st, 4, "time_end");
+        rc = rc || buf_printf(&b, ",\"events\":%s,\"zones\":%s}", sqlite3_column_text(st, 28),
+                              sqlite3_column_text(st, 29));
+        if (!rc)
+            rc = cb(ctx, b.p);
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = dberr(s, e, "listing observations");
+    buf_reset(&b);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_findings_list(struct store *s, const struct store_filter *f,
+                        int (*cb)(void *ctx, const char *json), void *ctx, struct errbuf *e)
+{
+    struct where w;
+    where_build(&w, f, true);
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT f.id, f.obs_id, f.clause, f.rule_kind, f.result, f.party, f.severity, "
+             "f.status, f.region, f.agreement_version, f.reasons, f.t_end_ms, o.client_id, "
+             "o.phrase FROM findings f JOIN observations o ON o.id = f.obs_id%s ORDER BY f.id%s",
+             w.sql, f->limit > 0 ? " LIMIT ?" : "");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "listing findings");
+    where_bind(&w, st);
+    if (f->limit > 0)
+        sqlite3_bind_int64(st, w.n + 1, f->limit);
+    static const char *const names[] = {"id", "observation", "clause", "rule_kind", "result",
+                                        "party", "severity", "status", "region",
+                                        "agreement_version", "reasons"};
+    struct buf b;
+    buf_init(&b);
+    int rc = 0, step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && !rc) {
+        b.len = 0;
+        bool first = true;
+        rc = buf_append(&b, "{", 1);
+        for (int i = 0; i < 11 && !rc; i++)
+            rc = col_json(&b, st, i, names[i], &first);
+        rc = rc || time_json(&b, st, 11, "time");
+        rc = rc || col_json(&b, st, 12, "observation_client_id", &first);
+        rc = rc || col_json(&b, st, 13, "where", &first);
+        rc = rc || buf_append(&b, "}", 1);
+        if (!rc)
+            rc = cb(ctx, b.p);
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = dberr(s, e, "listing findings");
+    buf_reset(&b);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_report_events(struct store *s, int64_t from_ms, int64_t to_ms,
+                        int (*cb)(void *ctx, const struct store_event_row *r), void *ctx,
+                        struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT o.id, o.t_end_ms, o.region, ev.event_type, ev.count, "
+                           "ev.qualifier, o.phrase FROM observations o JOIN obs_events ev ON "
+                           "ev.obs_id = o.id WHERE o.t_end_ms >= ?1 AND o.t_end_ms < ?2 AND "
+                           "o.kind IN ('fire', 'detection') ORDER BY o.id, ev.seq",
+                           -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading events");
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_event_row r = {
+            sqlite3_column_int64(st, 0),
+            sqlite3_column_int64(st, 1),
+            (const char *)sqlite3_column_text(st, 2),
+            (const char *)sqlite3_column_text(st, 3),
+            sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4),
+            (const char *)sqlite3_column_text(st, 5),
+            (const char *)sqlite3_column_text(st, 6),
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading events");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_report_zones(struct store *s, int64_t from_ms, int64_t to_ms,
+                       int (*cb)(void *ctx, const struct store_zone_row *r), void *ctx,
+                       struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT o.id, o.t_end_ms, z.zone, z.relation, z.distance_m, o.kind, "
+                           "o.phrase, (SELECT coalesce(sum(max(count, 0)), 0) FROM obs_events "
+                           "WHERE obs_id = o.id) FROM observations o JOIN obs_zones z ON "
+                           "z.obs_id = o.id WHERE o.t_end_ms >= ?1 AND o.t_end_ms < ?2 ORDER BY "
+                           "z.zone, o.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading zone events");
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_zone_row r = {
+            sqlite3_column_int64(st, 0),          sqlite3_column_int64(st, 1),
+            (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+            sqlite3_column_double(st, 4),         (const char *)sqlite3_column_text(st, 5),
+            (const char *)sqlite3_column_text(st, 6), sqlite3_column_int64(st, 7),
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading zone events");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
+                          int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
+                          struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, obs_id, t_end_ms, clause, rule_kind, result, party, "
+                           "severity, status, reasons, region FROM findings WHERE t_end_ms >= ?1 "
+                           "AND t_end_ms < ?2 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading findings");
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_finding_row r = {
+            sqlite3_column_int64(st, 0),
+            sqlite3_column_int64(st, 1),
+            sqlite3_column_int64(st, 2),
+            (const char *)sqlite3_column_text(st, 3),
+            (const char *)sqlite3_column_text(st, 4),
+            (const char *)sqlite3_column_text(st, 5),
+            (const char *)sqlite3_column_text(st, 6),
+            (const char *)sqlite3_column_text(st, 7),
+            (const char *)sqlite3_column_text(st, 8),
+            (const char *)sqlite3_column_text(st, 9),
+            (const char *)sqlite3_column_text(st, 10),
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading findings");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_obs_count(struct store *s, long long *n, struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM observations", -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "counting");
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : dberr(s, e, "counting");
+    if (!rc)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -1,0 +1,103 @@
+/* store.h: the embedded SQLite store of a truce data directory: agreement versions, accepted
+ * observations with their raw payloads and placements, and findings. WAL mode, one transaction
+ * per ingest batch, synchronous=FULL so a committed batch survives a crash or kill -9; the schema
+ * is versioned and migrated forward on open.
+ *
+ * The only module that includes sqlite3.h. One thread owns a store. */
+#ifndef TRUCE_STORE_H
+#define TRUCE_STORE_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "agreement/agreement.h"
+#include "observation/observation.h"
+#include "placement/placement.h"
+#include "rules/rules.h"
+#include "util/util.h"
+
+#define STORE_DB_NAME "truce.db"
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+/* Opens (create=false) or creates (create=true: dir may exist but must not hold a store) the
+ * store in dir, migrating the schema forward when it is older. */
+int store_open(const char *dir, bool create, struct store **out, struct errbuf *e) WUR;
+void store_close(struct store *s);
+
+int store_begin(struct store *s, struct errbuf *e) WUR;
+int store_commit(struct store *s, struct errbuf *e) WUR;
+void store_rollback(struct store *s);
+
+/* Adds an agreement version. Refuses a different agreement id than the stored one, and a version
+ * number or effective time not above the latest. */
+int store_agreement_add(struct store *s, const struct agreement *a, struct errbuf *e) WUR;
+
+/* All stored versions in ascending order (at least one in an initialised store); free with
+ * store_agreements_free. */
+struct store_agreements {
+    struct agreement **v;
+    size_t n;
+};
+int store_agreements_load(struct store *s, struct store_agreements *out, struct errbuf *e) WUR;
+void store_agreements_free(struct store_agreements *l);
+/* The version in force at time t: the latest whose effective time is <= t, else the first. */
+const struct agreement *store_agreement_at(const struct store_agreements *l, int64_t t_ms);
+
+/* Inserts an accepted observation with its placement and findings. When the client id was
+ * stored before, nothing is written and *duplicate is set with the stored id in *id. */
+int store_obs_insert(struct store *s, const struct agreement *a, const struct obs *o,
+                     const struct placement *p, const struct finding *f, size_t nf, int64_t *id,
+                     bool *duplicate, struct errbuf *e) WUR;
+
+/* Filters for listings; unset fields are NULL / TIME_NONE. */
+struct store_filter {
+    int64_t from_ms, to_ms; /* on the observation's end time, [from, to) */
+    const char *party, *clause, *region, *kind;
+    long long limit; /* 0: no limit */
+};
+void store_filter_init(struct store_filter *f);
+
+/* Calls cb with each observation as one JSON object (normalised, with placement), in id order. */
+int store_obs_list(struct store *s, const struct store_filter *f,
+                   int (*cb)(void *ctx, const char *json), void *ctx, struct errbuf *e) WUR;
+/* Calls cb with each finding as one JSON object, in id order. */
+int store_findings_list(struct store *s, const struct store_filter *f,
+                        int (*cb)(void *ctx, const char *json), void *ctx, struct errbuf *e) WUR;
+
+/* Rows for the daily report. */
+struct store_event_row {
+    int64_t obs_id, t_end_ms;
+    const char *region; /* region id or NULL */
+    const char *event_type;
+    long long count; /* -1 uncountable */
+    const char *qualifier;
+    const char *phrase;
+};
+int store_report_events(struct store *s, int64_t from_ms, int64_t to_ms,
+                        int (*cb)(void *ctx, const struct store_event_row *r), void *ctx,
+                        struct errbuf *e) WUR;
+
+struct store_zone_row {
+    int64_t obs_id, t_end_ms;
+    const char *zone, *relation;
+    double distance_m;
+    const char *kind, *phrase; /* observation kind, placement phrase */
+    long long n_events;        /* sum of counts of its fire events (uncountable as 0) */
+};
+int store_report_zones(struct store *s, int64_t from_ms, int64_t to_ms,
+                       int (*cb)(void *ctx, const struct store_zone_row *r), void *ctx,
+                       struct errbuf *e) WUR;
+
+struct store_finding_row {
+    int64_t id, obs_id, t_end_ms;
+    const char *clause, *rule_kind, *result, *party, *severity, *status, *reasons, *region;
+};
+int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
+                          int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
+                          struct errbuf *e) WUR;
+
+/* Number of stored observations (for summaries and tests). */
+int store_obs_count(struct store *s, long long *n, struct errbuf *e) WUR;
+
+#endif
