@@ -1133,34 +1133,21 @@ int agr_place_find(const struct agreement *a, const char *name)
 
 int agr_place_nearest(const struct agreement *a, struct geo_point p)
 {
-    /* Pre-select with a cheap equirectangular distance, then confirm the few closest with the
-     * geodesic: the planar ranking is exact enough to keep the true nearest among the top 4. */
-    int cand[4] = {-1, -1, -1, -1};
-    double cd[4] = {INFINITY, INFINITY, INFINITY, INFINITY};
-    double k = cos(p.lat_deg * M_PI / 180);
-    for (size_t i = 0; i < a->n_places; i++) {
-        double dx = (a->places[i].pt.lon_deg - p.lon_deg) * k, dy = a->places[i].pt.lat_deg - p.lat_deg;
-        double d = dx * dx + dy * dy;
-        if (d >= cd[3])
-            continue;
-        int j = 3;
-        while (j > 0 && cd[j - 1] > d) {
-            cd[j] = cd[j - 1];
-            cand[j] = cand[j - 1];
-            j--;
-        }
-        cd[j] = d;
-        cand[j] = (int)i;
-    }
+    /* People name a point after a known town rather than the nearest hamlet or city district:
+     * each place's distance is discounted by 1.5 km per order of magnitude of its population.
+     * Ranking uses a local planar distance (exact enough at these ranges); a place under 1 km
+     * away always wins, so a point in a village is "in" that village. */
     int best = -1;
-    double bd = INFINITY;
-    for (int j = 0; j < 4; j++) {
-        if (cand[j] < 0)
-            continue;
-        double d = geo_distance_m(p, a->places[cand[j]].pt);
-        if (d < bd) {
-            bd = d;
-            best = cand[j];
+    double best_score = INFINITY, k = cos(p.lat_deg * M_PI / 180);
+    for (size_t i = 0; i < a->n_places; i++) {
+        double dx = (a->places[i].pt.lon_deg - p.lon_deg) * k * 111.32;
+        double dy = (a->places[i].pt.lat_deg - p.lat_deg) * 110.57;
+        double d_km = sqrt(dx * dx + dy * dy);
+        double score = d_km < 1.0 ? d_km - 1000.0
+                                  : d_km - 1.5 * log10((double)a->places[i].population + 1.0);
+        if (score < best_score) {
+            best_score = score;
+            best = (int)i;
         }
     }
     return best;

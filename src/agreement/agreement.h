@@ -143,7 +143,8 @@ int agr_weapon_class_match(const struct agreement *a, const char *category, cons
 /* Gazetteer lookup by name or alternative spelling, ignoring case, apostrophes, hyphens and
  * spaces. Returns the place index or -1. */
 int agr_place_find(const struct agreement *a, const char *name);
-/* Index of the place nearest to p (by geodesic distance), or -1 when there are none. */
+/* Index of the place a monitor would name for p: the nearest, with larger towns preferred over
+ * close hamlets (see agreement.c), or -1 when there are no places. */
 int agr_place_nearest(const struct agreement *a, struct geo_point p);
 
 /* The UTC window [from, to) of the daily report for local date y-m-d: the 24 hours ending at the

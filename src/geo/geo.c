@@ -1,0 +1,251 @@
+/* geo.c: geodesics on WGS84 (PROJ's geodesic.h), compass words, the "3 km SE of X" phrase and
+ * annular-sector / circle uncertainty regions. Point-in-polygon is in geo_area.c, polyline
+ * distance in geo_line.c. */
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "geo/geo_int.h"
+
+static struct geod_geodesic wgs84;
+static pthread_once_t wgs84_once = PTHREAD_ONCE_INIT;
+
+static void wgs84_init(void)
+{
+    geod_init(&wgs84, 6378137.0, 1.0 / 298.257223563);
+}
+
+/* Returns the shared WGS84 geodesic, initialising it on the first call (thread-safe). */
+const struct geod_geodesic *geo_wgs84(void)
+{
+    pthread_once(&wgs84_once, wgs84_init);
+    return &wgs84;
+}
+
+static double norm360(double azi)
+{
+    double r = fmod(azi, 360.0);
+    if (r < 0) r += 360.0;
+    if (r >= 360.0) r -= 360.0;
+    return r;
+}
+
+/* Geodesic distance in metres between a and b (geod_inverse on WGS84). */
+double geo_distance_m(struct geo_point a, struct geo_point b)
+{
+    double s12 = 0;
+    geod_inverse(geo_wgs84(), a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg, &s12, NULL, NULL);
+    return s12;
+}
+
+/* Geodesic inverse problem: distance a->b in metres and forward azimuth at a in [0,360). */
+void geo_inverse(struct geo_point a, struct geo_point b, double *dist_m, double *azi_deg)
+{
+    double s12 = 0, azi1 = 0;
+    geod_inverse(geo_wgs84(), a.lat_deg, a.lon_deg, b.lat_deg, b.lon_deg, &s12, &azi1, NULL);
+    if (dist_m) *dist_m = s12;
+    if (azi_deg) *azi_deg = norm360(azi1);
+}
+
+/* Geodesic direct problem: the point dist_m from a along azimuth azi_deg. */
+struct geo_point geo_direct(struct geo_point a, double azi_deg, double dist_m)
+{
+    struct geo_point r = {0, 0};
+    geod_direct(geo_wgs84(), a.lat_deg, a.lon_deg, azi_deg, dist_m, &r.lat_deg, &r.lon_deg,
+                NULL);
+    return r;
+}
+
+/* True when p is finite with |lat| <= 90 and |lon| <= 180. */
+bool geo_point_valid(struct geo_point p)
+{
+    return isfinite(p.lon_deg) && isfinite(p.lat_deg) && fabs(p.lat_deg) <= 90.0 &&
+           fabs(p.lon_deg) <= 180.0;
+}
+
+/* ---- compass ---- */
+
+const char *const GEO_COMPASS16[16] = {"N", "NNE", "NE", "ENE", "E", "ESE", "SE", "SSE",
+                                       "S", "SSW", "SW", "WSW", "W", "WNW", "NW", "NNW"};
+
+/* Parses a compass word: letters only after dropping spaces, hyphens and underscores; either an
+ * abbreviation ("nne") or a run of the words north/east/south/west ("northnortheast"). */
+int geo_compass_parse(const char *s, double *azi_deg, double *half_width_deg)
+{
+    static const char *const words[4] = {"north", "east", "south", "west"};
+    char letters[64], abbr[8];
+    size_t nl = 0, na = 0;
+    if (!s) return -1;
+    for (const char *c = s; *c; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (ch == ' ' || ch == '-' || ch == '_' || ch == '\t') continue;
+        if (!isalpha(ch) || nl + 1 >= sizeof letters) return -1;
+        letters[nl++] = (char)tolower(ch);
+    }
+    letters[nl] = '\0';
+    if (nl == 0) return -1;
+    if (nl <= 3) {
+        for (size_t i = 0; i < nl; i++) abbr[na++] = (char)toupper((unsigned char)letters[i]);
+    } else {
+        size_t i = 0;
+        while (i < nl) {
+            size_t k;
+            for (k = 0; k < 4; k++) {
+                size_t wl = strlen(words[k]);
+                if (strncmp(letters + i, words[k], wl) == 0) {
+                    i += wl;
+                    break;
+                }
+            }
+            if (k == 4 || na >= 3) return -1;
+            abbr[na++] = (char)toupper((unsigned char)words[k][0]);
+        }
+    }
+    abbr[na] = '\0';
+    for (int i = 0; i < 16; i++) {
+        if (strcmp(abbr, GEO_COMPASS16[i]) == 0) {
+            if (azi_deg) *azi_deg = i * 22.5;
+            if (half_width_deg) *half_width_deg = 11.25;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The nearest 16-point abbreviation; a non-finite azimuth gives "N". */
+const char *geo_compass_word(double azi_deg)
+{
+    if (!isfinite(azi_deg)) return GEO_COMPASS16[0];
+    int i = (int)floor(norm360(azi_deg) / 22.5 + 0.5);
+    return GEO_COMPASS16[i % 16];
+}
+
+/* ---- phrases ---- */
+
+/* "in X" under 1 km, else "N km DIR of X"; returns the snprintf result. */
+int geo_phrase_relative(char *buf, size_t n, struct geo_point p, struct geo_point place,
+                        const char *place_name)
+{
+    double d = 0, azi = 0;
+    const char *name = place_name ? place_name : "?";
+    geo_inverse(place, p, &d, &azi);
+    if (!(d >= 1000.0)) return snprintf(buf, n, "in %s", name);
+    return snprintf(buf, n, "%.0f km %s of %s", floor(d / 1000.0 + 0.5), geo_compass_word(azi),
+                    name);
+}
+
+/* ---- uncertainty regions ---- */
+
+/* Accumulates weighted unit vectors for the area-weighted centroid. */
+struct centroid_acc {
+    double x, y, z, w;
+};
+
+static void acc_add(struct centroid_acc *c, struct geo_point p, double w)
+{
+    double la = p.lat_deg * (M_PI / 180.0), lo = p.lon_deg * (M_PI / 180.0);
+    c->x += w * cos(la) * cos(lo);
+    c->y += w * cos(la) * sin(lo);
+    c->z += w * sin(la);
+    c->w += w;
+}
+
+static bool acc_result(const struct centroid_acc *c, struct geo_point *out)
+{
+    double h = hypot(c->x, c->y);
+    if (!(c->w > 0) || (h == 0 && c->z == 0)) return false;
+    out->lat_deg = atan2(c->z, h) * (180.0 / M_PI);
+    out->lon_deg = h > 0 ? atan2(c->y, c->x) * (180.0 / M_PI) : 0.0;
+    return true;
+}
+
+static void region_radius(struct geo_region *r)
+{
+    double mx = 0;
+    for (size_t i = 0; i < r->n_samples; i++) {
+        double d = geo_distance_m(r->centre, r->samples[i]);
+        if (d > mx) mx = d;
+    }
+    r->radius_m = mx;
+}
+
+/* Samples one annular sector (polar grid of na bearings by nr rings, the outer rings and the
+ * extreme bearings lying on the outline) into r, adding area weights (r dr dtheta, trapezoid
+ * rule) to acc. At most budget samples. */
+static void sample_sector(struct geo_point obs, double azi, double hw, double dmin, double dmax,
+                          size_t budget, struct geo_region *r, struct centroid_acc *acc)
+{
+    bool full = hw >= 180.0;
+    size_t nr = dmax > dmin ? 5 : 1;
+    size_t na = (size_t)ceil(2.0 * hw / 3.0) + (full ? 0 : 1);
+    bool obs_done = false;
+    if (na < 2) na = 2;
+    if (na * nr > budget) na = budget / nr; /* budget >= 32, so na >= 6 */
+    double dth = full ? 360.0 / (double)na : 2.0 * hw / (double)(na - 1);
+    double dr = nr > 1 ? (dmax - dmin) / (double)(nr - 1) : 0.0;
+    for (size_t k = 0; k < nr && r->n_samples < GEO_SECTOR_MAX_POINTS; k++) {
+        double rad = dmin + dr * (double)k;
+        double wr = nr > 1 ? ((k == 0 || k == nr - 1) ? 0.5 * dr : dr) : 1.0;
+        if (rad <= 0) {
+            if (!obs_done) {
+                r->samples[r->n_samples++] = obs;
+                obs_done = true;
+            }
+            continue;
+        }
+        for (size_t j = 0; j < na && r->n_samples < GEO_SECTOR_MAX_POINTS; j++) {
+            double a = full ? azi + dth * (double)j : azi - hw + dth * (double)j;
+            double wa = (!full && (j == 0 || j == na - 1)) ? 0.5 * dth : dth;
+            struct geo_point q = geo_direct(obs, a, rad);
+            r->samples[r->n_samples++] = q;
+            acc_add(acc, q, rad * wr * wa);
+        }
+    }
+}
+
+/* Validates s and fills r with outline and interior samples, an area-weighted centroid and the
+ * radius of the circle around it holding every sample. Overlapping bearings are weighted twice
+ * where they overlap (an approximation). */
+int geo_sector_region(const struct geo_sector *s, struct geo_region *r)
+{
+    if (!s || !r || s->n_bearings == 0 || s->n_bearings > GEO_SECTOR_MAX_BEARINGS) return -1;
+    if (!geo_point_valid(s->observer) || !isfinite(s->dist_min_m) || !isfinite(s->dist_max_m) ||
+        s->dist_min_m < 0 || s->dist_max_m < s->dist_min_m)
+        return -1;
+    for (size_t i = 0; i < s->n_bearings; i++) {
+        if (!isfinite(s->azi_deg[i]) || !(s->half_width_deg[i] > 0) ||
+            !(s->half_width_deg[i] <= 180.0))
+            return -1;
+    }
+    struct centroid_acc acc = {0, 0, 0, 0};
+    size_t budget = GEO_SECTOR_MAX_POINTS / s->n_bearings;
+    r->n_samples = 0;
+    for (size_t i = 0; i < s->n_bearings; i++)
+        sample_sector(s->observer, s->azi_deg[i], s->half_width_deg[i], s->dist_min_m,
+                      s->dist_max_m, budget, r, &acc);
+    if (!acc_result(&acc, &r->centre)) r->centre = s->observer;
+    region_radius(r);
+    return 0;
+}
+
+/* Samples a circle of radius_m around c: the centre, rings at 1/4, 1/2, 3/4 and the outline. A
+ * non-positive or non-finite radius gives the single point c. */
+void geo_circle_region(struct geo_point c, double radius_m, struct geo_region *r)
+{
+    r->centre = c;
+    r->n_samples = 0;
+    r->samples[r->n_samples++] = c;
+    if (!(radius_m > 0) || !isfinite(radius_m)) {
+        r->radius_m = 0;
+        return;
+    }
+    static const int per_ring[4] = {12, 24, 36, 72};
+    for (int k = 0; k < 4; k++) {
+        double rad = radius_m * (k + 1) / 4.0;
+        for (int j = 0; j < per_ring[k]; j++)
+            r->samples[r->n_samples++] = geo_direct(c, 360.0 * j / per_ring[k], rad);
+    }
+    region_radius(r);
+}
