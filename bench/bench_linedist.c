@@ -139,7 +139,7 @@ int main(void)
            bb.min_lon, bb.max_lon, bb.min_lat, bb.max_lat, geo_line_vertex_count(line),
            max_d / 1000);
     printf("linedist: fast %.3f Mpts/s (%d points), exact %.0f pts/s (every %dth point, %zu "
-           "points), ratio %.0fx, error max %.4f m p99 %.4f m\n",
+           "points), ratio %.0fx, error max %.6f m p99 %.6f m\n",
            rate_fast / 1e6, N_POINTS, rate_exact, EXACT_EVERY, ne, rate_fast / rate_exact,
            max_err, p99);
     int rc = 0;

@@ -118,8 +118,8 @@ static int cmp_double(const void *pa, const void *pb)
     return (a > b) - (a < b);
 }
 
-/* Cell column/row range touched by edge e within the enlarged cell boundaries. Calls fn for each
- * cell; used twice (count, then fill). */
+/* Visits the cells touched by edge e (cell boundaries enlarged by 1e-6 of a cell): counts them
+ * into cell_off, or with fill appends ei to each cell's list at cursor. */
 static void raster_edge(struct geo_area *a, const struct edge *e, uint32_t ei, bool fill,
                         uint32_t *cursor)
 {
@@ -243,7 +243,8 @@ int geo_area_finish(struct geo_area *a)
             while (k < nx && xs[k] <= cx) k++;
             uint8_t inside = (uint8_t)((nx - k) & 1u);
             size_t cell = (size_t)r * a->nx + c;
-            a->flag[cell] = a->cell_off[cell + 1] > a->cell_off[cell] ? (CELL_MIXED | inside) : inside;
+            bool mixed = a->cell_off[cell + 1] > a->cell_off[cell];
+            a->flag[cell] = mixed ? (uint8_t)(CELL_MIXED | inside) : inside;
         }
     }
     free(xs);

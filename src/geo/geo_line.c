@@ -263,7 +263,8 @@ static void sph_update(struct sph_best *b, double c2, double m_p)
 {
     double ab = chord2_to_angle(c2);
     b->c2 = c2;
-    b->thr = ab * exp(2.0 * DLNM * BAND * (ab * 1.01 + 1e-6)) + 1.0 / m_p;
+    double x = 2.0 * DLNM * BAND * (ab * 1.01 + 1e-6);
+    b->thr = ab * (x <= 1 ? 1 + x + x * x : exp(x)) + 1.0 / m_p; /* 1+x+x^2 >= e^x on [0,1] */
     b->thr_c2 = angle_to_chord2(b->thr);
     b->cos_t = cos(b->thr);
     b->sin_t = sin(b->thr);
@@ -272,7 +273,7 @@ static void sph_update(struct sph_best *b, double c2, double m_p)
 /* Lower bound in metres of the ellipsoidal distance for spherical angle a. */
 static inline double lower_m(double a, double m_p)
 {
-    return a * m_p * exp(-DLNM * BAND * a);
+    return a * m_p * (1 - DLNM * BAND * a); /* 1 - x <= e^-x */
 }
 
 static inline bool block_pruned(const struct block *bk, const double P[3], const struct sph_best *b)

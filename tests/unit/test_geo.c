@@ -130,7 +130,8 @@ static struct geo_line *load_line(const char *path)
     struct geo_point *pts = calloc(n ? n : 1, sizeof *pts);
     for (size_t i = 0; pts && i < n; i++) {
         json_t *c = json_array_get(coords, i);
-        pts[i] = P(json_number_value(json_array_get(c, 0)), json_number_value(json_array_get(c, 1)));
+        pts[i] = P(json_number_value(json_array_get(c, 0)),
+                   json_number_value(json_array_get(c, 1)));
     }
     struct geo_line *l = pts ? geo_line_new(pts, n) : NULL;
     free(pts);
@@ -151,7 +152,8 @@ static double vincenty_m(struct geo_point p1, struct geo_point p2)
     int it = 0;
     do {
         double sl = sin(lam), cl = cos(lam);
-        ss = sqrt((cU2 * sl) * (cU2 * sl) + (cU1 * sU2 - sU1 * cU2 * cl) * (cU1 * sU2 - sU1 * cU2 * cl));
+        double t = cU1 * sU2 - sU1 * cU2 * cl;
+        ss = sqrt((cU2 * sl) * (cU2 * sl) + t * t);
         if (ss == 0) return 0;
         cs = sU1 * sU2 + cU1 * cU2 * cl;
         sig = atan2(ss, cs);
@@ -165,8 +167,8 @@ static double vincenty_m(struct geo_point p1, struct geo_point p2)
     double u2 = ca2 * (a * a - b * b) / (b * b);
     double A = 1 + u2 / 16384 * (4096 + u2 * (-768 + u2 * (320 - 175 * u2)));
     double B = u2 / 1024 * (256 + u2 * (-128 + u2 * (74 - 47 * u2)));
-    double ds = B * ss * (c2sm + B / 4 * (cs * (-1 + 2 * c2sm * c2sm) -
-                                         B / 6 * c2sm * (-3 + 4 * ss * ss) * (-3 + 4 * c2sm * c2sm)));
+    double k = B / 6 * c2sm * (-3 + 4 * ss * ss) * (-3 + 4 * c2sm * c2sm);
+    double ds = B * ss * (c2sm + B / 4 * (cs * (-1 + 2 * c2sm * c2sm) - k));
     return b * A * (sig - ds);
 }
 
