@@ -68,6 +68,24 @@ static const char *get_str(struct ctx *c, json_t *obj, const char *key, const ch
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
+/* Refuses a key of obj that is not in `allowed` (NULL-terminated): a misspelt "effective" or
+ * "severity" must not silently change what the agreement means. "notes" is always allowed. */
+static int check_keys(struct ctx *c, json_t *obj, const char *ptr, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    if (!json_is_object(obj))
+        return 0; /* the caller reports the type */
+    json_object_foreach(obj, key, v) {
+        bool ok = !strcmp(key, "notes");
+        for (size_t i = 0; allowed[i] && !ok; i++)
+            ok = !strcmp(allowed[i], key);
+        if (!ok)
+            return fail(c, ptr, "unknown field \"%s\" (see docs/agreement-format.md)", key);
+    }
+    return 0;
+}
+
 /* ---- resolve: inline referenced files ---- */
 
 static json_t *load_geojson_file(struct ctx *c, const char *rel, const char *ptr, int *rc)
@@ -273,6 +291,8 @@ static int resolve(struct ctx *c, json_t *root)
 
 /* ---- build: validate and construct ---- */
 
+static void build_place_index(struct agreement *a);
+
 static int read_point(struct ctx *c, json_t *v, const char *ptr, struct geo_point *out)
 {
     if (!json_is_array(v) || json_array_size(v) < 2 || json_array_size(v) > 3 ||
@@ -445,7 +465,13 @@ static int read_number(struct ctx *c, json_t *obj, const char *key, const char *
 
 static int build_header(struct ctx *c, json_t *root, struct agreement *a)
 {
-    int rc = 0;
+    static const char *const keys[] = {"format", "id", "version", "title", "time_zone",
+                                       "effective", "report", "log_origin", "illustrative",
+                                       "parties", "geography", "zones", "weapon_classes",
+                                       "rules", NULL};
+    int rc = check_keys(c, root, "", keys);
+    if (rc)
+        return rc;
     const char *fmt = get_str(c, root, "format", "", true, &rc);
     if (rc)
         return rc;
@@ -481,6 +507,11 @@ static int build_header(struct ctx *c, json_t *root, struct agreement *a)
     if (time_parse(eff, a->time_zone, &a->effective_ms, &te))
         return fail(c, "/effective", "%s", te.msg);
     json_t *rep = json_object_get(root, "report");
+    static const char *const rep_keys[] = {"cutoff", NULL};
+    if (rep && !json_is_object(rep))
+        return fail(c, "/report", "must be an object {\"cutoff\": \"hh:mm\"}");
+    if ((rc = check_keys(c, rep, "/report", rep_keys)))
+        return rc;
     const char *cut = rep ? get_str(c, rep, "cutoff", "/report", true, &rc) : NULL;
     if (rc)
         return rc;
@@ -517,11 +548,16 @@ static int build_parties(struct ctx *c, json_t *root, struct agreement *a)
         char p[64];
         snprintf(p, sizeof p, "/parties/%zu", i);
         json_t *o = json_array_get(arr, i);
+        static const char *const keys[] = {"id", "name", "side", NULL};
+        if ((rc = check_keys(c, o, p, keys)))
+            return rc;
         const char *id = get_str(c, o, "id", p, true, &rc);
         const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
         const char *side = rc ? NULL : get_str(c, o, "side", p, false, &rc);
         if (rc)
             return rc;
+        if (strlen(id) > AGR_MAX_ID_BYTES)
+            return fail(c, p, "party id \"%s\" is longer than %d bytes", id, AGR_MAX_ID_BYTES);
         if (agr_party_index(a, id) >= 0)
             return fail(c, p, "duplicate party id \"%s\"", id);
         if (!strcmp(id, "undetermined") || !strcmp(id, "unknown"))
@@ -538,6 +574,15 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
     json_t *geo = json_object_get(root, "geography");
     if (!json_is_object(geo))
         return fail(c, "/geography", "missing required object \"geography\"");
+    static const char *const geo_keys[] = {"regions", "lines", "reference_lines", "control_areas",
+                                           "default_control", "places", "places_source_file",
+                                           NULL};
+    static const char *const area_keys[] = {"id", "name", "geometry", "source_file", NULL};
+    static const char *const line_keys[] = {"id", "name", "geometry", "source_file",
+                                            "right_party", "left_party", NULL};
+    static const char *const ctl_keys[] = {"party", "geometry", "source_file", NULL};
+    if ((rc = check_keys(c, geo, "/geography", geo_keys)))
+        return rc;
     json_t *regions = get_array(c, geo, "regions", "/geography", true, &rc);
     if (rc)
         return rc;
@@ -547,10 +592,15 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
         char p[64];
         snprintf(p, sizeof p, "/geography/regions/%zu", i);
         json_t *o = json_array_get(regions, i);
+        if ((rc = check_keys(c, o, p, area_keys)))
+            return rc;
         const char *id = get_str(c, o, "id", p, true, &rc);
         const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
         if (rc)
             return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(a->regions[j].id, id))
+                return fail(c, p, "duplicate region id \"%s\"", id);
         a->regions[i].id = xstrdup(id);
         a->regions[i].name = xstrdup(name);
         if ((rc = read_area(c, o, p, &a->regions[i].area)))
@@ -560,11 +610,15 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
     if (rc)
         return rc;
     a->n_lines = json_array_size(lines);
+    if (a->n_lines > LIMIT_AGREEMENT_LINES)
+        return fail(c, "/geography/lines", "more than %d lines", LIMIT_AGREEMENT_LINES);
     a->lines = xcalloc(a->n_lines, sizeof *a->lines);
     for (size_t i = 0; i < a->n_lines; i++) {
         char p[64];
         snprintf(p, sizeof p, "/geography/lines/%zu", i);
         json_t *o = json_array_get(lines, i);
+        if ((rc = check_keys(c, o, p, line_keys)))
+            return rc;
         const char *id = get_str(c, o, "id", p, true, &rc);
         const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
         const char *right = rc ? NULL : get_str(c, o, "right_party", p, false, &rc);
@@ -574,6 +628,9 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
         if ((right && (rc = check_party(c, a, right, p))) ||
             (left && (rc = check_party(c, a, left, p))))
             return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(a->lines[j].id, id))
+                return fail(c, p, "duplicate line id \"%s\"", id);
         a->lines[i] = (struct agr_line){xstrdup(id), xstrdup(name), NULL, dup_or_null(right),
                                         dup_or_null(left)};
         if ((rc = read_line(c, o, p, &a->lines[i].line)))
@@ -596,6 +653,11 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
                 li = (int)i;
         if (li < 0)
             return fail(c, p, "must name a line id from /geography/lines");
+        const struct agr_line *ln = &a->lines[li];
+        if (!(ln->right_party && !strcmp(ln->right_party, party)) &&
+            !(ln->left_party && !strcmp(ln->left_party, party)))
+            return fail(c, p, "line \"%s\" must name party \"%s\" as its right_party or "
+                              "left_party, so that its own side is known", ln->id, party);
         a->reference_line[pi] = li;
     }
     json_t *ctl = get_array(c, geo, "control_areas", "/geography", false, &rc);
@@ -607,6 +669,8 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
         char p[64];
         snprintf(p, sizeof p, "/geography/control_areas/%zu", i);
         json_t *o = json_array_get(ctl, i);
+        if ((rc = check_keys(c, o, p, ctl_keys)))
+            return rc;
         const char *pid = get_str(c, o, "party", p, true, &rc);
         if (rc || (rc = check_party(c, a, pid, p)))
             return rc;
@@ -618,17 +682,21 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
     if (rc || (dflt && (rc = check_party(c, a, dflt, "/geography/default_control"))))
         return rc;
     a->default_control = dup_or_null(dflt);
-    json_t *places = get_array(c, geo, "places", "/geography", false, &rc);
-    if (rc)
-        return rc;
-    if (json_array_size(places) > 1000000)
-        return fail(c, "/geography/places", "more than 1000000 places");
+    json_t *places = json_object_get(geo, "places");
+    if (places && !json_is_array(places))
+        return fail(c, "/geography", "\"places\" must be an array");
+    if (json_array_size(places) > LIMIT_PLACES)
+        return fail(c, "/geography/places", "more than %d places", LIMIT_PLACES);
     a->n_places = json_array_size(places);
     a->places = xcalloc(a->n_places, sizeof *a->places);
     for (size_t i = 0; i < a->n_places; i++) {
         char p[64];
         snprintf(p, sizeof p, "/geography/places/%zu", i);
         json_t *o = json_array_get(places, i);
+        static const char *const place_keys[] = {"name", "lat", "lon", "region", "population",
+                                                 "alt_names", NULL};
+        if ((rc = check_keys(c, o, p, place_keys)))
+            return rc;
         const char *name = get_str(c, o, "name", p, true, &rc);
         double lat, lon;
         if (rc || (rc = read_number(c, o, "lat", p, -90, 90, 0, true, &lat)) ||
@@ -643,6 +711,7 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
         if ((rc = read_string_list(c, o, "alt_names", p, &pl->alt_names, &pl->n_alt)))
             return rc;
     }
+    build_place_index(a);
     return 0;
 }
 
@@ -659,6 +728,10 @@ static int build_zones(struct ctx *c, json_t *root, struct agreement *a)
         snprintf(p, sizeof p, "/zones/%zu", i);
         json_t *o = json_array_get(zones, i);
         struct agr_zone *z = &a->zones[i];
+        static const char *const keys[] = {"id", "name", "kind", "illustrative",
+                                           "report_within_km", "include", "exclude", NULL};
+        if ((rc = check_keys(c, o, p, keys)))
+            return rc;
         const char *id = get_str(c, o, "id", p, true, &rc);
         const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
         const char *kind = rc ? NULL : get_str(c, o, "kind", p, true, &rc);
@@ -714,6 +787,10 @@ static int build_classes(struct ctx *c, json_t *root, struct agreement *a)
         snprintf(p, sizeof p, "/weapon_classes/%zu", i);
         json_t *o = json_array_get(arr, i);
         struct agr_weapon_class *w = &a->classes[i];
+        static const char *const keys[] = {"id", "name", "categories", "systems",
+                                           "calibre_min_mm", "calibre_max_mm", NULL};
+        if ((rc = check_keys(c, o, p, keys)))
+            return rc;
         const char *id = get_str(c, o, "id", p, true, &rc);
         const char *name = rc ? NULL : get_str(c, o, "name", p, true, &rc);
         if (rc)
@@ -754,6 +831,11 @@ static int build_rules(struct ctx *c, json_t *root, struct agreement *a)
         struct agr_rule *r = &a->rules[i];
         r->weapon_class = -1;
         r->effective_ms = TIME_NONE;
+        static const char *const keys[] = {"clause", "text", "kind", "severity", "effective",
+                                           "event_types", "weapon_class", "distance_km", "zones",
+                                           NULL};
+        if ((rc = check_keys(c, o, p, keys)))
+            return rc;
         const char *clause = get_str(c, o, "clause", p, true, &rc);
         const char *text = rc ? NULL : get_str(c, o, "text", p, true, &rc);
         const char *kind = rc ? NULL : get_str(c, o, "kind", p, true, &rc);
@@ -974,6 +1056,9 @@ void agr_free(struct agreement *a)
         free_strs(a->places[i].alt_names, a->places[i].n_alt);
     }
     free(a->places);
+    for (size_t i = 0; i < a->n_name_index; i++)
+        free(a->name_index[i].key);
+    free(a->name_index);
     free(a->resolved_json);
     free(a);
 }
@@ -1010,9 +1095,16 @@ double agr_zone_distance_m(const struct agr_zone *z, struct geo_point p)
 {
     if (agr_zone_contains(z, p))
         return 0;
+    /* The zone's outline is made of its include and exclude outlines; the nearest of them is
+     * the distance (a point inside an excluded area is as far as that area's edge). */
     double best = INFINITY;
     for (size_t i = 0; i < z->n_include; i++) {
         double d = geo_area_edge_distance_m(z->include[i], p);
+        if (d < best)
+            best = d;
+    }
+    for (size_t i = 0; i < z->n_exclude; i++) {
+        double d = geo_area_edge_distance_m(z->exclude[i], p);
         if (d < best)
             best = d;
     }
@@ -1037,16 +1129,20 @@ int agr_region_at(const struct agreement *a, struct geo_point p)
     return -1;
 }
 
-static bool name_contains_ci(const char *hay, const char *needle)
+/* True when needle occurs in hay, ignoring ASCII case, as a whole token: not preceded or
+ * followed by a letter or digit ("2S1" is in "2S1 Gvozdika" but not in "2S12 Sani"). */
+static bool name_contains_token(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
     if (!n)
         return false;
-    for (; *hay; hay++) {
+    for (const char *h = hay; *h; h++) {
+        if (h > hay && isalnum((unsigned char)h[-1]))
+            continue;
         size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+        while (i < n && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
             i++;
-        if (i == n)
+        if (i == n && !isalnum((unsigned char)h[n]))
             return true;
     }
     return false;
@@ -1058,7 +1154,7 @@ int agr_weapon_class_match(const struct agreement *a, const char *category, cons
     if (model && *model)
         for (size_t i = 0; i < a->n_classes; i++)
             for (size_t j = 0; j < a->classes[i].n_systems; j++)
-                if (name_contains_ci(model, a->classes[i].systems[j]))
+                if (name_contains_token(model, a->classes[i].systems[j]))
                     return (int)i;
     if (!category || !*category)
         return -1;
@@ -1098,44 +1194,75 @@ static size_t skip_mark(const char *s)
     return 0;
 }
 
-/* Compares place names ignoring ASCII case and the marks of skip_mark. */
-static bool name_eq(const char *a, const char *b)
+/* Writes the key a name is looked up by: ASCII lower case without the marks of skip_mark. */
+static void name_key(const char *name, char *out, size_t n)
 {
-    for (;;) {
-        size_t k;
-        while ((k = skip_mark(a)))
-            a += k;
-        while ((k = skip_mark(b)))
-            b += k;
-        if (!*a || !*b)
-            return !*a && !*b;
-        if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
-            return false;
-        a++;
-        b++;
+    size_t o = 0;
+    while (*name && o + 1 < n) {
+        size_t k = skip_mark(name);
+        if (k) {
+            name += k;
+            continue;
+        }
+        out[o++] = (char)tolower((unsigned char)*name++);
     }
+    out[o] = 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct agr_name_key *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->place - y->place;
+}
+
+/* Builds the sorted name index and each place's naming preference. */
+static void build_place_index(struct agreement *a)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_places; i++)
+        n += 1 + a->places[i].n_alt;
+    a->name_index = xcalloc(n, sizeof *a->name_index);
+    for (size_t i = 0; i < a->n_places; i++) {
+        struct agr_place *pl = &a->places[i];
+        char key[256];
+        for (size_t j = 0; j <= pl->n_alt; j++) {
+            name_key(j ? pl->alt_names[j - 1] : pl->name, key, sizeof key);
+            a->name_index[a->n_name_index++] = (struct agr_name_key){xstrdup(key), (int)i};
+        }
+        /* People name a point after a known town rather than the nearest hamlet or city
+         * district: 1.5 km per order of magnitude of population. */
+        pl->naming_bonus_km = 1.5 * log10((double)(pl->population > 0 ? pl->population : 0) + 1.0);
+    }
+    qsort(a->name_index, a->n_name_index, sizeof *a->name_index, key_cmp);
 }
 
 int agr_place_find(const struct agreement *a, const char *name)
 {
+    char key[256];
+    name_key(name, key, sizeof key);
+    size_t lo = 0, hi = a->n_name_index;
+    while (lo < hi) { /* first entry >= key */
+        size_t mid = (lo + hi) / 2;
+        if (strcmp(a->name_index[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     int best = -1;
-    for (size_t i = 0; i < a->n_places; i++) {
-        bool hit = name_eq(a->places[i].name, name);
-        for (size_t j = 0; j < a->places[i].n_alt && !hit; j++)
-            hit = name_eq(a->places[i].alt_names[j], name);
-        /* Several places may share a name (a village far from the known town): the most
-         * populous wins, which is the one monitors mean. */
-        if (hit && (best < 0 || a->places[i].population > a->places[best].population))
-            best = (int)i;
+    /* Several places may share a name (a village far from the known town): the most populous
+     * wins, which is the one monitors mean. */
+    for (size_t i = lo; i < a->n_name_index && !strcmp(a->name_index[i].key, key); i++) {
+        int p = a->name_index[i].place;
+        if (best < 0 || a->places[p].population > a->places[best].population)
+            best = p;
     }
     return best;
 }
 
 int agr_place_nearest(const struct agreement *a, struct geo_point p)
 {
-    /* People name a point after a known town rather than the nearest hamlet or city district:
-     * each place's distance is discounted by 1.5 km per order of magnitude of its population.
-     * Ranking uses a local planar distance (exact enough at these ranges); a place under 1 km
+    /* Each place's distance is discounted by its naming bonus (build_place_index). Ranking uses a local planar distance (exact enough at these ranges); a place under 1 km
      * away always wins, so a point in a village is "in" that village. */
     int best = -1;
     double best_score = INFINITY, k = cos(p.lat_deg * M_PI / 180);
@@ -1143,8 +1270,7 @@ int agr_place_nearest(const struct agreement *a, struct geo_point p)
         double dx = (a->places[i].pt.lon_deg - p.lon_deg) * k * 111.32;
         double dy = (a->places[i].pt.lat_deg - p.lat_deg) * 110.57;
         double d_km = sqrt(dx * dx + dy * dy);
-        double score = d_km < 1.0 ? d_km - 1000.0
-                                  : d_km - 1.5 * log10((double)a->places[i].population + 1.0);
+        double score = d_km < 1.0 ? d_km - 1000.0 : d_km - a->places[i].naming_bonus_km;
         if (score < best_score) {
             best_score = score;
             best = (int)i;

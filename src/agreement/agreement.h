@@ -15,6 +15,7 @@
 #include "util/util.h"
 
 #define AGR_FORMAT "truce-agreement/1"
+#define AGR_MAX_ID_BYTES 31 /* party ids travel in fixed fields of observations */
 
 struct agr_party {
     char *id, *name, *side; /* side: "government", "non-government" or free text */
@@ -79,7 +80,14 @@ struct agr_place {
     size_t n_alt;
     struct geo_point pt;
     long population;
-    char *region; /* admin code as in the gazetteer */
+    char *region;          /* admin code as in the gazetteer */
+    double naming_bonus_km; /* preference for larger towns when naming a point (agreement.c) */
+};
+
+/* One key of the gazetteer's name index: a name or alternative spelling, normalised. */
+struct agr_name_key {
+    char *key;
+    int place;
 };
 
 struct agreement {
@@ -106,6 +114,8 @@ struct agreement {
     size_t n_rules;
     struct agr_place *places;
     size_t n_places;
+    struct agr_name_key *name_index; /* sorted by key */
+    size_t n_name_index;
     char *resolved_json; /* the self-contained canonical JSON this was loaded from */
 };
 

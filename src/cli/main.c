@@ -243,6 +243,7 @@ static int on_result(void *ctx, const struct ingest_result *r)
 static void on_progress(void *ctx, uint64_t bytes, long long records)
 {
     struct ingest_ctx *c = ctx;
+    fflush(stdout); /* the batch's results are acknowledgements: hand them over now */
     if (!c->tty)
         return;
     struct timespec t;

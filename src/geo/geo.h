@@ -60,6 +60,10 @@ const struct geo_point *geo_area_ring(const struct geo_area *a, size_t i, size_t
 /* Geodesic distance in metres from p to the nearest edge of the area (0 is never returned for
  * points inside; callers combine with geo_area_contains). Accurate to about 1 m. */
 double geo_area_edge_distance_m(const struct geo_area *a, struct geo_point p);
+/* True when some point of the area's outline lies within radius_m of p (geodesic, about 1 m
+ * accurate). Much cheaper than geo_area_edge_distance_m when the outline is far: the grid
+ * answers most queries without any distance computation. */
+bool geo_area_edge_within(const struct geo_area *a, struct geo_point p, double radius_m);
 void geo_area_free(struct geo_area *a);
 
 /* ---- polylines ---- */

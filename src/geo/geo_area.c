@@ -340,6 +340,38 @@ double geo_area_edge_distance_m(const struct geo_area *a, struct geo_point p)
     return best;
 }
 
+/* Grid first: when no cell under the circle's bounding box holds an edge, the outline is not
+ * within reach and no distance is computed; otherwise the line kernel answers, giving up as soon
+ * as every ring is provably farther than radius_m. */
+bool geo_area_edge_within(const struct geo_area *a, struct geo_point p, double radius_m)
+{
+    if (!a->finished || !(radius_m >= 0))
+        return false;
+    double dlat = radius_m / 110574.0 + 1e-9;
+    double c = cos(p.lat_deg * (M_PI / 180.0));
+    double dlon = radius_m / (111320.0 * (c > 0.01 ? c : 0.01)) + 1e-9;
+    double x0 = p.lon_deg - dlon, x1 = p.lon_deg + dlon, y0 = p.lat_deg - dlat,
+           y1 = p.lat_deg + dlat;
+    if (x1 < a->bbox.min_lon || x0 > a->bbox.max_lon || y1 < a->bbox.min_lat ||
+        y0 > a->bbox.max_lat)
+        return false;
+    double fx0 = floor((x0 - a->x0) * a->inv_dx), fx1 = floor((x1 - a->x0) * a->inv_dx);
+    double fy0 = floor((y0 - a->y0) * a->inv_dy), fy1 = floor((y1 - a->y0) * a->inv_dy);
+    uint32_t ix0 = fx0 < 0 ? 0 : (uint32_t)fx0, iy0 = fy0 < 0 ? 0 : (uint32_t)fy0;
+    uint32_t ix1 = fx1 >= a->nx ? a->nx - 1 : (uint32_t)fx1;
+    uint32_t iy1 = fy1 >= a->ny ? a->ny - 1 : (uint32_t)fy1;
+    bool any = false;
+    for (uint32_t iy = iy0; iy <= iy1 && !any; iy++)
+        for (uint32_t ix = ix0; ix <= ix1 && !any; ix++)
+            any = a->flag[(size_t)iy * a->nx + ix] >= CELL_MIXED;
+    if (!any)
+        return false;
+    for (size_t i = 0; i < a->n_rings; i++)
+        if (geo_line_distance_below_m(a->lines[i], p, radius_m * 1.000001 + 1e-6) <= radius_m)
+            return true;
+    return false;
+}
+
 /* Frees a and everything it owns; NULL is allowed. */
 void geo_area_free(struct geo_area *a)
 {

@@ -136,10 +136,18 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                 size_t nf;
                 rules_judge(a, o, &p, fs, &nf);
                 bool dup;
-                if ((rc = store_obs_insert(s, a, o, &p, fs, nf, &r.id, &dup, e)))
+                int src = store_obs_insert(s, a, o, &p, fs, nf, &r.id, &dup, &re);
+                if (src == ERR_CONFLICT) {
+                    r.status = INGEST_REJECTED;
+                    r.error = re.msg;
+                    any_rejected = true;
+                } else if (src) {
+                    rc = errf(e, src, "%s", re.msg);
                     break;
-                r.status = dup ? INGEST_DUPLICATE : INGEST_ACCEPTED;
-                r.n_findings = dup ? 0 : nf;
+                } else {
+                    r.status = dup ? INGEST_DUPLICATE : INGEST_ACCEPTED;
+                    r.n_findings = dup ? 0 : nf;
+                }
                 batch_push(&b, &r);
             }
         }
@@ -149,10 +157,10 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                 break;
             }
             in_tx = false;
-            if (opts->progress)
-                opts->progress(opts->ctx, obs_reader_offset(rd), stats->records);
             if ((rc = batch_emit(&b, opts, stats, false, NULL)))
                 break;
+            if (opts->progress)
+                opts->progress(opts->ctx, obs_reader_offset(rd), stats->records);
         }
     }
     if (in_tx) {
@@ -167,9 +175,9 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
             store_rollback(s);
             batch_emit(&b, opts, stats, true, "the batch could not be committed");
         } else {
+            rc = batch_emit(&b, opts, stats, false, NULL);
             if (opts->progress)
                 opts->progress(opts->ctx, obs_reader_offset(rd), stats->records);
-            rc = batch_emit(&b, opts, stats, false, NULL);
         }
     } else if (b.n) {
         batch_emit(&b, opts, stats, true, "not stored");

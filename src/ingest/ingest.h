@@ -29,7 +29,7 @@ struct ingest_opts {
     bool atomic;
     size_t batch; /* records per transaction; 0: INGEST_DEFAULT_BATCH */
     const char *name; /* input name for messages */
-    /* called after each committed batch with the bytes read so far (may be NULL) */
+    /* called after each committed batch's results, with the bytes read so far (may be NULL) */
     void (*progress)(void *ctx, uint64_t bytes, long long records);
     /* called once per record, in input order, after its batch committed (may be NULL) */
     int (*result)(void *ctx, const struct ingest_result *r);

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *const OBS_KIND_NAMES[OBS_N_KINDS] = {"fire",     "detection",  "sighting",
                                                  "presence", "uav_flight", "allegation"};
@@ -67,10 +68,10 @@ static int parse_count_text(const char *s, long long *count, enum obs_qualifier 
         *count = -1;
         return 0;
     }
-    if (!strncmp(s, "about ", 6)) {
+    if (!strncasecmp(s, "about ", 6)) {
         *q = OBS_Q_ABOUT;
         s += 6;
-    } else if (!strncmp(s, "at least ", 9)) {
+    } else if (!strncasecmp(s, "at least ", 9)) {
         *q = OBS_Q_AT_LEAST;
         s += 9;
     }
@@ -78,7 +79,8 @@ static int parse_count_text(const char *s, long long *count, enum obs_qualifier 
 }
 
 static int read_count(json_t *props, const char *key, const char *qkey, const char *field,
-                      long long *count, enum obs_qualifier *q, bool required, struct errbuf *e)
+                      const char *qfield, long long *count, enum obs_qualifier *q, bool required,
+                      struct errbuf *e)
 {
     json_t *v = json_object_get(props, key);
     *count = -1;
@@ -108,9 +110,9 @@ static int read_count(json_t *props, const char *key, const char *qkey, const ch
         int qi = json_is_string(qv) ? lookup(json_string_value(qv), OBS_QUALIFIER_NAMES, 4) : -1;
         if (qi < 0)
             return errf(e, ERR_INVAL, "%s: must be exact, about, at_least or uncountable",
-                        qkey);
+                        qfield);
         if (*q != OBS_Q_EXACT && *q != (enum obs_qualifier)qi)
-            return errf(e, ERR_INVAL, "%s: contradicts the count text", qkey);
+            return errf(e, ERR_INVAL, "%s: contradicts the count text", qfield);
         *q = (enum obs_qualifier)qi;
         if (*q == OBS_Q_UNCOUNTABLE)
             *count = -1;
@@ -181,7 +183,7 @@ static int read_event(json_t *ev, const char *field, struct obs_event *out, stru
     snprintf(f, sizeof f, "%s.count", field);
     char qf[96];
     snprintf(qf, sizeof qf, "%s.qualifier", field);
-    int rc = read_count(ev, "count", "qualifier", f, &out->count, &out->qualifier, true, e);
+    int rc = read_count(ev, "count", "qualifier", f, qf, &out->count, &out->qualifier, true, e);
     if (rc)
         return rc;
     snprintf(f, sizeof f, "%s.weapon", field);
@@ -575,6 +577,30 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
     o->count = -1;
     o->weapon.calibre_mm = NAN;
 
+    /* Properties a kind does not use are refused rather than dropped. */
+    bool counts_events = o->kind == OBS_FIRE || o->kind == OBS_DETECTION ||
+                         o->kind == OBS_ALLEGATION;
+    bool counts_things = o->kind == OBS_SIGHTING || o->kind == OBS_PRESENCE;
+    if (counts_things && (evs || flat))
+        return errf(e, ERR_INVAL, "%s: a %s has no fire events (use count and weapon)",
+                    evs ? "events" : "event_type", OBS_KIND_NAMES[o->kind]);
+    if (!counts_events && !counts_things &&
+        (evs || flat || json_object_get(props, "count") || json_object_get(props, "weapon")))
+        return errf(e, ERR_INVAL, "%s: not used for a %s",
+                    evs ? "events" : flat ? "event_type" : json_object_get(props, "count") ? "count" : "weapon",
+                    OBS_KIND_NAMES[o->kind]);
+    if (counts_events && evs &&
+        (json_object_get(props, "count") || json_object_get(props, "weapon") ||
+         json_object_get(props, "qualifier")))
+        return errf(e, ERR_INVAL, "%s: with \"events\", give counts and weapons inside each event",
+                    json_object_get(props, "count") ? "count"
+                    : json_object_get(props, "weapon") ? "weapon" : "qualifier");
+    if (o->kind == OBS_PRESENCE && json_object_get(props, "weapon"))
+        return errf(e, ERR_INVAL, "weapon: a presence report counts people or vehicles; report "
+                                  "weapons as a sighting");
+    if (!counts_things && o->kind != OBS_UAV_FLIGHT && armed)
+        return errf(e, ERR_INVAL, "armed: only for presence and sighting reports");
+
     /* what each kind needs */
     switch (o->kind) {
     case OBS_FIRE:
@@ -595,8 +621,8 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
         if (!o->has_location && !(o->has_observer && o->n_bearings))
             return errf(e, ERR_INVAL, "geometry: a sighting needs the weapons' location, or an "
                                       "observer with bearings and distance_km");
-        if ((rc = read_count(props, "count", "qualifier", "count", &o->count, &o->count_qualifier,
-                             true, e)))
+        if ((rc = read_count(props, "count", "qualifier", "count", "qualifier", &o->count,
+                             &o->count_qualifier, true, e)))
             return rc;
         if (o->count_qualifier == OBS_Q_UNCOUNTABLE || o->count < 1)
             return errf(e, ERR_INVAL, "count: a sighting counts at least 1 weapon");
@@ -613,8 +639,8 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
         if (!armed)
             return errf(e, ERR_INVAL, "armed: say whether the people or vehicles were armed "
                                       "(true or false)");
-        if ((rc = read_count(props, "count", "qualifier", "count", &o->count, &o->count_qualifier,
-                             false, e)))
+        if ((rc = read_count(props, "count", "qualifier", "count", "qualifier", &o->count,
+                             &o->count_qualifier, false, e)))
             return rc;
         break;
     case OBS_UAV_FLIGHT:

@@ -85,7 +85,8 @@ struct obs {
     bool armed;               /* presence: armed personnel or military vehicles */
 
     char remarks[LIMIT_REMARKS_BYTES];
-    const char *raw; /* the record's bytes as received (not owned) */
+    const char *raw; /* the record as received: the NDJSON line, or for an element of a JSON
+                      * document or a CSV row its JSON text as framed by the reader (not owned) */
     size_t raw_len;
 };
 
@@ -120,7 +121,7 @@ int obs_reader_next(struct obs_reader *r, const char **text, size_t *len, bool *
 uint64_t obs_reader_offset(const struct obs_reader *r);
 void obs_reader_free(struct obs_reader *r);
 
-/* Writes the observation's normalised JSON (what `truce observations` prints) into b. */
+/* Writes the parsed record's normalised JSON into b (diagnostics and the fuzz harnesses). */
 int obs_to_json(const struct obs *o, struct buf *b) WUR;
 
 #endif

@@ -52,6 +52,7 @@ enum obs_format obs_detect_format(const char *data, size_t len)
         return OBS_FMT_JSON;
     if (data[i] != '{')
         return OBS_FMT_CSV;
+    size_t start = i;
     /* One object per line is NDJSON; an object spread over lines is a JSON document. Decide by
      * whether the first line holds a complete object (brace depth back to zero). */
     int depth = 0;
@@ -72,12 +73,21 @@ enum obs_format obs_detect_format(const char *data, size_t len)
         else if (c == '{' || c == '[')
             depth++;
         else if (c == '}' || c == ']') {
-            if (--depth == 0)
+            if (--depth == 0) {
+                /* A FeatureCollection written on one line is one document, not NDJSON. */
+                size_t end = i < len ? i : len;
+                for (size_t k = start; k + 19 <= end; k++)
+                    if (!memcmp(data + k, "\"FeatureCollection\"", 19))
+                        return OBS_FMT_JSON;
                 return OBS_FMT_NDJSON;
+            }
         } else if (c == '\n')
             return OBS_FMT_JSON;
     }
-    return OBS_FMT_NDJSON; /* a first line longer than the peek: treat as a long NDJSON line */
+    for (size_t k = start; k + 19 <= len; k++) /* a first line longer than the peek */
+        if (!memcmp(data + k, "\"FeatureCollection\"", 19))
+            return OBS_FMT_JSON;
+    return OBS_FMT_NDJSON;
 }
 
 int obs_format_parse(const char *name, enum obs_format *out)
@@ -104,20 +114,28 @@ static int read_line(struct obs_reader *r)
         return ERR_NOMEM;
     int c;
     bool any = false, toobig = false;
+    char chunk[4096];
+    size_t n = 0, total = 0;
     while ((c = rd_getc(r)) != EOF) {
         any = true;
         if (c == '\n')
             break;
         if (toobig)
             continue;
-        if (r->rec.len >= LIMIT_RECORD_BYTES) {
+        if (total >= LIMIT_RECORD_BYTES) {
             toobig = true;
             continue;
         }
-        char ch = (char)c;
-        if (buf_append(&r->rec, &ch, 1))
-            return ERR_NOMEM;
+        chunk[n++] = (char)c;
+        total++;
+        if (n == sizeof chunk) {
+            if (buf_append(&r->rec, chunk, n))
+                return ERR_NOMEM;
+            n = 0;
+        }
     }
+    if (n && !toobig && buf_append(&r->rec, chunk, n))
+        return ERR_NOMEM;
     if (!any)
         return 0;
     r->line++;
@@ -147,9 +165,21 @@ static int read_csv_record(struct obs_reader *r, char **fields, size_t max, bool
     *too_many = false;
     starts[nf++] = 0;
     for (;; c = rd_getc(r)) {
-        if (r->rec.len >= LIMIT_RECORD_BYTES)
+        if (r->rec.len >= LIMIT_RECORD_BYTES) {
+            /* Skip the rest of the record (quotes respected) so the next one starts cleanly. */
+            bool q = quoted;
+            for (; c != EOF; c = rd_getc(r)) {
+                if (c == '"')
+                    q = !q;
+                else if (c == '\n') {
+                    if (!q)
+                        break;
+                    r->line++;
+                }
+            }
             return errf(e, ERR_TOOBIG, "line %lld: CSV record larger than %u bytes", start_line,
                         LIMIT_RECORD_BYTES);
+        }
         if (c == EOF) {
             if (quoted)
                 return errf(e, ERR_PARSE, "line %lld: unterminated quoted field", start_line);
@@ -239,9 +269,9 @@ static int csv_header(struct obs_reader *r, struct errbuf *e)
                 return errf(e, ERR_INVAL, "%s: line 1: column \"%s\" appears twice", r->name,
                             fields[i]);
         r->cols[i] = xstrdup(fields[i]);
+        r->n_cols = (size_t)i + 1; /* counted as they are made, so an error below frees them */
         has_kind |= !strcmp(fields[i], "kind");
     }
-    r->n_cols = (size_t)n;
     if (!has_kind)
         return errf(e, ERR_INVAL, "%s: line 1: the CSV header needs a \"kind\" column", r->name);
     return 0;
@@ -469,7 +499,7 @@ int obs_reader_next(struct obs_reader *r, const char **text, size_t *len, bool *
         bool too_many;
         int n = read_csv_record(r, fields, LIMIT_CSV_COLUMNS, &too_many, e);
         if (n <= 0) {
-            *fatal = n < 0 && n != ERR_TOOBIG;
+            *fatal = n == ERR_NOMEM; /* a bad record is reported; the next one is read */
             return n;
         }
         if (n == 1 && !fields[0][0])

@@ -1,9 +1,9 @@
 /* placement.c: placing observations against an agreement's geography (docs/architecture.md).
  *
  * The region of uncertainty is summarised by a centre and a radius; the samples of the region
- * (outline and interior) are consulted only when the circle of that radius reaches across a
- * boundary, so a typical observation costs a few point-in-polygon tests and one distance to each
- * line. */
+ * (outline and interior) are consulted only when the circle of that radius reaches across an
+ * area's outline, so a typical observation costs a few point-in-polygon tests, one distance to
+ * each line and a few distances to outlines. */
 #include "placement/placement.h"
 
 #include <math.h>
@@ -69,6 +69,24 @@ static bool circle_overlaps_bbox(struct geo_point c, double radius_m, struct geo
              c.lat_deg + dlat < b.min_lat || c.lat_deg - dlat > b.max_lat);
 }
 
+/* True when the circle (centre, radius) reaches across the area's outline, so that samples of
+ * the region must decide; otherwise the centre alone decides. */
+static bool straddles(const struct geo_area *area, struct geo_point c, double radius_m)
+{
+    return radius_m > 0 && geo_area_edge_within(area, c, radius_m);
+}
+
+static bool zone_straddles(const struct agr_zone *z, struct geo_point c, double radius_m)
+{
+    for (size_t j = 0; j < z->n_include; j++)
+        if (straddles(z->include[j], c, radius_m))
+            return true;
+    for (size_t j = 0; j < z->n_exclude; j++)
+        if (straddles(z->exclude[j], c, radius_m))
+            return true;
+    return false;
+}
+
 static void place_common(const struct agreement *a, const struct geo_region *reg,
                          struct placement *p)
 {
@@ -76,18 +94,16 @@ static void place_common(const struct agreement *a, const struct geo_region *reg
     p->control = agr_control_at(a, p->centre);
     p->control_uncertain = false;
     p->n_lines = a->n_lines < PLACE_MAX_LINES ? a->n_lines : PLACE_MAX_LINES;
-    bool near_line = false;
-    for (size_t i = 0; i < p->n_lines; i++) {
+    for (size_t i = 0; i < p->n_lines; i++)
         p->line_distance_m[i] = geo_line_signed_distance_m(a->lines[i].line, p->centre);
-        if (fabs(p->line_distance_m[i]) <= p->radius_m)
-            near_line = true;
-    }
     if (reg && p->radius_m > 0) {
-        /* Control areas are bounded by the reference lines and the regions' edges; only a
-         * region that reaches a line or a control area's outline can straddle them. */
-        bool check = near_line;
+        /* Control changes only across a control area's outline or a region's edge (where the
+         * default control ends). */
+        bool check = false;
         for (size_t i = 0; i < a->n_control && !check; i++)
-            check = circle_overlaps_bbox(p->centre, p->radius_m, geo_area_bbox(a->control[i].area));
+            check = straddles(a->control[i].area, p->centre, p->radius_m);
+        for (size_t i = 0; i < a->n_regions && !check && a->default_control; i++)
+            check = straddles(a->regions[i].area, p->centre, p->radius_m);
         if (check) {
             struct control_ctx cc = {a, p->control};
             p->control_uncertain = classify(reg, control_pred, &cc) != 1;
@@ -104,7 +120,7 @@ static void place_common(const struct agreement *a, const struct geo_region *reg
             continue;
         bool centre_in = agr_zone_contains(zone, p->centre);
         int cls = centre_in ? 1 : 0;
-        if (reg && p->radius_m > 0)
+        if (reg && zone_straddles(zone, p->centre, p->radius_m))
             cls = classify(reg, zone_pred, zone);
         struct place_zone pz = {(int)z, PLACE_IN, 0};
         if (cls == 1 && centre_in) {
@@ -113,6 +129,8 @@ static void place_common(const struct agreement *a, const struct geo_region *reg
             pz.rel = PLACE_MAYBE_IN;
             pz.distance_m = centre_in ? 0 : agr_zone_distance_m(zone, p->centre);
         } else {
+            if (zone->report_within_km <= 0)
+                continue;
             pz.distance_m = agr_zone_distance_m(zone, p->centre);
             if (pz.distance_m > zone->report_within_km * 1000)
                 continue;

@@ -10,7 +10,7 @@
 #include "observation/observation.h"
 
 #define PLACE_MAX_ZONES 32
-#define PLACE_MAX_LINES 8
+#define PLACE_MAX_LINES LIMIT_AGREEMENT_LINES
 
 /* Distances assumed when a report gives a bearing but no distance: how far such events are
  * heard or seen, by family (documented in docs/observation-format.md). */

@@ -44,12 +44,16 @@ static void describe_events(const struct obs *o, const struct agr_rule *r, char 
                      : ev->qualifier == OBS_Q_AT_LEAST ? "at least "
                                                        : "",
                      ev->count);
+        if (ev->count == 0 && ev->qualifier == OBS_Q_EXACT)
+            continue;
         char type[40];
         str_copy(type, sizeof type, AGR_EVENT_TYPES[ev->type]);
         for (char *c = type; *c; c++)
             if (*c == '_')
                 *c = ' ';
-        len += (size_t)snprintf(buf + len, n - len, "%s%s %s", len ? ", " : "", count, type);
+        bool plural = ev->count != 1 || ev->qualifier != OBS_Q_EXACT;
+        len += (size_t)snprintf(buf + len, n - len, "%s%s %s%s", len ? ", " : "", count, type,
+                                plural ? (type[strlen(type) - 1] == 'h' ? "es" : "s") : "");
     }
 }
 
@@ -71,8 +75,11 @@ static void judge_fire(const struct agreement *a, const struct obs *o, const str
     const struct agr_rule *r = &a->rules[ri];
     bool any = false;
     for (size_t i = 0; i < o->n_events && !any; i++)
-        any = rule_covers_event(r, o->events[i].type);
-    if (!any)
+        any = rule_covers_event(r, o->events[i].type) &&
+              !(o->events[i].count == 0 && o->events[i].qualifier == OBS_Q_EXACT);
+    /* The agreement governs its report regions: fire placed outside all of them (a far-away
+     * report, or swapped coordinates) is stored but judged by no clause. */
+    if (!any || p->region < 0)
         return;
     char events[256], when[40], why[768];
     describe_events(o, r, events, sizeof events);
@@ -94,12 +101,19 @@ static const char *whose(const struct obs *o, const struct placement *p, char *b
         snprintf(basis, n, "reported as %s", o->party);
         return o->party;
     }
-    if (p->control && !p->control_uncertain) {
+    /* Inference from the control area needs the whole region of uncertainty, plus a margin for
+     * the approximate geometry of control, to lie on one side. */
+    bool clear = true;
+    for (size_t i = 0; i < p->n_lines; i++)
+        if (fabs(p->line_distance_m[i]) < p->radius_m + RULES_CONTROL_MARGIN_M)
+            clear = false;
+    if (p->control && !p->control_uncertain && clear) {
         snprintf(basis, n, "not reported; inferred from the location in the area controlled by %s",
                  p->control);
         return p->control;
     }
-    snprintf(basis, n, "not reported and the location does not settle it");
+    snprintf(basis, n, "not reported, and the location is too close to a line of control to infer "
+                       "it");
     return NULL;
 }
 

@@ -12,6 +12,9 @@
 #include "placement/placement.h"
 
 #define RULES_MAX_FINDINGS 16
+/* Ownership is inferred from the control area only when the region of uncertainty is at least
+ * this far from every line, on top of its own radius (the lines are approximate). */
+#define RULES_CONTROL_MARGIN_M 1000.0
 
 enum rule_result {
     RULE_VIOLATION,    /* the evidence shows the clause was broken */

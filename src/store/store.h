@@ -45,7 +45,9 @@ void store_agreements_free(struct store_agreements *l);
 const struct agreement *store_agreement_at(const struct store_agreements *l, int64_t t_ms);
 
 /* Inserts an accepted observation with its placement and findings. When the client id was
- * stored before, nothing is written and *duplicate is set with the stored id in *id. */
+ * stored before with the same raw record, nothing is written and *duplicate is set with the
+ * stored id in *id; with a different record, nothing is written and ERR_CONFLICT is returned
+ * (the record is to be rejected, the batch goes on). */
 int store_obs_insert(struct store *s, const struct agreement *a, const struct obs *o,
                      const struct placement *p, const struct finding *f, size_t nf, int64_t *id,
                      bool *duplicate, struct errbuf *e) WUR;

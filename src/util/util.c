@@ -2,7 +2,8 @@
  *
  * Time zones are resolved with the C library's own zoneinfo reader (TZ + tzset + mktime), so
  * there is no time-zone code of our own to get wrong; those calls are serialised by a mutex and
- * the process's TZ is restored afterwards. Times with an explicit offset never touch TZ. */
+ * leave TZ set to the last zone used (see use_zone). Times with an explicit offset never touch
+ * TZ. */
 #include "util/util.h"
 
 #include <ctype.h>
@@ -367,23 +368,24 @@ bool time_zone_valid(const char *name)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Runs mktime or localtime_r with TZ set to zone, under the lock, restoring TZ afterwards. */
+/* Points the C library's local time at zone. Called under tz_lock. The zone stays set until
+ * another is asked for: re-reading the zoneinfo file for every record would cost more than the
+ * rest of ingest, and truce keeps no other use of the process's local time. */
+static void use_zone(const char *zone)
+{
+    const char *cur = getenv("TZ");
+    if (cur && !strcmp(cur, zone))
+        return;
+    setenv("TZ", zone, 1);
+    tzset();
+}
+
+/* Runs mktime with the local time zone set to zone, under the lock. */
 static int with_zone_mktime(struct tm *tm, const char *zone, time_t *out)
 {
     pthread_mutex_lock(&tz_lock);
-    const char *old = getenv("TZ");
-    char saved[256] = "";
-    bool had = old != NULL;
-    if (had)
-        str_copy(saved, sizeof saved, old);
-    setenv("TZ", zone, 1);
-    tzset();
+    use_zone(zone);
     time_t t = mktime(tm);
-    if (had)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
     pthread_mutex_unlock(&tz_lock);
     if (t == (time_t)-1)
         return ERR_INVAL;
@@ -512,19 +514,8 @@ void time_format_local(int64_t ms, const char *zone, char *out, size_t n)
     time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
     struct tm tm;
     pthread_mutex_lock(&tz_lock);
-    const char *old = getenv("TZ");
-    char saved[256] = "";
-    bool had = old != NULL;
-    if (had)
-        str_copy(saved, sizeof saved, old);
-    setenv("TZ", zone, 1);
-    tzset();
+    use_zone(zone);
     localtime_r(&t, &tm);
-    if (had)
-        setenv("TZ", saved, 1);
-    else
-        unsetenv("TZ");
-    tzset();
     pthread_mutex_unlock(&tz_lock);
     long off = tm.tm_gmtoff;
     char sign = off < 0 ? '-' : '+';

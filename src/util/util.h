@@ -34,13 +34,14 @@ const char *err_str(int code);
 #define LIMIT_FILE_BYTES (64u << 20)      /* one agreement or GeoJSON file */
 #define LIMIT_RECORD_BYTES (1u << 20)     /* one observation record (NDJSON line, CSV row) */
 #define LIMIT_BATCH_RECORDS 1000000u      /* records in one JSON array */
-#define LIMIT_JSON_DEPTH 32               /* nesting of one observation record */
 #define LIMIT_STRING_BYTES 4096           /* one string field (remarks may be longer, below) */
 #define LIMIT_REMARKS_BYTES 4096          /* free text of one observation */
 #define LIMIT_EVENTS_PER_OBS 32           /* event rows bundled in one observation */
 #define LIMIT_POLYGON_VERTICES 200000     /* vertices of one geometry in an agreement */
 #define LIMIT_OBS_POLYGON_VERTICES 4096   /* vertices of an observation's polygon */
-#define LIMIT_AGREEMENT_ITEMS 10000       /* zones, lines, rules, classes in one agreement */
+#define LIMIT_AGREEMENT_ITEMS 10000       /* zones, rules, classes in one agreement */
+#define LIMIT_AGREEMENT_LINES 8           /* reference lines in one agreement */
+#define LIMIT_PLACES 1000000              /* gazetteer entries */
 #define LIMIT_CSV_COLUMNS 64              /* columns of an observation CSV */
 
 /* ---- error detail: a fixed buffer, no allocation on the error path ---- */

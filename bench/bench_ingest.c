@@ -1,0 +1,690 @@
+/* bench_ingest.c: end-to-end intake speed of the durable pipeline against a bare SQLite insert.
+ *
+ * 1. Generates N observations (default 1,000,000; argv[1] or $TRUCE_BENCH_N to change) with a
+ *    fixed seed as NDJSON into a temporary file: about 70% fire reports from observers at real
+ *    gazetteer places near the line of contact (compass bearings, distance ranges, 1-3 events),
+ *    10% located detections, 10% weapon sightings of mixed classes and parties, 5% presence,
+ *    2.5% allegations and 2.5% UAV flights, spread over 30 days from 2016-10-01.
+ * 2. Pipeline: in a forked child (so its peak RSS is the pipeline's alone), a fresh store
+ *    (store_open create) with the minsk-2015 agreement (agr_load_file + store_agreement_add),
+ *    store_agreements_load, then ingest_stream over the file with the default batch (WAL,
+ *    synchronous=FULL as the store sets them). Timed: ingest_stream.
+ * 3. Baseline: the rows the pipeline stored in `observations` are read back into memory
+ *    (untimed), then inserted into a fresh SQLite database (WAL, synchronous=FULL, the same
+ *    cache_size) holding only the `observations` CREATE TABLE of store.c, with one prepared
+ *    statement and 10000 rows per transaction. Timed: the insert loop with its commits.
+ *
+ * Prints one summary line and exits non-zero when the pipeline is under 100000 obs/s, under 40%
+ * of the bare insert rate, or rejected any record. Set TRUCE_BENCH_KEEP=1 to keep the temporary
+ * directory. */
+#include <errno.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agreement/agreement.h"
+#include "ingest/ingest.h"
+#include "observation/observation.h"
+#include "store/store.h"
+
+#define DEFAULT_N 1000000L
+#define TARGET_OBS_PER_S 100000.0
+#define TARGET_RATIO 0.40
+#define BASELINE_BATCH 10000
+#define AGREEMENT_REL "examples/minsk-2015/agreement.json"
+
+/* The observations table exactly as migration 1 of src/store/store.c creates it. */
+static const char OBS_TABLE_SQL[] =
+    "CREATE TABLE observations(id INTEGER PRIMARY KEY, client_id TEXT UNIQUE, kind TEXT NOT NULL,"
+    "  agreement_version INTEGER, t_start_ms INTEGER NOT NULL, t_end_ms INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL, means TEXT NOT NULL, how TEXT NOT NULL, lon REAL, lat REAL,"
+    "  radius_m REAL, distance_assumed INTEGER, observer_lon REAL, observer_lat REAL, place TEXT,"
+    "  region TEXT, control TEXT, control_uncertain INTEGER, phrase TEXT, line_distances TEXT,"
+    "  party TEXT, against TEXT, count INTEGER, qualifier TEXT, weapon_category TEXT,"
+    "  weapon_model TEXT, calibre_mm REAL, armed INTEGER, flight_from TEXT, flight_to TEXT,"
+    "  bearings TEXT, dist_min_m REAL, dist_max_m REAL, report_ref TEXT, remarks TEXT,"
+    "  raw TEXT NOT NULL);";
+#define N_COLS 36
+static const char OBS_COLS[] =
+    "client_id, kind, agreement_version, t_start_ms, t_end_ms, received_ms, means, how, lon, lat, "
+    "radius_m, distance_assumed, observer_lon, observer_lat, place, region, control, "
+    "control_uncertain, phrase, line_distances, party, against, count, qualifier, "
+    "weapon_category, weapon_model, calibre_mm, armed, flight_from, flight_to, bearings, "
+    "dist_min_m, dist_max_m, report_ref, remarks, raw";
+
+/* ---- helpers ---- */
+
+static uint64_t rng_state = 0x5EED1E55C0FFEE01ULL;
+
+static uint64_t rnd64(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+static double rnd01(void) { return (double)(rnd64() >> 11) * 0x1.0p-53; }
+static int rndi(int lo, int hi) { return lo + (int)(rnd64() % (uint64_t)(hi - lo + 1)); }
+static double rndr(double lo, double hi) { return lo + (hi - lo) * rnd01(); }
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void die(const char *what, const char *msg)
+{
+    fprintf(stderr, "bench_ingest: %s: %s\n", what, msg);
+    exit(2);
+}
+
+static struct agreement *load_agreement(void)
+{
+    struct agreement *a;
+    struct errbuf e;
+    if (!agr_load_file(AGREEMENT_REL, &a, &e))
+        return a;
+    char exe[4096], path[4200];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char dir[4096];
+        path_dirname(dir, sizeof dir, exe);
+        snprintf(path, sizeof path, "%s/../../%s", dir, AGREEMENT_REL);
+        if (!agr_load_file(path, &a, &e))
+            return a;
+    }
+    die("loading the agreement (run from the repository root)", e.msg);
+    return NULL;
+}
+
+/* ---- generation ---- */
+
+struct gen {
+    const struct agreement *a;
+    int *near; /* gazetteer places within 40 km of the line of contact, inside a region */
+    size_t n_near;
+};
+
+/* Kyiv local time as monitors write it: +03:00 until 30 Oct 2016 01:00 UTC, then +02:00. */
+static void fmt_local(int64_t ms, char *out, size_t n)
+{
+    const int64_t dst_end = 1477789200000LL; /* 2016-10-30T01:00:00Z */
+    int off_h = ms < dst_end ? 3 : 2;
+    time_t t = (time_t)(ms / 1000 + off_h * 3600);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char d[32];
+    strftime(d, sizeof d, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, n, "%s+0%d:00", d, off_h);
+}
+
+static const char *pick(const char *const *v, size_t n) { return v[rnd64() % n]; }
+#define PICK(arr) pick(arr, sizeof arr / sizeof arr[0])
+
+static const char *const COMPASS[16] = {"N",  "NNE", "NE", "ENE", "E",  "ESE", "SE", "SSE",
+                                        "S",  "SSW", "SW", "WSW", "W",  "WNW", "NW", "NNW"};
+static const char *const PARTIES[] = {"ua", "af", "ua", "af", "unknown"};
+static const char *const REMARKS[] = {
+    "heard from the checkpoint", "assessed as outgoing from the north-east",
+    "positioned at the observation post; windows rattled",
+    "the SMM could not assess the direction of fire", "reported by the camera operator",
+    "\\\"heavy\\\" fire according to residents"}; /* JSON-escaped as written */
+
+/* Weapons of a sighting: category, model (or NULL), calibre (0: none). */
+struct weapon_def {
+    const char *category, *model;
+    int calibre;
+};
+static const struct weapon_def WEAPONS[] = {
+    {"artillery", "2S1 Gvozdika", 122}, {"howitzer", "D-30", 122},
+    {"artillery", "2A65 Msta-B", 152},  {"mlrs", "BM-21 Grad", 122},
+    {"tank", "T-72", 0},                {"tank", "T-64", 0},
+    {"mortar", NULL, 120},              {"mortar", "2B14 Podnos", 82},
+    {"anti_tank_gun", "MT-12 Rapira", 100}, {"recoilless_gun", "SPG-9", 73},
+    {"apc", "BMP-1", 0},                {"tactical_missile", "9K79 Tochka", 0},
+};
+
+static void put_count(FILE *f, const char *key)
+{
+    int r = rndi(0, 99);
+    if (r < 70)
+        fprintf(f, "\"%s\":%d", key, rndi(1, 60));
+    else if (r < 85)
+        fprintf(f, "\"%s\":\"about %d\"", key, rndi(2, 40) * 5);
+    else if (r < 95)
+        fprintf(f, "\"%s\":\"at least %d\"", key, rndi(2, 80));
+    else
+        fprintf(f, "\"%s\":\"uncountable\"", key);
+}
+
+static void put_event(FILE *f)
+{
+    /* undetermined 40, impact 10, outgoing 8, airburst 3, projectile 5, flare 4, flash 5,
+     * burst 13, shot 12 */
+    static const int cum[] = {40, 50, 58, 61, 66, 70, 75, 88, 100};
+    int r = rndi(0, 99), t = 0;
+    while (r >= cum[t])
+        t++;
+    fprintf(f, "{\"type\":\"%s\",", AGR_EVENT_TYPES[t]);
+    put_count(f, "count");
+    if (t >= 7 && rnd01() < 0.5)
+        fprintf(f, ",\"weapon\":{\"category\":\"small_arms\"}");
+    else if (t <= 3 && rnd01() < 0.2) {
+        static const char *const W[] = {
+            "{\"category\":\"mortar\",\"calibre_mm\":82}",
+            "{\"category\":\"mortar\",\"calibre_mm\":120}",
+            "{\"category\":\"artillery\",\"calibre_mm\":122}",
+            "{\"category\":\"artillery\",\"calibre_mm\":152}",
+            "{\"category\":\"mlrs\",\"model\":\"BM-21 Grad\"}"};
+        fprintf(f, ",\"weapon\":%s", PICK(W));
+    }
+    fputc('}', f);
+}
+
+static struct geo_point near_point(const struct gen *g, double max_km)
+{
+    const struct agr_place *pl = &g->a->places[g->near[rnd64() % g->n_near]];
+    return geo_direct(pl->pt, rndr(0, 360), rndr(0, max_km * 1000));
+}
+
+static void put_observer_place(FILE *f, const struct gen *g)
+{
+    const struct agr_place *pl = &g->a->places[g->near[rnd64() % g->n_near]];
+    fprintf(f, "\"observer\":{\"place\":\"%s\"}", pl->name);
+}
+
+static void put_observer(FILE *f, const struct gen *g)
+{
+    if (rnd01() < 0.85) {
+        put_observer_place(f, g);
+    } else {
+        struct geo_point p = near_point(g, 3);
+        fprintf(f, "\"observer\":{\"name\":\"SMM camera\",\"coordinates\":[%.5f,%.5f]}",
+                p.lon_deg, p.lat_deg);
+    }
+}
+
+static void put_bearings_distance(FILE *f, int max_bearings)
+{
+    int nb = rndi(1, max_bearings);
+    if (rnd01() < 0.2) {
+        fprintf(f, "\"bearings\":[");
+        for (int i = 0; i < nb; i++)
+            fprintf(f, "%s%d", i ? "," : "", rndi(0, 359));
+        fprintf(f, "]");
+    } else {
+        int c = rndi(0, 15);
+        fprintf(f, "\"bearings\":[");
+        for (int i = 0; i < nb; i++)
+            fprintf(f, "%s\"%s\"", i ? "," : "", COMPASS[(c + i) % 16]);
+        fprintf(f, "]");
+    }
+    int r = rndi(0, 9);
+    if (r < 8) {
+        int lo = rndi(0, 10);
+        fprintf(f, ",\"distance_km\":[%d,%d]", lo, lo + rndi(1, 6));
+    } else if (r < 9) {
+        fprintf(f, ",\"distance_km\":%.1f", rndr(0.5, 8));
+    } else {
+        fprintf(f, ",\"distance_km\":\"unknown\"");
+    }
+}
+
+static void put_time(FILE *f, int64_t start_ms, int64_t dur_ms)
+{
+    char a[48], b[48];
+    fmt_local(start_ms, a, sizeof a);
+    if (dur_ms <= 0) {
+        fprintf(f, "\"time\":\"%s\"", a);
+        return;
+    }
+    fmt_local(start_ms + dur_ms, b, sizeof b);
+    fprintf(f, "\"time\":{\"start\":\"%s\",\"end\":\"%s\"}", a, b);
+}
+
+static void put_point(FILE *f, struct geo_point p)
+{
+    fprintf(f, "{\"type\":\"Point\",\"coordinates\":[%.5f,%.5f]}", p.lon_deg, p.lat_deg);
+}
+
+static void gen_record(FILE *f, const struct gen *g, long i, long n)
+{
+    const int64_t t0 = 1475280000000LL; /* 2016-10-01T00:00:00Z */
+    int64_t start = t0 + (int64_t)((double)i * (30.0 * 86400000.0) / (double)n) +
+                    (int64_t)rndi(0, 600) * 1000;
+    int k = rndi(0, 999);
+    fprintf(f, "{\"type\":\"Feature\",\"geometry\":");
+    if (k < 700) { /* fire from an observer */
+        fprintf(f, "null,\"properties\":{\"kind\":\"fire\",\"client_id\":\"b-%ld\",", i);
+        put_time(f, start, (int64_t)rndi(0, 300) * 60000);
+        static const char *const M[] = {"patrol", "patrol", "patrol", "camera", "acoustic"};
+        fprintf(f, ",\"means\":\"%s\",", PICK(M));
+        if (rnd01() < 0.3)
+            fprintf(f, "\"report\":\"SMM %ld\",", 1000 + i / 20000);
+        put_observer(f, g);
+        fputc(',', f);
+        put_bearings_distance(f, 3);
+        fprintf(f, ",\"events\":[");
+        int ne = rndi(1, 3);
+        for (int j = 0; j < ne; j++) {
+            if (j)
+                fputc(',', f);
+            put_event(f);
+        }
+        fputc(']', f);
+        if (rnd01() < 0.15) {
+            int c = rndi(0, 15);
+            fprintf(f, ",\"flight_direction\":{\"from\":\"%s\",\"to\":\"%s\"}", COMPASS[c],
+                    COMPASS[(c + 8) % 16]);
+        }
+    } else if (k < 800) { /* located detection */
+        struct geo_point p = near_point(g, 10);
+        if (rnd01() < 0.9) {
+            put_point(f, p);
+        } else {
+            double d = rndr(0.002, 0.02);
+            fprintf(f, "{\"type\":\"Polygon\",\"coordinates\":[[[%.5f,%.5f],[%.5f,%.5f],"
+                       "[%.5f,%.5f],[%.5f,%.5f],[%.5f,%.5f]]]}",
+                    p.lon_deg - d, p.lat_deg - d, p.lon_deg + d, p.lat_deg - d, p.lon_deg + d,
+                    p.lat_deg + d, p.lon_deg - d, p.lat_deg + d, p.lon_deg - d, p.lat_deg - d);
+        }
+        fprintf(f, ",\"properties\":{\"kind\":\"detection\",\"client_id\":\"b-%ld\",", i);
+        put_time(f, start, 0);
+        static const char *const M[] = {"radar", "acoustic", "camera"};
+        fprintf(f, ",\"means\":\"%s\"", PICK(M));
+        fprintf(f, ",\"events\":[");
+        int ne = rndi(1, 2);
+        for (int j = 0; j < ne; j++) {
+            if (j)
+                fputc(',', f);
+            put_event(f);
+        }
+        fputc(']', f);
+    } else if (k < 900) { /* weapon sighting */
+        const struct weapon_def *w = &WEAPONS[rnd64() % (sizeof WEAPONS / sizeof WEAPONS[0])];
+        bool located = rnd01() < 0.85;
+        if (located)
+            put_point(f, near_point(g, 25));
+        else
+            fprintf(f, "null");
+        fprintf(f, ",\"properties\":{\"kind\":\"sighting\",\"client_id\":\"b-%ld\",", i);
+        put_time(f, start, 0);
+        static const char *const M[] = {"uav", "patrol", "satellite", "uav"};
+        fprintf(f, ",\"means\":\"%s\",", PICK(M));
+        if (located) {
+            fprintf(f, "\"accuracy_m\":%d,", rndi(20, 500));
+        } else {
+            put_observer_place(f, g);
+            fputc(',', f);
+            put_bearings_distance(f, 1);
+            fputc(',', f);
+        }
+        if (rnd01() < 0.8)
+            fprintf(f, "\"count\":%d", rndi(1, 12));
+        else
+            fprintf(f, "\"count\":\"about %d\"", rndi(2, 20));
+        fprintf(f, ",\"weapon\":{\"category\":\"%s\"", w->category);
+        if (w->model)
+            fprintf(f, ",\"model\":\"%s\"", w->model);
+        if (w->calibre)
+            fprintf(f, ",\"calibre_mm\":%d", w->calibre);
+        fprintf(f, "},\"party\":\"%s\"", PICK(PARTIES));
+    } else if (k < 950) { /* presence */
+        put_point(f, near_point(g, 8));
+        fprintf(f, ",\"properties\":{\"kind\":\"presence\",\"client_id\":\"b-%ld\",", i);
+        put_time(f, start, (int64_t)rndi(0, 60) * 60000);
+        fprintf(f, ",\"means\":\"%s\",\"armed\":%s,\"count\":%d,\"party\":\"%s\"",
+                rnd01() < 0.5 ? "patrol" : "uav", rnd01() < 0.6 ? "true" : "false",
+                rndi(2, 40), PICK(PARTIES));
+    } else if (k < 975) { /* allegation */
+        bool ua = rnd01() < 0.5;
+        fprintf(f, "null,\"properties\":{\"kind\":\"allegation\",\"client_id\":\"b-%ld\",", i);
+        put_time(f, start, (int64_t)rndi(0, 600) * 60000);
+        fprintf(f, ",\"party\":\"%s\",\"against\":\"%s\",\"report\":\"press statement\",",
+                ua ? "ua" : "af", ua ? "af" : "ua");
+        put_observer_place(f, g);
+        fprintf(f, ",\"event_type\":\"impact\",\"count\":%d", rndi(1, 50));
+    } else { /* UAV flight */
+        fprintf(f, "null,\"properties\":{\"kind\":\"uav_flight\",\"client_id\":\"b-%ld\",", i);
+        put_time(f, start, (int64_t)rndi(1, 30) * 60000);
+        fprintf(f, ",\"means\":\"patrol\",\"party\":\"unknown\",");
+        put_observer_place(f, g);
+        fprintf(f, ",\"bearings\":\"%s\"", COMPASS[rndi(0, 15)]);
+    }
+    if (rnd01() < 0.3)
+        fprintf(f, ",\"remarks\":\"%s\"", PICK(REMARKS));
+    fprintf(f, "}}\n");
+}
+
+static void generate(const char *path, long n, const struct agreement *a)
+{
+    struct gen g = {.a = a};
+    g.near = calloc(a->n_places, sizeof *g.near);
+    int line = a->reference_line[0];
+    for (size_t i = 0; i < a->n_places; i++) {
+        struct geo_point p = a->places[i].pt;
+        if (agr_region_at(a, p) < 0)
+            continue;
+        if (line >= 0 && fabs(geo_line_signed_distance_m(a->lines[line].line, p)) > 40000)
+            continue;
+        g.near[g.n_near++] = (int)i;
+    }
+    if (!g.n_near)
+        die("generating", "no gazetteer place near the line of contact");
+    FILE *f = fopen(path, "w");
+    if (!f)
+        die(path, strerror(errno));
+    static char iobuf[1 << 20];
+    setvbuf(f, iobuf, _IOFBF, sizeof iobuf);
+    for (long i = 0; i < n; i++)
+        gen_record(f, &g, i, n);
+    if (fclose(f))
+        die(path, strerror(errno));
+    free(g.near);
+}
+
+/* ---- the pipeline, in a child process ---- */
+
+struct pipeline_result {
+    int rc;
+    double seconds;
+    struct ingest_stats stats;
+    char msg[1024];
+};
+
+static void run_pipeline(const char *store_dir, const char *ndjson, struct pipeline_result *out)
+{
+    memset(out, 0, sizeof *out);
+    struct errbuf e;
+    struct store *s = NULL;
+    struct agreement *a = load_agreement();
+    struct store_agreements list = {0};
+    if ((out->rc = store_open(store_dir, true, &s, &e)) ||
+        (out->rc = store_agreement_add(s, a, &e)) ||
+        (out->rc = store_agreements_load(s, &list, &e))) {
+        snprintf(out->msg, sizeof out->msg, "%s", e.msg);
+        store_close(s);
+        agr_free(a);
+        return;
+    }
+    agr_free(a);
+    FILE *f = fopen(ndjson, "r");
+    if (!f) {
+        out->rc = ERR_IO;
+        snprintf(out->msg, sizeof out->msg, "%s: %s", ndjson, strerror(errno));
+        return;
+    }
+    struct ingest_opts o = {.format = OBS_FMT_NDJSON, .name = ndjson};
+    double t = now_s();
+    out->rc = ingest_stream(s, &list, f, &o, &out->stats, &e);
+    out->seconds = now_s() - t;
+    if (out->rc)
+        snprintf(out->msg, sizeof out->msg, "%s", e.msg);
+    fclose(f);
+    store_agreements_free(&list);
+    store_close(s);
+}
+
+/* ---- the baseline ---- */
+
+/* Rows are packed into one arena: per column a type byte (SQLITE_INTEGER, SQLITE_FLOAT,
+ * SQLITE_TEXT, SQLITE_NULL) and its value (8 bytes, or a 4-byte length and the bytes). */
+struct arena {
+    unsigned char *p;
+    size_t len, cap;
+};
+
+static void arena_put(struct arena *a, const void *d, size_t n)
+{
+    if (a->len + n > a->cap) {
+        a->cap = a->cap ? a->cap * 2 : (64u << 20);
+        while (a->len + n > a->cap)
+            a->cap *= 2;
+        a->p = realloc(a->p, a->cap);
+        if (!a->p)
+            die("baseline", "out of memory");
+    }
+    memcpy(a->p + a->len, d, n);
+    a->len += n;
+}
+
+static long load_rows(const char *db_path, struct arena *ar, size_t **row_off)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        die(db_path, sqlite3_errmsg(db));
+    char sql[1024];
+    snprintf(sql, sizeof sql, "SELECT %s FROM observations ORDER BY id", OBS_COLS);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+        die(db_path, sqlite3_errmsg(db));
+    size_t cap = 1 << 16, n = 0;
+    *row_off = malloc(cap * sizeof **row_off);
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        if (n == cap)
+            *row_off = realloc(*row_off, (cap *= 2) * sizeof **row_off);
+        (*row_off)[n++] = ar->len;
+        for (int c = 0; c < N_COLS; c++) {
+            unsigned char t = (unsigned char)sqlite3_column_type(q, c);
+            arena_put(ar, &t, 1);
+            if (t == SQLITE_INTEGER) {
+                int64_t v = sqlite3_column_int64(q, c);
+                arena_put(ar, &v, 8);
+            } else if (t == SQLITE_FLOAT) {
+                double v = sqlite3_column_double(q, c);
+                arena_put(ar, &v, 8);
+            } else if (t != SQLITE_NULL) {
+                const unsigned char *s = sqlite3_column_text(q, c);
+                uint32_t l = (uint32_t)sqlite3_column_bytes(q, c);
+                arena_put(ar, &l, 4);
+                arena_put(ar, s, l);
+            }
+        }
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return (long)n;
+}
+
+static void sql_ok(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        die(sql, msg ? msg : sqlite3_errmsg(db));
+}
+
+static double run_baseline(const char *db_path, const struct arena *ar, const size_t *row_off,
+                           long n)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(db_path, &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        die(db_path, sqlite3_errmsg(db));
+    sql_ok(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;");
+    sql_ok(db, OBS_TABLE_SQL);
+    char sql[1024] = "INSERT INTO observations(";
+    size_t l = strlen(sql);
+    l += (size_t)snprintf(sql + l, sizeof sql - l, "%s) VALUES (", OBS_COLS);
+    for (int c = 1; c <= N_COLS; c++)
+        l += (size_t)snprintf(sql + l, sizeof sql - l, "%s?%d", c > 1 ? "," : "", c);
+    snprintf(sql + l, sizeof sql - l, ")");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        die("baseline insert", sqlite3_errmsg(db));
+    double t = now_s();
+    for (long r = 0; r < n; r++) {
+        if (r % BASELINE_BATCH == 0)
+            sql_ok(db, "BEGIN IMMEDIATE");
+        const unsigned char *p = ar->p + row_off[r];
+        for (int c = 1; c <= N_COLS; c++) {
+            unsigned char type = *p++;
+            if (type == SQLITE_INTEGER) {
+                int64_t v;
+                memcpy(&v, p, 8);
+                p += 8;
+                sqlite3_bind_int64(st, c, v);
+            } else if (type == SQLITE_FLOAT) {
+                double v;
+                memcpy(&v, p, 8);
+                p += 8;
+                sqlite3_bind_double(st, c, v);
+            } else if (type == SQLITE_NULL) {
+                sqlite3_bind_null(st, c);
+            } else {
+                uint32_t len;
+                memcpy(&len, p, 4);
+                p += 4;
+                sqlite3_bind_text(st, c, (const char *)p, (int)len, SQLITE_STATIC);
+                p += len;
+            }
+        }
+        if (sqlite3_step(st) != SQLITE_DONE)
+            die("baseline insert", sqlite3_errmsg(db));
+        sqlite3_reset(st);
+        if (r % BASELINE_BATCH == BASELINE_BATCH - 1 || r == n - 1)
+            sql_ok(db, "COMMIT");
+    }
+    double secs = now_s() - t;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return secs;
+}
+
+/* ---- main ---- */
+
+static void rm_tree(const char *dir)
+{
+    static const char *const files[] = {"observations.ndjson", "store/truce.db",
+                                        "store/truce.db-wal", "store/truce.db-shm", "bare.db",
+                                        "bare.db-wal", "bare.db-shm"};
+    char p[4200];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    snprintf(p, sizeof p, "%s/store", dir);
+    rmdir(p);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    long n = DEFAULT_N;
+    const char *ns = argc > 1 ? argv[1] : getenv("TRUCE_BENCH_N");
+    if (ns && (n = strtol(ns, NULL, 10)) <= 0)
+        die("N", "must be a positive number of observations");
+
+    const char *tmp = getenv("TMPDIR");
+    char dir[4096], ndjson[4200], store_dir[4200], bare[4200], db_path[4300];
+    snprintf(dir, sizeof dir, "%s/truce-bench-ingest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir))
+        die("mkdtemp", strerror(errno));
+    snprintf(ndjson, sizeof ndjson, "%s/observations.ndjson", dir);
+    snprintf(store_dir, sizeof store_dir, "%s/store", dir);
+    snprintf(bare, sizeof bare, "%s/bare.db", dir);
+    snprintf(db_path, sizeof db_path, "%s/" STORE_DB_NAME, store_dir);
+
+    struct agreement *a = load_agreement();
+    double t = now_s();
+    generate(ndjson, n, a);
+    agr_free(a);
+    struct stat sb;
+    stat(ndjson, &sb);
+    printf("generated %ld observations (%.1f MB NDJSON) in %.2f s\n", n,
+           (double)sb.st_size / 1e6, now_s() - t);
+    fflush(stdout);
+
+    /* (a) the pipeline in a forked child: its ru_maxrss is the pipeline's own */
+    int pfd[2];
+    if (pipe(pfd))
+        die("pipe", strerror(errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork", strerror(errno));
+    if (pid == 0) {
+        close(pfd[0]);
+        struct pipeline_result r;
+        run_pipeline(store_dir, ndjson, &r);
+        ssize_t w = write(pfd[1], &r, sizeof r);
+        _exit(w == (ssize_t)sizeof r ? 0 : 3);
+    }
+    close(pfd[1]);
+    struct pipeline_result pr;
+    ssize_t got = 0;
+    while (got < (ssize_t)sizeof pr) {
+        ssize_t k = read(pfd[0], (char *)&pr + got, sizeof pr - (size_t)got);
+        if (k <= 0)
+            break;
+        got += k;
+    }
+    close(pfd[0]);
+    int status;
+    struct rusage ru;
+    if (wait4(pid, &status, 0, &ru) < 0 || got != (ssize_t)sizeof pr || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0)
+        die("pipeline", "the child process failed");
+    if (pr.rc)
+        die("pipeline", pr.msg);
+    double obs_per_s = (double)pr.stats.records / pr.seconds;
+    printf("pipeline: %lld records: %lld accepted, %lld duplicates, %lld rejected, %lld findings; "
+           "peak RSS %.1f MB (ru_maxrss of the forked pipeline child: store open, agreement "
+           "load, ingest)\n",
+           pr.stats.records, pr.stats.accepted, pr.stats.duplicates, pr.stats.rejected,
+           pr.stats.findings, (double)ru.ru_maxrss / 1024.0);
+    fflush(stdout);
+
+    /* (b) the baseline: the same rows, pre-loaded into memory, into a bare table */
+    struct arena ar = {0};
+    size_t *row_off = NULL;
+    long rows = load_rows(db_path, &ar, &row_off);
+    if (rows <= 0)
+        die("baseline", "the pipeline stored no rows");
+    double bsecs = run_baseline(bare, &ar, row_off, rows);
+    double rows_per_s = (double)rows / bsecs;
+    free(ar.p);
+    free(row_off);
+
+    double ratio = obs_per_s / rows_per_s;
+    printf("ingest: %lld observations in %.2f s = %.0f obs/s; bare SQLite insert %.0f rows/s; "
+           "ratio %.0f%% (target >= %.0f obs/s and >= %.0f%%)\n",
+           pr.stats.records, pr.seconds, obs_per_s, rows_per_s, ratio * 100, TARGET_OBS_PER_S,
+           TARGET_RATIO * 100);
+
+    const char *keep = getenv("TRUCE_BENCH_KEEP");
+    if (keep && *keep && strcmp(keep, "0"))
+        printf("kept %s\n", dir);
+    else
+        rm_tree(dir);
+
+    int fail = 0;
+    if (obs_per_s < TARGET_OBS_PER_S) {
+        printf("FAIL: %.0f obs/s is below the target of %.0f obs/s\n", obs_per_s,
+               TARGET_OBS_PER_S);
+        fail = 1;
+    }
+    if (ratio < TARGET_RATIO) {
+        printf("FAIL: the pipeline runs at %.0f%% of the bare insert rate, below %.0f%%\n",
+               ratio * 100, TARGET_RATIO * 100);
+        fail = 1;
+    }
+    if (pr.stats.rejected || pr.stats.accepted != n) {
+        printf("FAIL: %lld of %ld generated observations were not accepted\n",
+               n - pr.stats.accepted, n);
+        fail = 1;
+    }
+    return fail;
+}
