@@ -497,13 +497,14 @@ int obs_reader_next(struct obs_reader *r, const char **text, size_t *len, bool *
     if (r->fmt == OBS_FMT_CSV) {
         char *fields[LIMIT_CSV_COLUMNS];
         bool too_many;
-        int n = read_csv_record(r, fields, LIMIT_CSV_COLUMNS, &too_many, e);
+        int n;
+        do /* blank lines are skipped in a loop: recursion overflowed the stack on many */
+            n = read_csv_record(r, fields, LIMIT_CSV_COLUMNS, &too_many, e);
+        while (n == 1 && !fields[0][0]);
         if (n <= 0) {
             *fatal = n == ERR_NOMEM; /* a bad record is reported; the next one is read */
             return n;
         }
-        if (n == 1 && !fields[0][0])
-            return obs_reader_next(r, text, len, fatal, e); /* blank line */
         if (too_many || (size_t)n != r->n_cols)
             return errf(e, ERR_PARSE, "row has %s%d fields, the header has %zu",
                         too_many ? "more than " : "", n, r->n_cols);
