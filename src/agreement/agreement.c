@@ -1059,6 +1059,8 @@ void agr_free(struct agreement *a)
     for (size_t i = 0; i < a->n_name_index; i++)
         free(a->name_index[i].key);
     free(a->name_index);
+    free(a->grid_off);
+    free(a->grid_idx);
     free(a->resolved_json);
     free(a);
 }
@@ -1235,6 +1237,46 @@ static void build_place_index(struct agreement *a)
         pl->naming_bonus_km = 1.5 * log10((double)(pl->population > 0 ? pl->population : 0) + 1.0);
     }
     qsort(a->name_index, a->n_name_index, sizeof *a->name_index, key_cmp);
+
+    /* A grid of 0.1-degree cells over the places' bounding box for agr_place_nearest. */
+    a->grid_cell_deg = 0.1;
+    if (!a->n_places)
+        return;
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+    a->max_bonus_km = 0;
+    for (size_t i = 0; i < a->n_places; i++) {
+        struct geo_point q = a->places[i].pt;
+        x0 = fmin(x0, q.lon_deg), x1 = fmax(x1, q.lon_deg);
+        y0 = fmin(y0, q.lat_deg), y1 = fmax(y1, q.lat_deg);
+        a->max_bonus_km = fmax(a->max_bonus_km, a->places[i].naming_bonus_km);
+    }
+    a->grid_lon0 = x0;
+    a->grid_lat0 = y0;
+    a->grid_nx = (int)((x1 - x0) / a->grid_cell_deg) + 1;
+    a->grid_ny = (int)((y1 - y0) / a->grid_cell_deg) + 1;
+    if ((double)a->grid_nx * a->grid_ny > 4e6) { /* a continent-wide gazetteer: coarser cells */
+        a->grid_cell_deg = fmax(x1 - x0, y1 - y0) / 2000 + 1e-9;
+        a->grid_nx = (int)((x1 - x0) / a->grid_cell_deg) + 1;
+        a->grid_ny = (int)((y1 - y0) / a->grid_cell_deg) + 1;
+    }
+    size_t ncell = (size_t)a->grid_nx * (size_t)a->grid_ny;
+    a->grid_off = xcalloc(ncell + 1, sizeof *a->grid_off);
+    a->grid_idx = xcalloc(a->n_places, sizeof *a->grid_idx);
+    for (size_t i = 0; i < a->n_places; i++) {
+        int cx = (int)((a->places[i].pt.lon_deg - x0) / a->grid_cell_deg);
+        int cy = (int)((a->places[i].pt.lat_deg - y0) / a->grid_cell_deg);
+        a->grid_off[(size_t)cy * a->grid_nx + cx + 1]++;
+    }
+    for (size_t c = 0; c < ncell; c++)
+        a->grid_off[c + 1] += a->grid_off[c];
+    int *fill = xcalloc(ncell, sizeof *fill);
+    for (size_t i = 0; i < a->n_places; i++) {
+        int cx = (int)((a->places[i].pt.lon_deg - x0) / a->grid_cell_deg);
+        int cy = (int)((a->places[i].pt.lat_deg - y0) / a->grid_cell_deg);
+        size_t c = (size_t)cy * a->grid_nx + cx;
+        a->grid_idx[a->grid_off[c] + fill[c]++] = (int)i;
+    }
+    free(fill);
 }
 
 int agr_place_find(const struct agreement *a, const char *name)
@@ -1260,19 +1302,66 @@ int agr_place_find(const struct agreement *a, const char *name)
     return best;
 }
 
+/* The score by which places compete to name p: planar distance in km (exact enough at these
+ * ranges) less the place's naming bonus; a place under 1 km away always wins, so a point in a
+ * village is "in" that village. */
+static double place_score(const struct agr_place *pl, struct geo_point p, double k)
+{
+    double dx = (pl->pt.lon_deg - p.lon_deg) * k * 111.32;
+    double dy = (pl->pt.lat_deg - p.lat_deg) * 110.57;
+    double d_km = sqrt(dx * dx + dy * dy);
+    return d_km < 1.0 ? d_km - 1000.0 : d_km - pl->naming_bonus_km;
+}
+
 int agr_place_nearest(const struct agreement *a, struct geo_point p)
 {
-    /* Each place's distance is discounted by its naming bonus (build_place_index). Ranking uses a local planar distance (exact enough at these ranges); a place under 1 km
-     * away always wins, so a point in a village is "in" that village. */
+    if (!a->n_places)
+        return -1;
+    int best = -1;
+    double best_score = INFINITY, k = cos(p.lat_deg * M_PI / 180);
+    /* Walk rings of grid cells outwards from p's cell; stop when the nearest cell of the next
+     * ring is so far that even the largest bonus cannot beat the best score. */
+    int cx = (int)floor((p.lon_deg - a->grid_lon0) / a->grid_cell_deg);
+    int cy = (int)floor((p.lat_deg - a->grid_lat0) / a->grid_cell_deg);
+    double cell_km = a->grid_cell_deg * fmin(110.57, 111.32 * fmax(k, 0.01));
+    int max_ring = a->grid_nx + a->grid_ny + abs(cx) + abs(cy) + 2;
+    for (int ring = 0; ring <= max_ring; ring++) {
+        double min_d = (ring - 1) * cell_km; /* p may sit anywhere in its own cell */
+        if (best >= 0 && min_d - a->max_bonus_km > best_score)
+            break;
+        for (int y = cy - ring; y <= cy + ring; y++) {
+            if (y < 0 || y >= a->grid_ny)
+                continue;
+            bool edge_row = y == cy - ring || y == cy + ring;
+            for (int x = cx - ring; x <= cx + ring; x += edge_row ? 1 : 2 * ring) {
+                if (x >= 0 && x < a->grid_nx) {
+                    size_t c = (size_t)y * a->grid_nx + x;
+                    for (int j = a->grid_off[c]; j < a->grid_off[c + 1]; j++) {
+                        int i = a->grid_idx[j];
+                        double sc = place_score(&a->places[i], p, k);
+                        if (sc < best_score || (sc == best_score && i < best)) {
+                            best_score = sc;
+                            best = i;
+                        }
+                    }
+                }
+                if (ring == 0)
+                    break;
+            }
+        }
+    }
+    return best;
+}
+
+/* The same choice by a scan of every place: the reference for tests. */
+int agr_place_nearest_slow(const struct agreement *a, struct geo_point p)
+{
     int best = -1;
     double best_score = INFINITY, k = cos(p.lat_deg * M_PI / 180);
     for (size_t i = 0; i < a->n_places; i++) {
-        double dx = (a->places[i].pt.lon_deg - p.lon_deg) * k * 111.32;
-        double dy = (a->places[i].pt.lat_deg - p.lat_deg) * 110.57;
-        double d_km = sqrt(dx * dx + dy * dy);
-        double score = d_km < 1.0 ? d_km - 1000.0 : d_km - a->places[i].naming_bonus_km;
-        if (score < best_score) {
-            best_score = score;
+        double sc = place_score(&a->places[i], p, k);
+        if (sc < best_score) {
+            best_score = sc;
             best = (int)i;
         }
     }

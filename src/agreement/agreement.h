@@ -116,6 +116,10 @@ struct agreement {
     size_t n_places;
     struct agr_name_key *name_index; /* sorted by key */
     size_t n_name_index;
+    /* grid of places for agr_place_nearest: cell (i, j) lists place indices */
+    double grid_lon0, grid_lat0, grid_cell_deg, max_bonus_km;
+    int grid_nx, grid_ny;
+    int *grid_off, *grid_idx;
     char *resolved_json; /* the self-contained canonical JSON this was loaded from */
 };
 
@@ -156,6 +160,8 @@ int agr_place_find(const struct agreement *a, const char *name);
 /* Index of the place a monitor would name for p: the nearest, with larger towns preferred over
  * close hamlets (see agreement.c), or -1 when there are no places. */
 int agr_place_nearest(const struct agreement *a, struct geo_point p);
+/* The same answer by scanning every place (the reference the tests compare against). */
+int agr_place_nearest_slow(const struct agreement *a, struct geo_point p);
 
 /* The UTC window [from, to) of the daily report for local date y-m-d: the 24 hours ending at the
  * cut-off on that date in the agreement's time zone. */

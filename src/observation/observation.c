@@ -665,9 +665,12 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
 int obs_parse_json(const char *text, size_t len, const struct agreement *a,
                    const char *default_zone, struct obs *o, struct errbuf *e)
 {
+    /* Zero everything but the two large buffers, which are filled with their lengths. */
     memset(o, 0, offsetof(struct obs, polygon));
-    memset(&o->has_observer, 0, sizeof *o - offsetof(struct obs, has_observer));
     o->n_polygon = 0;
+    memset(&o->has_observer, 0, offsetof(struct obs, remarks) - offsetof(struct obs, has_observer));
+    o->remarks[0] = 0;
+    memset(&o->raw, 0, sizeof *o - offsetof(struct obs, raw));
     o->dist_min_m = o->dist_max_m = NAN;
     o->count = -1;
     o->weapon.calibre_mm = NAN;

@@ -30,10 +30,29 @@ static double default_distance_m(const struct obs *o)
     return km * 1000;
 }
 
+/* The samples of a region, made on first use: a located point's circle needs them only when it
+ * reaches an outline, which most do not. */
+struct lazy_region {
+    struct geo_region *r;
+    bool ready;
+    struct geo_point circle_centre;
+    double circle_radius_m;
+};
+
+static const struct geo_region *samples(struct lazy_region *lr)
+{
+    if (!lr->ready) {
+        geo_circle_region(lr->circle_centre, lr->circle_radius_m, lr->r);
+        lr->ready = true;
+    }
+    return lr->r;
+}
+
 /* Classifies the region against a point predicate: 1 all inside, 0 all outside, 2 mixed. */
-static int classify(const struct geo_region *r, bool (*in)(const void *, struct geo_point),
+static int classify(struct lazy_region *lr, bool (*in)(const void *, struct geo_point),
                     const void *ctx)
 {
+    const struct geo_region *r = samples(lr);
     bool any_in = false, any_out = false;
     for (size_t i = 0; i < r->n_samples && !(any_in && any_out); i++) {
         if (in(ctx, r->samples[i]))
@@ -87,7 +106,7 @@ static bool zone_straddles(const struct agr_zone *z, struct geo_point c, double 
     return false;
 }
 
-static void place_common(const struct agreement *a, const struct geo_region *reg,
+static void place_common(const struct agreement *a, struct lazy_region *reg,
                          struct placement *p)
 {
     p->region = agr_region_at(a, p->centre);
@@ -151,11 +170,11 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
                       struct errbuf *e)
 {
     static _Thread_local struct geo_region reg;
+    struct lazy_region lr = {&reg, false, {0, 0}, 0};
     memset(p, 0, sizeof *p);
     p->nearest_place = -1;
     if (o->has_location) {
         p->how = PLACE_LOCATED;
-        geo_circle_region(o->location, o->accuracy_m, &reg);
         if (o->location_is_polygon) {
             /* The polygon's own vertices are the outline samples. */
             size_t n = o->n_polygon < GEO_SECTOR_MAX_POINTS - 1 ? o->n_polygon
@@ -163,6 +182,12 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
             memcpy(reg.samples, o->polygon, n * sizeof *reg.samples);
             reg.samples[n] = o->location;
             reg.n_samples = n + 1;
+            reg.centre = o->location;
+            reg.radius_m = o->accuracy_m;
+            lr.ready = true;
+        } else {
+            lr.circle_centre = o->location;
+            lr.circle_radius_m = o->accuracy_m;
         }
         p->centre = o->location;
         p->radius_m = o->accuracy_m;
@@ -180,6 +205,7 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
         }
         if (geo_sector_region(&s, &reg))
             return errf(e, ERR_INVAL, "bearings: cannot form a region of uncertainty");
+        lr.ready = true;
         p->how = PLACE_SECTOR;
         p->centre = reg.centre;
         p->radius_m = reg.radius_m;
@@ -189,13 +215,14 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
         p->how = isnan(o->dist_max_m) && o->kind != OBS_FIRE ? PLACE_OBSERVER : PLACE_CIRCLE;
         if (p->how == PLACE_OBSERVER)
             r = 0;
-        geo_circle_region(o->observer, r, &reg);
+        lr.circle_centre = o->observer;
+        lr.circle_radius_m = r;
         p->centre = o->observer;
         p->radius_m = r;
     } else {
         return errf(e, ERR_INVAL, "observer: the observation has no position");
     }
-    place_common(a, &reg, p);
+    place_common(a, &lr, p);
     return 0;
 }
 
@@ -203,10 +230,10 @@ void place_point(const struct agreement *a, struct geo_point pt, double radius_m
                  struct placement *p)
 {
     static _Thread_local struct geo_region reg;
+    struct lazy_region lr = {&reg, false, pt, radius_m};
     memset(p, 0, sizeof *p);
     p->how = PLACE_LOCATED;
     p->centre = pt;
     p->radius_m = radius_m;
-    geo_circle_region(pt, radius_m, &reg);
-    place_common(a, &reg, p);
+    place_common(a, &lr, p);
 }

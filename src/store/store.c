@@ -72,7 +72,7 @@ static const char *const MIGRATIONS[] = {
     "  reasons TEXT NOT NULL, created_ms INTEGER NOT NULL, t_end_ms INTEGER NOT NULL,"
     "  region TEXT);"
     "CREATE INDEX findings_t_end ON findings(t_end_ms);"
-    "CREATE INDEX findings_obs ON findings(obs_id);",
+    "",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 
@@ -303,7 +303,7 @@ const struct agreement *store_agreement_at(const struct store_agreements *l, int
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
     if (s && *s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC); /* lives until the step */
     else
         sqlite3_bind_null(st, i);
 }
@@ -357,8 +357,8 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
     bind_text_or_null(st, 16, p->region >= 0 ? a->regions[p->region].id : NULL);
     bind_text_or_null(st, 17, p->control);
     sqlite3_bind_int(st, 18, p->control_uncertain);
-    sqlite3_bind_text(st, 19, p->phrase, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 20, lines, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 19, p->phrase, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 20, lines, -1, SQLITE_STATIC);
     bind_text_or_null(st, 21, o->party);
     bind_text_or_null(st, 22, o->against);
     if (o->count >= 0)

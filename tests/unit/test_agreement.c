@@ -88,6 +88,27 @@ static void test_gazetteer_finds_alternative_spellings(void)
     CHECK_INT(agr_place_find(a, "Atlantis"), -1);
 }
 
+static void test_place_grid_matches_the_full_scan(void)
+{
+    struct agreement *a = minsk();
+    if (!a)
+        return;
+    unsigned seed = 12345;
+    int mismatches = 0;
+    for (int i = 0; i < 20000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double u = (seed >> 8) / 16777216.0;
+        seed = seed * 1103515245u + 12345u;
+        double v = (seed >> 8) / 16777216.0;
+        /* the two oblasts and a margin around them, where most points fall, and beyond */
+        struct geo_point p = {35.5 + u * 5.5, 46.5 + v * 4.0};
+        mismatches += agr_place_nearest(a, p) != agr_place_nearest_slow(a, p);
+    }
+    CHECK_INT(mismatches, 0);
+    struct geo_point far = {24.0, 49.8}; /* Lviv: far outside the gazetteer */
+    CHECK_INT(agr_place_nearest(a, far), agr_place_nearest_slow(a, far));
+}
+
 static void test_control_and_regions_on_real_towns(void)
 {
     struct agreement *a = minsk();
@@ -249,6 +270,7 @@ int main(void)
         T(test_resolved_json_is_self_contained),
         T(test_weapon_classes_match_models_then_categories),
         T(test_gazetteer_finds_alternative_spellings),
+        T(test_place_grid_matches_the_full_scan),
         T(test_control_and_regions_on_real_towns),
         T(test_report_window_is_the_day_to_the_cutoff),
         T(test_minimal_agreement_loads),
