@@ -339,13 +339,16 @@ static int cmd_ingest(int argc, char **argv)
                opts.atomic && stats.rejected ? " (file refused: --atomic)" : "", stats.findings);
         total.records += stats.records;
         total.accepted += stats.accepted;
+        total.duplicates += stats.duplicates;
         total.rejected += stats.rejected;
+        total.findings += stats.findings;
         if (stats.rejected && !exit_code)
             exit_code = EXIT_REJECTED;
     }
     if (nfiles > 1)
-        printf("total: %lld records: %lld accepted, %lld rejected\n", total.records,
-               total.accepted, total.rejected);
+        printf("total: %lld records: %lld accepted, %lld duplicates, %lld rejected; %lld "
+               "findings\n",
+               total.records, total.accepted, total.duplicates, total.rejected, total.findings);
     store_agreements_free(&ag);
     store_close(s);
     return exit_code;
