@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -662,6 +663,69 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
     return 0;
 }
 
+/* jansson allocates every value of a record separately; a record's values all die together at
+ * the end of obs_parse_json, so while one record is parsed they come from a per-thread bump
+ * arena that is simply rewound afterwards. Outside that window (agreement loading, CSV
+ * conversion) and when the arena is full, allocation falls through to malloc. */
+#define ARENA_BYTES (256u << 10)
+static _Thread_local struct {
+    char *base;
+    size_t used;
+    bool active;
+} arena;
+static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+
+static void *arena_malloc(size_t n)
+{
+    if (arena.active && arena.base) {
+        size_t need = (n + 15) & ~(size_t)15;
+        if (need <= ARENA_BYTES - arena.used) {
+            void *p = arena.base + arena.used;
+            arena.used += need;
+            return p;
+        }
+    }
+    return malloc(n);
+}
+
+static void arena_free(void *p)
+{
+    if (arena.base && (char *)p >= arena.base && (char *)p < arena.base + ARENA_BYTES)
+        return;
+    free(p);
+}
+
+static void arena_install(void) { json_set_alloc_funcs(arena_malloc, arena_free); }
+
+/* Under AddressSanitizer every value keeps its own malloc, so overflows stay detectable. */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ENABLED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ENABLED 0
+#endif
+#endif
+#ifndef ARENA_ENABLED
+#define ARENA_ENABLED 1
+#endif
+
+static void arena_begin(void)
+{
+    if (!ARENA_ENABLED)
+        return;
+    pthread_once(&arena_once, arena_install);
+    if (!arena.base)
+        arena.base = malloc(ARENA_BYTES); /* NULL: plain malloc throughout */
+    arena.used = 0;
+    arena.active = true;
+}
+
+static void arena_end(void)
+{
+    arena.active = false;
+    arena.used = 0;
+}
+
 int obs_parse_json(const char *text, size_t len, const struct agreement *a,
                    const char *default_zone, struct obs *o, struct errbuf *e)
 {
@@ -679,9 +743,12 @@ int obs_parse_json(const char *text, size_t len, const struct agreement *a,
     if (len > LIMIT_RECORD_BYTES)
         return errf(e, ERR_TOOBIG, "record: larger than %u bytes", LIMIT_RECORD_BYTES);
     json_error_t je;
+    arena_begin();
     json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root)
+    if (!root) {
+        arena_end();
         return errf(e, ERR_PARSE, "record: malformed JSON at column %d: %s", je.column, je.text);
+    }
     int rc;
     const char *type = json_string_value(json_object_get(root, "type"));
     json_t *props = json_object_get(root, "properties");
@@ -694,6 +761,7 @@ int obs_parse_json(const char *text, size_t len, const struct agreement *a,
     else
         rc = parse_props(root, props, a, default_zone, o, e);
     json_decref(root);
+    arena_end();
     return rc;
 }
 
