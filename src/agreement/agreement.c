@@ -586,6 +586,8 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
     json_t *regions = get_array(c, geo, "regions", "/geography", true, &rc);
     if (rc)
         return rc;
+    if (json_array_size(regions) > LIMIT_AGREEMENT_REGIONS)
+        return fail(c, "/geography/regions", "more than %d regions", LIMIT_AGREEMENT_REGIONS);
     a->n_regions = json_array_size(regions);
     a->regions = xcalloc(a->n_regions, sizeof *a->regions);
     for (size_t i = 0; i < a->n_regions; i++) {
@@ -609,9 +611,9 @@ static int build_geography(struct ctx *c, json_t *root, struct agreement *a)
     json_t *lines = get_array(c, geo, "lines", "/geography", true, &rc);
     if (rc)
         return rc;
-    a->n_lines = json_array_size(lines);
-    if (a->n_lines > LIMIT_AGREEMENT_LINES)
+    if (json_array_size(lines) > LIMIT_AGREEMENT_LINES)
         return fail(c, "/geography/lines", "more than %d lines", LIMIT_AGREEMENT_LINES);
+    a->n_lines = json_array_size(lines);
     a->lines = xcalloc(a->n_lines, sizeof *a->lines);
     for (size_t i = 0; i < a->n_lines; i++) {
         char p[64];

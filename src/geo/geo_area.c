@@ -27,6 +27,9 @@ struct ring {
 
 enum { CELL_OUT = 0, CELL_IN = 1, CELL_MIXED = 2 }; /* CELL_MIXED | status of the centre */
 
+/* Most cell-edge entries the index may hold (4 bytes each): 64 MiB. */
+#define GEO_AREA_MAX_CELL_ENTRIES 16777216.0
+
 struct geo_area {
     struct geo_point *pts;
     size_t n_pts, cap_pts;
@@ -206,10 +209,26 @@ int geo_area_finish(struct geo_area *a)
     a->ny = (uint32_t)fy;
     a->x0 = a->bbox.min_lon;
     a->y0 = a->bbox.min_lat;
-    a->dx = w / a->nx;
-    a->dy = h / a->ny;
-    a->inv_dx = 1.0 / a->dx;
-    a->inv_dy = 1.0 / a->dy;
+    /* Long edges across a fine grid (a "comb" polygon) would list an edge in millions of cells:
+     * bound the cell-edge entries (raster_edge visits at most 2 (|dx|/cell + 2) + |dy|/cell + 2
+     * cells per edge) and coarsen the grid until the bound fits. */
+    for (;;) {
+        a->dx = w / a->nx;
+        a->dy = h / a->ny;
+        a->inv_dx = 1.0 / a->dx;
+        a->inv_dy = 1.0 / a->dy;
+        double bound = 0;
+        for (size_t i = 0; i < a->n_edges; i++) {
+            const struct edge *e = &a->edges[i];
+            bound += 2.0 * (fabs(e->bx - e->ax) * a->inv_dx + 2.0) +
+                     fabs(e->by - e->ay) * a->inv_dy + 2.0;
+        }
+        if (bound <= GEO_AREA_MAX_CELL_ENTRIES || (a->nx == 1 && a->ny == 1))
+            break;
+        double f = GEO_AREA_MAX_CELL_ENTRIES / bound;
+        a->nx = (uint32_t)fmax(1.0, floor(a->nx * f));
+        a->ny = (uint32_t)fmax(1.0, floor(a->ny * f));
+    }
     size_t ncell = (size_t)a->nx * a->ny;
     a->flag = calloc(ncell, 1);
     a->cell_off = calloc(ncell + 1, sizeof *a->cell_off);

@@ -13,15 +13,28 @@
 
 const char *const INGEST_STATUS_NAMES[4] = {"accepted", "duplicate", "rejected", "not stored"};
 
+/* A result waiting for its batch's commit; its strings live in the batch's text buffer, kept as
+ * offsets because the buffer may move as it grows. */
 struct pending {
     struct ingest_result r;
-    char *client_id, *error;
+    size_t client_id_off, error_off; /* SIZE_MAX: no error */
 };
 
 struct batch {
     struct pending *v;
     size_t n, cap;
+    struct buf text;
 };
+
+static size_t batch_text(struct batch *b, const char *s)
+{
+    size_t off = b->text.len;
+    if (buf_append(&b->text, s, strlen(s) + 1)) {
+        fputs("truce: out of memory\n", stderr);
+        abort();
+    }
+    return off;
+}
 
 static void batch_push(struct batch *b, const struct ingest_result *r)
 {
@@ -31,19 +44,14 @@ static void batch_push(struct batch *b, const struct ingest_result *r)
     }
     struct pending *p = &b->v[b->n++];
     p->r = *r;
-    p->client_id = xstrdup(r->client_id ? r->client_id : "");
-    p->error = r->error ? xstrdup(r->error) : NULL;
-    p->r.client_id = p->client_id;
-    p->r.error = p->error;
+    p->client_id_off = batch_text(b, r->client_id ? r->client_id : "");
+    p->error_off = r->error ? batch_text(b, r->error) : SIZE_MAX;
 }
 
 static void batch_clear(struct batch *b)
 {
-    for (size_t i = 0; i < b->n; i++) {
-        free(b->v[i].client_id);
-        free(b->v[i].error);
-    }
     b->n = 0;
+    b->text.len = 0;
 }
 
 /* Hands the batch's results to the caller; with `lost`, accepted ones become "not stored". */
@@ -53,6 +61,8 @@ static int batch_emit(struct batch *b, const struct ingest_opts *o, struct inges
     int rc = 0;
     for (size_t i = 0; i < b->n; i++) {
         struct ingest_result *r = &b->v[i].r;
+        r->client_id = b->text.p + b->v[i].client_id_off;
+        r->error = b->v[i].error_off == SIZE_MAX ? NULL : b->text.p + b->v[i].error_off;
         if (lost && r->status != INGEST_REJECTED) {
             r->status = INGEST_NOT_STORED;
             r->error = why;
@@ -184,6 +194,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
     }
     batch_clear(&b);
     free(b.v);
+    buf_reset(&b.text);
     free(o);
     obs_reader_free(rd);
     return rc;

@@ -466,7 +466,7 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
         } else if (json_is_integer(fid)) {
             snprintf(o->client_id, sizeof o->client_id, "%lld", (long long)json_integer_value(fid));
         } else {
-            return errf(e, ERR_INVAL, "id: must be a string or a number");
+            return errf(e, ERR_INVAL, "id: must be a string or a whole number");
         }
     }
     if ((rc = read_time(props, zone, o, e)))
@@ -518,6 +518,33 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
         return rc;
     if ((bv || !isnan(o->dist_max_m)) && !o->has_observer)
         return errf(e, ERR_INVAL, "observer: bearings and distance_km need an observer position");
+    /* Properties a kind does not use are refused rather than dropped. */
+    {
+        json_t *evs0 = json_object_get(props, "events"), *flat0 = json_object_get(props, "event_type");
+        json_t *cnt0 = json_object_get(props, "count"), *wpn0 = json_object_get(props, "weapon");
+        json_t *qual0 = json_object_get(props, "qualifier"), *arm0 = json_object_get(props, "armed");
+        bool fire_like = o->kind == OBS_FIRE || o->kind == OBS_DETECTION || o->kind == OBS_ALLEGATION;
+        if ((o->kind == OBS_SIGHTING || o->kind == OBS_PRESENCE) && (evs0 || flat0))
+            return errf(e, ERR_INVAL, "%s: a %s has no fire events (use %s)",
+                        evs0 ? "events" : "event_type", OBS_KIND_NAMES[o->kind],
+                        o->kind == OBS_SIGHTING ? "count and weapon" : "count");
+        if (o->kind == OBS_UAV_FLIGHT && (evs0 || flat0 || cnt0 || wpn0 || qual0 || arm0))
+            return errf(e, ERR_INVAL, "%s: not used for a uav_flight",
+                        evs0 ? "events" : flat0 ? "event_type" : cnt0 ? "count" : wpn0 ? "weapon"
+                        : qual0 ? "qualifier" : "armed");
+        if (fire_like && !flat0 && (cnt0 || wpn0 || qual0))
+            return errf(e, ERR_INVAL, "%s: %s", cnt0 ? "count" : wpn0 ? "weapon" : "qualifier",
+                        evs0 ? "with \"events\", give counts and weapons inside each event"
+                             : "only with \"event_type\" (or inside \"events\")");
+        if (o->kind == OBS_PRESENCE && wpn0)
+            return errf(e, ERR_INVAL, "weapon: a presence report counts people or vehicles; report "
+                                      "weapons as a sighting");
+        if (o->kind == OBS_PRESENCE && qual0 && !cnt0)
+            return errf(e, ERR_INVAL, "qualifier: only with a count");
+        if (arm0 && o->kind != OBS_PRESENCE)
+            return errf(e, ERR_INVAL, "armed: only for presence reports (sightings of weapons are "
+                                      "armed by definition)");
+    }
     /* events: a list, or one event given flat */
     json_t *evs = json_object_get(props, "events");
     json_t *flat = json_object_get(props, "event_type");
@@ -577,30 +604,6 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
     o->armed = json_is_true(armed);
     o->count = -1;
     o->weapon.calibre_mm = NAN;
-
-    /* Properties a kind does not use are refused rather than dropped. */
-    bool counts_events = o->kind == OBS_FIRE || o->kind == OBS_DETECTION ||
-                         o->kind == OBS_ALLEGATION;
-    bool counts_things = o->kind == OBS_SIGHTING || o->kind == OBS_PRESENCE;
-    if (counts_things && (evs || flat))
-        return errf(e, ERR_INVAL, "%s: a %s has no fire events (use count and weapon)",
-                    evs ? "events" : "event_type", OBS_KIND_NAMES[o->kind]);
-    if (!counts_events && !counts_things &&
-        (evs || flat || json_object_get(props, "count") || json_object_get(props, "weapon")))
-        return errf(e, ERR_INVAL, "%s: not used for a %s",
-                    evs ? "events" : flat ? "event_type" : json_object_get(props, "count") ? "count" : "weapon",
-                    OBS_KIND_NAMES[o->kind]);
-    if (counts_events && evs &&
-        (json_object_get(props, "count") || json_object_get(props, "weapon") ||
-         json_object_get(props, "qualifier")))
-        return errf(e, ERR_INVAL, "%s: with \"events\", give counts and weapons inside each event",
-                    json_object_get(props, "count") ? "count"
-                    : json_object_get(props, "weapon") ? "weapon" : "qualifier");
-    if (o->kind == OBS_PRESENCE && json_object_get(props, "weapon"))
-        return errf(e, ERR_INVAL, "weapon: a presence report counts people or vehicles; report "
-                                  "weapons as a sighting");
-    if (!counts_things && o->kind != OBS_UAV_FLIGHT && armed)
-        return errf(e, ERR_INVAL, "armed: only for presence and sighting reports");
 
     /* what each kind needs */
     switch (o->kind) {
@@ -839,9 +842,9 @@ int obs_to_json(const struct obs *o, struct buf *b)
     if (!rc && o->kind == OBS_PRESENCE)
         rc = buf_printf(b, ",\"armed\":%s", o->armed ? "true" : "false");
     if (!rc && o->party[0])
-        rc = buf_printf(b, ",\"party\":\"%s\"", o->party);
+        rc = buf_append(b, ",\"party\":", 9) || buf_json_str(b, o->party);
     if (!rc && o->against[0])
-        rc = buf_printf(b, ",\"against\":\"%s\"", o->against);
+        rc = buf_append(b, ",\"against\":", 11) || buf_json_str(b, o->against);
     if (!rc && o->remarks[0])
         rc = buf_append(b, ",\"remarks\":", 11) || buf_json_str(b, o->remarks);
     return rc ? rc : buf_append(b, "}", 1);

@@ -24,21 +24,29 @@ struct obs_reader {
     /* CSV */
     char *cols[LIMIT_CSV_COLUMNS];
     size_t n_cols;
-    /* bytes read ahead by format detection, consumed first */
-    char peek[4096];
-    size_t peek_len, peek_pos;
+    /* input buffer; its first fill is what format detection looks at */
+    char in[65536];
+    size_t in_len, in_pos;
+    bool in_eof;
 };
+
+static bool rd_fill(struct obs_reader *r)
+{
+    if (r->in_eof)
+        return false;
+    r->in_len = fread(r->in, 1, sizeof r->in, r->f);
+    r->in_pos = 0;
+    if (r->in_len == 0)
+        r->in_eof = true;
+    return r->in_len > 0;
+}
 
 static int rd_getc(struct obs_reader *r)
 {
-    if (r->peek_pos < r->peek_len) {
-        r->offset++;
-        return (unsigned char)r->peek[r->peek_pos++];
-    }
-    int c = getc_unlocked(r->f);
-    if (c != EOF)
-        r->offset++;
-    return c;
+    if (r->in_pos >= r->in_len && !rd_fill(r))
+        return EOF;
+    r->offset++;
+    return (unsigned char)r->in[r->in_pos++];
 }
 
 enum obs_format obs_detect_format(const char *data, size_t len)
@@ -75,19 +83,26 @@ enum obs_format obs_detect_format(const char *data, size_t len)
         else if (c == '}' || c == ']') {
             if (--depth == 0) {
                 /* A FeatureCollection written on one line is one document, not NDJSON. */
-                size_t end = i < len ? i : len;
-                for (size_t k = start; k + 19 <= end; k++)
-                    if (!memcmp(data + k, "\"FeatureCollection\"", 19))
-                        return OBS_FMT_JSON;
-                return OBS_FMT_NDJSON;
+                json_t *first = json_loadb(data + start, i + 1 - start, 0, NULL);
+                const char *type = json_string_value(json_object_get(first, "type"));
+                bool fc = type && !strcmp(type, "FeatureCollection");
+                json_decref(first);
+                return fc ? OBS_FMT_JSON : OBS_FMT_NDJSON;
             }
         } else if (c == '\n')
             return OBS_FMT_JSON;
     }
-    for (size_t k = start; k + 19 <= len; k++) /* a first line longer than the peek */
-        if (!memcmp(data + k, "\"FeatureCollection\"", 19))
-            return OBS_FMT_JSON;
-    return OBS_FMT_NDJSON;
+    /* A first line longer than the buffer: a FeatureCollection says so in its first member. */
+    static const char fc[] = "{\"type\":\"FeatureCollection\"";
+    size_t k = start, m = 0;
+    for (; k < len && fc[m]; k++) {
+        if (data[k] == ' ' || data[k] == '\t')
+            continue;
+        if (data[k] != fc[m])
+            break;
+        m++;
+    }
+    return fc[m] ? OBS_FMT_NDJSON : OBS_FMT_JSON;
 }
 
 int obs_format_parse(const char *name, enum obs_format *out)
@@ -106,36 +121,33 @@ int obs_format_parse(const char *name, enum obs_format *out)
 }
 
 /* Reads one physical line (without the newline) into r->rec. 1: a line, 0: end of input,
- * ERR_TOOBIG: longer than the limit (the rest of the line is skipped). */
+ * ERR_TOOBIG: longer than the limit (the rest of the line is skipped). Copies whole spans of the
+ * input buffer up to each newline. */
 static int read_line(struct obs_reader *r)
 {
     r->rec.len = 0;
     if (buf_append(&r->rec, "", 0))
         return ERR_NOMEM;
-    int c;
     bool any = false, toobig = false;
-    char chunk[4096];
-    size_t n = 0, total = 0;
-    while ((c = rd_getc(r)) != EOF) {
-        any = true;
-        if (c == '\n')
+    for (;;) {
+        if (r->in_pos >= r->in_len && !rd_fill(r))
             break;
-        if (toobig)
-            continue;
-        if (total >= LIMIT_RECORD_BYTES) {
-            toobig = true;
-            continue;
-        }
-        chunk[n++] = (char)c;
-        total++;
-        if (n == sizeof chunk) {
-            if (buf_append(&r->rec, chunk, n))
+        any = true;
+        const char *start = r->in + r->in_pos;
+        size_t avail = r->in_len - r->in_pos;
+        const char *nl = memchr(start, '\n', avail);
+        size_t span = nl ? (size_t)(nl - start) : avail;
+        if (!toobig) {
+            if (r->rec.len + span > LIMIT_RECORD_BYTES)
+                toobig = true;
+            else if (buf_append(&r->rec, start, span))
                 return ERR_NOMEM;
-            n = 0;
         }
+        r->in_pos += span + (nl ? 1 : 0);
+        r->offset += span + (nl ? 1 : 0);
+        if (nl)
+            break;
     }
-    if (n && !toobig && buf_append(&r->rec, chunk, n))
-        return ERR_NOMEM;
     if (!any)
         return 0;
     r->line++;
@@ -323,8 +335,12 @@ static int csv_to_json(struct obs_reader *r, char **f, size_t n, struct errbuf *
         else if (!strcmp(c, "distance_max_km"))
             dmax = v;
         else if (!strcmp(c, "bearings")) {
-            json_t *arr = json_array();
             char tmp[1024];
+            if (strlen(v) >= sizeof tmp) {
+                rc = errf(e, ERR_TOOBIG, "bearings: longer than %zu bytes", sizeof tmp - 1);
+                break;
+            }
+            json_t *arr = json_array();
             str_copy(tmp, sizeof tmp, v);
             char *save = NULL;
             for (char *t = strtok_r(tmp, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
@@ -419,9 +435,9 @@ int obs_reader_open(FILE *f, enum obs_format fmt, const char *name, struct obs_r
     r->f = f;
     str_copy(r->name, sizeof r->name, name);
     buf_init(&r->rec);
-    r->peek_len = fread(r->peek, 1, sizeof r->peek, f);
+    rd_fill(r);
     if (fmt == OBS_FMT_AUTO)
-        fmt = obs_detect_format(r->peek, r->peek_len);
+        fmt = obs_detect_format(r->in, r->in_len);
     r->fmt = fmt;
     int rc = 0;
     if (fmt == OBS_FMT_JSON) {

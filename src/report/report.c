@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REGIONS 64 /* agreement regions plus one for "outside every region" */
+#define MAX_REGIONS (LIMIT_AGREEMENT_REGIONS + 1) /* regions plus "outside every region" */
 
 struct tally {
     long long by_type[16];   /* counted events per AGR_EVENT_TYPES index */

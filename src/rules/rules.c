@@ -26,6 +26,26 @@ static bool rule_covers_event(const struct agr_rule *r, int type)
     return false;
 }
 
+/* Singular and plural names of the event types, in AGR_EVENT_TYPES order. */
+static const char *const EVENT_ONE[] = {"undetermined explosion", "impact", "airburst",
+                                        "outgoing round", "projectile in flight",
+                                        "illumination flare", "muzzle flash", "burst", "shot"};
+static const char *const EVENT_MANY[] = {"undetermined explosions", "impacts", "airbursts",
+                                         "outgoing rounds", "projectiles in flight",
+                                         "illumination flares", "muzzle flashes", "bursts",
+                                         "shots"};
+
+/* An event that records nothing ("0", "about 0", "at least 0") breaks no clause. */
+static bool event_counts(const struct obs_event *ev)
+{
+    return ev->qualifier == OBS_Q_UNCOUNTABLE || ev->count > 0;
+}
+
+static const char *qualifier_words(enum obs_qualifier q)
+{
+    return q == OBS_Q_ABOUT ? "about " : q == OBS_Q_AT_LEAST ? "at least " : "";
+}
+
 /* "48 undetermined explosions, about 2 bursts" */
 static void describe_events(const struct obs *o, const struct agr_rule *r, char *buf, size_t n)
 {
@@ -33,27 +53,17 @@ static void describe_events(const struct obs *o, const struct agr_rule *r, char 
     buf[0] = 0;
     for (size_t i = 0; i < o->n_events && len < n; i++) {
         const struct obs_event *ev = &o->events[i];
-        if (!rule_covers_event(r, ev->type))
+        if (!rule_covers_event(r, ev->type) || !event_counts(ev))
             continue;
-        char count[48];
         if (ev->qualifier == OBS_Q_UNCOUNTABLE)
-            snprintf(count, sizeof count, "uncountable");
+            len += (size_t)snprintf(buf + len, n - len, "%suncountable %s", len ? ", " : "",
+                                    EVENT_MANY[ev->type]);
         else
-            snprintf(count, sizeof count, "%s%lld",
-                     ev->qualifier == OBS_Q_ABOUT      ? "about "
-                     : ev->qualifier == OBS_Q_AT_LEAST ? "at least "
-                                                       : "",
-                     ev->count);
-        if (ev->count == 0 && ev->qualifier == OBS_Q_EXACT)
-            continue;
-        char type[40];
-        str_copy(type, sizeof type, AGR_EVENT_TYPES[ev->type]);
-        for (char *c = type; *c; c++)
-            if (*c == '_')
-                *c = ' ';
-        bool plural = ev->count != 1 || ev->qualifier != OBS_Q_EXACT;
-        len += (size_t)snprintf(buf + len, n - len, "%s%s %s%s", len ? ", " : "", count, type,
-                                plural ? (type[strlen(type) - 1] == 'h' ? "es" : "s") : "");
+            len += (size_t)snprintf(buf + len, n - len, "%s%s%lld %s", len ? ", " : "",
+                                    qualifier_words(ev->qualifier), ev->count,
+                                    ev->count == 1 && ev->qualifier == OBS_Q_EXACT
+                                        ? EVENT_ONE[ev->type]
+                                        : EVENT_MANY[ev->type]);
     }
 }
 
@@ -75,8 +85,7 @@ static void judge_fire(const struct agreement *a, const struct obs *o, const str
     const struct agr_rule *r = &a->rules[ri];
     bool any = false;
     for (size_t i = 0; i < o->n_events && !any; i++)
-        any = rule_covers_event(r, o->events[i].type) &&
-              !(o->events[i].count == 0 && o->events[i].qualifier == OBS_Q_EXACT);
+        any = rule_covers_event(r, o->events[i].type) && event_counts(&o->events[i]);
     /* The agreement governs its report regions: fire placed outside all of them (a far-away
      * report, or swapped coordinates) is stored but judged by no clause. */
     if (!any || p->region < 0)
@@ -112,8 +121,15 @@ static const char *whose(const struct obs *o, const struct placement *p, char *b
                  p->control);
         return p->control;
     }
-    snprintf(basis, n, "not reported, and the location is too close to a line of control to infer "
-                       "it");
+    if (!p->control)
+        snprintf(basis, n, "not reported, and the location is in no party's control area");
+    else if (p->control_uncertain)
+        snprintf(basis, n, "not reported, and the region of uncertainty reaches into another "
+                           "party's control area");
+    else
+        snprintf(basis, n, "not reported, and the location is within %.0f km of a line of control "
+                           "(plus its uncertainty), too close to infer it",
+                 RULES_CONTROL_MARGIN_M / 1000);
     return NULL;
 }
 
@@ -130,9 +146,10 @@ static void judge_withdrawal(const struct agreement *a, const struct obs *o,
     const char *party = whose(o, p, basis, sizeof basis);
     const struct agr_weapon_class *cls = &a->classes[wc];
     char what[200];
-    snprintf(what, sizeof what, "%s%lld %s%s%s%s", o->count_qualifier == OBS_Q_ABOUT ? "about " : "",
-             o->count, cls->name, o->weapon.model[0] ? " (" : "", o->weapon.model,
-             o->weapon.model[0] ? ")" : "");
+    snprintf(what, sizeof what, "%s%lld weapon%s of the class \"%s\"%s%s%s",
+             qualifier_words(o->count_qualifier), o->count,
+             o->count == 1 && o->count_qualifier == OBS_Q_EXACT ? "" : "s", cls->name,
+             o->weapon.model[0] ? " (" : "", o->weapon.model, o->weapon.model[0] ? ")" : "");
     char why[768];
     double limit_m = r->distance_km * 1000;
     if (!party) {
@@ -190,11 +207,13 @@ static void judge_presence(const struct agreement *a, const struct obs *o,
             const char *party = whose(o, p, basis, sizeof basis);
             char what[160];
             if (o->kind == OBS_SIGHTING)
-                snprintf(what, sizeof what, "%lld weapon%s (%s%s%s)", o->count,
-                         o->count == 1 ? "" : "s", o->weapon.category, o->weapon.model[0] ? " " : "",
-                         o->weapon.model);
+                snprintf(what, sizeof what, "%s%lld weapon%s (%s%s%s)",
+                         qualifier_words(o->count_qualifier), o->count,
+                         o->count == 1 && o->count_qualifier == OBS_Q_EXACT ? "" : "s",
+                         o->weapon.category, o->weapon.model[0] ? " " : "", o->weapon.model);
             else if (o->count >= 0)
-                snprintf(what, sizeof what, "armed presence (%lld)", o->count);
+                snprintf(what, sizeof what, "armed presence (%s%lld)",
+                         qualifier_words(o->count_qualifier), o->count);
             else
                 snprintf(what, sizeof what, "armed presence");
             bool in = p->zones[j].rel == PLACE_IN;

@@ -324,14 +324,17 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
                      bool *duplicate, struct errbuf *e)
 {
     sqlite3_stmt *st = s->st[ST_OBS_INSERT];
-    char lines[512] = "{", bearings[512] = "";
-    size_t len = 1;
-    for (size_t i = 0; i < p->n_lines && len < sizeof lines; i++)
-        len += (size_t)snprintf(lines + len, sizeof lines - len, "%s\"%s\":%.0f", i ? "," : "",
-                                a->lines[i].id, p->line_distance_m[i]);
-    if (len < sizeof lines - 1)
-        str_copy(lines + len, sizeof lines - len, "}");
-    len = 0;
+    static _Thread_local struct buf lines;
+    char bearings[512] = "";
+    lines.len = 0;
+    int brc = buf_append(&lines, "{", 1);
+    for (size_t i = 0; i < p->n_lines && !brc; i++) {
+        brc = (i && buf_append(&lines, ",", 1)) || buf_json_str(&lines, a->lines[i].id) ||
+              buf_printf(&lines, ":%.0f", p->line_distance_m[i]);
+    }
+    if (brc || buf_append(&lines, "}", 1))
+        return errf(e, ERR_NOMEM, "out of memory");
+    size_t len = 0;
     for (size_t i = 0; i < o->n_bearings && len < sizeof bearings; i++)
         len += (size_t)snprintf(bearings + len, sizeof bearings - len, "%s%g+-%g", i ? ";" : "",
                                 o->bearing_deg[i], o->bearing_half_width_deg[i]);
@@ -358,7 +361,7 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
     bind_text_or_null(st, 17, p->control);
     sqlite3_bind_int(st, 18, p->control_uncertain);
     sqlite3_bind_text(st, 19, p->phrase, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 20, lines, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 20, lines.p, (int)lines.len, SQLITE_STATIC);
     bind_text_or_null(st, 21, o->party);
     bind_text_or_null(st, 22, o->against);
     if (o->count >= 0)

@@ -41,6 +41,7 @@ const char *err_str(int code);
 #define LIMIT_OBS_POLYGON_VERTICES 4096   /* vertices of an observation's polygon */
 #define LIMIT_AGREEMENT_ITEMS 10000       /* zones, rules, classes in one agreement */
 #define LIMIT_AGREEMENT_LINES 8           /* reference lines in one agreement */
+#define LIMIT_AGREEMENT_REGIONS 63        /* report regions in one agreement */
 #define LIMIT_PLACES 1000000              /* gazetteer entries */
 #define LIMIT_CSV_COLUMNS 64              /* columns of an observation CSV */
 

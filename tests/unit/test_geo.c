@@ -558,6 +558,40 @@ static void test_sector_region(void)
     CHECK_INT(geo_sector_region(&bad, &r), -1);
 }
 
+/* A comb: long horizontal teeth across the whole width would put each edge into thousands of
+ * cells of a fine grid; the index must stay bounded and still answer exactly. */
+static void test_comb_polygon_index_stays_bounded(void)
+{
+    enum { TEETH = 20000 }; /* 80,000 vertices: the bound coarsens the grid */
+    struct geo_point *pts = malloc((4 * TEETH + 2) * sizeof *pts);
+    size_t n = 0;
+    for (int i = 0; i < TEETH; i++) {
+        double y = 40.0 + i * 0.001;
+        pts[n++] = P(30.0, y);
+        pts[n++] = P(40.0, y);
+        pts[n++] = P(40.0, y + 0.0005);
+        pts[n++] = P(30.0 + 0.0001, y + 0.0005);
+    }
+    pts[n++] = P(30.0, 40.0 + TEETH * 0.001);
+    pts[n++] = P(29.0, 59.0);
+    struct geo_area *a = geo_area_new();
+    CHECK_INT(geo_area_add_ring(a, pts, n), 0);
+    CHECK_INT(geo_area_finish(a), 0);
+    unsigned seed = 7;
+    int mismatches = 0;
+    for (int i = 0; i < 2000; i++) {
+        seed = seed * 1103515245u + 12345u;
+        double u = (seed >> 8) / 16777216.0;
+        seed = seed * 1103515245u + 12345u;
+        double v = (seed >> 8) / 16777216.0;
+        struct geo_point q = P(29.5 + u * 11, 39.9 + v * 20.2);
+        mismatches += geo_area_contains(a, q) != geo_area_contains_slow(a, q);
+    }
+    CHECK_INT(mismatches, 0);
+    geo_area_free(a);
+    free(pts);
+}
+
 static void test_circle_region(void)
 {
     struct geo_region r;
@@ -596,6 +630,7 @@ int main(void)
         T(test_phrase),
         T(test_sector_region),
         T(test_circle_region),
+        T(test_comb_polygon_index_stays_bounded),
     };
     return T_RUN(tests);
 }

@@ -114,8 +114,10 @@ static void test_daily_report_counts(void)
     CHECK_CONTAINS(b.p, "uncountable bursts 2 km E of Marinka");
     CHECK_CONTAINS(b.p, "Petrivske disengagement area: 2 reports inside");
     CHECK_CONTAINS(b.p, "Zolote disengagement area: 0 reports inside (0 events), 1 possibly inside");
-    CHECK_CONTAINS(b.p, "[minsk2-2-art100, violation] 2 artillery of 100 mm calibre and over (2S1 Gvozdika)");
-    CHECK_CONTAINS(b.p, "[addendum-2015-tanks, violation] 3 tanks (T-72)");
+    CHECK_CONTAINS(b.p, "[minsk2-2-art100, violation] 2 weapons of the class \"artillery of 100 mm "
+                        "calibre and over\" (2S1 Gvozdika) seen 15 km WSW of Shcherbynivka, 22.8 km "
+                        "from ua's reference line");
+    CHECK_CONTAINS(b.p, "[addendum-2015-tanks, violation] 3 weapons of the class \"tanks\" (T-72)");
     CHECK_CONTAINS(b.p, "- tcg-2016-disengagement: 1");
     b.len = 0;
     CHECK_INT(report_daily(st, a, 2016, 10, 10, REPORT_JSON, &b, &e), 0);
