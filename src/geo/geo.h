@@ -136,6 +136,11 @@ struct geo_region {
  * single bearing are valid. */
 int geo_sector_region(const struct geo_sector *s, struct geo_region *r);
 
+/* The centre and radius of sector s without sampling it: the area-weighted centroid of its
+ * annular sectors (closed form) and the distance from there to its farthest outline point,
+ * widened like geo_sector_region's. Same validity rules as geo_sector_region. */
+int geo_sector_summary(const struct geo_sector *s, struct geo_point *centre, double *radius_m);
+
 /* Fills r for a circle of radius_m around c (a located detection with its accuracy). */
 void geo_circle_region(struct geo_point c, double radius_m, struct geo_region *r);
 

@@ -417,22 +417,26 @@ static int read_party(json_t *v, const struct agreement *a, const char *field, c
     return 0;
 }
 
+/* The properties of the schema, sorted for bsearch. */
 static const char *const KNOWN_PROPS[] = {
-    "kind",     "client_id", "time",   "tz",          "means",    "report",     "observer",
-    "bearings", "bearing_tolerance_deg", "distance_km", "events", "event_type", "count",
-    "qualifier", "weapon",   "flight_direction", "party", "against", "armed",   "accuracy_m",
-    "remarks",  NULL};
+    "accuracy_m", "against",  "armed",     "bearing_tolerance_deg", "bearings", "client_id",
+    "count",      "distance_km", "event_type", "events", "flight_direction", "kind", "means",
+    "observer",   "party",    "qualifier", "remarks", "report", "time", "tz", "weapon"};
+
+static int prop_cmp(const void *key, const void *elem)
+{
+    return strcmp(key, *(const char *const *)elem);
+}
 
 static int check_props(json_t *props, struct errbuf *e)
 {
     const char *key;
     json_t *x;
     json_object_foreach(props, key, x) {
-        if (!strncmp(key, "x_", 2))
+        if (key[0] == 'x' && key[1] == '_')
             continue;
-        bool ok = false;
-        for (size_t i = 0; KNOWN_PROPS[i] && !ok; i++)
-            ok = !strcmp(KNOWN_PROPS[i], key);
+        bool ok = bsearch(key, KNOWN_PROPS, sizeof KNOWN_PROPS / sizeof KNOWN_PROPS[0],
+                          sizeof KNOWN_PROPS[0], prop_cmp) != NULL;
         if (!ok)
             return errf(e, ERR_INVAL, "%s: unknown property (see docs/observation-format.md; "
                                       "extensions start with x_)", key);

@@ -35,6 +35,7 @@ static double default_distance_m(const struct obs *o)
 struct lazy_region {
     struct geo_region *r;
     bool ready;
+    const struct geo_sector *sector; /* a sector, or NULL for the circle below */
     struct geo_point circle_centre;
     double circle_radius_m;
 };
@@ -42,7 +43,8 @@ struct lazy_region {
 static const struct geo_region *samples(struct lazy_region *lr)
 {
     if (!lr->ready) {
-        geo_circle_region(lr->circle_centre, lr->circle_radius_m, lr->r);
+        if (!lr->sector || geo_sector_region(lr->sector, lr->r))
+            geo_circle_region(lr->circle_centre, lr->circle_radius_m, lr->r);
         lr->ready = true;
     }
     return lr->r;
@@ -170,7 +172,8 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
                       struct errbuf *e)
 {
     static _Thread_local struct geo_region reg;
-    struct lazy_region lr = {&reg, false, {0, 0}, 0};
+    struct geo_sector s;
+    struct lazy_region lr = {&reg, false, NULL, {0, 0}, 0};
     memset(p, 0, sizeof *p);
     p->nearest_place = -1;
     if (o->has_location) {
@@ -192,7 +195,7 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
         p->centre = o->location;
         p->radius_m = o->accuracy_m;
     } else if (o->has_observer && o->n_bearings) {
-        struct geo_sector s = {.observer = o->observer, .n_bearings = o->n_bearings};
+        s = (struct geo_sector){.observer = o->observer, .n_bearings = o->n_bearings};
         memcpy(s.azi_deg, o->bearing_deg, o->n_bearings * sizeof(double));
         memcpy(s.half_width_deg, o->bearing_half_width_deg, o->n_bearings * sizeof(double));
         if (isnan(o->dist_max_m)) {
@@ -203,12 +206,13 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
             s.dist_min_m = o->dist_min_m;
             s.dist_max_m = o->dist_max_m;
         }
-        if (geo_sector_region(&s, &reg))
+        /* Centre and radius in closed form; the samples only if an outline is within reach. */
+        if (geo_sector_summary(&s, &p->centre, &p->radius_m))
             return errf(e, ERR_INVAL, "bearings: cannot form a region of uncertainty");
-        lr.ready = true;
+        lr.sector = &s;
+        lr.circle_centre = p->centre;
+        lr.circle_radius_m = p->radius_m;
         p->how = PLACE_SECTOR;
-        p->centre = reg.centre;
-        p->radius_m = reg.radius_m;
     } else if (o->has_observer) {
         double r = isnan(o->dist_max_m) ? default_distance_m(o) : o->dist_max_m;
         p->distance_assumed = isnan(o->dist_max_m);
@@ -230,7 +234,7 @@ void place_point(const struct agreement *a, struct geo_point pt, double radius_m
                  struct placement *p)
 {
     static _Thread_local struct geo_region reg;
-    struct lazy_region lr = {&reg, false, pt, radius_m};
+    struct lazy_region lr = {&reg, false, NULL, pt, radius_m};
     memset(p, 0, sizeof *p);
     p->how = PLACE_LOCATED;
     p->centre = pt;

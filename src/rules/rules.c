@@ -67,6 +67,14 @@ static void describe_events(const struct obs *o, const struct agr_rule *r, char 
     }
 }
 
+/* Metres as kilometres with one decimal ("22.8"), by integer arithmetic. */
+static const char *km1(char *buf, size_t n, double m)
+{
+    long long tenths = llround(fabs(m) / 100.0);
+    snprintf(buf, n, "%s%lld.%lld", m < 0 ? "-" : "", tenths / 10, tenths % 10);
+    return buf;
+}
+
 static void add(struct finding *out, size_t *n, int rule, enum rule_result res, const char *party,
                 const char *reasons)
 {
@@ -162,11 +170,12 @@ static void judge_withdrawal(const struct agreement *a, const struct obs *o,
         }
         if (dmin - p->radius_m >= limit_m)
             return;
+        char k1[32], k2[32];
         snprintf(why, sizeof why,
-                 "%s seen %s, %.1f km from the nearest reference line (uncertainty %.1f km); "
-                 "clause %s requires withdrawal to %.0f km. Owner %s.",
-                 what, p->phrase, dmin / 1000, p->radius_m / 1000, r->clause, r->distance_km,
-                 basis);
+                 "%s seen %s, %s km from the nearest reference line (uncertainty %s km); "
+                 "clause %s requires withdrawal to %g km. Owner %s.",
+                 what, p->phrase, km1(k1, sizeof k1, dmin), km1(k2, sizeof k2, p->radius_m),
+                 r->clause, r->distance_km, basis);
         add(out, n, ri, RULE_UNDETERMINED, NULL, why);
         return;
     }
@@ -183,12 +192,13 @@ static void judge_withdrawal(const struct agreement *a, const struct obs *o,
     if (d - p->radius_m >= limit_m)
         return;
     enum rule_result res = d + p->radius_m < limit_m ? RULE_VIOLATION : RULE_UNDETERMINED;
+    char k1[32], k2[32];
     snprintf(why, sizeof why,
-             "%s seen %s, %.1f km from %s's reference line (%s)%s, uncertainty %.1f km; clause "
-             "%s requires withdrawal to %.0f km. Owner %s.",
-             what, p->phrase, fabs(s) / 1000, party, line->name,
-             own > 0 ? "" : " on the far side of the line", p->radius_m / 1000, r->clause,
-             r->distance_km, basis);
+             "%s seen %s, %s km from %s's reference line (%s)%s, uncertainty %s km; clause "
+             "%s requires withdrawal to %g km. Owner %s.",
+             what, p->phrase, km1(k1, sizeof k1, fabs(s)), party, line->name,
+             own > 0 ? "" : " on the far side of the line", km1(k2, sizeof k2, p->radius_m),
+             r->clause, r->distance_km, basis);
     add(out, n, ri, res, party, why);
 }
 
@@ -217,10 +227,11 @@ static void judge_presence(const struct agreement *a, const struct obs *o,
             else
                 snprintf(what, sizeof what, "armed presence");
             bool in = p->zones[j].rel == PLACE_IN;
-            snprintf(why, sizeof why, "%s seen %s, %s the %s (uncertainty %.1f km); clause %s "
+            char k1[32];
+            snprintf(why, sizeof why, "%s seen %s, %s the %s (uncertainty %s km); clause %s "
                                       "forbids any armed presence there. Owner %s.",
                      what, p->phrase, in ? "inside" : "possibly inside", z->name,
-                     p->radius_m / 1000, r->clause, basis);
+                     km1(k1, sizeof k1, p->radius_m), r->clause, basis);
             add(out, n, ri, in ? RULE_VIOLATION : RULE_UNDETERMINED, party, why);
             return;
         }

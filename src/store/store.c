@@ -316,6 +316,29 @@ static void bind_double_or_null(sqlite3_stmt *st, int i, double v)
         sqlite3_bind_double(st, i, v);
 }
 
+/* Writes v with up to 3 decimals, trailing zeros dropped ("22.5", "11.25", "90"), by integer
+ * arithmetic: printf's floating-point path costs more than the rest of the row. */
+static void fmt_decimal(char *out, size_t n, double v)
+{
+    long long milli = llround(v * 1000.0);
+    if (fabs(v) > 1e12 || fabs((double)milli / 1000.0 - v) > 1e-9) {
+        snprintf(out, n, "%.17g", v);
+        return;
+    }
+    const char *sign = milli < 0 ? "-" : "";
+    if (milli < 0)
+        milli = -milli;
+    long long whole = milli / 1000, frac = milli % 1000;
+    if (!frac)
+        snprintf(out, n, "%s%lld", sign, whole);
+    else if (frac % 100 == 0)
+        snprintf(out, n, "%s%lld.%lld", sign, whole, frac / 100);
+    else if (frac % 10 == 0)
+        snprintf(out, n, "%s%lld.%02lld", sign, whole, frac / 10);
+    else
+        snprintf(out, n, "%s%lld.%03lld", sign, whole, frac);
+}
+
 static const char *const RULE_KIND_NAMES[] = {"fire_prohibited", "weapon_withdrawal",
                                               "armed_presence"};
 
@@ -330,14 +353,19 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
     int brc = buf_append(&lines, "{", 1);
     for (size_t i = 0; i < p->n_lines && !brc; i++) {
         brc = (i && buf_append(&lines, ",", 1)) || buf_json_str(&lines, a->lines[i].id) ||
-              buf_printf(&lines, ":%.0f", p->line_distance_m[i]);
+              buf_printf(&lines, ":%lld", (long long)llround(p->line_distance_m[i]));
     }
     if (brc || buf_append(&lines, "}", 1))
         return errf(e, ERR_NOMEM, "out of memory");
     size_t len = 0;
     for (size_t i = 0; i < o->n_bearings && len < sizeof bearings; i++)
-        len += (size_t)snprintf(bearings + len, sizeof bearings - len, "%s%g+-%g", i ? ";" : "",
-                                o->bearing_deg[i], o->bearing_half_width_deg[i]);
+    {
+        char b1[32], b2[32];
+        fmt_decimal(b1, sizeof b1, o->bearing_deg[i]);
+        fmt_decimal(b2, sizeof b2, o->bearing_half_width_deg[i]);
+        len += (size_t)snprintf(bearings + len, sizeof bearings - len, "%s%s+-%s", i ? ";" : "",
+                                b1, b2);
+    }
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     bind_text_or_null(st, 1, o->client_id);

@@ -558,6 +558,39 @@ static void test_sector_region(void)
     CHECK_INT(geo_sector_region(&bad, &r), -1);
 }
 
+/* The closed-form summary agrees with the sampled region: same centre within 5 % of the radius,
+ * and its radius holds every sample of the region (measured geodesically). */
+static void test_sector_summary_matches_samples(void)
+{
+    unsigned seed = 99;
+    for (int t = 0; t < 500; t++) {
+        struct geo_sector s = {.observer = P(37.5 + (t % 17) * 0.1, 47.5 + (t % 13) * 0.1)};
+        seed = seed * 1103515245u + 12345u;
+        s.n_bearings = 1 + (seed >> 16) % 4;
+        for (size_t i = 0; i < s.n_bearings; i++) {
+            seed = seed * 1103515245u + 12345u;
+            s.azi_deg[i] = (seed >> 8) % 360;
+            s.half_width_deg[i] = (i + t) % 5 == 0 ? 180 : 11.25;
+        }
+        seed = seed * 1103515245u + 12345u;
+        s.dist_min_m = (seed >> 8) % 5000;
+        s.dist_max_m = s.dist_min_m + (seed >> 20) % 15000;
+        struct geo_point c;
+        double radius;
+        struct geo_region r;
+        CHECK_INT(geo_sector_summary(&s, &c, &radius), 0);
+        CHECK_INT(geo_sector_region(&s, &r), 0);
+        /* the sampled centroid is a coarse quadrature of the exact one */
+        CHECK(geo_distance_m(c, r.centre) <= 0.05 * r.radius_m + 1.0);
+        for (size_t i = 0; i < r.n_samples; i++)
+            CHECK(geo_distance_m(c, r.samples[i]) <= radius);
+    }
+    struct geo_sector bad = {.observer = P(37, 48), .n_bearings = 0};
+    struct geo_point c;
+    double radius;
+    CHECK_INT(geo_sector_summary(&bad, &c, &radius), -1);
+}
+
 /* A comb: long horizontal teeth across the whole width would put each edge into thousands of
  * cells of a fine grid; the index must stay bounded and still answer exactly. */
 static void test_comb_polygon_index_stays_bounded(void)
@@ -631,6 +664,7 @@ int main(void)
         T(test_sector_region),
         T(test_circle_region),
         T(test_comb_polygon_index_stays_bounded),
+        T(test_sector_summary_matches_samples),
     };
     return T_RUN(tests);
 }
