@@ -129,7 +129,7 @@ static int read_weapon(json_t *v, const char *field, struct obs_weapon *w, struc
         return 0;
     char f[96];
     if (json_is_string(v)) {
-        snprintf(f, sizeof f, "%s", field);
+        str_copy(f, sizeof f, field);
         return set_str(w->category, sizeof w->category, v, f, e);
     }
     if (!json_is_object(v))
@@ -137,7 +137,7 @@ static int read_weapon(json_t *v, const char *field, struct obs_weapon *w, struc
     const char *key;
     json_t *x;
     json_object_foreach(v, key, x) {
-        snprintf(f, sizeof f, "%s.%s", field, key);
+        str_join(f, sizeof f, field, ".", key);
         int rc = 0;
         if (!strcmp(key, "category") || !strcmp(key, "class"))
             rc = set_str(w->category, sizeof w->category, x, f, e);
@@ -171,7 +171,7 @@ static int read_event(json_t *ev, const char *field, struct obs_event *out, stru
                         field, key);
     }
     json_t *t = json_object_get(ev, "type");
-    snprintf(f, sizeof f, "%s.type", field);
+    str_join(f, sizeof f, field, ".type", NULL);
     if (!json_is_string(t))
         return errf(e, ERR_INVAL, "%s: missing event type", f);
     out->type = agr_event_type_index(json_string_value(t));
@@ -181,13 +181,13 @@ static int read_event(json_t *ev, const char *field, struct obs_event *out, stru
                     "outgoing, projectile_in_flight, illumination_flare, muzzle_flash, burst, "
                     "shot)",
                     f, json_string_value(t));
-    snprintf(f, sizeof f, "%s.count", field);
+    str_join(f, sizeof f, field, ".count", NULL);
     char qf[96];
-    snprintf(qf, sizeof qf, "%s.qualifier", field);
+    str_join(qf, sizeof qf, field, ".qualifier", NULL);
     int rc = read_count(ev, "count", "qualifier", f, qf, &out->count, &out->qualifier, true, e);
     if (rc)
         return rc;
-    snprintf(f, sizeof f, "%s.weapon", field);
+    str_join(f, sizeof f, field, ".weapon", NULL);
     return read_weapon(json_object_get(ev, "weapon"), f, &out->weapon, e);
 }
 
@@ -330,7 +330,9 @@ static int read_geometry(json_t *g, struct obs *o, struct errbuf *e)
         double sx = 0, sy = 0;
         for (size_t i = 0; i + 1 < n; i++) {
             char f[64];
-            snprintf(f, sizeof f, "geometry.coordinates[0][%zu]", i);
+            char num[24];
+            str_utoa(num, i);
+            str_join(f, sizeof f, "geometry.coordinates[0][", num, "]");
             int rc = read_point(json_array_get(ring, i), f, &o->polygon[i], e);
             if (rc)
                 return rc;
@@ -562,7 +564,9 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
                         LIMIT_EVENTS_PER_OBS);
         for (size_t i = 0; i < json_array_size(evs); i++) {
             char f[32];
-            snprintf(f, sizeof f, "events[%zu]", i);
+            char num[24];
+            str_utoa(num, i);
+            str_join(f, sizeof f, "events[", num, "]");
             if ((rc = read_event(json_array_get(evs, i), f, &o->events[i], e)))
                 return rc;
         }

@@ -321,22 +321,27 @@ static void bind_double_or_null(sqlite3_stmt *st, int i, double v)
 static void fmt_decimal(char *out, size_t n, double v)
 {
     long long milli = llround(v * 1000.0);
-    if (fabs(v) > 1e12 || fabs((double)milli / 1000.0 - v) > 1e-9) {
+    if (n < 32 || fabs(v) > 1e12 || fabs((double)milli / 1000.0 - v) > 1e-9) {
         snprintf(out, n, "%.17g", v);
         return;
     }
-    const char *sign = milli < 0 ? "-" : "";
-    if (milli < 0)
+    char *p = out;
+    if (milli < 0) {
+        *p++ = '-';
         milli = -milli;
-    long long whole = milli / 1000, frac = milli % 1000;
-    if (!frac)
-        snprintf(out, n, "%s%lld", sign, whole);
-    else if (frac % 100 == 0)
-        snprintf(out, n, "%s%lld.%lld", sign, whole, frac / 100);
-    else if (frac % 10 == 0)
-        snprintf(out, n, "%s%lld.%02lld", sign, whole, frac / 10);
-    else
-        snprintf(out, n, "%s%lld.%03lld", sign, whole, frac);
+    }
+    p += str_utoa(p, (unsigned long long)(milli / 1000));
+    int frac = (int)(milli % 1000);
+    if (frac) {
+        *p++ = '.';
+        *p++ = (char)('0' + frac / 100);
+        if (frac % 100) {
+            *p++ = (char)('0' + frac / 10 % 10);
+            if (frac % 10)
+                *p++ = (char)('0' + frac % 10);
+        }
+    }
+    *p = 0;
 }
 
 static const char *const RULE_KIND_NAMES[] = {"fire_prohibited", "weapon_withdrawal",
@@ -348,7 +353,7 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
 {
     sqlite3_stmt *st = s->st[ST_OBS_INSERT];
     static _Thread_local struct buf lines;
-    char bearings[512] = "";
+    char bearings[16 * 70] = "";
     lines.len = 0;
     int brc = buf_append(&lines, "{", 1);
     for (size_t i = 0; i < p->n_lines && !brc; i++) {
@@ -357,15 +362,19 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
     }
     if (brc || buf_append(&lines, "}", 1))
         return errf(e, ERR_NOMEM, "out of memory");
-    size_t len = 0;
-    for (size_t i = 0; i < o->n_bearings && len < sizeof bearings; i++)
-    {
-        char b1[32], b2[32];
-        fmt_decimal(b1, sizeof b1, o->bearing_deg[i]);
-        fmt_decimal(b2, sizeof b2, o->bearing_half_width_deg[i]);
-        len += (size_t)snprintf(bearings + len, sizeof bearings - len, "%s%s+-%s", i ? ";" : "",
-                                b1, b2);
+    /* "135+-11.25;157.5+-11.25": at most 16 bearings of 2 x 32 bytes fit the 512 */
+    char *bp = bearings;
+    for (size_t i = 0; i < o->n_bearings; i++) {
+        if (i)
+            *bp++ = ';';
+        fmt_decimal(bp, 32, o->bearing_deg[i]);
+        bp += strlen(bp);
+        *bp++ = '+';
+        *bp++ = '-';
+        fmt_decimal(bp, 32, o->bearing_half_width_deg[i]);
+        bp += strlen(bp);
     }
+    *bp = 0;
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     bind_text_or_null(st, 1, o->client_id);

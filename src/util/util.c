@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,6 +331,32 @@ void str_copy(char *dst, size_t n, const char *src)
     dst[len] = 0;
 }
 
+size_t str_utoa(char *buf, unsigned long long v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = 0;
+    return n;
+}
+
+const char *str_join(char *dst, size_t n, const char *a, const char *b, const char *c)
+{
+    size_t o = 0;
+    const char *parts[3] = {a, b, c};
+    for (int k = 0; k < 3; k++)
+        for (const char *p = parts[k]; p && *p && o + 1 < n; p++)
+            dst[o++] = *p;
+    if (n)
+        dst[o] = 0;
+    return dst;
+}
+
 /* ---- time ---- */
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -509,21 +536,90 @@ void time_format_utc(int64_t ms, char *out, size_t n)
     strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-void time_format_local(int64_t ms, const char *zone, char *out, size_t n)
+/* Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's civil_from_days). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
-    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+static void put2(char *p, int v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/* The zone's UTC offset in seconds at t (whole seconds since the epoch). Every zone changes its
+ * offset on a multiple of 15 minutes of UTC, so answers are kept per thread in a direct-mapped
+ * table of 15-minute blocks (about 42 days of distinct blocks before entries are replaced). */
+#define ZONE_CACHE_SLOTS 4096
+static long zone_offset_s(time_t t, const char *zone)
+{
+    static _Thread_local char cached_zone[72];
+    static _Thread_local struct {
+        long long block;
+        long off;
+        bool used;
+    } slot[ZONE_CACHE_SLOTS];
+    if (strcmp(cached_zone, zone)) {
+        memset(slot, 0, sizeof slot);
+        str_copy(cached_zone, sizeof cached_zone, zone);
+    }
+    long long block = (long long)(t >= 0 ? t / 900 : (t - 899) / 900);
+    size_t i = (size_t)((unsigned long long)block % ZONE_CACHE_SLOTS);
+    if (slot[i].used && slot[i].block == block)
+        return slot[i].off;
     struct tm tm;
     pthread_mutex_lock(&tz_lock);
     use_zone(zone);
     localtime_r(&t, &tm);
     pthread_mutex_unlock(&tz_lock);
-    long off = tm.tm_gmtoff;
-    char sign = off < 0 ? '-' : '+';
-    if (off < 0)
-        off = -off;
-    char date[32];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, n, "%s%c%02ld:%02ld", date, sign, off / 3600, (off % 3600) / 60);
+    slot[i].block = block;
+    slot[i].off = tm.tm_gmtoff;
+    slot[i].used = true;
+    return tm.tm_gmtoff;
+}
+
+void time_format_local(int64_t ms, const char *zone, char *out, size_t n)
+{
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    long off = zone_offset_s(t, zone);
+    int64_t local = (int64_t)t + off;
+    int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    int64_t sod = local - days * 86400;
+    int y, mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    if (n < 26 || y < 0 || y > 9999) {
+        snprintf(out, n, "%04d-%02d-%02d", y, mo, d);
+        return;
+    }
+    /* "2016-09-10T18:00:00+03:00" */
+    char *p = out;
+    put2(p, y / 100);
+    put2(p + 2, y % 100);
+    p[4] = '-';
+    put2(p + 5, mo);
+    p[7] = '-';
+    put2(p + 8, d);
+    p[10] = 'T';
+    put2(p + 11, (int)(sod / 3600));
+    p[13] = ':';
+    put2(p + 14, (int)(sod / 60 % 60));
+    p[16] = ':';
+    put2(p + 17, (int)(sod % 60));
+    long a = off < 0 ? -off : off;
+    p[19] = off < 0 ? '-' : '+';
+    put2(p + 20, (int)(a / 3600));
+    p[22] = ':';
+    put2(p + 23, (int)(a / 60 % 60));
+    p[25] = 0;
 }
 
 int64_t time_now_ms(void)

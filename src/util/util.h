@@ -111,5 +111,10 @@ int str_to_double(const char *s, double *out) WUR;
 int str_to_ll(const char *s, long long *out) WUR;
 /* Copies src into dst of size n, truncating; always NUL-terminates. */
 void str_copy(char *dst, size_t n, const char *src);
+/* Writes the decimal digits of v at buf (at least 21 bytes), NUL-terminated; returns their
+ * number. For hot paths where printf's format parsing would dominate. */
+size_t str_utoa(char *buf, unsigned long long v);
+/* Joins a, b and c (c may be NULL) into dst of size n, truncating; returns dst. */
+const char *str_join(char *dst, size_t n, const char *a, const char *b, const char *c);
 
 #endif

@@ -67,6 +67,24 @@ static void test_time_format_round_trip(void)
     CHECK_STR(buf, "2015-02-15T00:00:00+02:00");
 }
 
+static void test_format_local_at_the_dst_change(void)
+{
+    char buf[40];
+    /* Kyiv left summer time at 01:00 UTC on 2016-10-30: a second before and at the change,
+     * in both orders so the offset cache is exercised both ways. */
+    int64_t before = 1477789199000LL, at = 1477789200000LL;
+    time_format_local(before, "Europe/Kyiv", buf, sizeof buf);
+    CHECK_STR(buf, "2016-10-30T03:59:59+03:00");
+    time_format_local(at, "Europe/Kyiv", buf, sizeof buf);
+    CHECK_STR(buf, "2016-10-30T03:00:00+02:00");
+    time_format_local(before, "Europe/Kyiv", buf, sizeof buf);
+    CHECK_STR(buf, "2016-10-30T03:59:59+03:00");
+    time_format_local(at, "UTC", buf, sizeof buf);
+    CHECK_STR(buf, "2016-10-30T01:00:00+00:00");
+    time_format_local(-1000, "UTC", buf, sizeof buf);
+    CHECK_STR(buf, "1969-12-31T23:59:59+00:00");
+}
+
 static void test_local_to_utc_across_dst(void)
 {
     int64_t a, b;
@@ -123,6 +141,7 @@ int main(void)
         T(test_time_parse_errors_name_the_problem),
         T(test_time_zone_validation_refuses_paths),
         T(test_time_format_round_trip),
+        T(test_format_local_at_the_dst_change),
         T(test_local_to_utc_across_dst),
         T(test_buf_json_escapes),
         T(test_str_numbers_are_strict),
