@@ -811,6 +811,12 @@ static int build_classes(struct ctx *c, json_t *root, struct agreement *a)
             return rc;
         if (!w->n_categories && !w->n_systems)
             return fail(c, p, "a weapon class needs \"categories\" or \"systems\"");
+        w->systems_lower = xcalloc(w->n_systems, sizeof *w->systems_lower);
+        for (size_t j = 0; j < w->n_systems; j++) {
+            w->systems_lower[j] = xstrdup(w->systems[j]);
+            for (char *q = w->systems_lower[j]; *q; q++)
+                *q = (char)tolower((unsigned char)*q);
+        }
         if (!isnan(w->calibre_min_mm) && !isnan(w->calibre_max_mm) &&
             w->calibre_min_mm >= w->calibre_max_mm)
             return fail(c, p, "calibre_min_mm must be below calibre_max_mm");
@@ -1040,6 +1046,8 @@ void agr_free(struct agreement *a)
         free(a->classes[i].id);
         free(a->classes[i].name);
         free_strs(a->classes[i].categories, a->classes[i].n_categories);
+        free_strs(a->classes[i].systems_lower,
+                  a->classes[i].systems_lower ? a->classes[i].n_systems : 0);
         free_strs(a->classes[i].systems, a->classes[i].n_systems);
     }
     free(a->classes);
@@ -1133,33 +1141,33 @@ int agr_region_at(const struct agreement *a, struct geo_point p)
     return -1;
 }
 
-/* True when needle occurs in hay, ignoring ASCII case, as a whole token: not preceded or
- * followed by a letter or digit ("2S1" is in "2S1 Gvozdika" but not in "2S12 Sani"). */
-static bool name_contains_token(const char *hay, const char *needle)
+/* True when needle occurs in hay (both ASCII lower case) as a whole token: not preceded or
+ * followed by a letter or digit ("2s1" is in "2s1 gvozdika" but not in "2s12 sani"). */
+static bool contains_token(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
     if (!n)
         return false;
-    for (const char *h = hay; *h; h++) {
-        if (h > hay && isalnum((unsigned char)h[-1]))
-            continue;
-        size_t i = 0;
-        while (i < n && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n && !isalnum((unsigned char)h[n]))
+    for (const char *h = strstr(hay, needle); h; h = strstr(h + 1, needle))
+        if ((h == hay || !isalnum((unsigned char)h[-1])) && !isalnum((unsigned char)h[n]))
             return true;
-    }
     return false;
 }
 
 int agr_weapon_class_match(const struct agreement *a, const char *category, const char *model,
                            double calibre_mm)
 {
-    if (model && *model)
+    if (model && *model) {
+        char lower[256];
+        size_t k = 0;
+        for (; model[k] && k + 1 < sizeof lower; k++)
+            lower[k] = (char)tolower((unsigned char)model[k]);
+        lower[k] = 0;
         for (size_t i = 0; i < a->n_classes; i++)
             for (size_t j = 0; j < a->classes[i].n_systems; j++)
-                if (name_contains_token(model, a->classes[i].systems[j]))
+                if (contains_token(lower, a->classes[i].systems_lower[j]))
                     return (int)i;
+    }
     if (!category || !*category)
         return -1;
     for (size_t i = 0; i < a->n_classes; i++) {

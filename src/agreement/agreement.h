@@ -52,6 +52,7 @@ struct agr_weapon_class {
     char **categories; /* words such as "artillery", "mlrs", "tank", "mortar" */
     size_t n_categories;
     char **systems; /* model names such as "BM-21", "2S1 Gvozdika" */
+    char **systems_lower; /* the same in ASCII lower case, for matching */
     size_t n_systems;
     double calibre_min_mm, calibre_max_mm; /* NAN when unbounded; min inclusive, max exclusive */
 };

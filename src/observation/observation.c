@@ -425,21 +425,53 @@ static const char *const KNOWN_PROPS[] = {
     "count",      "distance_km", "event_type", "events", "flight_direction", "kind", "means",
     "observer",   "party",    "qualifier", "remarks", "report", "time", "tz", "weapon"};
 
+/* Indices into KNOWN_PROPS, in the same order. */
+enum prop_id {
+    P_accuracy_m,
+    P_against,
+    P_armed,
+    P_bearing_tolerance_deg,
+    P_bearings,
+    P_client_id,
+    P_count,
+    P_distance_km,
+    P_event_type,
+    P_events,
+    P_flight_direction,
+    P_kind,
+    P_means,
+    P_observer,
+    P_party,
+    P_qualifier,
+    P_remarks,
+    P_report,
+    P_time,
+    P_tz,
+    P_weapon,
+    N_PROPS
+};
+
 static int prop_cmp(const void *key, const void *elem)
 {
     return strcmp(key, *(const char *const *)elem);
 }
 
-static int check_props(json_t *props, struct errbuf *e)
+/* One pass over the properties: refuses unknown ones and files the known ones in pv by index,
+ * so the validator looks each up once instead of hashing its name again. */
+static int check_props(json_t *props, json_t **pv, struct errbuf *e)
 {
     const char *key;
     json_t *x;
+    memset(pv, 0, N_PROPS * sizeof *pv);
     json_object_foreach(props, key, x) {
         if (key[0] == 'x' && key[1] == '_')
             continue;
-        bool ok = bsearch(key, KNOWN_PROPS, sizeof KNOWN_PROPS / sizeof KNOWN_PROPS[0],
-                          sizeof KNOWN_PROPS[0], prop_cmp) != NULL;
-        if (!ok)
+        const char *const *hit = bsearch(key, KNOWN_PROPS, N_PROPS, sizeof KNOWN_PROPS[0], prop_cmp);
+        if (hit) {
+            pv[hit - KNOWN_PROPS] = x;
+            continue;
+        }
+        if (!hit)
             return errf(e, ERR_INVAL, "%s: unknown property (see docs/observation-format.md; "
                                       "extensions start with x_)", key);
     }
@@ -450,9 +482,10 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
                        struct obs *o, struct errbuf *e)
 {
     int rc;
-    if ((rc = check_props(props, e)))
+    json_t *pv[N_PROPS];
+    if ((rc = check_props(props, pv, e)))
         return rc;
-    json_t *k = json_object_get(props, "kind");
+    json_t *k = pv[P_kind];
     if (!json_is_string(k))
         return errf(e, ERR_INVAL, "kind: missing (fire, detection, sighting, presence, "
                                   "uav_flight, allegation)");
@@ -461,7 +494,7 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
         return errf(e, ERR_INVAL, "kind: unknown kind \"%s\" (fire, detection, sighting, "
                                   "presence, uav_flight, allegation)", json_string_value(k));
     o->kind = (enum obs_kind)ki;
-    json_t *cid = json_object_get(props, "client_id");
+    json_t *cid = pv[P_client_id];
     json_t *fid = json_object_get(root, "id");
     if (cid && (rc = set_str(o->client_id, sizeof o->client_id, cid, "client_id", e)))
         return rc;
@@ -477,7 +510,7 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
     }
     if ((rc = read_time(props, zone, o, e)))
         return rc;
-    json_t *m = json_object_get(props, "means");
+    json_t *m = pv[P_means];
     if (m) {
         int mi = json_is_string(m) ? lookup(json_string_value(m), OBS_MEANS_NAMES, OBS_N_MEANS) : -1;
         if (mi < 0)
@@ -490,15 +523,15 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
         return errf(e, ERR_INVAL, "means: missing (patrol, camera, uav, acoustic, radar, "
                                   "satellite, party, other)");
     }
-    json_t *rep = json_object_get(props, "report");
+    json_t *rep = pv[P_report];
     if (rep && (rc = set_str(o->report_ref, sizeof o->report_ref, rep, "report", e)))
         return rc;
-    json_t *rem = json_object_get(props, "remarks");
+    json_t *rem = pv[P_remarks];
     if (rem && (rc = set_str(o->remarks, sizeof o->remarks, rem, "remarks", e)))
         return rc;
     if ((rc = read_geometry(json_object_get(root, "geometry"), o, e)))
         return rc;
-    json_t *acc = json_object_get(props, "accuracy_m");
+    json_t *acc = pv[P_accuracy_m];
     if (acc) {
         if (!json_is_number(acc) || json_number_value(acc) < 0 ||
             json_number_value(acc) > MAX_ACCURACY_M)
@@ -507,28 +540,28 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
             return errf(e, ERR_INVAL, "accuracy_m: only with a Point geometry");
         o->accuracy_m = json_number_value(acc);
     }
-    json_t *obsv = json_object_get(props, "observer");
+    json_t *obsv = pv[P_observer];
     if (obsv && (rc = read_observer(obsv, a, o, e)))
         return rc;
-    json_t *tolv = json_object_get(props, "bearing_tolerance_deg");
+    json_t *tolv = pv[P_bearing_tolerance_deg];
     double tol = DEFAULT_BEARING_TOLERANCE_DEG;
     if (tolv) {
         if (!json_is_number(tolv) || json_number_value(tolv) <= 0 || json_number_value(tolv) > 180)
             return errf(e, ERR_INVAL, "bearing_tolerance_deg: must be degrees from 0 to 180");
         tol = json_number_value(tolv);
     }
-    json_t *bv = json_object_get(props, "bearings");
+    json_t *bv = pv[P_bearings];
     if (bv && (rc = read_bearings(bv, tol, o, e)))
         return rc;
-    if ((rc = read_distance(json_object_get(props, "distance_km"), o, e)))
+    if ((rc = read_distance(pv[P_distance_km], o, e)))
         return rc;
     if ((bv || !isnan(o->dist_max_m)) && !o->has_observer)
         return errf(e, ERR_INVAL, "observer: bearings and distance_km need an observer position");
     /* Properties a kind does not use are refused rather than dropped. */
     {
-        json_t *evs0 = json_object_get(props, "events"), *flat0 = json_object_get(props, "event_type");
-        json_t *cnt0 = json_object_get(props, "count"), *wpn0 = json_object_get(props, "weapon");
-        json_t *qual0 = json_object_get(props, "qualifier"), *arm0 = json_object_get(props, "armed");
+        json_t *evs0 = pv[P_events], *flat0 = pv[P_event_type];
+        json_t *cnt0 = pv[P_count], *wpn0 = pv[P_weapon];
+        json_t *qual0 = pv[P_qualifier], *arm0 = pv[P_armed];
         bool fire_like = o->kind == OBS_FIRE || o->kind == OBS_DETECTION || o->kind == OBS_ALLEGATION;
         if ((o->kind == OBS_SIGHTING || o->kind == OBS_PRESENCE) && (evs0 || flat0))
             return errf(e, ERR_INVAL, "%s: a %s has no fire events (use %s)",
@@ -552,8 +585,8 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
                                       "armed by definition)");
     }
     /* events: a list, or one event given flat */
-    json_t *evs = json_object_get(props, "events");
-    json_t *flat = json_object_get(props, "event_type");
+    json_t *evs = pv[P_events];
+    json_t *flat = pv[P_event_type];
     if (evs && flat)
         return errf(e, ERR_INVAL, "events: give either \"events\" or \"event_type\", not both");
     if (evs) {
@@ -574,19 +607,19 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
     } else if (flat && o->kind != OBS_SIGHTING && o->kind != OBS_PRESENCE) {
         json_t *ev = json_object();
         json_object_set(ev, "type", flat);
-        if (json_object_get(props, "count"))
-            json_object_set(ev, "count", json_object_get(props, "count"));
-        if (json_object_get(props, "qualifier"))
-            json_object_set(ev, "qualifier", json_object_get(props, "qualifier"));
-        if (json_object_get(props, "weapon"))
-            json_object_set(ev, "weapon", json_object_get(props, "weapon"));
+        if (pv[P_count])
+            json_object_set(ev, "count", pv[P_count]);
+        if (pv[P_qualifier])
+            json_object_set(ev, "qualifier", pv[P_qualifier]);
+        if (pv[P_weapon])
+            json_object_set(ev, "weapon", pv[P_weapon]);
         rc = read_event(ev, "event_type", &o->events[0], e);
         json_decref(ev);
         if (rc)
             return rc;
         o->n_events = 1;
     }
-    json_t *fd = json_object_get(props, "flight_direction");
+    json_t *fd = pv[P_flight_direction];
     if (fd) {
         json_t *from = json_object_get(fd, "from"), *to = json_object_get(fd, "to");
         double az, hw;
@@ -600,13 +633,13 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
         geo_compass_parse(json_string_value(to), &az, &hw);
         str_copy(o->flight_to, sizeof o->flight_to, geo_compass_word(az));
     }
-    json_t *pv = json_object_get(props, "party");
-    if (pv && (rc = read_party(pv, a, "party", o->party, sizeof o->party, e)))
+    json_t *party_v = pv[P_party];
+    if (party_v && (rc = read_party(party_v, a, "party", o->party, sizeof o->party, e)))
         return rc;
-    json_t *av = json_object_get(props, "against");
+    json_t *av = pv[P_against];
     if (av && (rc = read_party(av, a, "against", o->against, sizeof o->against, e)))
         return rc;
-    json_t *armed = json_object_get(props, "armed");
+    json_t *armed = pv[P_armed];
     if (armed && !json_is_boolean(armed))
         return errf(e, ERR_INVAL, "armed: must be true or false");
     o->armed = json_is_true(armed);
@@ -638,10 +671,10 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
             return rc;
         if (o->count_qualifier == OBS_Q_UNCOUNTABLE || o->count < 1)
             return errf(e, ERR_INVAL, "count: a sighting counts at least 1 weapon");
-        if (!json_object_get(props, "weapon"))
+        if (!pv[P_weapon])
             return errf(e, ERR_INVAL, "weapon: a sighting needs the weapon (category, model, "
                                       "calibre_mm)");
-        if ((rc = read_weapon(json_object_get(props, "weapon"), "weapon", &o->weapon, e)))
+        if ((rc = read_weapon(pv[P_weapon], "weapon", &o->weapon, e)))
             return rc;
         o->armed = true;
         break;

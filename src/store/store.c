@@ -357,8 +357,17 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
     lines.len = 0;
     int brc = buf_append(&lines, "{", 1);
     for (size_t i = 0; i < p->n_lines && !brc; i++) {
+        long long d = llround(p->line_distance_m[i]);
+        char num[24];
+        num[0] = ':';
+        size_t k = 1;
+        if (d < 0) {
+            num[k++] = '-';
+            d = -d;
+        }
+        k += str_utoa(num + k, (unsigned long long)d);
         brc = (i && buf_append(&lines, ",", 1)) || buf_json_str(&lines, a->lines[i].id) ||
-              buf_printf(&lines, ":%lld", (long long)llround(p->line_distance_m[i]));
+              buf_append(&lines, num, k);
     }
     if (brc || buf_append(&lines, "}", 1))
         return errf(e, ERR_NOMEM, "out of memory");

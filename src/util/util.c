@@ -126,26 +126,31 @@ int buf_json_str(struct buf *b, const char *s)
 {
     if (buf_append(b, "\"", 1))
         return ERR_NOMEM;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *p = (const unsigned char *)s;
+    for (;;) {
+        /* copy the longest run that needs no escape in one go */
+        const unsigned char *q = p;
+        while (*q >= 0x20 && *q != '"' && *q != '\\')
+            q++;
+        if (q > p && buf_append(b, p, (size_t)(q - p)))
+            return ERR_NOMEM;
+        if (!*q)
+            break;
         char esc[8];
-        const char *out = NULL;
-        size_t n = 0;
-        switch (*p) {
-        case '"': out = "\\\""; n = 2; break;
-        case '\\': out = "\\\\"; n = 2; break;
-        case '\n': out = "\\n"; n = 2; break;
-        case '\r': out = "\\r"; n = 2; break;
-        case '\t': out = "\\t"; n = 2; break;
+        const char *out;
+        switch (*q) {
+        case '"': out = "\\\""; break;
+        case '\\': out = "\\\\"; break;
+        case '\n': out = "\\n"; break;
+        case '\r': out = "\\r"; break;
+        case '\t': out = "\\t"; break;
         default:
-            if (*p < 0x20) {
-                snprintf(esc, sizeof esc, "\\u%04x", *p);
-                out = esc;
-                n = 6;
-            }
+            snprintf(esc, sizeof esc, "\\u%04x", *q);
+            out = esc;
         }
-        int rc = out ? buf_append(b, out, n) : buf_append(b, p, 1);
-        if (rc)
-            return rc;
+        if (buf_append(b, out, strlen(out)))
+            return ERR_NOMEM;
+        p = q + 1;
     }
     return buf_append(b, "\"", 1);
 }
