@@ -52,13 +52,13 @@ $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/t.h $(BUILD)/libtruce.a
+$(BUILD)/tests/%: tests/unit/%.c tests/t.h tests/geo_fixtures.h $(BUILD)/libtruce.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libtruce.a
+$(BUILD)/bench/%: bench/%.c tests/geo_fixtures.h $(BUILD)/libtruce.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
 
 # Install the Debian packages the build needs when any is missing (root or sudo).
 deps:

@@ -75,6 +75,7 @@ static const char *const MIGRATIONS[] = {
     "",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
+_Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
 
 struct store {
     sqlite3 *db;

@@ -3,29 +3,21 @@
  * geometry, the fast line distance against the exact reference, compass words, phrases and
  * uncertainty regions. */
 #include <geos_c.h>
-#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "geo/geo.h"
+#include "geo_fixtures.h"
 #include "t.h"
 
 /* ---- helpers ---- */
 
+/* State of rnd01 (geo_fixtures.h), with this file's own seed. */
 static uint64_t rng_state = 12345;
-
-static double rnd01(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) * 0x1.0p-53;
-}
 
 static double rnd(double lo, double hi)
 {
-    return lo + rnd01() * (hi - lo);
+    return lo + rnd01(&rng_state) * (hi - lo);
 }
 
 static struct geo_point P(double lon, double lat)
@@ -50,93 +42,6 @@ static struct geo_point place(const char *name)
     }
     if (f) fclose(f);
     return r;
-}
-
-static json_t *geometry_of(json_t *root, size_t feature)
-{
-    const char *type = json_string_value(json_object_get(root, "type"));
-    if (!type) return NULL;
-    if (!strcmp(type, "Feature")) return json_object_get(root, "geometry");
-    if (!strcmp(type, "FeatureCollection"))
-        return json_object_get(json_array_get(json_object_get(root, "features"), feature),
-                               "geometry");
-    return root;
-}
-
-static int add_polygon(struct geo_area *a, json_t *poly)
-{
-    for (size_t r = 0; r < json_array_size(poly); r++) {
-        json_t *ring = json_array_get(poly, r);
-        size_t n = json_array_size(ring);
-        struct geo_point *pts = malloc((n ? n : 1) * sizeof *pts);
-        if (!pts) return -1;
-        for (size_t i = 0; i < n; i++) {
-            json_t *c = json_array_get(ring, i);
-            pts[i] = P(json_number_value(json_array_get(c, 0)),
-                       json_number_value(json_array_get(c, 1)));
-        }
-        int rc = geo_area_add_ring(a, pts, n);
-        free(pts);
-        if (rc != 0) return -1;
-    }
-    return 0;
-}
-
-/* Loads feature `feature` of a Polygon/MultiPolygon GeoJSON file; *out (if not NULL) gets the
- * same geometry as GEOS reads it. */
-static struct geo_area *load_area(const char *path, size_t feature, GEOSContextHandle_t h,
-                                  GEOSGeometry **out)
-{
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    if (!root) return NULL;
-    json_t *geom = geometry_of(root, feature);
-    const char *type = json_string_value(json_object_get(geom, "type"));
-    json_t *coords = json_object_get(geom, "coordinates");
-    struct geo_area *a = geo_area_new();
-    int rc = a && type ? 0 : -1;
-    if (rc == 0 && !strcmp(type, "Polygon")) {
-        rc = add_polygon(a, coords);
-    } else if (rc == 0 && !strcmp(type, "MultiPolygon")) {
-        for (size_t i = 0; rc == 0 && i < json_array_size(coords); i++)
-            rc = add_polygon(a, json_array_get(coords, i));
-    } else {
-        rc = -1;
-    }
-    if (rc == 0) rc = geo_area_finish(a);
-    if (out) {
-        char *text = json_dumps(geom, 0);
-        GEOSGeoJSONReader *rd = GEOSGeoJSONReader_create_r(h);
-        *out = GEOSGeoJSONReader_readGeometry_r(h, rd, text);
-        GEOSGeoJSONReader_destroy_r(h, rd);
-        free(text);
-        if (!*out) rc = -1;
-    }
-    json_decref(root);
-    if (rc != 0) {
-        geo_area_free(a);
-        return NULL;
-    }
-    return a;
-}
-
-static struct geo_line *load_line(const char *path)
-{
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    if (!root) return NULL;
-    json_t *coords = json_object_get(geometry_of(root, 0), "coordinates");
-    size_t n = json_array_size(coords);
-    struct geo_point *pts = calloc(n ? n : 1, sizeof *pts);
-    for (size_t i = 0; pts && i < n; i++) {
-        json_t *c = json_array_get(coords, i);
-        pts[i] = P(json_number_value(json_array_get(c, 0)),
-                   json_number_value(json_array_get(c, 1)));
-    }
-    struct geo_line *l = pts ? geo_line_new(pts, n) : NULL;
-    free(pts);
-    json_decref(root);
-    return l;
 }
 
 /* Independent Vincenty (1975) inverse on WGS84, for cross-checking geo_distance_m away from

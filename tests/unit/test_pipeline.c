@@ -2,6 +2,7 @@
  * scenario: the demo's report counts are asserted, the event-type breakdown adds up, client ids
  * make resubmission a no-op, --atomic refuses a whole file, amendments are judged by the version
  * in force. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -288,6 +289,34 @@ static void test_amendment_versions(void)
     agr_free(a1);
 }
 
+/* A store written by a newer truce (a higher schema version) is refused, not misread; the
+ * current one reopens at its version. */
+static void test_store_schema_version_is_checked(void)
+{
+    char d2[96], db[128];
+    snprintf(d2, sizeof d2, "%s-schema", dir);
+    snprintf(db, sizeof db, "%s/" STORE_DB_NAME, d2);
+    struct store *s2;
+    struct errbuf e;
+    CHECK_INT(store_open(d2, true, &s2, &e), 0);
+    store_close(s2);
+    sqlite3 *raw;
+    CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
+    sqlite3_stmt *q;
+    CHECK_INT(sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
+    CHECK_INT(sqlite3_step(q), SQLITE_ROW);
+    CHECK_INT(sqlite3_column_int(q, 0), STORE_SCHEMA_VERSION);
+    sqlite3_finalize(q);
+    CHECK_INT(sqlite3_exec(raw, "PRAGMA user_version=99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK_INT(store_open(d2, false, &s2, &e), ERR_DB);
+    CHECK_CONTAINS(e.msg, "schema version 99 is newer than this truce (1); upgrade truce");
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", d2);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", d2);
+}
+
 static void test_store_refuses_double_init_and_missing_dir(void)
 {
     struct store *s2;
@@ -319,6 +348,7 @@ int main(void)
         T(test_placement_of_a_sector),
         T(test_unknown_owner_is_inferred_from_control),
         T(test_amendment_versions),
+        T(test_store_schema_version_is_checked),
         T(test_store_refuses_double_init_and_missing_dir),
     };
     int rc = T_RUN(tests);
