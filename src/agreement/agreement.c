@@ -17,6 +17,12 @@ const char *const AGR_EVENT_TYPES[] = {
     "illumination_flare",     "muzzle_flash", "burst", "shot",
 };
 const int AGR_N_EVENT_TYPES = (int)(sizeof AGR_EVENT_TYPES / sizeof AGR_EVENT_TYPES[0]);
+const char *const AGR_EVENT_NAMES_ONE[] = {
+    "undetermined explosion", "impact", "airburst", "outgoing round", "projectile in flight",
+    "illumination flare", "muzzle flash", "burst", "shot"};
+const char *const AGR_EVENT_NAMES_MANY[] = {
+    "undetermined explosions", "impacts", "airbursts", "outgoing rounds", "projectiles in flight",
+    "illumination flares", "muzzle flashes", "bursts", "shots"};
 
 int agr_event_type_index(const char *name)
 {

@@ -172,6 +172,9 @@ int agr_report_window(const struct agreement *a, int y, int m, int d, int64_t *f
 /* The fire event types truce knows, in report order; explosions first. */
 extern const char *const AGR_EVENT_TYPES[];
 extern const int AGR_N_EVENT_TYPES;
+/* The event types as words, singular and plural ("outgoing round", "outgoing rounds"). */
+extern const char *const AGR_EVENT_NAMES_ONE[];
+extern const char *const AGR_EVENT_NAMES_MANY[];
 /* Index of an event type name or -1. */
 int agr_event_type_index(const char *name);
 /* True for the four explosion types (undetermined, impact, airburst, outgoing). */

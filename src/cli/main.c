@@ -333,10 +333,12 @@ static int cmd_ingest(int argc, char **argv)
             fprintf(stderr, "truce: %s\n", e.msg);
             exit_code = EXIT_FAIL;
         }
-        printf("%s: %lld records: %lld accepted, %lld duplicates, %lld rejected%s; %lld "
-               "findings\n",
-               ctx.name, stats.records, stats.accepted, stats.duplicates, stats.rejected,
-               opts.atomic && stats.rejected ? " (file refused: --atomic)" : "", stats.findings);
+        printf("%s: %lld record%s: %lld accepted, %lld duplicate%s, %lld rejected%s; %lld "
+               "finding%s\n",
+               ctx.name, stats.records, stats.records == 1 ? "" : "s", stats.accepted,
+               stats.duplicates, stats.duplicates == 1 ? "" : "s", stats.rejected,
+               opts.atomic && stats.rejected ? " (file refused: --atomic)" : "", stats.findings,
+               stats.findings == 1 ? "" : "s");
         total.records += stats.records;
         total.accepted += stats.accepted;
         total.duplicates += stats.duplicates;
@@ -375,26 +377,13 @@ static int print_line(void *ctx, const char *json)
     return 0;
 }
 
-static int print_finding_text(void *ctx, const char *json)
+static int print_finding_text(void *ctx, const struct store_finding_row *r)
 {
-    (void)ctx;
-    /* The text form is a readable digest of the same JSON: pick fields by name. */
-    const char *keys[] = {"\"id\":", "\"clause\":", "\"result\":", "\"party\":", "\"reasons\":"};
-    for (size_t k = 0; k < 5; k++) {
-        const char *p = strstr(json, keys[k]);
-        if (!p)
-            continue;
-        p += strlen(keys[k]);
-        if (*p == '"') {
-            const char *q = p + 1;
-            while (*q && !(*q == '"' && q[-1] != '\\'))
-                q++;
-            printf("%s%.*s", k ? "  " : "#", (int)(q - p - 1), p + 1);
-        } else {
-            printf("%s%.*s", k ? "  " : "#", (int)strcspn(p, ",}"), p);
-        }
-    }
-    putchar('\n');
+    const char *tz = ctx;
+    char when[40];
+    time_format_local(r->t_end_ms, tz, when, sizeof when);
+    printf("#%lld  %s  %s  %s  %s  (observation %lld)\n    %s\n", (long long)r->id, when,
+           r->clause, r->result, r->party, (long long)r->obs_id, r->reasons);
     return 0;
 }
 
@@ -448,8 +437,10 @@ static int cmd_list(int argc, char **argv, bool findings)
         errprefix(&e, "--to");
         rc = -1;
     }
-    if (!rc)
-        rc = findings ? store_findings_list(s, &f, text ? print_finding_text : print_line, NULL, &e)
+    if (!rc && findings && text)
+        rc = store_findings_rows(s, &f, print_finding_text, (void *)tz, &e);
+    else if (!rc)
+        rc = findings ? store_findings_list(s, &f, print_line, NULL, &e)
                       : store_obs_list(s, &f, print_line, NULL, &e);
     store_agreements_free(&ag);
     store_close(s);

@@ -665,7 +665,7 @@ static int parse_props(json_t *root, json_t *props, const struct agreement *a, c
     case OBS_SIGHTING:
         if (!o->has_location && !(o->has_observer && o->n_bearings))
             return errf(e, ERR_INVAL, "geometry: a sighting needs the weapons' location, or an "
-                                      "observer with bearings and distance_km");
+                                      "observer with bearings");
         if ((rc = read_count(props, "count", "qualifier", "count", "qualifier", &o->count,
                              &o->count_qualifier, true, e)))
             return rc;

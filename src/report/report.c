@@ -130,13 +130,6 @@ static const char *party_name(const struct agreement *a, const char *id)
     return i >= 0 ? a->parties[i].name : id;
 }
 
-static void pretty_type(const char *type, char *out, size_t n)
-{
-    str_copy(out, n, type);
-    for (char *c = out; *c; c++)
-        if (*c == '_')
-            *c = ' ';
-}
 
 struct report_data {
     int64_t from, to, prev_from;
@@ -251,9 +244,9 @@ static int write_text(const struct agreement *a, struct report_data *r, int y, i
     if (!rc && r->cc.n_unc) {
         rc = buf_printf(b, "\nUncountable events (not in the totals)\n");
         for (size_t i = 0; i < r->cc.n_unc && !rc; i++) {
-            char type[40];
-            pretty_type(r->cc.unc[i].type, type, sizeof type);
-            rc = buf_printf(b, "- uncountable %ss %s (observation %lld)\n", type,
+            int t = agr_event_type_index(r->cc.unc[i].type);
+            rc = buf_printf(b, "- uncountable %s %s (observation %lld)\n",
+                            t >= 0 ? AGR_EVENT_NAMES_MANY[t] : r->cc.unc[i].type,
                             r->cc.unc[i].phrase, (long long)r->cc.unc[i].obs_id);
         }
     }

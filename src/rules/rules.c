@@ -26,15 +26,6 @@ static bool rule_covers_event(const struct agr_rule *r, int type)
     return false;
 }
 
-/* Singular and plural names of the event types, in AGR_EVENT_TYPES order. */
-static const char *const EVENT_ONE[] = {"undetermined explosion", "impact", "airburst",
-                                        "outgoing round", "projectile in flight",
-                                        "illumination flare", "muzzle flash", "burst", "shot"};
-static const char *const EVENT_MANY[] = {"undetermined explosions", "impacts", "airbursts",
-                                         "outgoing rounds", "projectiles in flight",
-                                         "illumination flares", "muzzle flashes", "bursts",
-                                         "shots"};
-
 /* An event that records nothing ("0", "about 0", "at least 0") breaks no clause. */
 static bool event_counts(const struct obs_event *ev)
 {
@@ -57,13 +48,13 @@ static void describe_events(const struct obs *o, const struct agr_rule *r, char 
             continue;
         if (ev->qualifier == OBS_Q_UNCOUNTABLE)
             len += (size_t)snprintf(buf + len, n - len, "%suncountable %s", len ? ", " : "",
-                                    EVENT_MANY[ev->type]);
+                                    AGR_EVENT_NAMES_MANY[ev->type]);
         else
             len += (size_t)snprintf(buf + len, n - len, "%s%s%lld %s", len ? ", " : "",
                                     qualifier_words(ev->qualifier), ev->count,
                                     ev->count == 1 && ev->qualifier == OBS_Q_EXACT
-                                        ? EVENT_ONE[ev->type]
-                                        : EVENT_MANY[ev->type]);
+                                        ? AGR_EVENT_NAMES_ONE[ev->type]
+                                        : AGR_EVENT_NAMES_MANY[ev->type]);
     }
 }
 

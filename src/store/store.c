@@ -768,19 +768,23 @@ int store_report_zones(struct store *s, int64_t from_ms, int64_t to_ms,
     return rc;
 }
 
-int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
-                          int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
-                          struct errbuf *e)
+int store_findings_rows(struct store *s, const struct store_filter *f,
+                        int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
+                        struct errbuf *e)
 {
+    struct where w;
+    where_build(&w, f, true);
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT f.id, f.obs_id, f.t_end_ms, f.clause, f.rule_kind, f.result, f.party, "
+             "f.severity, f.status, f.reasons, f.region FROM findings f%s ORDER BY f.id%s",
+             w.sql, f->limit > 0 ? " LIMIT ?" : "");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, obs_id, t_end_ms, clause, rule_kind, result, party, "
-                           "severity, status, reasons, region FROM findings WHERE t_end_ms >= ?1 "
-                           "AND t_end_ms < ?2 ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return dberr(s, e, "reading findings");
-    sqlite3_bind_int64(st, 1, from_ms);
-    sqlite3_bind_int64(st, 2, to_ms);
+    where_bind(&w, st);
+    if (f->limit > 0)
+        sqlite3_bind_int64(st, w.n + 1, f->limit);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_finding_row r = {
@@ -802,6 +806,17 @@ int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
         rc = dberr(s, e, "reading findings");
     sqlite3_finalize(st);
     return rc;
+}
+
+int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
+                          int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
+                          struct errbuf *e)
+{
+    struct store_filter f;
+    store_filter_init(&f);
+    f.from_ms = from_ms;
+    f.to_ms = to_ms;
+    return store_findings_rows(s, &f, cb, ctx, e);
 }
 
 int store_obs_count(struct store *s, long long *n, struct errbuf *e)

@@ -95,6 +95,10 @@ struct store_finding_row {
     int64_t id, obs_id, t_end_ms;
     const char *clause, *rule_kind, *result, *party, *severity, *status, *reasons, *region;
 };
+/* Calls cb with each finding matching f as a row, in id order. */
+int store_findings_rows(struct store *s, const struct store_filter *f,
+                        int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
+                        struct errbuf *e) WUR;
 int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
                           int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
                           struct errbuf *e) WUR;

@@ -430,17 +430,42 @@ int time_local_to_utc(int y, int mo, int d, int hh, int mm, const char *zone, in
     if (!time_zone_valid(zone) || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
         hh < 0 || hh > 23 || mm < 0 || mm > 59)
         return ERR_INVAL;
-    struct tm tm = {0};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = hh;
-    tm.tm_min = mm;
-    tm.tm_isdst = -1;
-    time_t t;
-    if (with_zone_mktime(&tm, zone, &t))
-        return ERR_INVAL;
-    *out_ms = (int64_t)t * 1000;
+    /* mktime with tm_isdst = -1 picks either reading of a repeated hour depending on earlier
+     * calls. Try standard and summer time separately, keep the readings that give back the
+     * same wall time, and take the earlier: deterministic for ambiguous times. A time that does
+     * not exist (the hour skipped in spring) keeps mktime's reading with the offset before the
+     * change. */
+    time_t best = (time_t)-1;
+    bool found = false;
+    for (int dst = 0; dst <= 1; dst++) {
+        struct tm tm = {0};
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = hh;
+        tm.tm_min = mm;
+        tm.tm_isdst = dst;
+        time_t t;
+        if (with_zone_mktime(&tm, zone, &t))
+            continue;
+        if (tm.tm_year == y - 1900 && tm.tm_mon == mo - 1 && tm.tm_mday == d && tm.tm_hour == hh &&
+            tm.tm_min == mm && (!found || t < best)) {
+            best = t;
+            found = true;
+        }
+    }
+    if (!found) {
+        struct tm tm = {0};
+        tm.tm_year = y - 1900;
+        tm.tm_mon = mo - 1;
+        tm.tm_mday = d;
+        tm.tm_hour = hh;
+        tm.tm_min = mm;
+        tm.tm_isdst = -1;
+        if (with_zone_mktime(&tm, zone, &best))
+            return ERR_INVAL;
+    }
+    *out_ms = (int64_t)best * 1000;
     return 0;
 }
 

@@ -132,7 +132,7 @@ static void test_bad_input_exact_errors(void)
                   "bearing: unknown property (see docs/observation-format.md; extensions start with x_)");
     check_rejects(FEATURE("\"kind\":\"sighting\",\"time\":\"2016-10-10T12:00:00Z\",\"means\":\"uav\","
                           "\"count\":2,\"weapon\":\"tank\""),
-                  "geometry: a sighting needs the weapons' location, or an observer with bearings and distance_km");
+                  "geometry: a sighting needs the weapons' location, or an observer with bearings");
     check_rejects(FEATURE("\"kind\":\"allegation\",\"time\":\"2016-10-10T12:00:00Z\",\"party\":\"ua\","
                           "\"against\":\"nato\",\"observer\":{\"place\":\"Avdiivka\"}"),
                   "against: unknown party \"nato\" (ua, af or unknown)");

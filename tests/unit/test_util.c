@@ -85,6 +85,20 @@ static void test_format_local_at_the_dst_change(void)
     CHECK_STR(buf, "1969-12-31T23:59:59+00:00");
 }
 
+static void test_repeated_hour_is_read_the_same_way_every_time(void)
+{
+    /* 03:30 on 2016-10-30 happened twice in Kyiv (00:30Z in summer time, 01:30Z after); the
+     * earlier is taken whatever was parsed before. */
+    int64_t t, winter;
+    struct errbuf e;
+    CHECK_INT(time_parse("2016-12-01T12:00:00", "Europe/Kyiv", &winter, &e), 0);
+    CHECK_INT(time_parse("2016-10-30T03:30:00", "Europe/Kyiv", &t, &e), 0);
+    CHECK_INT(t, 1477787400000LL);
+    CHECK_INT(time_parse("2016-07-01T12:00:00", "Europe/Kyiv", &winter, &e), 0);
+    CHECK_INT(time_parse("2016-10-30T03:30:00", "Europe/Kyiv", &t, &e), 0);
+    CHECK_INT(t, 1477787400000LL);
+}
+
 static void test_local_to_utc_across_dst(void)
 {
     int64_t a, b;
@@ -142,6 +156,7 @@ int main(void)
         T(test_time_zone_validation_refuses_paths),
         T(test_time_format_round_trip),
         T(test_format_local_at_the_dst_change),
+        T(test_repeated_hour_is_read_the_same_way_every_time),
         T(test_local_to_utc_across_dst),
         T(test_buf_json_escapes),
         T(test_str_numbers_are_strict),
