@@ -23,10 +23,10 @@ endif
 OPT       ?= -O2 -g
 # Truncation of snprintf into fixed message buffers is intended (messages are bounded).
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-format-truncation -Werror
-CFLAGS    += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) $(SANFLAGS) \
+CFLAGS    += -pthread -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) $(WARN) $(SANFLAGS) \
              -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS   += $(SANFLAGS)
-LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS    += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 
 LIB_SRC   := $(filter-out src/cli/main.c,$(wildcard src/*/*.c))
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -236,7 +236,8 @@ int ledger_verify_consistency(uint64_t m, uint64_t n, const struct ledger_hash *
     }
     size_t want = ledger_consistency_len(m, n);
     if (n_proof != want)
-        return errf(e, ERR_INVAL, "consistency proof from size %llu to %llu has %zu hashes, not %zu",
+        return errf(e, ERR_INVAL,
+                    "consistency proof from size %llu to %llu has %zu hashes, not %zu",
                     (unsigned long long)m, (unsigned long long)n, n_proof, want);
     /* RFC 9162 section 2.1.4.2; when m is a power of two, root_m is the implied first element. */
     const struct ledger_hash *seed = (m & (m - 1)) == 0 ? root_m : &proof[0];

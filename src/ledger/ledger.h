@@ -122,6 +122,12 @@ int ledger_append(struct ledger_tree *t, const void *data, size_t len, uint64_t 
  * may have been appended. */
 int ledger_append_hashes(struct ledger_tree *t, const struct ledger_hash *leaves, size_t n,
                          struct errbuf *e) WUR;
+/* Appends n leaves whose data are data[i] (len[i] bytes each), in order. Blocks of at least
+ * 2048 records are hashed on two threads (the caller's and one it starts and joins within the
+ * call), which makes a batch about twice as fast as ledger_append on a multi-core machine.
+ * Errors as ledger_append_hashes (and ERR_NOMEM). */
+int ledger_append_batch(struct ledger_tree *t, const void *const *data, const size_t *len,
+                        size_t n, struct errbuf *e) WUR;
 /* Writes buffered appends and fsyncs both files: every leaf appended before the call is
  * durable when it returns 0. ERR_IO otherwise (the tree then refuses changes until reopened). */
 int ledger_sync(struct ledger_tree *t, struct errbuf *e) WUR;

@@ -17,6 +17,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +29,7 @@
 
 #define HB LEDGER_HASH_BYTES
 #define PEND_CAP 8192 /* entries buffered per file before one write (256 KiB) */
+#define PAR_MIN 2048  /* ledger_append_batch hashes blocks of this many leaves on two threads */
 
 struct tfile {
     const char *name;         /* path, for messages */
@@ -43,6 +47,7 @@ struct ledger_tree {
     int n_peaks;
     bool broken; /* a write failed: the files and the buffers may disagree until reopened */
     struct ledger_recovery rec;
+    struct ledger_hash *scratch; /* PEND_CAP leaf hashes for ledger_append_batch, lazily */
 };
 
 /* Interior nodes of the perfect subtrees of n leaves: each set bit 2^k of n is a perfect subtree
@@ -325,6 +330,7 @@ static void free_tree(struct ledger_tree *t)
     if (t->nodes.fd >= 0) close(t->nodes.fd);
     free(t->leaves.pend);
     free(t->nodes.pend);
+    free(t->scratch);
     free(t->path);
     free(t->nodes_path);
     free(t);
@@ -435,6 +441,78 @@ int ledger_append_hashes(struct ledger_tree *t, const struct ledger_hash *leaves
         return errf(e, ERR_TOOBIG, "%s: the ledger is full", t->path);
     for (size_t i = 0; i < n; i++)
         if ((rc = add_leaf(t, &leaves[i], true, e)) != 0) return rc;
+    return 0;
+}
+
+/* Leaf hashes of n records, computed in order by the helper thread of ledger_append_batch,
+ * which publishes how many are ready in done. */
+struct hash_job {
+    const void *const *data;
+    const size_t *len;
+    struct ledger_hash *out;
+    size_t n;
+    atomic_size_t done;
+};
+
+static void *hash_job_run(void *arg)
+{
+    struct hash_job *j = arg;
+    for (size_t i = 0; i < j->n; i++) {
+        ledger_leaf_hash(j->data[i], j->len[i], &j->out[i]);
+        if ((i & 15) == 15 || i + 1 == j->n)
+            atomic_store_explicit(&j->done, i + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+int ledger_append_batch(struct ledger_tree *t, const void *const *data, const size_t *len,
+                        size_t n, struct errbuf *e)
+{
+    int rc = check_usable(t, e);
+    if (rc) return rc;
+    if (n > LEDGER_MAX_LEAVES - t->size)
+        return errf(e, ERR_TOOBIG, "%s: the ledger is full", t->path);
+    if (!t->scratch && !(t->scratch = malloc(PEND_CAP * sizeof *t->scratch)))
+        return errf(e, ERR_NOMEM, "out of memory");
+    size_t blocks = (n + PEND_CAP - 1) / PEND_CAP, per = blocks ? (n + blocks - 1) / blocks : 0;
+    for (size_t at = 0; at < n;) {
+        size_t k = n - at < per ? n - at : per; /* even blocks: no short one left over */
+        /* The helper hashes the last three quarters of the block in order while this thread
+         * hashes the first quarter and adds it (leaf and node hashes), then adds the helper's
+         * leaves as they become ready. A node hash costs about half a 200-byte leaf hash, so
+         * the two threads finish at about the same time. */
+        size_t own = k;
+        struct hash_job job;
+        pthread_t helper;
+        bool helped = false;
+        if (k >= PAR_MIN) {
+            own = k / 4;
+            job.data = data + at + own;
+            job.len = len + at + own;
+            job.out = t->scratch + own;
+            job.n = k - own;
+            atomic_init(&job.done, 0);
+            helped = pthread_create(&helper, NULL, hash_job_run, &job) == 0;
+            if (!helped) own = k;
+        }
+        for (size_t i = 0; i < own && rc == 0; i++) {
+            ledger_leaf_hash(data[at + i], len[at + i], &t->scratch[i]);
+            rc = add_leaf(t, &t->scratch[i], true, e);
+        }
+        if (helped) {
+            for (size_t i = 0; i < k - own && rc == 0;) {
+                size_t ready = atomic_load_explicit(&job.done, memory_order_acquire);
+                if (ready == i) {
+                    sched_yield();
+                    continue;
+                }
+                for (; i < ready && rc == 0; i++) rc = add_leaf(t, &t->scratch[own + i], true, e);
+            }
+            pthread_join(helper, NULL);
+        }
+        if (rc) return rc;
+        at += k;
+    }
     return 0;
 }
 
