@@ -15,6 +15,8 @@
 
 #include "agreement/agreement.h"
 #include "ingest/ingest.h"
+#include "ledger/ledger.h"
+#include "log/log.h"
 #include "observation/observation.h"
 #include "placement/placement.h"
 #include "report/report.h"
@@ -43,6 +45,7 @@ static const char USAGE[] =
     "  findings [FILTERS]            list findings\n"
     "  report --date YYYY-MM-DD      the daily report (--format text|json)\n"
     "  place LAT LON                 zones, control area, distance to lines, nearest place\n"
+    "  log verify|root|proof         the transparency log of every stored record\n"
     "\n"
     "The data directory is --data DIR, else $TRUCE_DATA, else ./truce-data.\n"
     "`truce COMMAND --help` explains each command. Documentation: docs/ in the source tree.\n";
@@ -80,6 +83,32 @@ static int open_store(struct store **s, struct store_agreements *ag, struct errb
     return 0;
 }
 
+/* Stores agreement a as the next version with its log leaf, in one transaction: the leaf is
+ * durable before the store commits. */
+static int add_agreement(struct store *s, struct truce_log *log, const struct agreement *a,
+                         struct errbuf *e)
+{
+    int rc = store_begin(s, e);
+    if (rc)
+        return rc;
+    int64_t index = store_log_size(s);
+    if (!(rc = store_agreement_add(s, a, e))) {
+        struct store_log_record r = {.kind = STORE_LOG_AGREEMENT, .log_index = index,
+                                     .id = a->version, .text1 = a->id,
+                                     .body = a->resolved_json,
+                                     .body_len = strlen(a->resolved_json)};
+        if (!(rc = log_add(log, &r, e)) && !(rc = log_sync(log, e)))
+            rc = store_commit(s, e);
+    }
+    if (rc) {
+        store_rollback(s);
+        if (log_rewind(log, s, NULL))
+            fputs("truce: the log could not be rewound; it is repaired when next opened\n",
+                  stderr);
+    }
+    return rc;
+}
+
 /* ---- init ---- */
 
 static const char HELP_INIT[] =
@@ -115,10 +144,14 @@ static int cmd_init(int argc, char **argv)
         agr_free(a);
         return fail(&e);
     }
-    int rc = store_agreement_add(s, a, &e);
+    struct truce_log *log = NULL;
+    int rc = log_open(dir, s, &log, &e);
+    if (!rc)
+        rc = add_agreement(s, log, a, &e);
     if (!rc)
         printf("initialised %s with agreement %s version %d (%s)\n", dir, a->id, a->version,
                a->title);
+    log_close(log);
     store_close(s);
     agr_free(a);
     return rc ? fail(&e) : 0;
@@ -172,13 +205,15 @@ static int cmd_agreement(int argc, char **argv)
             agreement_summary(a);
         } else {
             struct store *s;
+            struct truce_log *log = NULL;
             if (store_open(data_dir, false, &s, &e)) {
                 rc = fail(&e);
             } else {
-                if (store_agreement_add(s, a, &e))
+                if (log_open(data_dir, s, &log, &e) || add_agreement(s, log, a, &e))
                     rc = fail(&e);
                 else
                     printf("stored %s version %d\n", a->id, a->version);
+                log_close(log);
                 store_close(s);
             }
         }
@@ -304,6 +339,13 @@ static int cmd_ingest(int argc, char **argv)
     struct store_agreements ag;
     if (open_store(&s, &ag, &e))
         return fail(&e);
+    struct truce_log *log = NULL;
+    if (log_open(data_dir, s, &log, &e)) {
+        store_agreements_free(&ag);
+        store_close(s);
+        return fail(&e);
+    }
+    opts.log = log;
     ctx.tty = isatty(2);
     opts.result = on_result;
     opts.progress = on_progress;
@@ -347,6 +389,7 @@ static int cmd_ingest(int argc, char **argv)
         if (stats.rejected && !exit_code)
             exit_code = EXIT_REJECTED;
     }
+    log_close(log);
     if (nfiles > 1)
         printf("total: %lld records: %lld accepted, %lld duplicates, %lld rejected; %lld "
                "findings\n",
@@ -588,6 +631,161 @@ static int cmd_place(int argc, char **argv)
     return 0;
 }
 
+/* ---- log ---- */
+
+static const char HELP_LOG[] =
+    "usage: truce log verify\n"
+    "       truce log root [--size N]\n"
+    "       truce log proof inclusion (--index I | --observation ID) [--size N]\n"
+    "       truce log proof consistency --old M --new N\n\n"
+    "The transparency log holds one leaf per stored agreement version, observation and finding\n"
+    "(RFC 6962 Merkle tree; leaf bytes in docs/log-format.md).\n"
+    "  verify       recomputes every leaf from the stored records and checks the tree; names\n"
+    "               the first leaf that does not match\n"
+    "  root         the tree's size and root hash (hex), or those of its first N leaves\n"
+    "  proof        an inclusion proof for a leaf, or a consistency proof between two sizes,\n"
+    "               one hex hash per line after a header line\n";
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+    long long v;
+    if (str_to_ll(s, &v) || v < 0)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int cmd_log(int argc, char **argv)
+{
+    if (argc == 0 || wants_help(argc, argv)) {
+        fputs(HELP_LOG, argc ? stdout : stderr);
+        return argc ? 0 : EXIT_USAGE;
+    }
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    store_agreements_free(&ag);
+    struct truce_log *log = NULL;
+    int rc = 0;
+    if (log_open(data_dir, s, &log, &e)) {
+        store_close(s);
+        return fail(&e);
+    }
+    struct ledger_tree *t = log_tree(log);
+    uint64_t size = ledger_size(t);
+    const char *sub = argv[0];
+    if (!strcmp(sub, "verify")) {
+        uint64_t checked;
+        int64_t bad;
+        if (log_verify(log, s, &checked, &bad, &e)) {
+            fprintf(stderr, "truce: log verification FAILED: %s\n", e.msg);
+            rc = EXIT_REJECTED;
+        } else {
+            struct ledger_hash root;
+            char hex[LEDGER_HEX_SIZE];
+            if (ledger_root(t, size, &root, &e)) {
+                rc = fail(&e);
+            } else {
+                ledger_hash_hex(&root, hex);
+                printf("log verified: %llu leaves recomputed from the stored records match; "
+                       "tree size %llu, root %s\n",
+                       (unsigned long long)checked, (unsigned long long)size, hex);
+            }
+        }
+    } else if (!strcmp(sub, "root")) {
+        uint64_t n = size;
+        for (int i = 1; i < argc; i++) {
+            if (!strcmp(argv[i], "--size") && i + 1 < argc && !parse_u64(argv[i + 1], &n))
+                i++;
+            else {
+                rc = usage_error("log", "unknown option or bad value: %s", argv[i]);
+                goto out;
+            }
+        }
+        struct ledger_hash root;
+        char hex[LEDGER_HEX_SIZE];
+        if (ledger_root(t, n, &root, &e)) {
+            rc = fail(&e);
+        } else {
+            ledger_hash_hex(&root, hex);
+            printf("%llu %s\n", (unsigned long long)n, hex);
+        }
+    } else if (!strcmp(sub, "proof") && argc >= 2) {
+        uint64_t index = UINT64_MAX, n = size, m = UINT64_MAX, obs = UINT64_MAX;
+        bool incl = !strcmp(argv[1], "inclusion"), cons = !strcmp(argv[1], "consistency");
+        for (int i = 2; i < argc; i++) {
+            uint64_t *dst = !strcmp(argv[i], "--index")         ? &index
+                            : !strcmp(argv[i], "--size")        ? &n
+                            : !strcmp(argv[i], "--new")         ? &n
+                            : !strcmp(argv[i], "--old")         ? &m
+                            : !strcmp(argv[i], "--observation") ? &obs
+                                                                : NULL;
+            if (!dst || i + 1 >= argc || parse_u64(argv[i + 1], dst)) {
+                rc = usage_error("log", "unknown option or bad value: %s", argv[i]);
+                goto out;
+            }
+            i++;
+        }
+        struct ledger_hash proof[LEDGER_MAX_PROOF], root;
+        size_t np = 0;
+        char hex[LEDGER_HEX_SIZE];
+        if (incl) {
+            if (obs != UINT64_MAX) {
+                int64_t li = -1;
+                if (store_obs_log_index(s, (int64_t)obs, &li, &e)) {
+                    rc = fail(&e);
+                    goto out;
+                }
+                index = (uint64_t)li;
+            }
+            if (index == UINT64_MAX) {
+                rc = usage_error("log", "%s", "proof inclusion needs --index or --observation");
+                goto out;
+            }
+            struct ledger_hash leaf;
+            if (ledger_inclusion_proof(t, index, n, proof, &np, &e) ||
+                ledger_leaf(t, index, &leaf, &e) || ledger_root(t, n, &root, &e)) {
+                rc = fail(&e);
+                goto out;
+            }
+            ledger_hash_hex(&leaf, hex);
+            printf("inclusion index %llu size %llu leaf %s", (unsigned long long)index,
+                   (unsigned long long)n, hex);
+        } else if (cons) {
+            if (m == UINT64_MAX) {
+                rc = usage_error("log", "%s", "proof consistency needs --old M and --new N");
+                goto out;
+            }
+            struct ledger_hash old_root;
+            if (ledger_consistency_proof(t, m, n, proof, &np, &e) ||
+                ledger_root(t, m, &old_root, &e) || ledger_root(t, n, &root, &e)) {
+                rc = fail(&e);
+                goto out;
+            }
+            ledger_hash_hex(&old_root, hex);
+            printf("consistency old %llu new %llu old_root %s", (unsigned long long)m,
+                   (unsigned long long)n, hex);
+        } else {
+            rc = usage_error("log", "unknown proof kind %s (inclusion, consistency)", argv[1]);
+            goto out;
+        }
+        ledger_hash_hex(&root, hex);
+        printf(" root %s\n", hex);
+        for (size_t i = 0; i < np; i++) {
+            ledger_hash_hex(&proof[i], hex);
+            puts(hex);
+        }
+    } else {
+        rc = usage_error("log", "unknown subcommand %s", sub);
+    }
+out:
+    log_close(log);
+    store_close(s);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     data_dir = getenv("TRUCE_DATA");
@@ -633,6 +831,8 @@ int main(int argc, char **argv)
         return cmd_report(n, rest);
     if (!strcmp(cmd, "place"))
         return cmd_place(n, rest);
+    if (!strcmp(cmd, "log"))
+        return cmd_log(n, rest);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("truce 0.1.0");
         return 0;

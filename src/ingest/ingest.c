@@ -88,6 +88,51 @@ static int batch_emit(struct batch *b, const struct ingest_opts *o, struct inges
     return rc;
 }
 
+/* Appends the leaves of a stored observation and its findings, in the store's order. */
+static int log_records(struct truce_log *log, const struct agreement *a, const struct obs *o,
+                       const struct finding *fs, const struct store_insert_ids *ids,
+                       struct errbuf *e)
+{
+    static const char *const kind_names[] = {"fire_prohibited", "weapon_withdrawal",
+                                             "armed_presence"};
+    struct store_log_record r = {
+        .kind = STORE_LOG_OBSERVATION,
+        .log_index = ids->obs_log_index,
+        .id = ids->obs_id,
+        .agreement_version = a->version,
+        .text1 = o->client_id[0] ? o->client_id : NULL,
+        .body = o->raw,
+        .body_len = o->raw_len,
+    };
+    int rc = log_add(log, &r, e);
+    for (size_t i = 0; i < ids->n_findings && !rc; i++) {
+        const struct agr_rule *rule = &a->rules[fs[i].rule];
+        struct store_log_record fr = {
+            .kind = STORE_LOG_FINDING,
+            .log_index = ids->finding_log_index[i],
+            .id = ids->finding_ids[i],
+            .obs_id = ids->obs_id,
+            .agreement_version = a->version,
+            .clause = rule->clause,
+            .rule_kind = kind_names[rule->kind],
+            .result = RULE_RESULT_NAMES[fs[i].result],
+            .party = fs[i].party,
+            .severity = rule->severity,
+            .body = fs[i].reasons,
+            .body_len = strlen(fs[i].reasons),
+        };
+        rc = log_add(log, &fr, e);
+    }
+    return rc;
+}
+
+/* Makes the batch's leaves durable, then commits the store (which records the log's size). */
+static int commit_batch(struct store *s, const struct ingest_opts *opts, struct errbuf *e)
+{
+    int rc = opts->log ? log_sync(opts->log, e) : 0;
+    return rc ? rc : store_commit(s, e);
+}
+
 int ingest_stream(struct store *s, const struct store_agreements *agreements, FILE *f,
                   const struct ingest_opts *opts, struct ingest_stats *stats, struct errbuf *e)
 {
@@ -146,7 +191,11 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                 size_t nf;
                 rules_judge(a, o, &p, fs, &nf);
                 bool dup;
-                int src = store_obs_insert(s, a, o, &p, fs, nf, &r.id, &dup, &re);
+                struct store_insert_ids ids;
+                int src = store_obs_insert(s, a, o, &p, fs, nf, &r.id, &dup, &ids, &re);
+                if (!src && !dup && opts->log &&
+                    (rc = log_records(opts->log, a, o, fs, &ids, e)))
+                    break;
                 if (src == ERR_CONFLICT) {
                     r.status = INGEST_REJECTED;
                     r.error = re.msg;
@@ -162,7 +211,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
             }
         }
         if (b.n >= batch_max) {
-            if ((rc = store_commit(s, e))) {
+            if ((rc = commit_batch(s, opts, e))) {
                 batch_emit(&b, opts, stats, true, "the batch could not be committed");
                 break;
             }
@@ -176,13 +225,22 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
     if (in_tx) {
         if (rc) {
             store_rollback(s);
+            if (opts->log && log_rewind(opts->log, s, NULL))
+                fputs("truce: the log could not be rewound; it is repaired when next opened\n",
+                      stderr);
             batch_emit(&b, opts, stats, true, "not stored: ingest stopped by an error");
         } else if (opts->atomic && any_rejected) {
             store_rollback(s);
+            if (opts->log && log_rewind(opts->log, s, NULL))
+                fputs("truce: the log could not be rewound; it is repaired when next opened\n",
+                      stderr);
             batch_emit(&b, opts, stats, true,
                        "not stored: --atomic refuses the whole input when any record is rejected");
-        } else if ((rc = store_commit(s, e))) {
+        } else if ((rc = commit_batch(s, opts, e))) {
             store_rollback(s);
+            if (opts->log && log_rewind(opts->log, s, NULL))
+                fputs("truce: the log could not be rewound; it is repaired when next opened\n",
+                      stderr);
             batch_emit(&b, opts, stats, true, "the batch could not be committed");
         } else {
             rc = batch_emit(&b, opts, stats, false, NULL);

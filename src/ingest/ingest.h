@@ -7,6 +7,7 @@
 #define TRUCE_INGEST_H
 #include <stdio.h>
 
+#include "log/log.h"
 #include "observation/observation.h"
 #include "store/store.h"
 
@@ -34,6 +35,9 @@ struct ingest_opts {
     /* called once per record, in input order, after its batch committed (may be NULL) */
     int (*result)(void *ctx, const struct ingest_result *r);
     void *ctx;
+    /* the transparency log: every stored observation and finding is appended as a leaf and
+     * synced before its batch commits (NULL: no log, for measurements) */
+    struct truce_log *log;
 };
 
 struct ingest_stats {

@@ -1,5 +1,5 @@
 /* ledger.h: the core of truce's transparency log: RFC 6962 Merkle tree hashing (SHA-256 from
- * libsodium), an append-only tree persisted in two files (the leaf hashes, and a cache of the
+ * OpenSSL's libcrypto), an append-only tree persisted in two files (the leaf hashes, and a cache of the
  * interior nodes of its perfect subtrees), inclusion and consistency proofs generated from the
  * persisted tree (RFC 6962 sections 2.1.1 and 2.1.2) and their verifiers (the iterative
  * algorithms of RFC 9162 sections 2.1.3.2 and 2.1.4.2).
@@ -8,7 +8,7 @@
  * tree hash of n leaves splits at the largest power of two below n, the empty tree hashes to
  * SHA-256(""). Storage layout, crash recovery and costs: docs/internals/ledger.md.
  *
- * This module knows nothing of the store, agreements or observations; libsodium is used here
+ * This module knows nothing of the store, agreements or observations; libcrypto is used here
  * and nowhere else. A struct ledger_tree belongs to one thread at a time; the pure functions
  * (hashing, verifiers) may be called from any thread. */
 #ifndef TRUCE_LEDGER_H
@@ -34,8 +34,8 @@ struct ledger_hash {
 
 /* ---- hashing (no state; any thread) ---- */
 
-/* Initialises libsodium once per process (the other functions call it themselves). Returns 0,
- * or ERR_IO when libsodium cannot start. */
+/* Fetches libcrypto's SHA-256 once per process (the other functions do it themselves). Returns
+ * 0, or ERR_IO when libcrypto has no SHA-256. */
 int ledger_init(void) WUR;
 /* Plain SHA-256 of data (the baseline of bench_ledger; not a tree hash). */
 void ledger_sha256(const void *data, size_t len, struct ledger_hash *out);

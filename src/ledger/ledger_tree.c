@@ -339,7 +339,7 @@ static void free_tree(struct ledger_tree *t)
 int ledger_open(const char *path, bool create, struct ledger_tree **out, struct errbuf *e)
 {
     *out = NULL;
-    if (ledger_init() != 0) return errf(e, ERR_IO, "libsodium failed to initialise");
+    if (ledger_init() != 0) return errf(e, ERR_IO, "libcrypto has no SHA-256");
     struct ledger_tree *t = calloc(1, sizeof *t);
     if (!t) return errf(e, ERR_NOMEM, "out of memory");
     t->leaves.fd = t->nodes.fd = -1;

@@ -29,9 +29,10 @@ static const char *const STMT_SQL[ST_N] = {
         "received_ms, means, how, lon, lat, radius_m, distance_assumed, observer_lon, "
         "observer_lat, place, region, control, control_uncertain, phrase, line_distances, party, "
         "against, count, qualifier, weapon_category, weapon_model, calibre_mm, armed, "
-        "flight_from, flight_to, bearings, dist_min_m, dist_max_m, report_ref, remarks, raw) "
+        "flight_from, flight_to, bearings, dist_min_m, dist_max_m, report_ref, remarks, raw, "
+        "log_index) "
         "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,"
-        "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36) "
+        "?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37) "
         "ON CONFLICT(client_id) DO NOTHING",
     [ST_OBS_BY_CLIENT] = "SELECT id, raw FROM observations WHERE client_id = ?1",
     [ST_EVENT_INSERT] = "INSERT INTO obs_events(obs_id, seq, event_type, count, qualifier, "
@@ -40,8 +41,8 @@ static const char *const STMT_SQL[ST_N] = {
                        "(?1,?2,?3,?4)",
     [ST_FINDING_INSERT] =
         "INSERT INTO findings(obs_id, agreement_version, clause, rule_kind, result, party, "
-        "severity, status, reasons, created_ms, t_end_ms, region) VALUES "
-        "(?1,?2,?3,?4,?5,?6,?7,'provisional',?8,?9,?10,?11)",
+        "severity, status, reasons, created_ms, t_end_ms, region, log_index) VALUES "
+        "(?1,?2,?3,?4,?5,?6,?7,'provisional',?8,?9,?10,?11,?12)",
 };
 
 /* Migration n brings the schema from version n-1 to n. Never edit a released migration: add. */
@@ -71,8 +72,27 @@ static const char *const MIGRATIONS[] = {
     "  result TEXT NOT NULL, party TEXT NOT NULL, severity TEXT NOT NULL, status TEXT NOT NULL,"
     "  reasons TEXT NOT NULL, created_ms INTEGER NOT NULL, t_end_ms INTEGER NOT NULL,"
     "  region TEXT);"
-    "CREATE INDEX findings_t_end ON findings(t_end_ms);"
-    "",
+    "CREATE INDEX findings_t_end ON findings(t_end_ms);",
+    /* 2: the transparency log: each logged record's leaf index, and the log's committed size */
+    "ALTER TABLE agreements ADD COLUMN log_index INTEGER;"
+    "ALTER TABLE observations ADD COLUMN log_index INTEGER;"
+    "ALTER TABLE findings ADD COLUMN log_index INTEGER;"
+    /* records stored before the log existed get indices in storage order: the agreement
+     * versions, then each observation followed by its findings */
+    "UPDATE agreements SET log_index = (SELECT count(*) FROM agreements b "
+    "  WHERE b.version < agreements.version);"
+    "CREATE TEMP TABLE log_order AS SELECT kind, id, (SELECT count(*) FROM agreements) - 1 + "
+    "  row_number() OVER (ORDER BY obs_key, kind, id) AS idx FROM ("
+    "  SELECT 0 AS kind, id, id AS obs_key FROM observations UNION ALL "
+    "  SELECT 1 AS kind, id, obs_id AS obs_key FROM findings);"
+    "UPDATE observations SET log_index = (SELECT idx FROM log_order WHERE kind = 0 AND "
+    "  log_order.id = observations.id);"
+    "UPDATE findings SET log_index = (SELECT idx FROM log_order WHERE kind = 1 AND "
+    "  log_order.id = findings.id);"
+    "DROP TABLE log_order;"
+    "CREATE TABLE log_state(id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL);"
+    "INSERT INTO log_state VALUES (1, (SELECT count(*) FROM agreements) + "
+    "  (SELECT count(*) FROM observations) + (SELECT count(*) FROM findings));",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -81,7 +101,11 @@ struct store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_N];
     char path[4096];
+    int64_t log_size;      /* leaves assigned so far, committed or in the open transaction */
+    int64_t log_committed; /* leaves recorded by the last COMMIT */
 };
+
+static int read_log_size(struct store *s, int64_t *n, struct errbuf *e);
 
 static int dberr(struct store *s, struct errbuf *e, const char *what)
 {
@@ -184,6 +208,9 @@ int store_open(const char *dir, bool create, struct store **out, struct errbuf *
             rc = dberr(s, e, "preparing statements");
             goto fail;
         }
+    if ((rc = read_log_size(s, &s->log_size, e)))
+        goto fail;
+    s->log_committed = s->log_size;
     *out = s;
     return 0;
 fail:
@@ -201,13 +228,46 @@ void store_close(struct store *s)
     free(s);
 }
 
+static int read_log_size(struct store *s, int64_t *n, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT size FROM log_state WHERE id = 1", -1, &q, NULL) !=
+        SQLITE_OK)
+        return dberr(s, e, "reading the log size");
+    int rc = sqlite3_step(q) == SQLITE_ROW ? 0 : dberr(s, e, "reading the log size");
+    if (!rc)
+        *n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc;
+}
+
 int store_begin(struct store *s, struct errbuf *e) { return exec(s, "BEGIN IMMEDIATE", e); }
-int store_commit(struct store *s, struct errbuf *e) { return exec(s, "COMMIT", e); }
+
+int store_commit(struct store *s, struct errbuf *e)
+{
+    if (s->log_size != s->log_committed) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "UPDATE log_state SET size = %lld WHERE id = 1",
+                 (long long)s->log_size);
+        int rc = exec(s, sql, e);
+        if (rc)
+            return rc;
+    }
+    int rc = exec(s, "COMMIT", e);
+    if (!rc)
+        s->log_committed = s->log_size;
+    return rc;
+}
+
 void store_rollback(struct store *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK", NULL);
+    s->log_size = s->log_committed;
 }
+
+int64_t store_log_size(const struct store *s) { return s->log_size; }
+int64_t store_log_committed(const struct store *s) { return s->log_committed; }
 
 /* ---- agreements ---- */
 
@@ -238,9 +298,10 @@ int store_agreement_add(struct store *s, const struct agreement *a, struct errbu
         return rc;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO agreements(version, agreement_id, effective_ms, added_ms, "
-                           "json) VALUES (?1,?2,?3,?4,?5)",
+                           "json, log_index) VALUES (?1,?2,?3,?4,?5,?6)",
                            -1, &q, NULL) != SQLITE_OK)
         return dberr(s, e, "adding agreement");
+    sqlite3_bind_int64(q, 6, s->log_size);
     sqlite3_bind_int(q, 1, a->version);
     sqlite3_bind_text(q, 2, a->id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, a->effective_ms);
@@ -248,6 +309,8 @@ int store_agreement_add(struct store *s, const struct agreement *a, struct errbu
     sqlite3_bind_text(q, 5, a->resolved_json, -1, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE)
         rc = dberr(s, e, "adding agreement");
+    else
+        s->log_size++;
     sqlite3_finalize(q);
     return rc;
 }
@@ -350,7 +413,7 @@ static const char *const RULE_KIND_NAMES[] = {"fire_prohibited", "weapon_withdra
 
 int store_obs_insert(struct store *s, const struct agreement *a, const struct obs *o,
                      const struct placement *p, const struct finding *f, size_t nf, int64_t *id,
-                     bool *duplicate, struct errbuf *e)
+                     bool *duplicate, struct store_insert_ids *ids, struct errbuf *e)
 {
     sqlite3_stmt *st = s->st[ST_OBS_INSERT];
     static _Thread_local struct buf lines;
@@ -428,6 +491,7 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
     bind_text_or_null(st, 34, o->report_ref);
     bind_text_or_null(st, 35, o->remarks);
     sqlite3_bind_text(st, 36, o->raw, (int)o->raw_len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 37, s->log_size);
     if (sqlite3_step(st) != SQLITE_DONE) {
         int rc = dberr(s, e, "storing an observation");
         sqlite3_reset(st);
@@ -457,6 +521,12 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
     }
     *duplicate = false;
     int64_t oid = sqlite3_last_insert_rowid(s->db);
+    if (ids) {
+        ids->obs_id = oid;
+        ids->obs_log_index = s->log_size;
+        ids->n_findings = 0;
+    }
+    s->log_size++;
     for (size_t i = 0; i < o->n_events; i++) {
         const struct obs_event *ev = &o->events[i];
         st = s->st[ST_EVENT_INSERT];
@@ -500,8 +570,14 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
         sqlite3_bind_int64(st, 9, now);
         sqlite3_bind_int64(st, 10, o->t_end_ms);
         bind_text_or_null(st, 11, p->region >= 0 ? a->regions[p->region].id : NULL);
+        sqlite3_bind_int64(st, 12, s->log_size);
         if (sqlite3_step(st) != SQLITE_DONE)
             return dberr(s, e, "storing a finding");
+        if (ids) {
+            ids->finding_ids[ids->n_findings] = sqlite3_last_insert_rowid(s->db);
+            ids->finding_log_index[ids->n_findings++] = s->log_size;
+        }
+        s->log_size++;
     }
     *id = oid;
     return 0;
@@ -828,5 +904,92 @@ int store_obs_count(struct store *s, long long *n, struct errbuf *e)
     if (!rc)
         *n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the records of the transparency log ---- */
+
+int store_log_records(struct store *s, int64_t from_index,
+                      int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
+                      struct errbuf *e)
+{
+    static const char *const sql[3] = {
+        "SELECT log_index, version, agreement_id, json, NULL, NULL, NULL, NULL, NULL, NULL "
+        "FROM agreements WHERE log_index >= ?1 ORDER BY version",
+        "SELECT log_index, id, client_id, raw, agreement_version, NULL, NULL, NULL, NULL, NULL "
+        "FROM observations WHERE log_index >= ?1 ORDER BY id",
+        "SELECT log_index, id, obs_id, reasons, agreement_version, clause, result, party, "
+        "severity, rule_kind FROM findings WHERE log_index >= ?1 ORDER BY id"};
+    sqlite3_stmt *q[3] = {NULL, NULL, NULL};
+    bool live[3];
+    int rc = 0;
+    for (int k = 0; k < 3 && !rc; k++) {
+        if (sqlite3_prepare_v2(s->db, sql[k], -1, &q[k], NULL) != SQLITE_OK) {
+            rc = dberr(s, e, "reading the log's records");
+            break;
+        }
+        sqlite3_bind_int64(q[k], 1, from_index);
+        int step = sqlite3_step(q[k]);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = dberr(s, e, "reading the log's records");
+        live[k] = step == SQLITE_ROW;
+    }
+    /* Each table is in log order by its own id; merge the three by log_index. */
+    while (!rc) {
+        int best = -1;
+        for (int k = 0; k < 3; k++)
+            if (live[k] && (best < 0 || sqlite3_column_int64(q[k], 0) <
+                                            sqlite3_column_int64(q[best], 0)))
+                best = k;
+        if (best < 0)
+            break;
+        sqlite3_stmt *st = q[best];
+        struct store_log_record r = {
+            .kind = (enum store_log_kind)best,
+            .log_index = sqlite3_column_int64(st, 0),
+            .id = sqlite3_column_int64(st, 1),
+        };
+        if (best == STORE_LOG_AGREEMENT) {
+            r.text1 = (const char *)sqlite3_column_text(st, 2); /* agreement id */
+        } else if (best == STORE_LOG_OBSERVATION) {
+            r.text1 = (const char *)sqlite3_column_text(st, 2); /* client id, may be NULL */
+            r.agreement_version = sqlite3_column_int(st, 4);
+        } else {
+            r.obs_id = sqlite3_column_int64(st, 2);
+            r.agreement_version = sqlite3_column_int(st, 4);
+            r.clause = (const char *)sqlite3_column_text(st, 5);
+            r.result = (const char *)sqlite3_column_text(st, 6);
+            r.party = (const char *)sqlite3_column_text(st, 7);
+            r.severity = (const char *)sqlite3_column_text(st, 8);
+            r.rule_kind = (const char *)sqlite3_column_text(st, 9);
+        }
+        r.body = (const char *)sqlite3_column_blob(st, 3);
+        r.body_len = (size_t)sqlite3_column_bytes(st, 3);
+        if ((rc = cb(ctx, &r)))
+            break;
+        int step = sqlite3_step(st);
+        if (step != SQLITE_ROW && step != SQLITE_DONE)
+            rc = dberr(s, e, "reading the log's records");
+        live[best] = step == SQLITE_ROW;
+    }
+    for (int k = 0; k < 3; k++)
+        sqlite3_finalize(q[k]);
+    return rc;
+}
+
+int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT log_index FROM observations WHERE id = ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return dberr(s, e, "looking up an observation");
+    sqlite3_bind_int64(q, 1, obs_id);
+    int rc = 0;
+    if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_type(q, 0) == SQLITE_NULL)
+        rc = errf(e, ERR_NOTFOUND, "observation %lld is not stored (or not logged)",
+                  (long long)obs_id);
+    else
+        *log_index = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
     return rc;
 }

@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -48,9 +48,43 @@ const struct agreement *store_agreement_at(const struct store_agreements *l, int
  * stored before with the same raw record, nothing is written and *duplicate is set with the
  * stored id in *id; with a different record, nothing is written and ERR_CONFLICT is returned
  * (the record is to be rejected, the batch goes on). */
+/* What an insert stored, for the transparency log: the observation's id and leaf index, and the
+ * ids and leaf indices of its findings, in the order the leaves must be appended. */
+struct store_insert_ids {
+    int64_t obs_id, obs_log_index;
+    size_t n_findings;
+    int64_t finding_ids[RULES_MAX_FINDINGS], finding_log_index[RULES_MAX_FINDINGS];
+};
 int store_obs_insert(struct store *s, const struct agreement *a, const struct obs *o,
                      const struct placement *p, const struct finding *f, size_t nf, int64_t *id,
-                     bool *duplicate, struct errbuf *e) WUR;
+                     bool *duplicate, struct store_insert_ids *ids, struct errbuf *e) WUR;
+
+/* The transparency log's size as the store sees it: every stored agreement version,
+ * observation and finding has a leaf index, assigned in storage order. store_log_size counts
+ * those assigned so far (in the open transaction too), store_log_committed those of the last
+ * COMMIT, which records the size with the records in the same transaction. */
+int64_t store_log_size(const struct store *s);
+int64_t store_log_committed(const struct store *s);
+
+enum store_log_kind { STORE_LOG_AGREEMENT, STORE_LOG_OBSERVATION, STORE_LOG_FINDING };
+/* One logged record with the fields its leaf is made of (docs/log-format.md). */
+struct store_log_record {
+    enum store_log_kind kind;
+    int64_t log_index, id;
+    int64_t obs_id;        /* findings */
+    int agreement_version; /* observations and findings */
+    const char *text1;     /* agreement id, or an observation's client id (NULL: none) */
+    const char *clause, *result, *party, *severity, *rule_kind; /* findings */
+    const char *body;      /* agreement JSON, observation raw record, finding reasons */
+    size_t body_len;
+};
+/* The leaf index of stored observation obs_id (ERR_NOTFOUND when there is none). */
+int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index,
+                        struct errbuf *e) WUR;
+/* Calls cb with every logged record from leaf index from_index on, in leaf order. */
+int store_log_records(struct store *s, int64_t from_index,
+                      int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
+                      struct errbuf *e) WUR;
 
 /* Filters for listings; unset fields are NULL / TIME_NONE. */
 struct store_filter {
