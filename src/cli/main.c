@@ -83,31 +83,6 @@ static int open_store(struct store **s, struct store_agreements *ag, struct errb
     return 0;
 }
 
-/* Stores agreement a as the next version with its log leaf, in one transaction: the leaf is
- * durable before the store commits. */
-static int add_agreement(struct store *s, struct truce_log *log, const struct agreement *a,
-                         struct errbuf *e)
-{
-    int rc = store_begin(s, e);
-    if (rc)
-        return rc;
-    int64_t index = store_log_size(s);
-    if (!(rc = store_agreement_add(s, a, e))) {
-        struct store_log_record r = {.kind = STORE_LOG_AGREEMENT, .log_index = index,
-                                     .id = a->version, .text1 = a->id,
-                                     .body = a->resolved_json,
-                                     .body_len = strlen(a->resolved_json)};
-        if (!(rc = log_add(log, &r, e)) && !(rc = log_sync(log, e)))
-            rc = store_commit(s, e);
-    }
-    if (rc) {
-        store_rollback(s);
-        if (log_rewind(log, s, NULL))
-            fputs("truce: the log could not be rewound; it is repaired when next opened\n",
-                  stderr);
-    }
-    return rc;
-}
 
 /* ---- init ---- */
 
@@ -147,7 +122,7 @@ static int cmd_init(int argc, char **argv)
     struct truce_log *log = NULL;
     int rc = log_open(dir, s, &log, &e);
     if (!rc)
-        rc = add_agreement(s, log, a, &e);
+        rc = log_add_agreement(log, s, a, &e);
     if (!rc)
         printf("initialised %s with agreement %s version %d (%s)\n", dir, a->id, a->version,
                a->title);
@@ -209,7 +184,7 @@ static int cmd_agreement(int argc, char **argv)
             if (store_open(data_dir, false, &s, &e)) {
                 rc = fail(&e);
             } else {
-                if (log_open(data_dir, s, &log, &e) || add_agreement(s, log, a, &e))
+                if (log_open(data_dir, s, &log, &e) || log_add_agreement(log, s, a, &e))
                     rc = fail(&e);
                 else
                     printf("stored %s version %d\n", a->id, a->version);

@@ -224,3 +224,27 @@ int log_verify(struct truce_log *l, struct store *s, uint64_t *checked, int64_t 
         return rc;
     return 0;
 }
+
+int log_add_agreement(struct truce_log *l, struct store *s, const struct agreement *a,
+                      struct errbuf *e)
+{
+    int rc = store_begin(s, e);
+    if (rc)
+        return rc;
+    int64_t index = store_log_size(s);
+    if (!(rc = store_agreement_add(s, a, e))) {
+        struct store_log_record r = {.kind = STORE_LOG_AGREEMENT, .log_index = index,
+                                     .id = a->version, .text1 = a->id,
+                                     .body = a->resolved_json,
+                                     .body_len = strlen(a->resolved_json)};
+        if (!(rc = log_add(l, &r, e)) && !(rc = log_sync(l, e)))
+            rc = store_commit(s, e);
+    }
+    if (rc) {
+        store_rollback(s);
+        if (log_rewind(l, s, NULL))
+            fputs("truce: the log could not be rewound; it is repaired when next opened\n",
+                  stderr);
+    }
+    return rc;
+}

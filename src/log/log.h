@@ -33,6 +33,11 @@ int log_sync(struct truce_log *l, struct errbuf *e) WUR;
 /* Drops leaves beyond the store's committed size (after a failed or rolled-back batch). */
 int log_rewind(struct truce_log *l, struct store *s, struct errbuf *e) WUR;
 
+/* Stores agreement a as the store's next version together with its leaf, in one transaction
+ * (the leaf is durable before the store commits). */
+int log_add_agreement(struct truce_log *l, struct store *s, const struct agreement *a,
+                      struct errbuf *e) WUR;
+
 uint64_t log_size(const struct truce_log *l);
 struct ledger_tree *log_tree(struct truce_log *l);
 
