@@ -186,6 +186,15 @@ static int b64_decode(const char *s, size_t n, unsigned char *out, size_t cap, s
 {
     if (n == 0 || n % 4 != 0)
         return -1;
+    /* libsodium 1.0.18 maps some bytes >= 0x80 to base64 digits (signed char arithmetic): check
+     * the alphabet first; '=' only as the last one or two characters */
+    size_t pad = s[n - 1] == '=' ? (s[n - 2] == '=' ? 2 : 1) : 0;
+    for (size_t i = 0; i < n - pad; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/'))
+            return -1;
+    }
     return sodium_base642bin(out, cap, s, n, NULL, out_len, NULL,
                              sodium_base64_VARIANT_ORIGINAL) == 0 ? 0 : -1;
 }

@@ -19,7 +19,8 @@
 static char tmpdir[512];
 
 /* ---- vectors: golang.org/x/mod/sumdb/note note_test.go ---- */
-static const char PETER_VKEY[] = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+static const char PETER_VKEY[] =
+    "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
 static const char PETER_SKEY[] =
     "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz";
 static const char ENOCH_VKEY[] = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
@@ -31,11 +32,12 @@ static const char ENOCH_SIG[] = "— EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSde
                                 "AF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
 
 /* ---- vectors: a sum.golang.org checkpoint (transparency-dev/formats log tests) ---- */
-static const char SUMDB_VKEY[] = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
+static const char SUMDB_VKEY[] =
+    "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8";
 static const char SUMDB_TEXT[] = "go.sum database tree\n6476701\n"
                                  "mb8QLQIs0Z0yP5Cstq6guj87oXWeC9gEM8oVikmm9Wk=\n";
-static const char SUMDB_SIG[] = "— sum.golang.org Az3grsLX85Gz+s1SiTbgkuqxgItqFq7gsMUEyVnrsa9LM7Us9S"
-                                "+1xbFIGu95949rj4nPRYfvimWEPWL+o3GeoWwOoAw=\n";
+static const char SUMDB_SIG[] = "— sum.golang.org Az3grsLX85Gz+s1SiTbgkuqxgItqFq7gsMUEyVnrsa9LM7"
+                                "Us9S+1xbFIGu95949rj4nPRYfvimWEPWL+o3GeoWwOoAw=\n";
 static const char *const OTHER_VKEYS[3] = {
     "monkeys+db4d9f7e+AULaJMvTtDLHPUcUrjdDad9vDlh/PTfC2VV60JUtCfWT",
     "bananas+cf639f13+AaPjhFnPCQnid/Ql32KWhmh+uk72FVRfK+2DLmO3BI3M",
@@ -569,6 +571,9 @@ static void test_checkpoint_parse(void)
         {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n", ERR_PARSE, "32 bytes"},
         {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAA_AAAAAAAAAAAAAAAAAA=\n", ERR_PARSE, "32 bytes"},
         {"o\n1\n\n", ERR_PARSE, "32 bytes"},
+        /* bytes >= 0x80 (valid UTF-8 here) that libsodium 1.0.18 alone decodes as digits */
+        {"o\n1\n47DEQpj8HBSa+\xcd\xabImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", ERR_PARSE, "32 bytes"},
+        {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=A=\n", ERR_PARSE, "32 bytes"},
         {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n", ERR_PARSE, "empty extension"},
         {"o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\nx\n\ny\n", ERR_PARSE,
          "empty extension"},
@@ -603,6 +608,12 @@ static void test_checkpoint_parse(void)
 
 /* ---- cosignatures ---- */
 
+static int sig_line(const char *s, struct note_sig_info *si)
+{
+    struct errbuf e;
+    return note_sig_line_parse(s, strlen(s), si, &e);
+}
+
 static void test_cosig_line_vectors(void)
 {
     struct note_sig_info si;
@@ -626,8 +637,9 @@ static void test_cosig_line_vectors(void)
                       "T7S5gxEHWWOworDcFiEBYJXORmnFBOBA==\n";
     CHECK_INT(note_sig_line_parse(td, strlen(td), &si, &e), 0);
     CHECK_INT(si.timestamp, 1727964367);
-    CHECK_INT(note_sig_line_parse("— w 5%/$!", 9, &si, &e), ERR_PARSE);
-    CHECK_INT(note_sig_line_parse("x\n— w AAAAAAA=\n", 15, &si, &e), ERR_PARSE);
+    CHECK_INT(sig_line("— w 5%/$!", &si), ERR_PARSE);
+    CHECK_INT(sig_line("— w AAAA\xcd\xab==", &si), ERR_PARSE);
+    CHECK_INT(sig_line("x\n— w AAAAAAA=\n", &si), ERR_PARSE);
 }
 
 /* Decodes the seed of a signer key string and derives the Ed25519 public key, independently of
