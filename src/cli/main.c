@@ -84,6 +84,22 @@ static int open_store(struct store **s, struct store_agreements *ag, struct errb
 }
 
 
+/* Signs a checkpoint for what was just stored (checkpoints are cut once per command that
+ * changed the log, not per leaf), reporting but not failing the command on error: the records
+ * are stored and logged either way, and `truce log checkpoint` can sign later. */
+static void cut_checkpoint(struct truce_log *log, struct store *s, bool quiet)
+{
+    struct errbuf e;
+    struct buf note;
+    buf_init(&note);
+    bool made;
+    if (log_checkpoint(log, s, &note, &made, &e))
+        fprintf(stderr, "truce: no checkpoint signed: %s\n", e.msg);
+    else if (made && !quiet)
+        printf("log: signed checkpoint for %llu leaves\n", (unsigned long long)log_size(log));
+    buf_reset(&note);
+}
+
 /* ---- init ---- */
 
 static const char HELP_INIT[] =
@@ -120,12 +136,24 @@ static int cmd_init(int argc, char **argv)
         return fail(&e);
     }
     struct truce_log *log = NULL;
+    char origin[300];
+    if (a->origin)
+        str_copy(origin, sizeof origin, a->origin);
+    else
+        snprintf(origin, sizeof origin, "truce/%s", a->id);
     int rc = log_open(dir, s, &log, &e);
     if (!rc)
-        rc = log_add_agreement(log, s, a, &e);
+        rc = log_key_create(dir, origin, &e);
     if (!rc)
+        rc = log_add_agreement(log, s, a, &e);
+    if (!rc) {
         printf("initialised %s with agreement %s version %d (%s)\n", dir, a->id, a->version,
                a->title);
+        cut_checkpoint(log, s, true);
+        char vkey[512];
+        if (!log_verifier_key(dir, vkey, sizeof vkey, &e))
+            printf("log origin %s; verifier key %s\n", origin, vkey);
+    }
     log_close(log);
     store_close(s);
     agr_free(a);
@@ -184,10 +212,12 @@ static int cmd_agreement(int argc, char **argv)
             if (store_open(data_dir, false, &s, &e)) {
                 rc = fail(&e);
             } else {
-                if (log_open(data_dir, s, &log, &e) || log_add_agreement(log, s, a, &e))
+                if (log_open(data_dir, s, &log, &e) || log_add_agreement(log, s, a, &e)) {
                     rc = fail(&e);
-                else
+                } else {
                     printf("stored %s version %d\n", a->id, a->version);
+                    cut_checkpoint(log, s, false);
+                }
                 log_close(log);
                 store_close(s);
             }
@@ -364,6 +394,8 @@ static int cmd_ingest(int argc, char **argv)
         if (stats.rejected && !exit_code)
             exit_code = EXIT_REJECTED;
     }
+    if (total.accepted)
+        cut_checkpoint(log, s, ctx.quiet);
     log_close(log);
     if (nfiles > 1)
         printf("total: %lld records: %lld accepted, %lld duplicates, %lld rejected; %lld "
@@ -610,13 +642,18 @@ static int cmd_place(int argc, char **argv)
 
 static const char HELP_LOG[] =
     "usage: truce log verify\n"
+    "       truce log key\n"
+    "       truce log checkpoint\n"
     "       truce log root [--size N]\n"
     "       truce log proof inclusion (--index I | --observation ID) [--size N]\n"
     "       truce log proof consistency --old M --new N\n\n"
     "The transparency log holds one leaf per stored agreement version, observation and finding\n"
     "(RFC 6962 Merkle tree; leaf bytes in docs/log-format.md).\n"
-    "  verify       recomputes every leaf from the stored records and checks the tree; names\n"
-    "               the first leaf that does not match\n"
+    "  verify       recomputes every leaf from the stored records and checks the tree and the\n"
+    "               newest signed checkpoint; names the first leaf that does not match\n"
+    "  key          the log's verifier key (name+keyid+base64), for parties and witnesses\n"
+    "  checkpoint   signs a checkpoint (C2SP signed note) for the current size if there is\n"
+    "               none yet, and prints the newest; one is also cut after every ingest\n"
     "  root         the tree's size and root hash (hex), or those of its first N leaves\n"
     "  proof        an inclusion proof for a leaf, or a consistency proof between two sizes,\n"
     "               one hex hash per line after a header line\n";
@@ -651,13 +688,36 @@ static int cmd_log(int argc, char **argv)
     struct ledger_tree *t = log_tree(log);
     uint64_t size = ledger_size(t);
     const char *sub = argv[0];
-    if (!strcmp(sub, "verify")) {
+    if (!strcmp(sub, "key")) {
+        char vkey[512];
+        if (log_verifier_key(data_dir, vkey, sizeof vkey, &e))
+            rc = fail(&e);
+        else
+            puts(vkey);
+    } else if (!strcmp(sub, "checkpoint")) {
+        struct buf note;
+        buf_init(&note);
+        bool made;
+        if (log_checkpoint(log, s, &note, &made, &e))
+            rc = fail(&e);
+        else
+            fwrite(note.p, 1, note.len, stdout);
+        buf_reset(&note);
+    } else if (!strcmp(sub, "verify")) {
         uint64_t checked;
-        int64_t bad;
+        int64_t bad, cp_size = -1;
+        int crc = 0;
         if (log_verify(log, s, &checked, &bad, &e)) {
             fprintf(stderr, "truce: log verification FAILED: %s\n", e.msg);
             rc = EXIT_REJECTED;
+        } else if ((crc = log_checkpoint_verify(log, s, &cp_size, &e)) && crc != ERR_NOTFOUND) {
+            fprintf(stderr, "truce: log verification FAILED: checkpoint: %s\n", e.msg);
+            rc = EXIT_REJECTED;
         } else {
+            if (cp_size >= 0)
+                printf("newest signed checkpoint (size %lld) verifies with the log's key and "
+                       "matches the tree\n",
+                       (long long)cp_size);
             struct ledger_hash root;
             char hex[LEDGER_HEX_SIZE];
             if (ledger_root(t, size, &root, &e)) {

@@ -6,6 +6,8 @@
  * enumerations); the body is taken byte for byte, so no escaping is needed anywhere. */
 #include "log/log.h"
 
+#include "note/note.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@ struct truce_log {
     struct ledger_tree *tree;
     struct buf leaf;
     char path[4096];
+    char dir[4096]; /* the log folder */
 };
 
 static int put_line(struct buf *b, const char *key, const char *value)
@@ -107,6 +110,7 @@ int log_open(const char *dir, struct store *s, struct truce_log **out, struct er
         rc = errf(e, ERR_INVAL, "%s: path too long", dir);
         goto fail;
     }
+    str_copy(l->dir, sizeof l->dir, logdir);
     if (mkdir(logdir, 0750) != 0 && errno != EEXIST) {
         rc = errf(e, ERR_IO, "%s: cannot create: %s", logdir, strerror(errno));
         goto fail;
@@ -246,5 +250,157 @@ int log_add_agreement(struct truce_log *l, struct store *s, const struct agreeme
             fputs("truce: the log could not be rewound; it is repaired when next opened\n",
                   stderr);
     }
+    return rc;
+}
+
+/* ---- keys and checkpoints ---- */
+
+static int log_file(const char *dir, const char *name, char *out, size_t n, struct errbuf *e)
+{
+    char logdir[4096];
+    if (path_join(logdir, sizeof logdir, dir, LOG_DIR_NAME) || path_join(out, n, logdir, name))
+        return errf(e, ERR_INVAL, "%s: path too long", dir);
+    return 0;
+}
+
+int log_key_create(const char *dir, const char *origin, struct errbuf *e)
+{
+    char skey[NOTE_SKEY_SIZE], vkey[NOTE_VKEY_SIZE], path[4200];
+    int rc = note_key_generate(origin, NOTE_KEY_ED25519, skey, vkey, e);
+    if (!rc && !(rc = log_file(dir, LOG_SIGNING_KEY_NAME, path, sizeof path, e)))
+        rc = note_key_write_new(path, skey, e);
+    note_wipe(skey, sizeof skey);
+    if (rc)
+        return rc;
+    if ((rc = log_file(dir, LOG_VERIFIER_KEY_NAME, path, sizeof path, e)))
+        return rc;
+    char line[NOTE_VKEY_SIZE + 1];
+    snprintf(line, sizeof line, "%s\n", vkey);
+    return file_write_atomic(path, line, strlen(line), e);
+}
+
+int log_verifier_key(const char *dir, char *out, size_t n, struct errbuf *e)
+{
+    char path[4200], *text = NULL;
+    size_t len;
+    int rc = log_file(dir, LOG_VERIFIER_KEY_NAME, path, sizeof path, e);
+    if (rc || (rc = file_read(path, NOTE_VKEY_SIZE + 2, &text, &len, e)))
+        return rc;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = 0;
+    str_copy(out, n, text);
+    free(text);
+    return 0;
+}
+
+/* The log folder's parent is the data directory. */
+static void data_dir_of(const struct truce_log *l, char *out, size_t n)
+{
+    path_dirname(out, n, l->dir);
+}
+
+int log_checkpoint(struct truce_log *l, struct store *s, struct buf *out, bool *signed_new,
+                   struct errbuf *e)
+{
+    *signed_new = false;
+    uint64_t n = ledger_size(l->tree);
+    struct store_checkpoint last = {0};
+    int rc = store_checkpoint_last(s, &last, e);
+    bool have_last = rc == 0;
+    if (rc && rc != ERR_NOTFOUND)
+        return rc;
+    rc = 0;
+    if (have_last) {
+        /* The newest signed tree must be a prefix of this one, or nothing is signed. */
+        struct ledger_hash old_root;
+        char hex[LEDGER_HEX_SIZE];
+        if ((uint64_t)last.size > n) {
+            rc = errf(e, ERR_CONFLICT, "the log has %llu leaves but checkpoint %lld was signed: "
+                                       "refusing to sign a smaller tree",
+                      (unsigned long long)n, (long long)last.size);
+            goto out;
+        }
+        if ((rc = ledger_root(l->tree, (uint64_t)last.size, &old_root, e)))
+            goto out;
+        ledger_hash_hex(&old_root, hex);
+        if (strcmp(hex, last.root_hex)) {
+            rc = errf(e, ERR_CONFLICT,
+                      "the log's first %lld leaves no longer hash to the root signed in the "
+                      "newest checkpoint: refusing to sign a checkpoint that contradicts it",
+                      (long long)last.size);
+            goto out;
+        }
+        if ((uint64_t)last.size == n) {
+            rc = buf_append(out, last.note, strlen(last.note)) ? ERR_NOMEM : 0;
+            goto out;
+        }
+    }
+    char ddir[4096], path[4200];
+    data_dir_of(l, ddir, sizeof ddir);
+    struct note_signer *signer = NULL;
+    if ((rc = log_file(ddir, LOG_SIGNING_KEY_NAME, path, sizeof path, e)) ||
+        (rc = note_key_read(path, &signer, e)))
+        goto out;
+    struct note_checkpoint cp = {0};
+    str_copy(cp.origin, sizeof cp.origin, note_signer_name(signer));
+    cp.size = n;
+    struct ledger_hash root;
+    struct buf body;
+    buf_init(&body);
+    if (!(rc = ledger_root(l->tree, n, &root, e))) {
+        memcpy(cp.hash, root.b, NOTE_HASH_BYTES);
+        if (!(rc = note_checkpoint_format(&cp, &body, e)))
+            rc = note_sign(body.p, body.len, &signer, 1, out, e);
+    }
+    note_signer_free(signer);
+    buf_reset(&body);
+    char hex[LEDGER_HEX_SIZE];
+    ledger_hash_hex(&root, hex);
+    /* Stored before it is published: a checkpoint that was handed out is always on record. */
+    if (!rc && !(rc = store_checkpoint_add(s, (int64_t)n, hex, out->p, e)) &&
+        !(rc = log_file(ddir, LOG_CHECKPOINT_NAME, path, sizeof path, e)))
+        rc = file_write_atomic(path, out->p, out->len, e);
+    if (!rc)
+        *signed_new = true;
+out:
+    free(last.note);
+    return rc;
+}
+
+int log_checkpoint_verify(struct truce_log *l, struct store *s, int64_t *size, struct errbuf *e)
+{
+    struct store_checkpoint last = {0};
+    int rc = store_checkpoint_last(s, &last, e);
+    if (rc)
+        return rc;
+    char ddir[4096], vkey[NOTE_VKEY_SIZE];
+    data_dir_of(l, ddir, sizeof ddir);
+    struct note_verifier *v = NULL;
+    struct note_opened opened = {0};
+    struct note_checkpoint cp;
+    if ((rc = log_verifier_key(ddir, vkey, sizeof vkey, e)) ||
+        (rc = note_verifier_parse(vkey, &v, e)) ||
+        (rc = note_open(last.note, strlen(last.note), &v, 1, &opened, e)) ||
+        (rc = note_checkpoint_parse(opened.text, opened.text_len, &cp, e)))
+        goto out;
+    struct ledger_hash root;
+    if (cp.size > ledger_size(l->tree)) {
+        rc = errf(e, ERR_CONFLICT, "checkpoint for %llu leaves, but the log holds %llu",
+                  (unsigned long long)cp.size, (unsigned long long)ledger_size(l->tree));
+        goto out;
+    }
+    if ((rc = ledger_root(l->tree, cp.size, &root, e)))
+        goto out;
+    if (memcmp(root.b, cp.hash, NOTE_HASH_BYTES)) {
+        rc = errf(e, ERR_CONFLICT, "the signed checkpoint for %llu leaves does not match the "
+                                   "tree's root at that size: the log was rewritten",
+                  (unsigned long long)cp.size);
+        goto out;
+    }
+    *size = (int64_t)cp.size;
+out:
+    note_opened_free(&opened);
+    note_verifier_free(v);
+    free(last.note);
     return rc;
 }

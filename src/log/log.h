@@ -38,6 +38,29 @@ int log_rewind(struct truce_log *l, struct store *s, struct errbuf *e) WUR;
 int log_add_agreement(struct truce_log *l, struct store *s, const struct agreement *a,
                       struct errbuf *e) WUR;
 
+#define LOG_SIGNING_KEY_NAME "signing.key"   /* the log's Ed25519 signer key, mode 0600 */
+#define LOG_VERIFIER_KEY_NAME "verifier.key" /* its verifier key, for parties and witnesses */
+#define LOG_CHECKPOINT_NAME "checkpoint"     /* the newest signed checkpoint */
+
+/* Creates the log's signing key for origin (the checkpoint's first line and the key name) in
+ * the log folder, refusing to replace an existing one; writes the verifier key beside it. */
+int log_key_create(const char *dir, const char *origin, struct errbuf *e) WUR;
+/* Reads the verifier key string into out (size NOTE_VKEY_SIZE). */
+int log_verifier_key(const char *dir, char *out, size_t n, struct errbuf *e) WUR;
+
+/* Signs a checkpoint (C2SP tlog-checkpoint, signed note) for the log's current size, unless the
+ * newest stored checkpoint already has that size. Before signing it proves the new tree extends
+ * the newest signed one (same root at the old size): a log that would need two inconsistent
+ * checkpoints is refused (ERR_CONFLICT). The checkpoint is stored, then written to
+ * DIR/log/checkpoint. *signed_new says whether a new one was made; the newest note goes in out. */
+int log_checkpoint(struct truce_log *l, struct store *s, struct buf *out, bool *signed_new,
+                   struct errbuf *e) WUR;
+
+/* Checks the newest stored checkpoint: its signature with the log's verifier key and its root
+ * against the tree. ERR_NOTFOUND when none was signed. */
+int log_checkpoint_verify(struct truce_log *l, struct store *s, int64_t *size,
+                          struct errbuf *e) WUR;
+
 uint64_t log_size(const struct truce_log *l);
 struct ledger_tree *log_tree(struct truce_log *l);
 

@@ -93,6 +93,9 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE log_state(id INTEGER PRIMARY KEY CHECK (id = 1), size INTEGER NOT NULL);"
     "INSERT INTO log_state VALUES (1, (SELECT count(*) FROM agreements) + "
     "  (SELECT count(*) FROM observations) + (SELECT count(*) FROM findings));",
+    /* 3: every checkpoint the log signed, in order (the newest is what a new one must extend) */
+    "CREATE TABLE checkpoints(id INTEGER PRIMARY KEY, size INTEGER NOT NULL,"
+    "  root_hex TEXT NOT NULL, note TEXT NOT NULL, signed_ms INTEGER NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -990,6 +993,48 @@ int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index, str
                   (long long)obs_id);
     else
         *log_index = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_checkpoint_last(struct store *s, struct store_checkpoint *out, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT size, root_hex, note, signed_ms FROM checkpoints ORDER BY id "
+                           "DESC LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading checkpoints");
+    int rc = 0, step = sqlite3_step(q);
+    if (step == SQLITE_ROW) {
+        out->size = sqlite3_column_int64(q, 0);
+        str_copy(out->root_hex, sizeof out->root_hex, (const char *)sqlite3_column_text(q, 1));
+        out->signed_ms = sqlite3_column_int64(q, 3);
+        out->note = xstrdup((const char *)sqlite3_column_text(q, 2));
+    } else if (step == SQLITE_DONE) {
+        rc = ERR_NOTFOUND;
+        errf(e, ERR_NOTFOUND, "no checkpoint has been signed yet");
+    } else {
+        rc = dberr(s, e, "reading checkpoints");
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_checkpoint_add(struct store *s, int64_t size, const char *root_hex, const char *note,
+                         struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO checkpoints(size, root_hex, note, signed_ms) VALUES "
+                           "(?1,?2,?3,?4)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "storing a checkpoint");
+    sqlite3_bind_int64(q, 1, size);
+    sqlite3_bind_text(q, 2, root_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, note, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, time_now_ms());
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(s, e, "storing a checkpoint");
     sqlite3_finalize(q);
     return rc;
 }

@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 struct store;
 
@@ -78,6 +78,18 @@ struct store_log_record {
     const char *body;      /* agreement JSON, observation raw record, finding reasons */
     size_t body_len;
 };
+/* A checkpoint the log signed (the signed note's text is kept whole). */
+struct store_checkpoint {
+    int64_t size, signed_ms;
+    char root_hex[65];
+    char *note; /* owned: free() it */
+};
+/* The newest signed checkpoint (ERR_NOTFOUND when none was signed yet). */
+int store_checkpoint_last(struct store *s, struct store_checkpoint *out, struct errbuf *e) WUR;
+/* Records a signed checkpoint (inside or outside a transaction). */
+int store_checkpoint_add(struct store *s, int64_t size, const char *root_hex, const char *note,
+                         struct errbuf *e) WUR;
+
 /* The leaf index of stored observation obs_id (ERR_NOTFOUND when there is none). */
 int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index,
                         struct errbuf *e) WUR;

@@ -36,6 +36,15 @@ expect_fail "swapping two records" "does not match its logged leaf"
 fresh
 truncate -s $((42 * 32)) "$D/data/log/leaves"
 expect_fail "truncating the log" "the log holds 42 leaves but the store recorded 47"
+# a leaf hash rewritten in the log file: verify names the leaf, and no checkpoint that would
+# contradict the one signed after ingest is ever signed
+fresh
+printf '\x00\x01\x02\x03' | dd of="$D/data/log/leaves" bs=1 seek=$((10 * 32)) conv=notrunc status=none
+rm -f "$D/data/log/leaves.nodes"
+expect_fail "rewriting a leaf hash in the log" "leaf 10: finding 5 does not match its logged leaf"
+set +e; out=$("$T" --data "$D/data" log checkpoint 2>&1); rc=$?; set -e
+[ "$rc" != 0 ] || fail "a checkpoint was signed over a rewritten log"
+grep -qF "no longer hash to the root signed in the newest checkpoint" <<<"$out" || fail "unexpected: $out"
 # an uncommitted tail (a crash after the log sync, before the store commit) is cut on open
 fresh
 head -c 64 /dev/urandom >> "$D/data/log/leaves"
