@@ -17,6 +17,9 @@
 #include "ingest/ingest.h"
 #include "ledger/ledger.h"
 #include "log/log.h"
+#include "note/note.h"
+#include "tiles/tiles.h"
+#include "witness/witness.h"
 #include "observation/observation.h"
 #include "placement/placement.h"
 #include "report/report.h"
@@ -45,7 +48,8 @@ static const char USAGE[] =
     "  findings [FILTERS]            list findings\n"
     "  report --date YYYY-MM-DD      the daily report (--format text|json)\n"
     "  place LAT LON                 zones, control area, distance to lines, nearest place\n"
-    "  log verify|root|proof         the transparency log of every stored record\n"
+    "  log verify|checkpoint|proof|export|...  the transparency log of every stored record\n"
+    "  witness init|add-checkpoint|status     a witness that cosigns checkpoints\n"
     "\n"
     "The data directory is --data DIR, else $TRUCE_DATA, else ./truce-data.\n"
     "`truce COMMAND --help` explains each command. Documentation: docs/ in the source tree.\n";
@@ -638,6 +642,270 @@ static int cmd_place(int argc, char **argv)
     return 0;
 }
 
+/* ---- log export, witnesses ---- */
+
+/* Entry callback of tiles_export: fetches one bundle's leaf bytes at a time from the store. */
+struct export_ctx {
+    struct store *s;
+    uint64_t first;     /* leaf index of cache[0] */
+    size_t n;           /* cached leaves */
+    struct buf leaf[256];
+};
+
+static int export_collect(void *ctx, const struct store_log_record *r)
+{
+    struct export_ctx *c = ctx;
+    c->leaf[c->n].len = 0;
+    if (log_leaf_bytes(r, &c->leaf[c->n]))
+        return ERR_NOMEM;
+    return ++c->n == 256 ? 1 : 0;
+}
+
+static int export_entry(void *ctx, uint64_t index, struct buf *out, struct errbuf *e)
+{
+    struct export_ctx *c = ctx;
+    if (index < c->first || index >= c->first + c->n) {
+        c->first = index;
+        c->n = 0;
+        int rc = store_log_records(c->s, (int64_t)index, export_collect, c, e);
+        if (rc < 0)
+            return rc;
+    }
+    if (index >= c->first + c->n)
+        return errf(e, ERR_NOTFOUND, "leaf %llu: no stored record", (unsigned long long)index);
+    const struct buf *b = &c->leaf[index - c->first];
+    return buf_append(out, b->p, b->len) ? ERR_NOMEM : 0;
+}
+
+static int log_export(struct truce_log *log, struct store *s, const char *dir, bool check)
+{
+    struct errbuf e;
+    struct buf cp;
+    buf_init(&cp);
+    bool made;
+    struct export_ctx *c = xcalloc(1, sizeof *c);
+    c->s = s;
+    struct tiles_stats st = {0};
+    int rc = log_checkpoint(log, s, &cp, &made, &e);
+    if (!rc)
+        rc = tiles_export(log_tree(log), log_size(log), export_entry, c, cp.p, cp.len, dir,
+                          check ? TILES_EXPORT_CHECK : 0, &st, &e);
+    if (rc)
+        fprintf(stderr, "truce: log export: %s\n", e.msg);
+    else
+        printf("exported %llu leaves to %s: %llu tiles and %llu entry bundles written, %llu "
+               "tiles and %llu bundles already there\n",
+               (unsigned long long)log_size(log), dir, (unsigned long long)st.tiles_written,
+               (unsigned long long)st.bundles_written, (unsigned long long)st.tiles_kept,
+               (unsigned long long)st.bundles_kept);
+    for (size_t i = 0; i < 256; i++)
+        buf_reset(&c->leaf[i]);
+    free(c);
+    buf_reset(&cp);
+    return rc ? EXIT_FAIL : 0;
+}
+
+/* A verifier key given as a string or as a file holding one. */
+static int read_vkey(const char *arg, char *out, size_t n, struct errbuf *e)
+{
+    struct stat st;
+    if (stat(arg, &st) != 0) { /* not a file: the key itself */
+        str_copy(out, n, arg);
+        return 0;
+    }
+    char *text;
+    size_t len;
+    int rc = file_read(arg, 4096, &text, &len, e);
+    if (rc)
+        return rc;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = 0;
+    str_copy(out, n, text);
+    free(text);
+    return 0;
+}
+
+static const char HELP_WITNESS[] =
+    "usage: truce witness init STATE_DIR --name NAME\n"
+    "       truce witness add-checkpoint STATE_DIR --log ORIGIN=VKEY [--log ...] < REQUEST\n"
+    "       truce witness status STATE_DIR --log ORIGIN=VKEY\n\n"
+    "A witness (C2SP tlog-witness) keeps, per log, the last checkpoint it cosigned, and cosigns a\n"
+    "new one only when a consistency proof shows it extends that one: it refuses a smaller tree\n"
+    "and a different root at the same size (a split view). add-checkpoint reads the request body\n"
+    "(\"old N\", proof lines, blank line, signed checkpoint; `truce log witness-request` makes\n"
+    "one) and prints the status code, then the answer (a cosignature/v1 line on success).\n";
+
+static int cmd_witness(int argc, char **argv)
+{
+    if (argc < 2 || wants_help(argc, argv)) {
+        fputs(HELP_WITNESS, argc ? stdout : stderr);
+        return argc ? 0 : EXIT_USAGE;
+    }
+    const char *sub = argv[0], *dir = argv[1], *name = NULL;
+    struct witness_log logs[64];
+    size_t nlogs = 0;
+    char origins[64][300], keys[64][600];
+    struct errbuf e;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--name") && i + 1 < argc) {
+            name = argv[++i];
+        } else if (!strcmp(argv[i], "--log") && i + 1 < argc && nlogs < 64) {
+            const char *eq = strchr(argv[++i], '=');
+            if (!eq || (size_t)(eq - argv[i]) >= sizeof origins[0])
+                return usage_error("witness", "--log takes ORIGIN=VKEY, not %s", argv[i]);
+            memcpy(origins[nlogs], argv[i], (size_t)(eq - argv[i]));
+            origins[nlogs][eq - argv[i]] = 0;
+            if (read_vkey(eq + 1, keys[nlogs], sizeof keys[0], &e))
+                return fail(&e);
+            logs[nlogs] = (struct witness_log){origins[nlogs], keys[nlogs]};
+            nlogs++;
+        } else {
+            return usage_error("witness", "unknown option or missing value: %s", argv[i]);
+        }
+    }
+    if (!strcmp(sub, "init")) {
+        if (!name)
+            return usage_error("witness", "%s", "init needs --name NAME");
+        char vkey[NOTE_VKEY_SIZE];
+        if (witness_key_create(dir, name, vkey, sizeof vkey, &e))
+            return fail(&e);
+        printf("witness %s ready in %s; verifier key %s\n", name, dir, vkey);
+        return 0;
+    }
+    struct witness *w;
+    if (witness_open(dir, NULL, logs, nlogs, &w, &e))
+        return fail(&e);
+    int rc = 0;
+    if (!strcmp(sub, "add-checkpoint")) {
+        struct buf req, resp;
+        buf_init(&req);
+        buf_init(&resp);
+        char chunk[4096];
+        size_t k;
+        while ((k = fread(chunk, 1, sizeof chunk, stdin)) > 0 && req.len <= WITNESS_MAX_REQUEST_BYTES)
+            if (buf_append(&req, chunk, k))
+                break;
+        int status = 0;
+        int arc = witness_add_checkpoint(w, req.p ? req.p : "", req.len, &resp, &status, &e);
+        printf("%d\n", status);
+        if (resp.len)
+            fwrite(resp.p, 1, resp.len, stdout);
+        if (arc) {
+            fprintf(stderr, "truce: witness refused (%d): %s\n", status, e.msg);
+            rc = EXIT_REJECTED;
+        }
+        buf_reset(&req);
+        buf_reset(&resp);
+    } else if (!strcmp(sub, "status")) {
+        for (size_t i = 0; i < nlogs; i++) {
+            uint64_t size;
+            struct ledger_hash root;
+            char hex[LEDGER_HEX_SIZE];
+            if (witness_latest(w, logs[i].origin, &size, &root, &e)) {
+                rc = fail(&e);
+                break;
+            }
+            ledger_hash_hex(&root, hex);
+            printf("%s: cosigned size %llu root %s\n", logs[i].origin, (unsigned long long)size,
+                   hex);
+        }
+    } else {
+        rc = usage_error("witness", "unknown subcommand %s", sub);
+    }
+    witness_close(w);
+    return rc;
+}
+
+/* truce log witness-request --old N: the add-checkpoint body for the newest checkpoint. */
+static int log_witness_request(struct truce_log *log, struct store *s, uint64_t old)
+{
+    struct errbuf e;
+    struct buf note, req;
+    buf_init(&note);
+    buf_init(&req);
+    bool made;
+    struct ledger_hash proof[LEDGER_MAX_PROOF];
+    size_t np = 0;
+    int rc = log_checkpoint(log, s, &note, &made, &e);
+    if (!rc && old > 0)
+        rc = ledger_consistency_proof(log_tree(log), old, log_size(log), proof, &np, &e);
+    if (!rc)
+        rc = witness_request_build(old, proof, np, note.p, note.len, &req, &e);
+    if (!rc)
+        fwrite(req.p, 1, req.len, stdout);
+    else
+        fprintf(stderr, "truce: %s\n", e.msg);
+    buf_reset(&note);
+    buf_reset(&req);
+    return rc ? EXIT_FAIL : 0;
+}
+
+/* truce log cosign --witness VKEY RESPONSE_FILE: adds a witness's cosignature to the newest
+ * checkpoint, after checking it. */
+static int log_cosign(struct truce_log *log, struct store *s, const char *vkey_arg,
+                      const char *file)
+{
+    struct errbuf e;
+    char vkey[NOTE_VKEY_SIZE];
+    struct note_verifier *v = NULL;
+    char *resp = NULL;
+    size_t resp_len = 0, added = 0;
+    struct buf note, out;
+    buf_init(&note);
+    buf_init(&out);
+    bool made;
+    int rc = read_vkey(vkey_arg, vkey, sizeof vkey, &e);
+    if (!rc)
+        rc = note_verifier_parse(vkey, &v, &e);
+    if (!rc)
+        rc = file_read(file, WITNESS_MAX_REQUEST_BYTES, &resp, &resp_len, &e);
+    /* a response saved from `truce witness add-checkpoint` starts with its status line */
+    const char *lines = resp;
+    if (!rc && !strncmp(resp, "200\n", 4)) {
+        lines += 4;
+        resp_len -= 4;
+    }
+    if (!rc)
+        rc = log_checkpoint(log, s, &note, &made, &e);
+    if (!rc)
+        rc = witness_note_add_cosignatures(note.p, note.len, lines, resp_len, &v, 1, &out, &added,
+                                           &e);
+    struct note_checkpoint cp;
+    struct note_opened opened = {0};
+    char ddir[4096], path[4200];
+    if (!rc) {
+        /* the size of the checkpoint the cosignature was added to */
+        char lvk[NOTE_VKEY_SIZE];
+        struct note_verifier *lv = NULL;
+        rc = log_verifier_key(data_dir, lvk, sizeof lvk, &e);
+        if (!rc)
+            rc = note_verifier_parse(lvk, &lv, &e);
+        if (!rc)
+            rc = note_open(out.p, out.len, &lv, 1, &opened, &e);
+        if (!rc)
+            rc = note_checkpoint_parse(opened.text, opened.text_len, &cp, &e);
+        note_verifier_free(lv);
+    }
+    if (!rc)
+        rc = store_checkpoint_set_note(s, (int64_t)cp.size, out.p, &e);
+    str_copy(ddir, sizeof ddir, data_dir);
+    if (!rc && path_join(path, sizeof path, ddir, LOG_DIR_NAME "/" LOG_CHECKPOINT_NAME))
+        rc = errf(&e, ERR_INVAL, "path too long");
+    if (!rc)
+        rc = file_write_atomic(path, out.p, out.len, &e);
+    if (rc)
+        fprintf(stderr, "truce: log cosign: %s\n", e.msg);
+    else
+        printf("added %zu cosignature%s to the checkpoint for %llu leaves\n", added,
+               added == 1 ? "" : "s", (unsigned long long)cp.size);
+    note_opened_free(&opened);
+    note_verifier_free(v);
+    free(resp);
+    buf_reset(&note);
+    buf_reset(&out);
+    return rc ? EXIT_FAIL : 0;
+}
+
 /* ---- log ---- */
 
 static const char HELP_LOG[] =
@@ -646,7 +914,11 @@ static const char HELP_LOG[] =
     "       truce log checkpoint\n"
     "       truce log root [--size N]\n"
     "       truce log proof inclusion (--index I | --observation ID) [--size N]\n"
-    "       truce log proof consistency --old M --new N\n\n"
+    "       truce log proof consistency --old M --new N\n"
+    "       truce log export DIR [--check]\n"
+    "       truce log verify --export DIR --key VKEY\n"
+    "       truce log witness-request --old N\n"
+    "       truce log cosign --witness VKEY RESPONSE_FILE\n\n"
     "The transparency log holds one leaf per stored agreement version, observation and finding\n"
     "(RFC 6962 Merkle tree; leaf bytes in docs/log-format.md).\n"
     "  verify       recomputes every leaf from the stored records and checks the tree and the\n"
@@ -656,7 +928,12 @@ static const char HELP_LOG[] =
     "               none yet, and prints the newest; one is also cut after every ingest\n"
     "  root         the tree's size and root hash (hex), or those of its first N leaves\n"
     "  proof        an inclusion proof for a leaf, or a consistency proof between two sizes,\n"
-    "               one hex hash per line after a header line\n";
+    "               one hex hash per line after a header line\n"
+    "  export       writes the log as C2SP tlog-tiles (hash tiles, entry bundles, the signed\n"
+    "               checkpoint) for any static web server; incremental\n"
+    "  verify --export  checks such a copy offline with only its checkpoint and the key\n"
+    "  witness-request  the C2SP tlog-witness add-checkpoint body for a witness that holds N\n"
+    "  cosign       adds a witness's cosignature (its answer) to the newest checkpoint\n";
 
 static int parse_u64(const char *s, uint64_t *out)
 {
@@ -674,6 +951,36 @@ static int cmd_log(int argc, char **argv)
         return argc ? 0 : EXIT_USAGE;
     }
     struct errbuf e;
+    if (!strcmp(argv[0], "verify") && argc >= 2) {
+        /* offline: an exported copy, its checkpoint and the verifier key, no store */
+        const char *exp = NULL, *key = NULL;
+        for (int i = 1; i < argc; i++) {
+            if (!strcmp(argv[i], "--export") && i + 1 < argc)
+                exp = argv[++i];
+            else if (!strcmp(argv[i], "--key") && i + 1 < argc)
+                key = argv[++i];
+            else
+                return usage_error("log", "unknown option or missing value: %s", argv[i]);
+        }
+        if (!exp || !key)
+            return usage_error("log", "%s", "verify of a copy needs --export DIR and --key VKEY");
+        char vkey[NOTE_VKEY_SIZE];
+        uint64_t size;
+        struct ledger_hash root;
+        int64_t bad;
+        if (read_vkey(key, vkey, sizeof vkey, &e))
+            return fail(&e);
+        if (tiles_verify(exp, vkey, &size, &root, &bad, &e)) {
+            fprintf(stderr, "truce: verification of %s FAILED%s: %s\n", exp,
+                    bad >= 0 ? "" : " (checkpoint or root)", e.msg);
+            return EXIT_REJECTED;
+        }
+        char hex[LEDGER_HEX_SIZE];
+        ledger_hash_hex(&root, hex);
+        printf("%s verified offline: %llu entries, the signed checkpoint's root %s\n", exp,
+               (unsigned long long)size, hex);
+        return 0;
+    }
     struct store *s;
     struct store_agreements ag;
     if (open_store(&s, &ag, &e))
@@ -688,7 +995,24 @@ static int cmd_log(int argc, char **argv)
     struct ledger_tree *t = log_tree(log);
     uint64_t size = ledger_size(t);
     const char *sub = argv[0];
-    if (!strcmp(sub, "key")) {
+    if (!strcmp(sub, "export")) {
+        bool check = argc > 2 && !strcmp(argv[2], "--check");
+        if (argc < 2 || argv[1][0] == '-')
+            rc = usage_error("log", "%s", "export needs a directory");
+        else
+            rc = log_export(log, s, argv[1], check);
+    } else if (!strcmp(sub, "witness-request")) {
+        uint64_t old = 0;
+        if (argc == 3 && !strcmp(argv[1], "--old") && !parse_u64(argv[2], &old))
+            rc = log_witness_request(log, s, old);
+        else
+            rc = usage_error("log", "%s", "witness-request needs --old N (0 the first time)");
+    } else if (!strcmp(sub, "cosign")) {
+        if (argc == 4 && !strcmp(argv[1], "--witness"))
+            rc = log_cosign(log, s, argv[2], argv[3]);
+        else
+            rc = usage_error("log", "%s", "cosign needs --witness VKEY RESPONSE_FILE");
+    } else if (!strcmp(sub, "key")) {
         char vkey[512];
         if (log_verifier_key(data_dir, vkey, sizeof vkey, &e))
             rc = fail(&e);
@@ -868,6 +1192,8 @@ int main(int argc, char **argv)
         return cmd_place(n, rest);
     if (!strcmp(cmd, "log"))
         return cmd_log(n, rest);
+    if (!strcmp(cmd, "witness"))
+        return cmd_witness(n, rest);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("truce 0.1.0");
         return 0;

@@ -1038,3 +1038,20 @@ int store_checkpoint_add(struct store *s, int64_t size, const char *root_hex, co
     sqlite3_finalize(q);
     return rc;
 }
+
+int store_checkpoint_set_note(struct store *s, int64_t size, const char *note, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE checkpoints SET note = ?2 WHERE id = (SELECT max(id) FROM "
+                           "checkpoints) AND size = ?1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "updating a checkpoint");
+    sqlite3_bind_int64(q, 1, size);
+    sqlite3_bind_text(q, 2, note, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(s, e, "updating a checkpoint");
+    if (!rc && sqlite3_changes(s->db) != 1)
+        rc = errf(e, ERR_CONFLICT, "the newest checkpoint is not for %lld leaves", (long long)size);
+    sqlite3_finalize(q);
+    return rc;
+}

@@ -90,6 +90,11 @@ int store_checkpoint_last(struct store *s, struct store_checkpoint *out, struct 
 int store_checkpoint_add(struct store *s, int64_t size, const char *root_hex, const char *note,
                          struct errbuf *e) WUR;
 
+/* Replaces the signed note of the newest checkpoint, which must be for size leaves (the same
+ * checkpoint with witnesses' cosignature lines added). */
+int store_checkpoint_set_note(struct store *s, int64_t size, const char *note,
+                              struct errbuf *e) WUR;
+
 /* The leaf index of stored observation obs_id (ERR_NOTFOUND when there is none). */
 int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index,
                         struct errbuf *e) WUR;
