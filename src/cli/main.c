@@ -1039,8 +1039,8 @@ static int cmd_log(int argc, char **argv)
             rc = EXIT_REJECTED;
         } else {
             if (cp_size >= 0)
-                printf("newest signed checkpoint (size %lld) verifies with the log's key and "
-                       "matches the tree\n",
+                printf("every signed checkpoint verifies with the log's key and matches the tree "
+                       "(newest: size %lld)\n",
                        (long long)cp_size);
             struct ledger_hash root;
             char hex[LEDGER_HEX_SIZE];

@@ -367,40 +367,61 @@ out:
     return rc;
 }
 
-int log_checkpoint_verify(struct truce_log *l, struct store *s, int64_t *size, struct errbuf *e)
+struct cp_verify_ctx {
+    struct truce_log *l;
+    struct note_verifier *v;
+    struct errbuf *e;
+    int64_t count, newest, prev;
+};
+
+/* One stored checkpoint: signed by the log's key, for at most the tree's size, with the tree's
+ * root at its size, and not smaller than the one before it. */
+static int verify_cp(void *ctx, const struct store_checkpoint *c)
 {
-    struct store_checkpoint last = {0};
-    int rc = store_checkpoint_last(s, &last, e);
-    if (rc)
-        return rc;
-    char ddir[4096], vkey[NOTE_VKEY_SIZE];
-    data_dir_of(l, ddir, sizeof ddir);
-    struct note_verifier *v = NULL;
+    struct cp_verify_ctx *x = ctx;
     struct note_opened opened = {0};
     struct note_checkpoint cp;
-    if ((rc = log_verifier_key(ddir, vkey, sizeof vkey, e)) ||
-        (rc = note_verifier_parse(vkey, &v, e)) ||
-        (rc = note_open(last.note, strlen(last.note), &v, 1, &opened, e)) ||
-        (rc = note_checkpoint_parse(opened.text, opened.text_len, &cp, e)))
-        goto out;
     struct ledger_hash root;
-    if (cp.size > ledger_size(l->tree)) {
-        rc = errf(e, ERR_CONFLICT, "checkpoint for %llu leaves, but the log holds %llu",
-                  (unsigned long long)cp.size, (unsigned long long)ledger_size(l->tree));
-        goto out;
-    }
-    if ((rc = ledger_root(l->tree, cp.size, &root, e)))
-        goto out;
-    if (memcmp(root.b, cp.hash, NOTE_HASH_BYTES)) {
-        rc = errf(e, ERR_CONFLICT, "the signed checkpoint for %llu leaves does not match the "
-                                   "tree's root at that size: the log was rewritten",
+    int rc = note_open(c->note, strlen(c->note), &x->v, 1, &opened, x->e);
+    if (!rc)
+        rc = note_checkpoint_parse(opened.text, opened.text_len, &cp, x->e);
+    if (!rc && (int64_t)cp.size != c->size)
+        rc = errf(x->e, ERR_CONFLICT, "checkpoint %lld: its note says size %llu",
+                  (long long)x->count + 1, (unsigned long long)cp.size);
+    if (!rc && (int64_t)cp.size < x->prev)
+        rc = errf(x->e, ERR_CONFLICT, "checkpoint %lld is smaller than the one before it",
+                  (long long)x->count + 1);
+    if (!rc && cp.size > ledger_size(x->l->tree))
+        rc = errf(x->e, ERR_CONFLICT, "checkpoint for %llu leaves, but the log holds %llu",
+                  (unsigned long long)cp.size, (unsigned long long)ledger_size(x->l->tree));
+    if (!rc)
+        rc = ledger_root(x->l->tree, cp.size, &root, x->e);
+    if (!rc && memcmp(root.b, cp.hash, NOTE_HASH_BYTES))
+        rc = errf(x->e, ERR_CONFLICT, "the signed checkpoint for %llu leaves does not match the "
+                                      "tree's root at that size: the log was rewritten",
                   (unsigned long long)cp.size);
-        goto out;
-    }
-    *size = (int64_t)cp.size;
-out:
     note_opened_free(&opened);
-    note_verifier_free(v);
-    free(last.note);
+    if (!rc) {
+        x->count++;
+        x->prev = x->newest = (int64_t)cp.size;
+    }
+    return rc;
+}
+
+int log_checkpoint_verify(struct truce_log *l, struct store *s, int64_t *size, struct errbuf *e)
+{
+    char ddir[4096], vkey[NOTE_VKEY_SIZE];
+    data_dir_of(l, ddir, sizeof ddir);
+    struct cp_verify_ctx x = {l, NULL, e, 0, -1, 0};
+    int rc = log_verifier_key(ddir, vkey, sizeof vkey, e);
+    if (!rc)
+        rc = note_verifier_parse(vkey, &x.v, e);
+    if (!rc)
+        rc = store_checkpoints_each(s, verify_cp, &x, e);
+    note_verifier_free(x.v);
+    if (!rc && !x.count)
+        rc = errf(e, ERR_NOTFOUND, "no checkpoint has been signed yet");
+    if (!rc)
+        *size = x.newest;
     return rc;
 }

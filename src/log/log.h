@@ -56,8 +56,9 @@ int log_verifier_key(const char *dir, char *out, size_t n, struct errbuf *e) WUR
 int log_checkpoint(struct truce_log *l, struct store *s, struct buf *out, bool *signed_new,
                    struct errbuf *e) WUR;
 
-/* Checks the newest stored checkpoint: its signature with the log's verifier key and its root
- * against the tree. ERR_NOTFOUND when none was signed. */
+/* Checks every stored checkpoint, oldest first: its signature with the log's verifier key, its
+ * root against the tree's root at its size, sizes never going down. *size gets the newest's.
+ * ERR_NOTFOUND when none was signed. */
 int log_checkpoint_verify(struct truce_log *l, struct store *s, int64_t *size,
                           struct errbuf *e) WUR;
 

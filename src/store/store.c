@@ -1055,3 +1055,25 @@ int store_checkpoint_set_note(struct store *s, int64_t size, const char *note, s
     sqlite3_finalize(q);
     return rc;
 }
+
+int store_checkpoints_each(struct store *s, int (*cb)(void *ctx, const struct store_checkpoint *c),
+                           void *ctx, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT size, root_hex, note, signed_ms FROM checkpoints ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading checkpoints");
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct store_checkpoint c = {.size = sqlite3_column_int64(q, 0),
+                                     .signed_ms = sqlite3_column_int64(q, 3),
+                                     .note = (char *)sqlite3_column_text(q, 2)};
+        str_copy(c.root_hex, sizeof c.root_hex, (const char *)sqlite3_column_text(q, 1));
+        rc = cb(ctx, &c);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading checkpoints");
+    sqlite3_finalize(q);
+    return rc;
+}

@@ -86,6 +86,9 @@ struct store_checkpoint {
 };
 /* The newest signed checkpoint (ERR_NOTFOUND when none was signed yet). */
 int store_checkpoint_last(struct store *s, struct store_checkpoint *out, struct errbuf *e) WUR;
+/* Calls cb with every signed checkpoint, oldest first (c->note is borrowed for the call). */
+int store_checkpoints_each(struct store *s, int (*cb)(void *ctx, const struct store_checkpoint *c),
+                           void *ctx, struct errbuf *e) WUR;
 /* Records a signed checkpoint (inside or outside a transaction). */
 int store_checkpoint_add(struct store *s, int64_t size, const char *root_hex, const char *note,
                          struct errbuf *e) WUR;
