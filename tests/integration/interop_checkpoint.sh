@@ -3,15 +3,8 @@
 # observation verifies against it with sumdb/tlog; an altered checkpoint is rejected. Skipped
 # (exit 0) only when `go` is not installed.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-T=${TRUCE:-$ROOT/build/truce}
-case $T in /*) ;; *) T=$PWD/$T ;; esac
-fail() { echo "FAIL: $*"; exit 1; }
-if ! command -v go >/dev/null 2>&1; then
-  echo "interop_checkpoint: skipped: go is not installed"; exit 0
-fi
-D=$(mktemp -d); trap 'rm -rf "$D"' EXIT
-export HOME=${HOME:-$D} GOCACHE=$D/gocache GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local
+NAME=interop_checkpoint
+. "$(dirname "$0")/../interop/common.sh"
 (cd "$D" && go build -o "$D/check" "$ROOT/tests/interop/check_checkpoint.go") || fail "cannot build the checker"
 cd "$ROOT"
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null

@@ -8,48 +8,14 @@
 # byte-identical to ProveRecord/ProveTree). Then one proof hash is corrupted in the output and
 # the checker must fail. Skipped (exit 0) only when `go` is not installed.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-T=${TRUCE:-$ROOT/build/truce}
-case $T in /*) ;; *) T=$PWD/$T ;; esac
-LIBDIR=$(cd "$(dirname "$T")" && pwd)
-LIB=$LIBDIR/libtruce.a
-fail() { echo "FAIL: $*"; exit 1; }
-
-if ! command -v go >/dev/null 2>&1; then
-  echo "interop_go: skipped: go is not installed (apt-get install golang-go golang-golang-x-mod-dev)"
-  exit 0
-fi
+NAME=interop_go
+. "$(dirname "$0")/../interop/common.sh"
 [ -f "$LIB" ] || fail "no library at $LIB (build first)"
-GOPATH_DEB=/usr/share/gocode
-[ -d "$GOPATH_DEB/src/golang.org/x/mod/sumdb/tlog" ] ||
-  fail "golang.org/x/mod/sumdb/tlog not in $GOPATH_DEB (apt-get install golang-golang-x-mod-dev)"
-
-D=$(mktemp -d); trap 'rm -rf "$D"' EXIT
-
-# The compiler and flags of the Makefile (SAN=1 when the library is the sanitizer build, so
-# emit_proofs is instrumented the same way); a fallback from the PKGS line if make cannot say.
-san=""
-if [ "$(basename "$LIBDIR")" = build-san ] || nm -A "$LIB" 2>/dev/null | grep -c ' U __asan_init' >/dev/null; then
-  san="SAN=1"
-fi
-if flags=$(make -s --no-print-directory -C "$ROOT" $san \
-      --eval='interop-flags: ; @printf "%s\n" "$(CC)" "$(CFLAGS)" "$(LDFLAGS)" "$(LDLIBS)"' \
-      interop-flags 2>/dev/null) && [ "$(wc -l <<<"$flags")" = 4 ]; then
-  { read -r cc; read -r cflags; read -r ldflags; read -r ldlibs; } <<<"$flags"
-else
-  pkgs=$(sed -n 's/^PKGS *:= *//p' "$ROOT/Makefile")
-  cc=${CC:-cc}
-  cflags="-pthread -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 -g -Isrc $(pkg-config --cflags $pkgs)"
-  ldflags=""
-  [ -n "$san" ] && { cflags="$cflags -fsanitize=address,undefined -fno-sanitize-recover=all"; ldflags="-fsanitize=address,undefined"; }
-  ldlibs="$(pkg-config --libs $pkgs) -lm -pthread"
-fi
 # shellcheck disable=SC2086 # the flags are word lists
 (cd "$ROOT" && $cc $cflags $ldflags -o "$D/emit_proofs" tests/interop/emit_proofs.c "$LIB" $ldlibs) ||
   fail "cannot build emit_proofs against $LIB"
 
-# The checker, in GOPATH mode against Debian's packaged source (no module proxy).
-export HOME=${HOME:-$D} GOCACHE=$D/gocache GOPATH=$GOPATH_DEB GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local
+# The checker, in GOPATH mode against Debian's packaged source (common.sh).
 (cd "$D" && go build -o "$D/check_tlog" "$ROOT/tests/interop/check_tlog.go") || fail "cannot build check_tlog"
 
 for n in 300 1030; do

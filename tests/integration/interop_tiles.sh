@@ -9,31 +9,9 @@
 # tlog.RecordHash and tlog.HashFromTile. Then a changed level-0 hash, level-1 hash and entry
 # byte must each make the checker fail. Skipped (exit 0) only when `go` is not installed.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-T=${TRUCE:-$ROOT/build/truce}
-case $T in /*) ;; *) T=$PWD/$T ;; esac
-LIBDIR=$(cd "$(dirname "$T")" && pwd)
-LIB=$LIBDIR/libtruce.a
-fail() { echo "FAIL: $*"; exit 1; }
-
-if ! command -v go >/dev/null 2>&1; then
-  echo "interop_tiles: skipped: go is not installed (apt-get install golang-go golang-golang-x-mod-dev)"
-  exit 0
-fi
+NAME=interop_tiles
+. "$(dirname "$0")/../interop/common.sh"
 [ -f "$LIB" ] || fail "no library at $LIB (build first)"
-GOPATH_DEB=/usr/share/gocode
-[ -d "$GOPATH_DEB/src/golang.org/x/mod/sumdb/tlog" ] ||
-  fail "golang.org/x/mod/sumdb/tlog not in $GOPATH_DEB (apt-get install golang-golang-x-mod-dev)"
-
-D=$(mktemp -d); trap 'rm -rf "$D"' EXIT
-
-# The compiler and flags of the Makefile (SAN=1 for the sanitizer build), as interop_go.sh does.
-san=""
-if [ "$(basename "$LIBDIR")" = build-san ]; then san="SAN=1"; fi
-flags=$(make -s --no-print-directory -C "$ROOT" $san \
-      --eval='interop-flags: ; @printf "%s\n" "$(CC)" "$(CFLAGS)" "$(LDFLAGS)" "$(LDLIBS)"' \
-      interop-flags 2>/dev/null) && [ "$(wc -l <<<"$flags")" = 4 ] || fail "cannot read the Makefile's flags"
-{ read -r cc; read -r cflags; read -r ldflags; read -r ldlibs; } <<<"$flags"
 
 cat >"$D/emit_tiles.c" <<'EOF'
 /* emit_tiles DIR N [M]: a ledger of N leaves ("entry %d", and entries of 70000 and 65535 bytes
@@ -117,7 +95,6 @@ EOF
 (cd "$ROOT" && $cc $cflags $ldflags -o "$D/emit_tiles" "$D/emit_tiles.c" "$LIB" $ldlibs) ||
   fail "cannot build emit_tiles against $LIB"
 
-export HOME=${HOME:-$D} GOCACHE=$D/gocache GOPATH=$GOPATH_DEB GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local
 (cd "$D" && go build -o "$D/check_tiles" "$ROOT/tests/interop/check_tiles.go") || fail "cannot build check_tiles"
 
 for spec in 0 1 256 1000:1300 65540; do
