@@ -14,6 +14,12 @@ echo
 echo "== truce report --date 2016-10-10"
 ./truce --data "$DATA" report --date 2016-10-10
 echo
+echo "== truce log verify   (every stored record against the transparency log)"
+./truce --data "$DATA" log verify
+echo
+echo "== truce log checkpoint   (the signed C2SP checkpoint any party can check)"
+./truce --data "$DATA" log checkpoint
+echo
 echo "== truce place 48.12 37.78   (a point between Avdiivka and Yasynuvata)"
 ./truce --data "$DATA" place 48.12 37.78
 cat <<MSG
@@ -22,8 +28,10 @@ Where everything is:
   data directory     $PWD/$DATA (SQLite store: $DATA/truce.db)
   agreement          examples/minsk-2015/agreement.json   (format: docs/agreement-format.md)
   observations       examples/minsk-2015/observations.ndjson (format: docs/observation-format.md)
+  transparency log   $DATA/log (leaf hashes, signed checkpoint, keys; docs/log-format.md)
   try next           ./truce --data $DATA findings --format text
                      ./truce --data $DATA observations --kind sighting
                      ./truce --data $DATA report --date 2016-10-11 --format json
+                     ./truce --data $DATA log export /tmp/truce-log && ./truce log verify --export /tmp/truce-log --key "\$(./truce --data $DATA log key)"
                      ./truce --help
 MSG
