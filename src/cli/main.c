@@ -5,6 +5,7 @@
  * A short-lived CLI may exit on failure; every message names what failed and why. Exit codes:
  * 0 success, 1 some input was rejected or a check failed, 2 usage error, 3 other failure. */
 #include <errno.h>
+#include <signal.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "observation/observation.h"
 #include "placement/placement.h"
 #include "report/report.h"
+#include "server/server.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -50,6 +52,7 @@ static const char USAGE[] =
     "  place LAT LON                 zones, control area, distance to lines, nearest place\n"
     "  log verify|checkpoint|proof|export|...  the transparency log of every stored record\n"
     "  witness init|add-checkpoint|status     a witness that cosigns checkpoints\n"
+    "  serve [--listen HOST:PORT]    the HTTP API (docs/api.md) until SIGINT/SIGTERM\n"
     "\n"
     "The data directory is --data DIR, else $TRUCE_DATA, else ./truce-data.\n"
     "`truce COMMAND --help` explains each command. Documentation: docs/ in the source tree.\n";
@@ -1145,6 +1148,44 @@ out:
     return rc;
 }
 
+/* ---- serve ---- */
+
+static const char HELP_SERVE[] =
+    "usage: truce serve [--listen HOST:PORT]\n\n"
+    "Serves the HTTP API (docs/api.md) over the data directory until SIGINT or SIGTERM, then\n"
+    "lets requests in flight finish and exits 0. Default --listen 127.0.0.1:8080.\n";
+
+static volatile sig_atomic_t serve_stop;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    serve_stop = 1;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_SERVE, stdout);
+        return 0;
+    }
+    const char *listen = "127.0.0.1:8080";
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--listen") && i + 1 < argc)
+            listen = argv[++i];
+        else
+            return usage_error("serve", "unknown option or missing value: %s", argv[i]);
+    }
+    /* no SA_RESTART: the signal must interrupt the server's wait so it sees the stop flag */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return server_run(data_dir, listen, &serve_stop) ? EXIT_FAIL : 0;
+}
+
 int main(int argc, char **argv)
 {
     data_dir = getenv("TRUCE_DATA");
@@ -1194,6 +1235,8 @@ int main(int argc, char **argv)
         return cmd_log(n, rest);
     if (!strcmp(cmd, "witness"))
         return cmd_witness(n, rest);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(n, rest);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("truce 0.1.0");
         return 0;
