@@ -716,16 +716,7 @@ static int read_vkey(const char *arg, char *out, size_t n, struct errbuf *e)
         str_copy(out, n, arg);
         return 0;
     }
-    char *text;
-    size_t len;
-    int rc = file_read(arg, 4096, &text, &len, e);
-    if (rc)
-        return rc;
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        text[--len] = 0;
-    str_copy(out, n, text);
-    free(text);
-    return 0;
+    return file_read_line(arg, 4096, out, n, e);
 }
 
 static const char HELP_WITNESS[] =

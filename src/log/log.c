@@ -281,16 +281,9 @@ int log_key_create(const char *dir, const char *origin, struct errbuf *e)
 
 int log_verifier_key(const char *dir, char *out, size_t n, struct errbuf *e)
 {
-    char path[4200], *text = NULL;
-    size_t len;
+    char path[4200];
     int rc = log_file(dir, LOG_VERIFIER_KEY_NAME, path, sizeof path, e);
-    if (rc || (rc = file_read(path, NOTE_VKEY_SIZE + 2, &text, &len, e)))
-        return rc;
-    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-        text[--len] = 0;
-    str_copy(out, n, text);
-    free(text);
-    return 0;
+    return rc ? rc : file_read_line(path, NOTE_VKEY_SIZE + 2, out, n, e);
 }
 
 /* The log folder's parent is the data directory. */

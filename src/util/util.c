@@ -232,6 +232,20 @@ out:
     return rc;
 }
 
+int file_read_line(const char *path, size_t limit, char *out, size_t n, struct errbuf *e)
+{
+    char *text;
+    size_t len;
+    int rc = file_read(path, limit, &text, &len, e);
+    if (rc)
+        return rc;
+    while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = 0;
+    str_copy(out, n, text);
+    free(text);
+    return 0;
+}
+
 int file_write_atomic(const char *path, const void *data, size_t n, struct errbuf *e)
 {
     char tmp[4096];
@@ -425,6 +439,19 @@ static int with_zone_mktime(struct tm *tm, const char *zone, time_t *out)
     return 0;
 }
 
+/* A broken-down local wall time for mktime; isdst as mktime takes it. */
+static struct tm wall_tm(int y, int mo, int d, int hh, int mm, int isdst)
+{
+    struct tm tm = {0};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = mo - 1;
+    tm.tm_mday = d;
+    tm.tm_hour = hh;
+    tm.tm_min = mm;
+    tm.tm_isdst = isdst;
+    return tm;
+}
+
 int time_local_to_utc(int y, int mo, int d, int hh, int mm, const char *zone, int64_t *out_ms)
 {
     if (!time_zone_valid(zone) || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
@@ -438,13 +465,7 @@ int time_local_to_utc(int y, int mo, int d, int hh, int mm, const char *zone, in
     time_t best = (time_t)-1;
     bool found = false;
     for (int dst = 0; dst <= 1; dst++) {
-        struct tm tm = {0};
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = hh;
-        tm.tm_min = mm;
-        tm.tm_isdst = dst;
+        struct tm tm = wall_tm(y, mo, d, hh, mm, dst);
         time_t t;
         if (with_zone_mktime(&tm, zone, &t))
             continue;
@@ -455,13 +476,7 @@ int time_local_to_utc(int y, int mo, int d, int hh, int mm, const char *zone, in
         }
     }
     if (!found) {
-        struct tm tm = {0};
-        tm.tm_year = y - 1900;
-        tm.tm_mon = mo - 1;
-        tm.tm_mday = d;
-        tm.tm_hour = hh;
-        tm.tm_min = mm;
-        tm.tm_isdst = -1;
+        struct tm tm = wall_tm(y, mo, d, hh, mm, -1);
         if (with_zone_mktime(&tm, zone, &best))
             return ERR_INVAL;
     }

@@ -76,6 +76,9 @@ char *xstrdup(const char *s);
 
 /* Reads a whole file of at most limit bytes into *out (NUL-terminated, caller frees). */
 int file_read(const char *path, size_t limit, char **out, size_t *len, struct errbuf *e) WUR;
+/* Reads a small file of at most limit bytes holding one line (a key) into out (size n), without
+ * its line end. */
+int file_read_line(const char *path, size_t limit, char *out, size_t n, struct errbuf *e) WUR;
 /* Writes data to path atomically (temp file, fsync, rename). */
 int file_write_atomic(const char *path, const void *data, size_t n, struct errbuf *e) WUR;
 /* Joins dir and rel into out (size n); rel if absolute. Returns -1 if it does not fit. */
