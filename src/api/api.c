@@ -2,6 +2,7 @@
  * observation and finding listings, the daily report, agreements, observation intake through
  * ingest_stream with the transparency log, the newest checkpoint) and the per-route counters. */
 #include "api/api.h"
+#include "api/api_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,38 +13,13 @@
 #include "ingest/ingest.h"
 #include "report/report.h"
 
-#define API_METRICS_MAX 256 /* distinct (route, method, status) counters kept */
 #define API_CHECKPOINT_MAX_NOTE (64u << 10)
-
-struct api_params {
-    char v[API_MAX_PARAMS][API_MAX_SEGMENT];
-    int n;
-};
-
-struct metric {
-    int route; /* index in ROUTES, -1 for requests no route matched */
-    int status;
-    unsigned long long n;
-};
-
-struct api {
-    struct store *s;
-    const struct store_agreements *ag;
-    struct truce_log *log;
-    struct metric metrics[API_METRICS_MAX];
-    size_t n_metrics;
-    unsigned long long metrics_dropped;
-    unsigned long long obs_accepted, obs_duplicates, obs_rejected, findings_made;
-};
-
-typedef void (*api_handler)(struct api *a, const struct http_request *req,
-                            const struct api_params *p, struct http_response *resp);
 
 struct api_route {
     const char *method, *pattern;
     api_handler handler;
     size_t body_limit;
-    unsigned roles; /* enum api_role bits: a placeholder, not enforced yet */
+    unsigned roles; /* enum api_role bits: who may use the route (docs/api.md) */
 };
 
 static void h_healthz(struct api *, const struct http_request *, const struct api_params *,
@@ -63,18 +39,25 @@ static void h_ingest(struct api *, const struct http_request *, const struct api
 static void h_checkpoint(struct api *, const struct http_request *, const struct api_params *,
                          struct http_response *);
 
-#define PUB API_ROLE_PUBLIC
+/* Role sets. ALL: everyone, with or without a token. READERS: the mission's own staff and the
+ * guarantors (not parties). */
+#define ALL API_ROLE_PUBLIC
+#define ADMIN API_ROLE_ADMIN
+#define READERS (API_ROLE_MONITOR | API_ROLE_ANALYST | API_ROLE_PUBLISHER | API_ROLE_GUARANTOR | ADMIN)
 static const struct api_route ROUTES[] = {
-    {"GET", "/healthz", h_healthz, 0, PUB},
-    {"GET", "/metrics", h_metrics, 0, PUB},
-    {"GET", "/api/v1/observations", h_observations, 0, PUB},
-    {"POST", "/api/v1/observations", h_ingest, API_INGEST_BODY_BYTES, API_ROLE_MONITOR},
-    {"GET", "/api/v1/findings", h_findings, 0, PUB},
-    {"GET", "/api/v1/reports/daily/{date}", h_report, 0, PUB},
-    {"GET", "/api/v1/agreements", h_agreements, 0, PUB},
-    {"GET", "/api/v1/log/checkpoint", h_checkpoint, 0, PUB},
+    {"GET", "/healthz", h_healthz, 0, ALL},
+    {"GET", "/metrics", h_metrics, 0, ADMIN},
+    {"GET", "/api/v1/observations", h_observations, 0, READERS},
+    {"POST", "/api/v1/observations", h_ingest, API_INGEST_BODY_BYTES, API_ROLE_MONITOR | ADMIN},
+    {"GET", "/api/v1/findings", h_findings, 0, READERS | API_ROLE_PARTY},
+    {"GET", "/api/v1/reports/daily/{date}", h_report, 0, ALL},
+    {"GET", "/api/v1/agreements", h_agreements, 0, ALL},
+    {"GET", "/api/v1/log/checkpoint", h_checkpoint, 0, ALL},
+    {"GET", "/api/v1/audit", api_h_audit, 0, API_ROLE_ANALYST | ADMIN},
 };
-#undef PUB
+#undef ALL
+#undef ADMIN
+#undef READERS
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
 /* ---- routing ---- */
@@ -87,7 +70,9 @@ static bool match(const char *pattern, const char *path, struct api_params *p)
     while (*a && *b) {
         if (*a == '{') {
             const char *close = strchr(a, '}');
-            size_t n = strcspn(b, "/");
+            /* {name*} (last in a pattern) takes the rest of the path, slashes included */
+            bool rest = close && close > a + 1 && close[-1] == '*';
+            size_t n = rest ? strlen(b) : strcspn(b, "/");
             if (!close || n == 0 || n >= API_MAX_SEGMENT || p->n >= API_MAX_PARAMS)
                 return false;
             memcpy(p->v[p->n], b, n);
@@ -175,6 +160,33 @@ static void problem(struct http_response *resp, int status, const char *detail)
         oom(resp);
 }
 
+void api_oom(struct http_response *resp)
+{
+    oom(resp);
+}
+
+void api_problem(struct http_response *resp, int status, const char *detail)
+{
+    problem(resp, status, detail);
+}
+
+bool api_route_allows(unsigned roles, enum auth_role r)
+{
+    return (roles & API_ROLE_PUBLIC) || (roles & AUTH_BIT(r));
+}
+
+size_t api_route_count(void)
+{
+    return N_ROUTES;
+}
+
+void api_route_get(size_t i, const char **method, const char **pattern, unsigned *roles)
+{
+    *method = ROUTES[i].method;
+    *pattern = ROUTES[i].pattern;
+    *roles = ROUTES[i].roles;
+}
+
 static void on_request(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct api *a = ctx;
@@ -194,7 +206,11 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
         return;
     }
     resp->allow[0] = 0;
+    if (!api_authorize(a, req, ROUTES[r].roles, resp))
+        return;
+    a->audit_result[0] = 0;
     ROUTES[r].handler(a, req, &p, resp);
+    api_audit_request(a, req, ROUTES[r].pattern, resp->status);
 }
 
 /* ---- handlers ---- */
@@ -252,6 +268,15 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
             "truce_metrics_dropped_total %llu\n",
             a->obs_accepted, a->obs_duplicates, a->obs_rejected, a->findings_made, n_obs,
             (long long)store_log_committed(a->s), a->metrics_dropped);
+    if (!rc)
+        rc = buf_printf(b,
+                        "# HELP truce_auth_refused_total Requests refused with 401 or 403.\n"
+                        "# TYPE truce_auth_refused_total counter\n"
+                        "truce_auth_refused_total %llu\n"
+                        "# HELP truce_audit_failures_total Writes whose audit entry failed.\n"
+                        "# TYPE truce_audit_failures_total counter\n"
+                        "truce_audit_failures_total %llu\n",
+                        a->auth_refused, a->audit_failures);
     if (rc)
         oom(resp);
 }
@@ -309,7 +334,7 @@ static void list(struct api *a, const struct http_request *req, struct http_resp
                  bool findings)
 {
     struct store_filter f;
-    if (filter_from_query(a, req, &f, resp))
+    if (filter_from_query(a, req, &f, resp) || api_scope_party(a, &f.party, resp))
         return;
     struct list_ctx c = {&resp->body, 0};
     struct errbuf e;
@@ -419,6 +444,7 @@ struct ingest_ctx {
     size_t n;
     int rc;
     long long first_malformed; /* index of the first record that is not JSON, 0: none */
+    int64_t first_id, last_id; /* of the accepted observations (for the audit trail) */
     char malformed[sizeof(((struct errbuf *)0)->msg)];
 };
 
@@ -438,6 +464,11 @@ static int on_result(void *ctx, const struct ingest_result *r)
         rc = buf_printf(b, ",\"id\":%lld", (long long)r->id);
     if (!rc && r->status == INGEST_ACCEPTED)
         rc = buf_printf(b, ",\"findings\":%zu", r->n_findings);
+    if (r->status == INGEST_ACCEPTED) {
+        if (!c->first_id)
+            c->first_id = r->id;
+        c->last_id = r->id;
+    }
     if (r->status == INGEST_REJECTED && r->error && !c->first_malformed &&
         !strncmp(r->error, API_MALFORMED_PREFIX, strlen(API_MALFORMED_PREFIX))) {
         c->first_malformed = r->index;
@@ -519,6 +550,10 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
     a->obs_duplicates += (unsigned long long)st.duplicates;
     a->obs_rejected += (unsigned long long)st.rejected;
     a->findings_made += (unsigned long long)st.findings;
+    snprintf(a->audit_result, sizeof a->audit_result,
+             "records %lld, accepted %lld (observation ids %lld..%lld), duplicates %lld, "
+             "rejected %lld, findings %lld", st.records, st.accepted, (long long)c.first_id,
+             (long long)c.last_id, st.duplicates, st.rejected, st.findings);
     struct buf note;
     buf_init(&note);
     bool cut = false;

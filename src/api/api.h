@@ -5,6 +5,7 @@
  * An api is used from one thread at a time (the http layer's one thread while serving). */
 #ifndef TRUCE_API_H
 #define TRUCE_API_H
+#include "auth/auth.h"
 #include "http/http.h"
 #include "log/log.h"
 #include "store/store.h"
@@ -15,8 +16,27 @@
 #define API_MAX_PARAMS 2             /* {name} segments in one route pattern */
 #define API_MAX_SEGMENT 256          /* bytes of one captured path segment */
 
-/* Roles allowed on a route: a placeholder for authentication (not enforced yet). */
-enum api_role { API_ROLE_PUBLIC = 1, API_ROLE_MONITOR = 2, API_ROLE_ADMIN = 4 };
+/* Roles allowed on a route: bits of enum auth_role (auth/auth.h). A route whose set holds
+ * API_ROLE_PUBLIC is open to everyone, with or without a token; any other route needs a valid
+ * bearer token (401 otherwise) of a user whose role is in the set (403 otherwise). */
+enum api_role {
+    API_ROLE_PUBLIC = AUTH_BIT(AUTH_PUBLIC),
+    API_ROLE_MONITOR = AUTH_BIT(AUTH_MONITOR),
+    API_ROLE_ANALYST = AUTH_BIT(AUTH_ANALYST),
+    API_ROLE_PUBLISHER = AUTH_BIT(AUTH_PUBLISHER),
+    API_ROLE_PARTY = AUTH_BIT(AUTH_PARTY),
+    API_ROLE_GUARANTOR = AUTH_BIT(AUTH_GUARANTOR),
+    API_ROLE_ADMIN = AUTH_BIT(AUTH_ADMIN),
+};
+/* Whether a route with role set roles admits a request acting as role r (authenticated as a
+ * user of that role, or AUTH_PUBLIC without a token). */
+bool api_route_allows(unsigned roles, enum auth_role r);
+
+/* The route table, for tests and `truce serve --print-routes`: the number of routes, and route
+ * i's method, path pattern ("{name}" matches one path segment, "{name*}" the rest of the path)
+ * and role set. */
+size_t api_route_count(void);
+void api_route_get(size_t i, const char **method, const char **pattern, unsigned *roles);
 
 struct api;
 
@@ -25,6 +45,12 @@ struct api;
  * the api. Returns NULL when out of memory. */
 struct api *api_new(struct store *s, const struct store_agreements *ag, struct truce_log *log);
 void api_free(struct api *a);
+
+/* Serves the C2SP tlog-witness add-checkpoint endpoint with the witness whose state is in
+ * DIR/witness (made by `truce witness init DIR/witness --name NAME`), for the logs listed in
+ * DIR/witness/logs (one ORIGIN=VKEY per line). Without DIR/witness nothing happens and the
+ * endpoint answers 404. Errors: those of witness_open, ERR_PARSE for a bad logs line. */
+int api_open_witness(struct api *a, const char *dir, struct errbuf *e) WUR;
 
 /* Fills app with the api's callbacks for http_start. */
 void api_http_app(struct api *a, struct http_app *app);

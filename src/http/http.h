@@ -40,12 +40,14 @@ const char *http_query(const struct http_request *r, const char *name);
 const char *http_header(const struct http_request *r, const char *name);
 
 /* A response the handler fills: status (default 200), content type (a static string; default
- * application/json), body, and an Allow header for 405 (empty: none). */
+ * application/json), body, an Allow header for 405 (empty: none) and a WWW-Authenticate header
+ * for 401 (a static string; NULL: none). */
 struct http_response {
     int status;
     const char *content_type;
     struct buf body;
     char allow[64];
+    const char *www_authenticate;
 };
 /* Replaces the response with an RFC 9457 problem (application/problem+json) of status with
  * title and detail (detail may be NULL). Returns 0 or ERR_NOMEM. */

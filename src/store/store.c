@@ -4,6 +4,7 @@
  * returns; `truce ingest` reports a record as accepted only after its batch has committed.
  * Statements are prepared once at open and finalised at close. */
 #include "store/store.h"
+#include "store/store_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -96,6 +97,13 @@ static const char *const MIGRATIONS[] = {
     /* 3: every checkpoint the log signed, in order (the newest is what a new one must extend) */
     "CREATE TABLE checkpoints(id INTEGER PRIMARY KEY, size INTEGER NOT NULL,"
     "  root_hex TEXT NOT NULL, note TEXT NOT NULL, signed_ms INTEGER NOT NULL);",
+    /* 4: API users (only the SHA-256 of each token is kept) and the audit trail of writes */
+    "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+    "  party TEXT, token_sha256 TEXT NOT NULL UNIQUE, created_ms INTEGER NOT NULL,"
+    "  revoked_ms INTEGER);"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+    "  role TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL,"
+    "  result TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -1076,4 +1084,16 @@ int store_checkpoints_each(struct store *s, int (*cb)(void *ctx, const struct st
         rc = dberr(s, e, "reading checkpoints");
     sqlite3_finalize(q);
     return rc;
+}
+
+/* ---- for the module's other files (store_int.h) ---- */
+
+sqlite3 *store_db(struct store *s)
+{
+    return s->db;
+}
+
+int store_dberr(struct store *s, struct errbuf *e, const char *what)
+{
+    return dberr(s, e, what);
 }

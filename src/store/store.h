@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -159,5 +159,49 @@ int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
 
 /* Number of stored observations (for summaries and tests). */
 int store_obs_count(struct store *s, long long *n, struct errbuf *e) WUR;
+
+/* ---- API users and the audit trail (store_users.c) ---- */
+
+#define STORE_USER_NAME_SIZE 65  /* bytes of a user name or party id, with the NUL */
+#define STORE_ROLE_SIZE 16       /* bytes of a role name, with the NUL */
+#define STORE_AUDIT_TEXT_MAX 1024 /* bytes of an audit entry's action, target or result */
+
+/* One API user. Only the SHA-256 of the user's token is stored (hex, token_sha256). */
+struct store_user {
+    int64_t id, created_ms, revoked_ms; /* revoked_ms: TIME_NONE while the user is active */
+    char name[STORE_USER_NAME_SIZE], role[STORE_ROLE_SIZE];
+    char party[STORE_USER_NAME_SIZE]; /* "" unless the role is bound to a party */
+};
+/* Adds user u (id and revoked_ms ignored) with the token hash token_sha256_hex (64 hex digits).
+ * Errors: ERR_CONFLICT (the name was used before, even by a revoked user; or the hash), ERR_DB. */
+int store_user_add(struct store *s, const struct store_user *u, const char *token_sha256_hex,
+                   struct errbuf *e) WUR;
+/* The active (not revoked) user whose token hash is token_sha256_hex, into *out.
+ * ERR_NOTFOUND when there is none. */
+int store_user_by_token(struct store *s, const char *token_sha256_hex, struct store_user *out,
+                        struct errbuf *e) WUR;
+/* Marks user name revoked at now_ms: its token stops working at once. ERR_NOTFOUND when there is
+ * no such user, ERR_CONFLICT when it was revoked already. */
+int store_user_revoke(struct store *s, const char *name, int64_t now_ms, struct errbuf *e) WUR;
+/* Calls cb with every user (revoked ones too) in the order they were added. */
+int store_users_each(struct store *s, int (*cb)(void *ctx, const struct store_user *u), void *ctx,
+                     struct errbuf *e) WUR;
+
+/* One entry of the audit trail: who (actor: a user name, "cli:LOGIN" or "-" for nobody, and
+ * role), when (t_ms), what (action: "POST /api/v1/observations", "user add", ...; target: the
+ * path or the name acted on), and how it ended (status: the HTTP status, or 0 for success and
+ * 1 for failure of a command; result: a short text). */
+struct store_audit {
+    int64_t id, t_ms;
+    const char *actor, *role, *action, *target, *result;
+    int status;
+};
+/* Appends entry a (its id is assigned; texts longer than STORE_AUDIT_TEXT_MAX are cut). Commits
+ * at once when no transaction is open. */
+int store_audit_add(struct store *s, const struct store_audit *a, struct errbuf *e) WUR;
+/* Calls cb with the entries whose id is above after_id, oldest first, at most limit (0: all). */
+int store_audit_each(struct store *s, int64_t after_id, long long limit,
+                     int (*cb)(void *ctx, const struct store_audit *a), void *ctx,
+                     struct errbuf *e) WUR;
 
 #endif

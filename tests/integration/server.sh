@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `truce serve` end to end: starts the server on a free loopback port, exercises every route
-# with curl (statuses and bodies), then stops it with SIGTERM and checks it exits 0 in time.
+# with curl (statuses and bodies) as an admin user (tests/integration/roles.sh checks who may do
+# what), then stops it with SIGTERM and checks it exits 0 in time.
 set -euo pipefail
 T=${TRUCE:-./truce}
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
@@ -16,7 +17,7 @@ fail() { echo "FAIL: $*"; [ -f "$D/server.log" ] && sed 's/^/  server: /' "$D/se
 req() {
   local want=$1; shift
   local got
-  got=$(curl -sS --max-time 20 -o "$D/body" -w '%{http_code}' "$@") || fail "curl failed: $*"
+  got=$(curl -sS --max-time 20 -o "$D/body" -w '%{http_code}' -H "$AUTH" "$@") || fail "curl failed: $*"
   out=$(cat "$D/body")
   [ "$got" = "$want" ] || fail "status $got (wanted $want) from: $* -> $out"
 }
@@ -24,6 +25,7 @@ has() { grep -qF -- "$1" <<<"$out" || fail "body lacks: $1 -- got: $(head -c 200
 lacks() { ! grep -qF -- "$1" <<<"$out" || fail "body has: $1 -- got: $(head -c 2000 <<<"$out")"; }
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
+AUTH="Authorization: Bearer $("$T" --data "$D/data" user add ops --role admin 2>/dev/null)"
 
 # a free port: one nothing answers on; retried when the server cannot bind it after all
 started=""
@@ -69,7 +71,7 @@ has '"client_id":"http-3"'
 req 400 --data-binary "$bad
 {\"type\": oops" "$U/api/v1/observations"
 has '"type":"about:blank","status":400'; has '"detail":"record 2: record: malformed JSON'
-curl -s -o /dev/null -w '%{content_type}' --data-binary '{oops' "$U/api/v1/observations" \
+curl -s -o /dev/null -w '%{content_type}' -H "$AUTH" --data-binary '{oops' "$U/api/v1/observations" \
   | grep -q '^application/problem+json' || fail "400 is not application/problem+json"
 req 400 --data-binary '' "$U/api/v1/observations"; has 'the body is empty'
 # oversized body: 413
@@ -118,7 +120,7 @@ lacks 'truce_metrics_dropped_total 1'
 # graceful stop: SIGTERM while a slow upload is in flight; the upload is still answered (200),
 # then the server exits 0 within 5 s
 for i in $(seq 1 2000); do echo "${good/http-1/slow-$i}"; done > "$D/slow.ndjson"
-curl -sS --max-time 20 --limit-rate 400K -o "$D/slow.out" -w '%{http_code}' \
+curl -sS --max-time 20 --limit-rate 400K -o "$D/slow.out" -w '%{http_code}' -H "$AUTH" \
   -H 'Content-Type: application/x-ndjson' --data-binary @"$D/slow.ndjson" \
   "$U/api/v1/observations" > "$D/slow.code" 2>&1 &
 CP=$!

@@ -1,0 +1,71 @@
+/* api_int.h: what the api module's files share and no other module may include: the api's
+ * state, the handler signature, and the problem helpers. Handlers run one at a time in the
+ * http layer's thread; a->who is the principal of the request being handled. */
+#ifndef TRUCE_API_INT_H
+#define TRUCE_API_INT_H
+#include "api/api.h"
+#include "witness/witness.h"
+
+#define API_METRICS_MAX 256   /* distinct (route, method, status) counters kept */
+#define API_AUDIT_RESULT_MAX 512 /* bytes of the result text a handler leaves for the audit */
+
+struct api_params {
+    char v[API_MAX_PARAMS][API_MAX_SEGMENT];
+    int n;
+};
+
+struct metric {
+    int route; /* index in ROUTES, -1 for requests no route matched */
+    int status;
+    unsigned long long n;
+};
+
+struct api {
+    struct store *s;
+    const struct store_agreements *ag;
+    struct truce_log *log;
+    struct witness *witness; /* NULL: this instance is no witness */
+    struct auth_principal who; /* of the request being handled */
+    char audit_result[API_AUDIT_RESULT_MAX]; /* a handler's summary of a write, for the audit */
+    struct metric metrics[API_METRICS_MAX];
+    size_t n_metrics;
+    unsigned long long metrics_dropped;
+    unsigned long long obs_accepted, obs_duplicates, obs_rejected, findings_made;
+    unsigned long long auth_refused, audit_failures;
+};
+
+typedef void (*api_handler)(struct api *a, const struct http_request *req,
+                            const struct api_params *p, struct http_response *resp);
+
+/* Replaces resp with a problem of status and detail (500 when out of memory). */
+void api_problem(struct http_response *resp, int status, const char *detail);
+void api_oom(struct http_response *resp);
+
+/* api_auth.c */
+void api_h_audit(struct api *a, const struct http_request *req, const struct api_params *p,
+                 struct http_response *resp);
+/* Checks the request's token against the route's role set: returns true when the handler may
+ * run, else fills resp with 401 (with WWW-Authenticate) or 403 and returns false. Sets a->who. */
+bool api_authorize(struct api *a, const struct http_request *req, unsigned roles,
+                   struct http_response *resp);
+/* Records a write request (any method but GET and HEAD) that passed authentication in the audit
+ * trail: who, when, the route and path, the status and a->audit_result. */
+void api_audit_request(struct api *a, const struct http_request *req, const char *pattern,
+                       int status);
+/* For party users, confines a listing to the party's own findings: *party becomes the user's
+ * party; asking for another party gives 403 (returns -1 with resp filled). Others: no change. */
+int api_scope_party(struct api *a, const char **party, struct http_response *resp);
+
+/* api_log.c */
+void api_h_log_tile(struct api *a, const struct http_request *req, const struct api_params *p,
+                    struct http_response *resp);
+void api_h_log_checkpoint(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp);
+void api_h_proof_inclusion(struct api *a, const struct http_request *req,
+                           const struct api_params *p, struct http_response *resp);
+void api_h_proof_consistency(struct api *a, const struct http_request *req,
+                             const struct api_params *p, struct http_response *resp);
+void api_h_add_checkpoint(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp);
+
+#endif
