@@ -36,8 +36,6 @@ static void h_agreements(struct api *, const struct http_request *, const struct
                          struct http_response *);
 static void h_ingest(struct api *, const struct http_request *, const struct api_params *,
                      struct http_response *);
-static void h_checkpoint(struct api *, const struct http_request *, const struct api_params *,
-                         struct http_response *);
 
 /* Role sets. ALL: everyone, with or without a token. READERS: the mission's own staff and the
  * guarantors (not parties). */
@@ -52,8 +50,14 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/findings", h_findings, 0, READERS | API_ROLE_PARTY},
     {"GET", "/api/v1/reports/daily/{date}", h_report, 0, ALL},
     {"GET", "/api/v1/agreements", h_agreements, 0, ALL},
-    {"GET", "/api/v1/log/checkpoint", h_checkpoint, 0, ALL},
+    {"GET", "/api/v1/log/checkpoint", api_h_log_checkpoint, 0, ALL},
     {"GET", "/api/v1/audit", api_h_audit, 0, API_ROLE_ANALYST | ADMIN},
+    {"GET", "/api/v1/log/proof/inclusion", api_h_proof_inclusion, 0, ALL},
+    {"GET", "/api/v1/log/proof/consistency", api_h_proof_consistency, 0, ALL},
+    {"GET", "/log/checkpoint", api_h_log_checkpoint, 0, ALL},
+    {"GET", "/log/tile/{path*}", api_h_log_tile, 0, ALL},
+    {"GET", "/log/truce/entries/{path*}", api_h_log_tile, 0, ALL},
+    {"POST", "/add-checkpoint", api_h_add_checkpoint, WITNESS_MAX_REQUEST_BYTES, ALL},
 };
 #undef ALL
 #undef ADMIN
@@ -602,28 +606,6 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
     buf_reset(&results);
 }
 
-static void h_checkpoint(struct api *a, const struct http_request *req,
-                         const struct api_params *p, struct http_response *resp)
-{
-    (void)req;
-    (void)p;
-    struct store_checkpoint cp = {0};
-    struct errbuf e;
-    int rc = store_checkpoint_last(a->s, &cp, &e);
-    if (rc == ERR_NOTFOUND) {
-        problem(resp, 404, "no checkpoint has been signed yet");
-        return;
-    }
-    if (rc) {
-        problem(resp, 500, e.msg);
-        return;
-    }
-    resp->content_type = "text/plain; charset=utf-8";
-    if (buf_append(&resp->body, cp.note, strlen(cp.note)))
-        oom(resp);
-    free(cp.note);
-}
-
 /* ---- life cycle ---- */
 
 struct api *api_new(struct store *s, const struct store_agreements *ag, struct truce_log *log)
@@ -639,6 +621,8 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
 
 void api_free(struct api *a)
 {
+    if (a)
+        witness_close(a->witness);
     free(a);
 }
 

@@ -285,3 +285,8 @@ int ledger_verify_consistency(uint64_t m, uint64_t n, const struct ledger_hash *
                     (unsigned long long)m, (unsigned long long)n);
     return 0;
 }
+
+void ledger_hash_b64(const struct ledger_hash *h, char out[LEDGER_B64_SIZE])
+{
+    EVP_EncodeBlock((unsigned char *)out, h->b, LEDGER_HASH_BYTES);
+}

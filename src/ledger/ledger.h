@@ -55,6 +55,10 @@ bool ledger_hash_eq(const struct ledger_hash *a, const struct ledger_hash *b);
 void ledger_hash_hex(const struct ledger_hash *h, char out[LEDGER_HEX_SIZE]);
 /* Parses exactly 64 hex digits (either case) into *out. Returns 0 or ERR_PARSE. */
 int ledger_hash_from_hex(const char *hex, struct ledger_hash *out) WUR;
+/* Characters of a hash in padded standard base64, with the NUL. */
+#define LEDGER_B64_SIZE 45
+/* Writes h as padded standard base64 (44 characters, as C2SP proofs carry hashes) into out. */
+void ledger_hash_b64(const struct ledger_hash *h, char out[LEDGER_B64_SIZE]);
 
 /* ---- proof shapes and verifiers (no state; any thread) ---- */
 
@@ -138,6 +142,11 @@ int ledger_truncate(struct ledger_tree *t, uint64_t n, struct errbuf *e) WUR;
 /* Leaf hash number index (index < size, else ERR_INVAL). ERR_IO on a read failure. */
 int ledger_leaf(const struct ledger_tree *t, uint64_t index, struct ledger_hash *out,
                 struct errbuf *e) WUR;
+/* Root of the perfect subtree of 2^level leaves starting at leaf index << level (a leaf hash at
+ * level 0), for C2SP tiles: one read. ERR_INVAL unless the subtree lies within the first size
+ * leaves (size <= ledger_size). */
+int ledger_node(const struct ledger_tree *t, int level, uint64_t index, uint64_t size,
+                struct ledger_hash *out, struct errbuf *e) WUR;
 /* Root of the tree of the first n leaves (n <= size, else ERR_INVAL): O(log n) node reads and
  * hashes. */
 int ledger_root(const struct ledger_tree *t, uint64_t n, struct ledger_hash *out,

@@ -187,6 +187,16 @@ static int WUR get_node(const struct ledger_tree *t, int level, uint64_t index,
     return tf_read(&t->nodes, node_pos(level, index), 1, out, e);
 }
 
+int ledger_node(const struct ledger_tree *t, int level, uint64_t index, uint64_t size,
+                struct ledger_hash *out, struct errbuf *e)
+{
+    if (level < 0 || level > 62 || size > ledger_size(t) || index >= (size >> level))
+        return errf(e, ERR_INVAL, "ledger: no complete subtree of level %d at index %llu in %llu "
+                                  "leaves", level, (unsigned long long)index,
+                    (unsigned long long)size);
+    return get_node(t, level, index, out, e);
+}
+
 /* Roots of the perfect subtrees that make up the leaves [lo, lo + count), largest first, when lo
  * is a multiple of a power of two >= count (true of every subtree of RFC 6962's recursion). */
 static int WUR get_parts(const struct ledger_tree *t, uint64_t lo, uint64_t count,

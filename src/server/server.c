@@ -25,6 +25,8 @@ int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *
         rc = log_open(data_dir, s, &log, &e);
     if (!rc && !(api = api_new(s, &ag, log)))
         rc = errf(&e, ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = api_open_witness(api, data_dir, &e);
     if (!rc) {
         struct http_app app;
         api_http_app(api, &app);

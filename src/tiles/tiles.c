@@ -54,6 +54,78 @@ int tiles_path(char *out, size_t n, int level, uint64_t index, unsigned width)
     return (w < 0 || (size_t)w >= n) ? ERR_INVAL : 0;
 }
 
+/* Reads up to 3 decimal digits at *p into *v: exactly `exact` of them, or at least one when
+ * exact is 0. */
+static bool digits(const char **p, unsigned exact, uint64_t *v)
+{
+    unsigned n = 0;
+    uint64_t x = 0;
+    while (n < 3 && **p >= '0' && **p <= '9') {
+        x = x * 10 + (uint64_t)(**p - '0');
+        (*p)++;
+        n++;
+    }
+    *v = x;
+    return exact ? n == exact : n > 0;
+}
+
+int tiles_path_parse(const char *rel, int *level, uint64_t *index, unsigned *width)
+{
+    size_t len = strnlen(rel, TILES_PATH_MAX);
+    if (len >= TILES_PATH_MAX)
+        return ERR_PARSE;
+    const char *p = rel;
+    int lv;
+    if (!strncmp(p, "tile/entries/", 13)) {
+        lv = TILES_LEVEL_ENTRIES;
+        p += 13;
+    } else if (!strncmp(p, "truce/entries/", 14)) {
+        lv = TILES_LEVEL_LARGE_ENTRIES;
+        p += 14;
+    } else if (!strncmp(p, "tile/", 5)) {
+        p += 5;
+        uint64_t l;
+        if (!digits(&p, 0, &l) || *p != '/' || l > TILES_MAX_LEVEL)
+            return ERR_PARSE;
+        lv = (int)l;
+        p++;
+    } else {
+        return ERR_PARSE;
+    }
+    uint64_t idx = 0, g;
+    for (int groups = 0;; groups++) {
+        bool x = *p == 'x';
+        p += x;
+        if (groups >= 7 || !digits(&p, 3, &g))
+            return ERR_PARSE;
+        if (idx > (UINT64_MAX - g) / 1000)
+            return ERR_PARSE;
+        idx = idx * 1000 + g;
+        if (!x)
+            break;
+        if (*p++ != '/')
+            return ERR_PARSE;
+    }
+    uint64_t w = TILES_WIDTH;
+    if (*p == '.') {
+        if (strncmp(p, ".p/", 3))
+            return ERR_PARSE;
+        p += 3;
+        if (!digits(&p, 0, &w) || w < 1 || w >= TILES_WIDTH)
+            return ERR_PARSE;
+    }
+    if (*p)
+        return ERR_PARSE;
+    /* only the canonical spelling (no leading zeros in the level or width, no surplus x group) */
+    char again[TILES_PATH_MAX];
+    if (tiles_path(again, sizeof again, lv, idx, (unsigned)w) || strcmp(again, rel))
+        return ERR_PARSE;
+    *level = lv;
+    *index = idx;
+    *width = (unsigned)w;
+    return 0;
+}
+
 static int WUR join(char *out, const char *dir, const char *rel, struct errbuf *e)
 {
     if (path_join(out, FULL_PATH_MAX, dir, rel))
@@ -353,6 +425,56 @@ static int WUR put_tile(struct exporter *x, int level, uint64_t index,
     return 0;
 }
 
+/* Encodes the bundle of the w entries from leaf first, whose leaf hashes must be h, fetched
+ * through entry (ent is scratch) into bundle: 2-byte lengths, or 4-byte ones (*large) when some
+ * entry is above TILES_MAX_SPEC_ENTRY. */
+static int WUR encode_bundle(tiles_entry_fn entry, void *ctx, uint64_t first,
+                             const struct ledger_hash *h, unsigned w, struct buf *ent,
+                             struct buf *bundle, bool *large_out, uint64_t *entries_read,
+                             struct errbuf *e)
+{
+    /* Built with 4-byte lengths, rewritten with 2-byte ones when every entry fits. */
+    bundle->len = 0;
+    bool large = false;
+    for (unsigned i = 0; i < w; i++) {
+        ent->len = 0;
+        int rc = entry(ctx, first + i, ent, e);
+        if (entries_read) (*entries_read)++;
+        if (rc) return rc;
+        if (ent->len > TILES_MAX_ENTRY_BYTES)
+            return errf(e, ERR_TOOBIG, "entry %llu: %zu bytes, above the limit of %u",
+                        (unsigned long long)(first + i), ent->len, TILES_MAX_ENTRY_BYTES);
+        struct ledger_hash lh;
+        leaf_of(ent, &lh);
+        if (!ledger_hash_eq(&lh, &h[i]))
+            return errf(e, ERR_CONFLICT,
+                        "entry %llu: its bytes do not have the log's leaf hash (the records "
+                        "and the log differ: run truce log verify)",
+                        (unsigned long long)(first + i));
+        large |= ent->len > TILES_MAX_SPEC_ENTRY;
+        unsigned char hdr[4];
+        put_be(hdr, ent->len, 4);
+        if (buf_append(bundle, hdr, 4) || buf_append(bundle, ent->p ? ent->p : "", ent->len))
+            return errf(e, ERR_NOMEM, "bundle of entry %llu: out of memory",
+                        (unsigned long long)first);
+    }
+    if (!large) { /* in place: each 2-byte entry lands before its 4-byte source */
+        unsigned char *p = (unsigned char *)bundle->p;
+        size_t in = 0, out = 0;
+        while (in < bundle->len) {
+            size_t len = (size_t)p[in] << 24 | (size_t)p[in + 1] << 16 |
+                         (size_t)p[in + 2] << 8 | p[in + 3];
+            put_be(p + out, len, 2);
+            memmove(p + out + 2, p + in + 4, len);
+            in += 4 + len;
+            out += 2 + len;
+        }
+        bundle->len = out;
+    }
+    *large_out = large;
+    return 0;
+}
+
 /* Writes the entry bundle of tile index (w entries with leaf hashes h) unless one is there. */
 static int WUR put_bundle(struct exporter *x, uint64_t index, const struct ledger_hash *h,
                           unsigned w)
@@ -381,45 +503,11 @@ static int WUR put_bundle(struct exporter *x, uint64_t index, const struct ledge
         if (x->st) x->st->bundles_kept++;
         return 0;
     }
-    /* Built with 4-byte lengths, rewritten with 2-byte ones when every entry fits. */
-    x->bundle.len = 0;
     bool large = false;
-    for (unsigned i = 0; i < w; i++) {
-        x->ent.len = 0;
-        int rc = x->entry(x->ctx, first + i, &x->ent, x->e);
-        if (x->st) x->st->entries_read++;
-        if (rc) return rc;
-        if (x->ent.len > TILES_MAX_ENTRY_BYTES)
-            return errf(x->e, ERR_TOOBIG, "entry %llu: %zu bytes, above the limit of %u",
-                        (unsigned long long)(first + i), x->ent.len, TILES_MAX_ENTRY_BYTES);
-        struct ledger_hash lh;
-        leaf_of(&x->ent, &lh);
-        if (!ledger_hash_eq(&lh, &h[i]))
-            return errf(x->e, ERR_CONFLICT,
-                        "entry %llu: its bytes do not have the log's leaf hash (the records "
-                        "and the log differ: run truce log verify)",
-                        (unsigned long long)(first + i));
-        large |= x->ent.len > TILES_MAX_SPEC_ENTRY;
-        unsigned char hdr[4];
-        put_be(hdr, x->ent.len, 4);
-        if (buf_append(&x->bundle, hdr, 4) ||
-            buf_append(&x->bundle, x->ent.p ? x->ent.p : "", x->ent.len))
-            return errf(x->e, ERR_NOMEM, "bundle %s: out of memory", rel);
-    }
-    if (!large) { /* in place: each 2-byte entry lands before its 4-byte source */
-        unsigned char *p = (unsigned char *)x->bundle.p;
-        size_t in = 0, out = 0;
-        while (in < x->bundle.len) {
-            size_t len = (size_t)p[in] << 24 | (size_t)p[in + 1] << 16 |
-                         (size_t)p[in + 2] << 8 | p[in + 3];
-            put_be(p + out, len, 2);
-            memmove(p + out + 2, p + in + 4, len);
-            in += 4 + len;
-            out += 2 + len;
-        }
-        x->bundle.len = out;
-    }
-    int rc = write_file(x, large ? big_rel : rel, x->bundle.p ? x->bundle.p : "", x->bundle.len);
+    int rc = encode_bundle(x->entry, x->ctx, first, h, w, &x->ent, &x->bundle, &large,
+                           x->st ? &x->st->entries_read : NULL, x->e);
+    if (rc) return rc;
+    rc = write_file(x, large ? big_rel : rel, x->bundle.p ? x->bundle.p : "", x->bundle.len);
     if (!rc && x->st) {
         x->st->bundles_written++;
         x->st->large_bundles += large;
@@ -850,5 +938,50 @@ int tiles_verify(const char *dir, const char *vkey, uint64_t *size, struct ledge
     free(c->up);
     free(c->sound);
     free(c);
+    return rc;
+}
+
+/* ---- tiles for a live server ---- */
+
+int tiles_tile(const struct ledger_tree *t, uint64_t size, int level, uint64_t index,
+               unsigned width, struct buf *out, struct errbuf *e)
+{
+    if (level < 0 || level > TILES_MAX_LEVEL || width < 1 || width > TILES_WIDTH)
+        return errf(e, ERR_INVAL, "tile level %d width %u: out of range", level, width);
+    /* hashes of this level: roots of the complete subtrees of 2^(8 level) leaves */
+    int shift = TILES_HEIGHT * level;
+    uint64_t have = shift >= 64 ? 0 : size >> shift;
+    if (index > (UINT64_MAX - width) / TILES_WIDTH || index * TILES_WIDTH + width > have)
+        return errf(e, ERR_NOTFOUND, "tile %d/%llu of width %u: beyond the tree of %llu entries",
+                    level, (unsigned long long)index, width, (unsigned long long)size);
+    out->len = 0;
+    for (unsigned i = 0; i < width; i++) {
+        struct ledger_hash h;
+        int rc = ledger_node(t, shift, index * TILES_WIDTH + i, size, &h, e);
+        if (rc) return rc;
+        if (buf_append(out, h.b, HB)) return errf(e, ERR_NOMEM, "tile: out of memory");
+    }
+    return 0;
+}
+
+int tiles_bundle(const struct ledger_tree *t, uint64_t size, uint64_t index, unsigned width,
+                 tiles_entry_fn entry, void *ctx, struct buf *out, bool *large,
+                 struct errbuf *e)
+{
+    if (width < 1 || width > TILES_WIDTH)
+        return errf(e, ERR_INVAL, "bundle width %u: out of range", width);
+    if (index > (UINT64_MAX - width) / TILES_WIDTH || index * TILES_WIDTH + width > size)
+        return errf(e, ERR_NOTFOUND, "bundle %llu of width %u: beyond the tree of %llu entries",
+                    (unsigned long long)index, width, (unsigned long long)size);
+    struct ledger_hash h[TILES_WIDTH];
+    uint64_t first = index * TILES_WIDTH;
+    for (unsigned i = 0; i < width; i++) {
+        int rc = ledger_leaf(t, first + i, &h[i], e);
+        if (rc) return rc;
+    }
+    struct buf ent;
+    buf_init(&ent);
+    int rc = encode_bundle(entry, ctx, first, h, width, &ent, out, large, NULL, e);
+    buf_reset(&ent);
     return rc;
 }

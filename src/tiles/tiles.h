@@ -49,6 +49,12 @@
  * "tile/0/x001/x234/067.p/5". Returns 0, or ERR_INVAL for an argument out of range. */
 int tiles_path(char *out, size_t n, int level, uint64_t index, unsigned width) WUR;
 
+/* Parses a path relative to the log's root, as tiles_path writes it, back into level, index and
+ * width (TILES_WIDTH for a full tile). Only the canonical spelling is accepted (c2sp.org/
+ * tlog-tiles: no leading zeros, x-prefixed groups of three digits, ".p/W" with 1 <= W <= 255).
+ * Returns 0 or ERR_PARSE; the out-parameters are written only on success. */
+int tiles_path_parse(const char *rel, int *level, uint64_t *index, unsigned *width) WUR;
+
 /* Hands the leaf bytes of leaf index into out (which arrives with len 0). Returns 0 or an ERR_*
  * code with e set; tiles_export then stops with that code. tiles_export calls it only for the
  * bundles it writes, with strictly increasing indices, all w entries of a bundle in a row from
@@ -94,6 +100,22 @@ struct tiles_stats {
 int tiles_export(struct ledger_tree *t, uint64_t size, tiles_entry_fn entry, void *ctx,
                  const char *signed_checkpoint, size_t cp_len, const char *outdir, unsigned flags,
                  struct tiles_stats *stats, struct errbuf *e) WUR;
+
+/* For serving the log live (api): the bytes of hash tile (level, index) of width hashes for the
+ * tree of the first size leaves of t, into out (replaced): the same bytes tiles_export writes
+ * at tiles_path(level, index, width). ERR_NOTFOUND when the tree of that size does not have the
+ * tile (a partial tile's width must not exceed the hashes there are), ERR_INVAL, ERR_IO,
+ * ERR_NOMEM. Cost: width node reads. */
+int tiles_tile(const struct ledger_tree *t, uint64_t size, int level, uint64_t index,
+               unsigned width, struct buf *out, struct errbuf *e) WUR;
+/* The entry bundle index of width entries (read through entry, each checked against t's leaf
+ * hash) into out (replaced). *large says it needed 4-byte lengths (an entry above
+ * TILES_MAX_SPEC_ENTRY): it then belongs at TILES_LEVEL_LARGE_ENTRIES, not tile/entries.
+ * Errors as tiles_tile, ERR_CONFLICT (an entry without its leaf hash), ERR_TOOBIG, and those of
+ * entry. */
+int tiles_bundle(const struct ledger_tree *t, uint64_t size, uint64_t index, unsigned width,
+                 tiles_entry_fn entry, void *ctx, struct buf *out, bool *large,
+                 struct errbuf *e) WUR;
 
 /* Verifies the export in dir offline with the verifier key string vkey: the checkpoint's
  * signature by that key (note_open), then every entry bundle and hash tile needed for its size

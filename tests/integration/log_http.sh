@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# The transparency log over HTTP: mirrors the log of a running server with curl from its C2SP
+# tlog-tiles paths (/log/checkpoint, /log/tile/...), checks the mirror with the offline verifier
+# (`truce log verify --export DIR --key VKEY`) and byte for byte against `truce log export`,
+# compares the JSON proofs with `truce log proof`, and uses a second truce instance as a C2SP
+# tlog-witness over HTTP (POST /add-checkpoint): first checkpoint, stale old size (409), a
+# consistency proof fetched from the log (200), a forged proof (422); the cosignature is then
+# added to the log and served with its checkpoint.
+set -euo pipefail
+T=${TRUCE:-./truce}
+T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
+if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
+D=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  rm -rf "$D"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; for f in "$D"/*.log; do [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f"; done; exit 1; }
+
+# start DATA_DIR NAME: serves DATA_DIR on a free loopback port; sets PORT and PID
+start() {
+  local started=""
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    PORT=$((20000 + RANDOM % 40000))
+    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
+    "$T" serve --data "$1" --listen "127.0.0.1:$PORT" >"$D/$2.log" 2>&1 &
+    PID=$!
+    for _ in $(seq 1 100); do
+      if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
+      kill -0 "$PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    [ -n "$started" ] && break
+    kill -KILL "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true
+  done
+  [ -n "$started" ] || fail "server $2 did not come up"
+  PIDS+=("$PID")
+}
+stop() { kill -TERM "$1"; wait "$1" || fail "server exit status"; }
+b64hex() { base64 -d <<<"$1" | od -An -tx1 | tr -d ' \n'; }
+
+# the log A: the sample, plus 300 more observations so that the tree has a full tile, a
+# partial one, and a tile of level 1
+A=$D/a
+"$T" init "$A" --agreement examples/minsk-2015/agreement.json >/dev/null
+"$T" --data "$A" ingest --quiet examples/minsk-2015/observations.ndjson >/dev/null
+good='{"type":"Feature","geometry":null,"properties":{"kind":"fire","client_id":"CID","time":"2016-10-11T10:00:00Z","means":"patrol","observer":{"place":"Avdiivka"},"event_type":"shot","count":1}}'
+for i in $(seq 1 300); do echo "${good/CID/bulk-$i}"; done > "$D/bulk.ndjson"
+"$T" --data "$A" ingest --quiet "$D/bulk.ndjson" >/dev/null
+VKEY=$("$T" --data "$A" log key)
+ORIGIN=${VKEY%%+*}
+MON=$("$T" --data "$A" user add m1 --role monitor 2>/dev/null)
+
+# the witness W: another truce instance with a witness for A's log
+W=$D/w
+"$T" init "$W" --agreement examples/minsk-2015/agreement.json >/dev/null
+WVKEY=$("$T" witness init "$W/witness" --name witness.test.example | sed 's/.*verifier key //')
+echo "$ORIGIN=$VKEY" > "$W/witness/logs"
+
+start "$A" a; UA="http://127.0.0.1:$PORT"; PA=$PID
+start "$W" w; UW="http://127.0.0.1:$PORT"; PW=$PID
+
+# ---- mirror the tiles over HTTP ----
+M=$D/mirror
+mkdir -p "$M"
+curl -sSf -o "$M/checkpoint" "$UA/log/checkpoint" || fail "GET /log/checkpoint"
+N=$(sed -n 2p "$M/checkpoint")
+[ "$N" -gt 512 ] || fail "tree size $N (wanted above 512)"
+cmp -s "$M/checkpoint" <(curl -s "$UA/api/v1/log/checkpoint") || fail "the two checkpoint routes differ"
+# tpath LEVEL INDEX WIDTH: the tlog-tiles path (LEVEL "entries" for bundles)
+tpath() {
+  local n=$2 s="" g
+  s=$(printf '%03d' $((n % 1000))); n=$((n / 1000))
+  while [ "$n" -gt 0 ]; do g=$(printf 'x%03d' $((n % 1000))); s="$g/$s"; n=$((n / 1000)); done
+  local p="tile/$1/$s"
+  [ "$3" -lt 256 ] && p="$p.p/$3"
+  echo "$p"
+}
+get() { # get REL: fetches $UA/log/REL into the mirror; status in $code
+  mkdir -p "$(dirname "$M/$1")"
+  code=$(curl -sS -o "$M/$1" -w '%{http_code}' "$UA/log/$1")
+  [ "$code" = 200 ] || rm -f "$M/$1"
+}
+fetched=0
+count=$N; level=0
+while [ "$count" -gt 0 ]; do
+  for ((n = 0; n * 256 < count; n++)); do
+    w=$((count - n * 256)); [ "$w" -gt 256 ] && w=256
+    get "$(tpath "$level" "$n" "$w")"; [ "$code" = 200 ] || fail "tile $level/$n width $w: $code"
+    fetched=$((fetched + 1))
+    if [ "$level" = 0 ]; then
+      rel=$(tpath entries "$n" "$w")
+      get "$rel"
+      if [ "$code" = 404 ]; then get "truce/${rel#tile/}"; fi   # a bundle with a large entry
+      [ "$code" = 200 ] || fail "bundle $n width $w: $code"
+      fetched=$((fetched + 1))
+    fi
+  done
+  count=$((count / 256)); level=$((level + 1))
+done
+[ "$level" -ge 2 ] || fail "no tile above level 0 was fetched"
+"$T" log verify --export "$M" --key "$VKEY" >/dev/null || fail "the mirror does not verify"
+# a tile that is not there yet, a non-canonical path, a partial tile wider than the tree
+curl -s -o /dev/null -w '%{http_code}' "$UA/log/$(tpath 0 99 256)" | grep -q 404 || fail "tile beyond the tree"
+curl -s -o /dev/null -w '%{http_code}' "$UA/log/tile/0/0" | grep -q 404 || fail "non-canonical path"
+curl -s -o /dev/null -w '%{http_code}' "$UA/log/tile/00/000" | grep -q 404 || fail "leading zero level"
+# a tampered mirror fails the verifier
+cp -r "$M" "$D/bad"; printf 'X' | dd of="$D/bad/$(tpath 0 0 256)" bs=1 seek=100 conv=notrunc 2>/dev/null
+! "$T" log verify --export "$D/bad" --key "$VKEY" >/dev/null 2>&1 || fail "a changed tile verified"
+
+# ---- proofs ----
+curl -sSf -o "$D/incl.json" "$UA/api/v1/log/proof/inclusion?leaf=3&size=$N" || fail "inclusion proof"
+curl -sSf -o "$D/incl-obs.json" "$UA/api/v1/log/proof/inclusion?observation=5" || fail "inclusion by observation"
+curl -sSf -o "$D/cons.json" "$UA/api/v1/log/proof/consistency?old=10&size=$N" || fail "consistency proof"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$UA/api/v1/log/proof/inclusion?leaf=$N")
+[ "$code" = 400 ] || fail "leaf beyond the tree: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$UA/api/v1/log/proof/consistency?old=x")
+[ "$code" = 400 ] || fail "bad old: $code"
+
+# ---- the witness over HTTP ----
+printf 'old 0\n\n' > "$D/req1"; cat "$M/checkpoint" >> "$D/req1"
+code=$(curl -sS -o "$D/cosig1" -w '%{http_code}' --data-binary @"$D/req1" "$UW/add-checkpoint")
+[ "$code" = 200 ] || fail "add-checkpoint: $code $(cat "$D/cosig1")"
+grep -q '^— witness.test.example ' "$D/cosig1" || fail "no cosignature line: $(cat "$D/cosig1")"
+code=$(curl -sS -o "$D/out" -D "$D/hdr" -w '%{http_code}' --data-binary @"$D/req1" "$UW/add-checkpoint")
+[ "$code" = 409 ] || fail "stale old size: $code"
+[ "$(cat "$D/out")" = "$N" ] || fail "409 body: $(cat "$D/out")"
+grep -qi '^Content-Type: text/x.tlog.size' "$D/hdr" || fail "409 content type"
+# the log grows through its API; the witness follows with a consistency proof from the log
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $MON" \
+  --data-binary "${good/CID/after-witness}" "$UA/api/v1/observations")
+[ "$code" = 200 ] || fail "post: $code"
+curl -sSf -o "$D/cp2" "$UA/log/checkpoint"
+N2=$(sed -n 2p "$D/cp2"); [ "$N2" -gt "$N" ] || fail "the log did not grow"
+curl -sSf -o "$D/c2.json" "$UA/api/v1/log/proof/consistency?old=$N&size=$N2"
+{ echo "old $N"; grep -o '"proof":\[[^]]*\]' "$D/c2.json" | sed 's/"proof":\[//; s/\]//' | tr ',' '\n' | tr -d '"'
+  echo; cat "$D/cp2"; } > "$D/req2"
+# a forged proof (one hash changed) is refused
+sed '2s/^./A/' "$D/req2" > "$D/req3"; cmp -s "$D/req2" "$D/req3" && sed -i '2s/^./B/' "$D/req3"
+code=$(curl -sS -o /dev/null -w '%{http_code}' --data-binary @"$D/req3" "$UW/add-checkpoint")
+[ "$code" = 422 ] || fail "forged proof: $code"
+code=$(curl -sS -o "$D/cosig2" -w '%{http_code}' --data-binary @"$D/req2" "$UW/add-checkpoint")
+[ "$code" = 200 ] || fail "add-checkpoint with proof: $code $(cat "$D/cosig2") -- $(cat "$D/req2")"
+code=$(curl -sS -o /dev/null -w '%{http_code}' --data-binary 'old 0' "$UW/add-checkpoint")
+[ "$code" = 400 ] || fail "malformed request: $code"
+# A is no witness
+code=$(curl -sS -o /dev/null -w '%{http_code}' --data-binary @"$D/req1" "$UA/add-checkpoint")
+[ "$code" = 404 ] || fail "add-checkpoint on a non-witness: $code"
+stop "$PW"
+
+# ---- compare with the offline tools (the server must be stopped: it holds the log) ----
+stop "$PA"
+"$T" --data "$A" log export "$D/export" >/dev/null
+# the export is of the grown log (N2 entries): a tile of the mirror (size N) is either the same
+# file there or the prefix of the wider tile at the same index (tiles only ever grow at the end)
+compared=0
+for f in $(cd "$M" && find tile truce -type f 2>/dev/null); do
+  base=${f%.p/*}
+  e=""
+  for cand in "$D/export/$base" "$D/export/$base".p/*; do [ -f "$cand" ] && { e=$cand; break; }; done
+  [ -n "$e" ] || fail "$f: no tile at its index in the export"
+  cmp -s -n "$(stat -c %s "$M/$f")" "$M/$f" "$e" || fail "$f differs from the export's $e"
+  compared=$((compared + 1))
+done
+[ "$compared" = "$fetched" ] || fail "compared $compared of $fetched files"
+"$T" --data "$A" log proof inclusion --index 3 --size "$N" > "$D/incl.txt"
+want=$(tail -n +2 "$D/incl.txt" | tr -d '\n')
+got=""; for h in $(grep -o '"proof":\[[^]]*\]' "$D/incl.json" | sed 's/"proof":\[//; s/\]//' | tr ',' ' ' | tr -d '"'); do got="$got$(b64hex "$h")"; done
+[ "$got" = "$want" ] || fail "inclusion proof differs from truce log proof: $got vs $want"
+root=$(b64hex "$(grep -o '"root":"[^"]*"' "$D/incl.json" | cut -d'"' -f4)")
+head -1 "$D/incl.txt" | grep -q " root $root\$" || fail "root differs: $root vs $(head -1 "$D/incl.txt")"
+li=$(grep -o '"leaf_index":[0-9]*' "$D/incl-obs.json" | cut -d: -f2)
+"$T" --data "$A" log proof inclusion --observation 5 --size "$N" | head -1 | grep -q "^inclusion index $li " \
+  || fail "observation 5 is not leaf $li"
+"$T" --data "$A" log proof consistency --old 10 --new "$N" > "$D/cons.txt"
+want=$(tail -n +2 "$D/cons.txt" | tr -d '\n')
+got=""; for h in $(grep -o '"proof":\[[^]]*\]' "$D/cons.json" | sed 's/"proof":\[//; s/\]//' | tr ',' ' ' | tr -d '"'); do got="$got$(b64hex "$h")"; done
+[ "$got" = "$want" ] || fail "consistency proof differs from truce log proof"
+
+# ---- the cosignature goes into the log's checkpoint and is served with it ----
+{ echo 200; cat "$D/cosig2"; } > "$D/cosig2.resp"
+"$T" --data "$A" log cosign --witness "$WVKEY" "$D/cosig2.resp" >/dev/null || fail "log cosign"
+"$T" --data "$A" log verify >/dev/null || fail "log verify after cosign"
+start "$A" a2; UA="http://127.0.0.1:$PORT"; PA=$PID
+curl -sSf "$UA/api/v1/log/checkpoint" | grep -q '^— witness.test.example ' || fail "checkpoint without the cosignature"
+curl -sSf "$UA/log/checkpoint" | grep -q '^— witness.test.example ' || fail "/log/checkpoint without the cosignature"
+stop "$PA"
+echo "ok: mirrored $fetched tiles and bundles of $N entries over HTTP, verified; proofs match; witness cosigned $N and $N2"
