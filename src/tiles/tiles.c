@@ -471,7 +471,7 @@ static int WUR encode_bundle(tiles_entry_fn entry, void *ctx, uint64_t first,
         }
         bundle->len = out;
     }
-    *large_out = large;
+    if (large_out) *large_out = large;
     return 0;
 }
 

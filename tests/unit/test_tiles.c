@@ -197,6 +197,103 @@ static struct ledger_tree *open_tree(const char *name, uint64_t n)
     return t;
 }
 
+/* tiles_path_parse is the inverse of tiles_path and takes only canonical spellings. */
+static void test_path_parse(void)
+{
+    static const struct {
+        const char *path;
+        int level;
+        uint64_t index;
+        unsigned width;
+    } OK[] = {
+        {"tile/0/x001/x234/067", 0, 1234067, 256},
+        {"tile/0/x001/x234/067.p/8", 0, 1234067, 8},
+        {"tile/63/999.p/255", 63, 999, 255},
+        {"tile/entries/003", TILES_LEVEL_ENTRIES, 3, 256},
+        {"truce/entries/012.p/40", TILES_LEVEL_LARGE_ENTRIES, 12, 40},
+        {"tile/entries/x018/x446/x744/x073/x709/x551/615.p/255", TILES_LEVEL_ENTRIES, UINT64_MAX,
+         255},
+    };
+    for (size_t i = 0; i < sizeof OK / sizeof OK[0]; i++) {
+        int level = 99;
+        uint64_t index = 0;
+        unsigned width = 0;
+        CHECK_INT(tiles_path_parse(OK[i].path, &level, &index, &width), 0);
+        CHECK_INT(level, OK[i].level);
+        CHECK(index == OK[i].index);
+        CHECK_INT(width, OK[i].width);
+    }
+    static const char *const BAD[] = {
+        "", "tile/", "tile/0/0", "tile/0/00", "tile/0/0000", "tile/00/000", "tile/64/000",
+        "tile/0/x000/001", "tile/0/000.p/0", "tile/0/000.p/256", "tile/0/000.p/08",
+        "tile/0/000.p/", "tile/0/000/", "tile/0/x001", "tile/-1/000", "tile/entries/000.p/1x",
+        "truce/tile/0/000", "tile/entries/x018/x446/x744/x073/x709/x551/616",
+        "tile/0/x001/x002/x003/x004/x005/x006/x007/000", "tile/0/001\n", "/tile/0/000",
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        int level = 99;
+        uint64_t index = 7;
+        unsigned width = 7;
+        if (tiles_path_parse(BAD[i], &level, &index, &width) != ERR_PARSE)
+            T_FAIL_("\"%s\" parsed", BAD[i]);
+        CHECK(level == 99 && index == 7 && width == 7);
+    }
+}
+
+/* What a server computes with tiles_tile and tiles_bundle is byte for byte what tiles_export
+ * wrote, for every tile and bundle of an export of 1,000 leaves (full, partial, level 1, large
+ * bundles); tiles beyond the tree are ERR_NOTFOUND. */
+static void test_served_tiles_match_export(void)
+{
+    struct ledger_tree *t = open_tree("served.leaves", 1000);
+    if (!t) return;
+    struct errbuf e = {{0}};
+    struct tiles_stats st;
+    struct source src = {-1, -1, 0};
+    CHECK_INT(do_export(t, 1000, "served", 0, &src, &st, &e), 0);
+    struct buf b;
+    buf_init(&b);
+    static const struct {
+        int level;
+        uint64_t index;
+        unsigned width;
+    } TILES[] = {{0, 0, 256}, {0, 2, 256}, {0, 3, 232}, {1, 0, 3},
+                 {TILES_LEVEL_ENTRIES, 1, 256}, {TILES_LEVEL_ENTRIES, 3, 232},
+                 {TILES_LEVEL_LARGE_ENTRIES, 0, 256}, {TILES_LEVEL_LARGE_ENTRIES, 2, 256}};
+    for (size_t i = 0; i < sizeof TILES / sizeof TILES[0]; i++) {
+        char rel[TILES_PATH_MAX], *data;
+        CHECK_INT(tiles_path(rel, sizeof rel, TILES[i].level, TILES[i].index, TILES[i].width), 0);
+        size_t len = slurp("served", rel, &data);
+        bool large = false;
+        int rc = TILES[i].level >= 0
+                     ? tiles_tile(t, 1000, TILES[i].level, TILES[i].index, TILES[i].width, &b, &e)
+                     : tiles_bundle(t, 1000, TILES[i].index, TILES[i].width, entry_cb, &src, &b,
+                                    &large, &e);
+        CHECK_INT(rc, 0);
+        if (b.len != len || memcmp(b.p, data, len))
+            T_FAIL_("%s: served %zu bytes, exported %zu (or other bytes)", rel, b.len, len);
+        if (TILES[i].level < 0)
+            CHECK_INT(large, TILES[i].level == TILES_LEVEL_LARGE_ENTRIES);
+        free(data);
+    }
+    /* a narrower partial tile is a prefix of the wider one */
+    CHECK_INT(tiles_tile(t, 1000, 0, 3, 10, &b, &e), 0);
+    CHECK_INT(b.len, 320);
+    CHECK_INT(tiles_tile(t, 1000, 0, 3, 233, &b, &e), ERR_NOTFOUND);
+    CHECK_INT(tiles_tile(t, 1000, 0, 4, 1, &b, &e), ERR_NOTFOUND);
+    CHECK_INT(tiles_tile(t, 1000, 1, 0, 4, &b, &e), ERR_NOTFOUND);
+    CHECK_INT(tiles_tile(t, 1000, 2, 0, 1, &b, &e), ERR_NOTFOUND);
+    CHECK_INT(tiles_tile(t, 1000, 0, UINT64_MAX, 256, &b, &e), ERR_NOTFOUND);
+    CHECK_INT(tiles_bundle(t, 1000, 3, 233, entry_cb, &src, &b, NULL, &e), ERR_NOTFOUND);
+    /* a record that does not match the log is not served */
+    src.wrong = 300;
+    bool large;
+    CHECK_INT(tiles_bundle(t, 1000, 1, 256, entry_cb, &src, &b, &large, &e), ERR_CONFLICT);
+    CHECK_CONTAINS(e.msg, "entry 300");
+    buf_reset(&b);
+    ledger_close(t);
+}
+
 /* Export of 1,000 then 1,300 leaves; verification; the incremental counts. */
 static void test_export_incremental(void)
 {
@@ -595,6 +692,8 @@ int main(void)
         T(test_tamper),
         T(test_shapes),
         T(test_partial_fallback),
+        T(test_path_parse),
+        T(test_served_tiles_match_export),
     };
     int rc = T_RUN(cases);
     note_signer_free(signer);
