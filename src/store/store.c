@@ -114,6 +114,7 @@ struct store {
     char path[4096];
     int64_t log_size;      /* leaves assigned so far, committed or in the open transaction */
     int64_t log_committed; /* leaves recorded by the last COMMIT */
+    sqlite3_stmt *cached[STORE_CACHED_STMTS]; /* store_cached: prepared on first use */
 };
 
 static int read_log_size(struct store *s, int64_t *n, struct errbuf *e);
@@ -235,6 +236,8 @@ void store_close(struct store *s)
         return;
     for (int i = 0; i < ST_N; i++)
         sqlite3_finalize(s->st[i]);
+    for (int i = 0; i < STORE_CACHED_STMTS; i++)
+        sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->db);
     free(s);
 }
@@ -1091,6 +1094,21 @@ int store_checkpoints_each(struct store *s, int (*cb)(void *ctx, const struct st
 sqlite3 *store_db(struct store *s)
 {
     return s->db;
+}
+
+sqlite3_stmt *store_cached(struct store *s, int slot, const char *sql)
+{
+    if (slot < 0 || slot >= STORE_CACHED_STMTS)
+        return NULL;
+    sqlite3_stmt *st = s->cached[slot];
+    if (!st) {
+        if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+            return NULL;
+        s->cached[slot] = st;
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
 }
 
 int store_dberr(struct store *s, struct errbuf *e, const char *what)

@@ -6,6 +6,13 @@
 
 #include "store/store.h"
 
+/* Slots of store_cached, one per statement a hot path keeps prepared (one enum for the module's
+ * files, so that slots never collide). */
+enum store_cached_slot { STORE_CACHED_USER_BY_TOKEN, STORE_CACHED_AUDIT_ADD, STORE_CACHED_STMTS };
+/* The statement of slot, prepared from sql on first use (the same sql on every call) and kept
+ * until store_close; it comes reset with its bindings cleared. NULL when it cannot be prepared
+ * (store_dberr then says why). Reset it after use so it holds no read lock. */
+sqlite3_stmt *store_cached(struct store *s, int slot, const char *sql);
 /* The store's connection (owned by the store). */
 sqlite3 *store_db(struct store *s);
 /* Sets e to "PATH: what: SQLite's message" and returns ERR_DB. */

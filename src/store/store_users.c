@@ -57,11 +57,10 @@ int store_user_add(struct store *s, const struct store_user *u, const char *toke
 int store_user_by_token(struct store *s, const char *token_sha256_hex, struct store_user *out,
                         struct errbuf *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store_db(s),
-                           "SELECT " USER_COLS " FROM users WHERE token_sha256 = ?1 "
-                           "AND revoked_ms IS NULL",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = store_cached(s, STORE_CACHED_USER_BY_TOKEN,
+                                    "SELECT " USER_COLS " FROM users WHERE token_sha256 = ?1 "
+                                    "AND revoked_ms IS NULL");
+    if (!st)
         return store_dberr(s, e, "looking up a token");
     sqlite3_bind_text(st, 1, token_sha256_hex, -1, SQLITE_STATIC);
     int step = sqlite3_step(st), rc = 0;
@@ -71,7 +70,7 @@ int store_user_by_token(struct store *s, const char *token_sha256_hex, struct st
         rc = errf(e, ERR_NOTFOUND, "no active user has this token");
     else
         rc = store_dberr(s, e, "looking up a token");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -139,11 +138,10 @@ static void bind_cut(sqlite3_stmt *st, int col, const char *v)
 
 int store_audit_add(struct store *s, const struct store_audit *a, struct errbuf *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store_db(s),
-                           "INSERT INTO audit(t_ms, actor, role, action, target, status, result) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = store_cached(s, STORE_CACHED_AUDIT_ADD,
+                                    "INSERT INTO audit(t_ms, actor, role, action, target, "
+                                    "status, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!st)
         return store_dberr(s, e, "writing the audit trail");
     sqlite3_bind_int64(st, 1, a->t_ms);
     bind_cut(st, 2, a->actor);
@@ -153,7 +151,7 @@ int store_audit_add(struct store *s, const struct store_audit *a, struct errbuf 
     sqlite3_bind_int(st, 6, a->status);
     bind_cut(st, 7, a->result);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store_dberr(s, e, "writing the audit trail");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
