@@ -191,6 +191,42 @@ void api_route_get(size_t i, const char **method, const char **pattern, unsigned
     *roles = ROUTES[i].roles;
 }
 
+/* The slot of the request on connection conn (NULL: none), or with take a free one. */
+static struct api_admitted *admitted(struct api *a, const void *conn, bool take)
+{
+    struct api_admitted *free_slot = NULL;
+    for (size_t i = 0; i < API_ADMIT_SLOTS; i++) {
+        if (a->admitted[i].conn == conn)
+            return &a->admitted[i];
+        if (!a->admitted[i].conn && !free_slot)
+            free_slot = &a->admitted[i];
+    }
+    return take ? free_slot : NULL;
+}
+
+/* Authenticates and authorizes a request before its body is read, so that a refused upload is
+ * never received. */
+static bool on_admit(void *ctx, const struct http_request *req, struct http_response *resp)
+{
+    struct api *a = ctx;
+    struct api_params p;
+    bool known;
+    int r = find_route(req->method, req->path, &p, &known, NULL, 0);
+    struct api_admitted *slot = admitted(a, req->impl, false);
+    if (slot)
+        slot->conn = NULL; /* a request of this connection that never reached its handler */
+    if (r < 0)
+        return true; /* 404 or 405 once the request is in */
+    if (!api_authorize(a, req, ROUTES[r].roles, resp))
+        return false;
+    slot = admitted(a, req->impl, true);
+    if (slot) {
+        slot->conn = req->impl;
+        slot->who = a->who;
+    }
+    return true;
+}
+
 static void on_request(void *ctx, const struct http_request *req, struct http_response *resp)
 {
     struct api *a = ctx;
@@ -210,8 +246,17 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
         return;
     }
     resp->allow[0] = 0;
-    if (!api_authorize(a, req, ROUTES[r].roles, resp))
+    struct api_admitted *slot = admitted(a, req->impl, false);
+    if (slot) { /* authenticated when its headers came in */
+        a->who = slot->who;
+        slot->conn = NULL;
+        if (!api_route_allows(ROUTES[r].roles, a->who.role)) {
+            problem(resp, 403, "role not allowed");
+            return;
+        }
+    } else if (!api_authorize(a, req, ROUTES[r].roles, resp)) {
         return;
+    }
     a->audit_result[0] = 0;
     ROUTES[r].handler(a, req, &p, resp);
     api_audit_request(a, req, ROUTES[r].pattern, resp->status);
@@ -629,6 +674,7 @@ void api_free(struct api *a)
 void api_http_app(struct api *a, struct http_app *app)
 {
     app->body_limit = on_body_limit;
+    app->admit = on_admit;
     app->handle = on_request;
     app->completed = on_completed;
     app->ctx = a;

@@ -20,12 +20,24 @@ struct metric {
     unsigned long long n;
 };
 
+#define API_ADMIT_SLOTS 128 /* requests admitted and not yet handled, at most (one per connection) */
+_Static_assert(API_ADMIT_SLOTS >= HTTP_MAX_CONNECTIONS, "a slot for each connection");
+
+/* Who a request was authenticated as when its headers came in (http_app.admit), kept until its
+ * handler runs so the token is looked up once. conn identifies the request's connection, on
+ * which one request is in progress at a time. */
+struct api_admitted {
+    const void *conn; /* NULL: free */
+    struct auth_principal who;
+};
+
 struct api {
     struct store *s;
     const struct store_agreements *ag;
     struct truce_log *log;
     struct witness *witness; /* NULL: this instance is no witness */
     struct auth_principal who; /* of the request being handled */
+    struct api_admitted admitted[API_ADMIT_SLOTS];
     char audit_result[API_AUDIT_RESULT_MAX]; /* a handler's summary of a write, for the audit */
     struct metric metrics[API_METRICS_MAX];
     size_t n_metrics;

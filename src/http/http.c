@@ -24,6 +24,7 @@ struct http_server {
 struct conn {
     size_t limit;
     bool too_big;
+    bool answered; /* the app refused the request before its body (http_app.admit) */
     struct buf body;
 };
 
@@ -136,6 +137,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         size_t lim = s->app.body_limit ? s->app.body_limit(s->app.ctx, method, url) : 0;
         st->limit = lim < s->lim.body_bytes ? lim : s->lim.body_bytes;
         *con_cls = st;
+        if (s->app.admit) {
+            struct http_request req = {.method = method, .path = url, .body = "", .impl = c};
+            struct http_response resp = {.status = 200, .content_type = "application/json"};
+            buf_init(&resp.body);
+            if (!s->app.admit(s->app.ctx, &req, &resp)) {
+                st->answered = true; /* whatever body follows is dropped */
+                enum MHD_Result ret = queue(c, &resp);
+                buf_reset(&resp.body);
+                if (s->app.completed)
+                    s->app.completed(s->app.ctx, method, url, resp.status);
+                return ret;
+            }
+            buf_reset(&resp.body);
+        }
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
                                                      MHD_HTTP_HEADER_CONTENT_LENGTH);
         long long n;
@@ -146,6 +161,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                      st->limit, n);
             return answer_problem(s, c, method, url, 413, msg);
         }
+        return MHD_YES;
+    }
+    if (st->answered) {
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {

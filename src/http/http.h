@@ -62,6 +62,10 @@ const char *http_status_text(int status);
  * those the server layer answered itself (413, 500). All run inside http_run and http_stop. */
 struct http_app {
     size_t (*body_limit)(void *ctx, const char *method, const char *path);
+    /* May be NULL. Called for every request once its headers are in, before any of its body is
+     * read (req->body is empty): returns false after filling resp, which is then sent at once
+     * (the body is never read: an unauthenticated upload costs nothing), or true to go on. */
+    bool (*admit)(void *ctx, const struct http_request *req, struct http_response *resp);
     void (*handle)(void *ctx, const struct http_request *req, struct http_response *resp);
     void (*completed)(void *ctx, const char *method, const char *path, int status);
     void *ctx;
