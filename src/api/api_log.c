@@ -92,7 +92,6 @@ static int entry(void *ctx, uint64_t index, struct buf *out, struct errbuf *e)
 void api_h_log_tile(struct api *a, const struct http_request *req, const struct api_params *p,
                     struct http_response *resp)
 {
-    (void)req;
     if (no_log(a, resp))
         return;
     char rel[TILES_PATH_MAX + 16];

@@ -102,6 +102,19 @@ while [ "$count" -gt 0 ]; do
 done
 [ "$level" -ge 2 ] || fail "no tile above level 0 was fetched"
 "$T" log verify --export "$M" --key "$VKEY" >/dev/null || fail "the mirror does not verify"
+# and with an independent reader: Go's golang.org/x/mod/sumdb/tlog (tests/interop/check_tiles.go)
+# reads the mirror made over HTTP, when Go and Debian's golang-golang-x-mod-dev are installed
+if command -v go >/dev/null 2>&1 && [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb/tlog ]; then
+  ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+  (cd "$D" && HOME=${HOME:-$D} GOCACHE=$D/gocache GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= \
+     GOTOOLCHAIN=local go build -o "$D/check_tiles" "$ROOT/tests/interop/check_tiles.go") \
+    || fail "cannot build check_tiles"
+  out=$("$D/check_tiles" "$VKEY" "$M" 2>&1) || fail "Go rejects the mirror made over HTTP: $out"
+  grep -q "^tiles interop: $N entries" <<<"$out" || fail "check_tiles: $out"
+  gocheck="; Go's tlog reader agrees"
+else
+  gocheck="; Go not installed, independent reader skipped"
+fi
 # a tile that is not there yet, a non-canonical path, a partial tile wider than the tree
 curl -s -o /dev/null -w '%{http_code}' "$UA/log/$(tpath 0 99 256)" | grep -q 404 || fail "tile beyond the tree"
 curl -s -o /dev/null -w '%{http_code}' "$UA/log/tile/0/0" | grep -q 404 || fail "non-canonical path"
@@ -187,4 +200,4 @@ start "$A" a2; UA="http://127.0.0.1:$PORT"; PA=$PID
 curl -sSf "$UA/api/v1/log/checkpoint" | grep -q '^— witness.test.example ' || fail "checkpoint without the cosignature"
 curl -sSf "$UA/log/checkpoint" | grep -q '^— witness.test.example ' || fail "/log/checkpoint without the cosignature"
 stop "$PA"
-echo "ok: mirrored $fetched tiles and bundles of $N entries over HTTP, verified; proofs match; witness cosigned $N and $N2"
+echo "ok: mirrored $fetched tiles and bundles of $N entries over HTTP, verified$gocheck; proofs match; witness cosigned $N and $N2"
