@@ -118,6 +118,12 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${TOKEN
 code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: bearer   ${TOKEN[analyst]}" "$U/api/v1/findings")
 [ "$code" = 200 ] || fail "lower-case scheme: $code"
 
+# users added and revoked while the server runs take effect at once
+LATE=$("$T" --data "$D/data" user add late --role analyst 2>/dev/null) || fail "user add beside the server"
+call GET /api/v1/findings "$LATE"; [ "$code" = 200 ] || fail "a user added while serving: $code"
+"$T" --data "$D/data" user revoke late >/dev/null || fail "user revoke beside the server"
+call GET /api/v1/findings "$LATE"; [ "$code" = 401 ] || fail "a token revoked while serving: $code"
+
 # a party user sees only its party's findings
 call GET /api/v1/findings "${TOKEN[party]}"; [ "$code" = 200 ] || fail "party findings: $code"
 [ "$(grep -o '"party":"af"' <<<"$out" | wc -l)" = 2 ] || fail "party af sees: $out"
