@@ -57,6 +57,7 @@ static const struct api_route ROUTES[] = {
     {"GET", "/log/checkpoint", api_h_log_checkpoint, 0, ALL},
     {"GET", "/log/tile/{path*}", api_h_log_tile, 0, ALL},
     {"GET", "/log/truce/entries/{path*}", api_h_log_tile, 0, ALL},
+    {"POST", "/api/v1/log/cosignatures", api_h_log_cosignatures, WITNESS_MAX_REQUEST_BYTES, ADMIN},
     {"POST", "/add-checkpoint", api_h_add_checkpoint, WITNESS_MAX_REQUEST_BYTES, ALL},
 };
 #undef ALL

@@ -77,6 +77,8 @@ void api_h_proof_inclusion(struct api *a, const struct http_request *req,
                            const struct api_params *p, struct http_response *resp);
 void api_h_proof_consistency(struct api *a, const struct http_request *req,
                              const struct api_params *p, struct http_response *resp);
+void api_h_log_cosignatures(struct api *a, const struct http_request *req,
+                            const struct api_params *p, struct http_response *resp);
 void api_h_add_checkpoint(struct api *a, const struct http_request *req,
                           const struct api_params *p, struct http_response *resp);
 

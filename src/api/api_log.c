@@ -281,6 +281,44 @@ void api_h_add_checkpoint(struct api *a, const struct http_request *req,
     snprintf(a->audit_result, sizeof a->audit_result, "%s", rc ? e.msg : "cosigned");
 }
 
+/* POST /api/v1/log/cosignatures: the body is the witness's verifier key on its first line, then
+ * its add-checkpoint answer (cosignature lines); they are added to the newest checkpoint. */
+void api_h_log_cosignatures(struct api *a, const struct http_request *req,
+                            const struct api_params *p, struct http_response *resp)
+{
+    (void)p;
+    if (no_log(a, resp))
+        return;
+    const char *nl = memchr(req->body, '\n', req->body_len);
+    char vkey[NOTE_VKEY_SIZE];
+    size_t klen = nl ? (size_t)(nl - req->body) : 0;
+    if (!nl || klen == 0 || klen >= sizeof vkey) {
+        api_problem(resp, 400, "the body is the witness's verifier key on one line, then its "
+                               "add-checkpoint answer (cosignature lines)");
+        return;
+    }
+    memcpy(vkey, req->body, klen);
+    vkey[klen] = 0;
+    size_t added = 0;
+    int64_t size = 0;
+    struct errbuf e;
+    const char *lines = nl + 1;
+    int rc = log_add_cosignatures(a->log, a->s, vkey, lines,
+                                  req->body_len - (size_t)(lines - req->body), &added, &size, &e);
+    snprintf(a->audit_result, sizeof a->audit_result, "%s", rc ? e.msg : "added");
+    if (rc) {
+        api_problem(resp, rc == ERR_NOMEM || rc == ERR_IO || rc == ERR_DB ? 500
+                          : rc == ERR_INVAL || rc == ERR_NOTFOUND  ? 422
+                                                                   : 400,
+                    e.msg);
+        return;
+    }
+    snprintf(a->audit_result, sizeof a->audit_result, "%zu cosignature(s) added to the "
+             "checkpoint of size %lld", added, (long long)size);
+    if (buf_printf(&resp->body, "{\"added\":%zu,\"size\":%lld}\n", added, (long long)size))
+        api_oom(resp);
+}
+
 int api_open_witness(struct api *a, const char *dir, struct errbuf *e)
 {
     char state[4096], path[4200];

@@ -855,16 +855,10 @@ static int log_cosign(struct truce_log *log, struct store *s, const char *vkey_a
 {
     struct errbuf e;
     char vkey[NOTE_VKEY_SIZE];
-    struct note_verifier *v = NULL;
     char *resp = NULL;
     size_t resp_len = 0, added = 0;
-    struct buf note, out;
-    buf_init(&note);
-    buf_init(&out);
-    bool made;
+    int64_t size = 0;
     int rc = read_vkey(vkey_arg, vkey, sizeof vkey, &e);
-    if (!rc)
-        rc = note_verifier_parse(vkey, &v, &e);
     if (!rc)
         rc = file_read(file, WITNESS_MAX_REQUEST_BYTES, &resp, &resp_len, &e);
     /* a response saved from `truce witness add-checkpoint` starts with its status line */
@@ -874,43 +868,13 @@ static int log_cosign(struct truce_log *log, struct store *s, const char *vkey_a
         resp_len -= 4;
     }
     if (!rc)
-        rc = log_checkpoint(log, s, &note, &made, &e);
-    if (!rc)
-        rc = witness_note_add_cosignatures(note.p, note.len, lines, resp_len, &v, 1, &out, &added,
-                                           &e);
-    struct note_checkpoint cp;
-    struct note_opened opened = {0};
-    char ddir[4096], path[4200];
-    if (!rc) {
-        /* the size of the checkpoint the cosignature was added to */
-        char lvk[NOTE_VKEY_SIZE];
-        struct note_verifier *lv = NULL;
-        rc = log_verifier_key(data_dir, lvk, sizeof lvk, &e);
-        if (!rc)
-            rc = note_verifier_parse(lvk, &lv, &e);
-        if (!rc)
-            rc = note_open(out.p, out.len, &lv, 1, &opened, &e);
-        if (!rc)
-            rc = note_checkpoint_parse(opened.text, opened.text_len, &cp, &e);
-        note_verifier_free(lv);
-    }
-    if (!rc)
-        rc = store_checkpoint_set_note(s, (int64_t)cp.size, out.p, &e);
-    str_copy(ddir, sizeof ddir, data_dir);
-    if (!rc && path_join(path, sizeof path, ddir, LOG_DIR_NAME "/" LOG_CHECKPOINT_NAME))
-        rc = errf(&e, ERR_INVAL, "path too long");
-    if (!rc)
-        rc = file_write_atomic(path, out.p, out.len, &e);
+        rc = log_add_cosignatures(log, s, vkey, lines, resp_len, &added, &size, &e);
     if (rc)
         fprintf(stderr, "truce: log cosign: %s\n", e.msg);
     else
         printf("added %zu cosignature%s to the checkpoint for %llu leaves\n", added,
-               added == 1 ? "" : "s", (unsigned long long)cp.size);
-    note_opened_free(&opened);
-    note_verifier_free(v);
+               added == 1 ? "" : "s", (unsigned long long)size);
     free(resp);
-    buf_reset(&note);
-    buf_reset(&out);
     return rc ? EXIT_FAIL : 0;
 }
 

@@ -7,6 +7,7 @@
 #include "log/log.h"
 
 #include "note/note.h"
+#include "witness/witness.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -416,5 +417,37 @@ int log_checkpoint_verify(struct truce_log *l, struct store *s, int64_t *size, s
         rc = errf(e, ERR_NOTFOUND, "no checkpoint has been signed yet");
     if (!rc)
         *size = x.newest;
+    return rc;
+}
+
+int log_add_cosignatures(struct truce_log *l, struct store *s, const char *vkey,
+                         const char *lines, size_t lines_len, size_t *added, int64_t *size,
+                         struct errbuf *e)
+{
+    struct note_verifier *v = NULL;
+    struct store_checkpoint cp = {0};
+    struct buf out;
+    buf_init(&out);
+    char path[4200];
+    *added = 0;
+    int rc = note_verifier_parse(vkey, &v, e);
+    if (!rc)
+        rc = store_checkpoint_last(s, &cp, e);
+    if (!rc)
+        rc = witness_note_add_cosignatures(cp.note, strlen(cp.note), lines, lines_len, &v, 1,
+                                           &out, added, e);
+    if (rc == ERR_INVAL || rc == ERR_NOTFOUND)
+        errprefix(e, "the newest checkpoint (size %lld)", (long long)cp.size);
+    if (!rc)
+        rc = store_checkpoint_set_note(s, cp.size, out.p, e);
+    if (!rc && path_join(path, sizeof path, l->dir, LOG_CHECKPOINT_NAME))
+        rc = errf(e, ERR_INVAL, "%s: path too long", l->dir);
+    if (!rc)
+        rc = file_write_atomic(path, out.p, out.len, e);
+    if (!rc)
+        *size = cp.size;
+    free(cp.note);
+    note_verifier_free(v);
+    buf_reset(&out);
     return rc;
 }

@@ -62,6 +62,16 @@ int log_checkpoint(struct truce_log *l, struct store *s, struct buf *out, bool *
 int log_checkpoint_verify(struct truce_log *l, struct store *s, int64_t *size,
                           struct errbuf *e) WUR;
 
+/* Adds to the newest signed checkpoint the cosignature lines (lines_len bytes: a witness's
+ * add-checkpoint 200 answer, "— name base64" lines) that verify with the witness's verifier key
+ * vkey (witness_note_add_cosignatures), stores the note and rewrites DIR/log/checkpoint.
+ * *added counts the lines added, *size is the checkpoint's size. A cosignature for another
+ * checkpoint than the newest does not verify (ERR_INVAL); ERR_NOTFOUND when no line is from
+ * vkey's witness or no checkpoint was signed. */
+int log_add_cosignatures(struct truce_log *l, struct store *s, const char *vkey,
+                         const char *lines, size_t lines_len, size_t *added, int64_t *size,
+                         struct errbuf *e) WUR;
+
 uint64_t log_size(const struct truce_log *l);
 struct ledger_tree *log_tree(struct truce_log *l);
 

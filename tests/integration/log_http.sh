@@ -4,8 +4,8 @@
 # (`truce log verify --export DIR --key VKEY`) and byte for byte against `truce log export`,
 # compares the JSON proofs with `truce log proof`, and uses a second truce instance as a C2SP
 # tlog-witness over HTTP (POST /add-checkpoint): first checkpoint, stale old size (409), a
-# consistency proof fetched from the log (200), a forged proof (422); the cosignature is then
-# added to the log and served with its checkpoint.
+# forged proof (422), a consistency proof fetched from the log (200); the cosignature is then
+# handed to the running log (POST /api/v1/log/cosignatures) and served with its checkpoint.
 set -euo pipefail
 T=${TRUCE:-./truce}
 T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
@@ -52,6 +52,7 @@ for i in $(seq 1 300); do echo "${good/CID/bulk-$i}"; done > "$D/bulk.ndjson"
 VKEY=$("$T" --data "$A" log key)
 ORIGIN=${VKEY%%+*}
 MON=$("$T" --data "$A" user add m1 --role monitor 2>/dev/null)
+ADM=$("$T" --data "$A" user add ops --role admin 2>/dev/null)
 
 # the witness W: another truce instance with a witness for A's log
 W=$D/w
@@ -162,6 +163,21 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' --data-binary 'old 0' "$UW/add-ch
 code=$(curl -sS -o /dev/null -w '%{http_code}' --data-binary @"$D/req1" "$UA/add-checkpoint")
 [ "$code" = 404 ] || fail "add-checkpoint on a non-witness: $code"
 stop "$PW"
+# the log's operator hands the cosignature to the running log, which serves it with the checkpoint
+{ echo "$WVKEY"; cat "$D/cosig1"; } > "$D/stale"
+code=$(curl -sS -o "$D/out" -w '%{http_code}' -H "Authorization: Bearer $ADM" --data-binary @"$D/stale" \
+  "$UA/api/v1/log/cosignatures")
+[ "$code" = 422 ] || fail "a cosignature of an older checkpoint: $code $(cat "$D/out")"
+{ echo "$WVKEY"; cat "$D/cosig2"; } > "$D/fresh"
+code=$(curl -sS -o "$D/out" -w '%{http_code}' -H "Authorization: Bearer $MON" --data-binary @"$D/fresh" \
+  "$UA/api/v1/log/cosignatures")
+[ "$code" = 403 ] || fail "a monitor adds cosignatures: $code"
+code=$(curl -sS -o "$D/out" -w '%{http_code}' -H "Authorization: Bearer $ADM" --data-binary @"$D/fresh" \
+  "$UA/api/v1/log/cosignatures")
+[ "$code" = 200 ] || fail "add the cosignature: $code $(cat "$D/out")"
+grep -qF "{\"added\":1,\"size\":$N2}" "$D/out" || fail "cosignatures: $(cat "$D/out")"
+curl -sSf "$UA/api/v1/log/checkpoint" | grep -q '^— witness.test.example ' || fail "checkpoint without the cosignature"
+curl -sSf "$UA/log/checkpoint" | grep -q '^— witness.test.example ' || fail "/log/checkpoint without the cosignature"
 
 # ---- compare with the offline tools (the server must be stopped: it holds the log) ----
 stop "$PA"
@@ -192,12 +208,10 @@ want=$(tail -n +2 "$D/cons.txt" | tr -d '\n')
 got=""; for h in $(grep -o '"proof":\[[^]]*\]' "$D/cons.json" | sed 's/"proof":\[//; s/\]//' | tr ',' ' ' | tr -d '"'); do got="$got$(b64hex "$h")"; done
 [ "$got" = "$want" ] || fail "consistency proof differs from truce log proof"
 
-# ---- the cosignature goes into the log's checkpoint and is served with it ----
-{ echo 200; cat "$D/cosig2"; } > "$D/cosig2.resp"
-"$T" --data "$A" log cosign --witness "$WVKEY" "$D/cosig2.resp" >/dev/null || fail "log cosign"
-"$T" --data "$A" log verify >/dev/null || fail "log verify after cosign"
+# ---- the cosignature is in the log's stored checkpoint: verify, and served after a restart ----
+"$T" --data "$A" log verify >/dev/null || fail "log verify after the cosignature"
+grep -q '^— witness.test.example ' "$A/log/checkpoint" || fail "DIR/log/checkpoint lacks the cosignature"
 start "$A" a2; UA="http://127.0.0.1:$PORT"; PA=$PID
-curl -sSf "$UA/api/v1/log/checkpoint" | grep -q '^— witness.test.example ' || fail "checkpoint without the cosignature"
-curl -sSf "$UA/log/checkpoint" | grep -q '^— witness.test.example ' || fail "/log/checkpoint without the cosignature"
+curl -sSf "$UA/log/checkpoint" | grep -q '^— witness.test.example ' || fail "cosignature lost on restart"
 stop "$PA"
 echo "ok: mirrored $fetched tiles and bundles of $N entries over HTTP, verified$gocheck; proofs match; witness cosigned $N and $N2"

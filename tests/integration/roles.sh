@@ -106,8 +106,9 @@ for hdr in "Basic dXNlcjpwYXNz" "Bearer" "Bearer a b" "Bearer $(head -c 5000 /de
   [ "$code" = 401 ] || fail "Authorization: ${hdr:0:40}: $code"
 done
 # an upload without a token is refused when its headers are in: the 8 MB body is not taken in
+# (curl asks with "Expect: 100-continue" and gets the 401 instead of the go-ahead)
 head -c $((8 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$D/big"
-read -r code sent < <(curl -sS -o /dev/null -w '%{http_code} %{size_upload}\n' -H 'Expect:' \
+read -r code sent < <(curl -sS -o /dev/null -w '%{http_code} %{size_upload}\n' \
   --data-binary @"$D/big" "$U/api/v1/observations" 2>/dev/null || true)
 [ "$code" = 401 ] || fail "anonymous upload: $code"
 [ "${sent%.*}" -lt $((8 * 1024 * 1024)) ] || fail "the server took in all $sent bytes before its 401"
