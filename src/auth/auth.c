@@ -114,8 +114,10 @@ int auth_authenticate(struct store *s, const char *authorization, struct auth_pr
                                &n, e);
     if (rc)
         return rc;
-    /* The lookup is by the token's hash, so nothing compares the secret itself byte by byte;
-     * the hash found is compared again in constant time. */
+    /* The lookup is by the token's SHA-256, so nothing compares the secret itself byte by
+     * byte: the index search can at most leak how much of a hash prefix matched, which says
+     * nothing usable about any token (finding a token for a chosen hash prefix is a preimage
+     * search). */
     char hex[AUTH_HASH_HEX_SIZE];
     auth_token_hash(tok, n, hex);
     struct store_user u;
