@@ -25,6 +25,7 @@
 #include "placement/placement.h"
 #include "report/report.h"
 #include "server/server.h"
+#include "simulate/simulate.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -53,6 +54,8 @@ static const char USAGE[] =
     "  log verify|checkpoint|proof|export|...  the transparency log of every stored record\n"
     "  witness init|add-checkpoint|status     a witness that cosigns checkpoints\n"
     "  serve [--listen HOST:PORT]    the HTTP API (docs/api.md) until SIGINT/SIGTERM\n"
+    "  simulate --agreement FILE ... a ground-truth scenario: observations and truth\n"
+    "  evaluate --truth FILE --incidents FILE  score incidents against a truth\n"
     "\n"
     "The data directory is --data DIR, else $TRUCE_DATA, else ./truce-data.\n"
     "`truce COMMAND --help` explains each command. Documentation: docs/ in the source tree.\n";
@@ -1228,6 +1231,10 @@ int main(int argc, char **argv)
         return cmd_witness(n, rest);
     if (!strcmp(cmd, "serve"))
         return cmd_serve(n, rest);
+    if (!strcmp(cmd, "simulate"))
+        return sim_cmd_simulate(n, rest);
+    if (!strcmp(cmd, "evaluate"))
+        return sim_cmd_evaluate(n, rest);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("truce 0.1.0");
         return 0;
