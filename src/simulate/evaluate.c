@@ -24,8 +24,8 @@ struct scored_incident {
     long long plural_event; /* most frequent event index (ties: lowest), or -1 */
     size_t n_match;         /* evidence items of `event` */
     bool multi_observer;    /* evidence from two or more distinct observers */
-    bool has_location, triangulated;
-    struct geo_point location;
+    bool has_location, triangulated, has_origin;
+    struct geo_point location, origin;
     int party, grade;
 };
 
@@ -165,6 +165,20 @@ int sim_eval_add(struct sim_eval *s, const char *line, size_t len, struct errbuf
         inc.has_location = true;
         inc.triangulated = method && !strcmp(json_string_value(method), "triangulated");
     }
+    json_t *origin = json_object_get(j, "origin");
+    if (origin && !json_is_null(origin)) {
+        json_t *lon = json_object_get(origin, "lon"), *lat = json_object_get(origin, "lat");
+        if (!json_is_number(lon) || !json_is_number(lat)) {
+            rc = errf(e, ERR_INVAL, "origin: needs numbers lon and lat (or null)");
+            goto out;
+        }
+        inc.origin = (struct geo_point){json_number_value(lon), json_number_value(lat)};
+        if (!geo_point_valid(inc.origin)) {
+            rc = errf(e, ERR_INVAL, "origin: not a position on Earth");
+            goto out;
+        }
+        inc.has_origin = true;
+    }
     if (!json_is_string(party)) {
         rc = errf(e, ERR_INVAL, "party: must be a party id or \"undetermined\"");
         goto out;
@@ -230,10 +244,12 @@ int sim_eval_finish(struct sim_eval *s, struct sim_scores *sc)
     /* The best incident of each event: most evidence of that event, then the lowest id. */
     long long *best = malloc((t->n_events + 1) * sizeof *best);
     double *all = malloc((s->n + 1) * sizeof *all), *tri = malloc((s->n + 1) * sizeof *tri);
-    if (!best || !all || !tri) {
+    double *org = malloc((s->n + 1) * sizeof *org);
+    if (!best || !all || !tri || !org) {
         free(best);
         free(all);
         free(tri);
+        free(org);
         return ERR_NOMEM;
     }
     for (size_t i = 0; i < t->n_events; i++)
@@ -254,7 +270,7 @@ int sim_eval_finish(struct sim_eval *s, struct sim_scores *sc)
         sc->matched_events += best[i] >= 0;
         sc->multi_matched_events += multi && best[i] >= 0;
     }
-    size_t n_all = 0, n_tri = 0;
+    size_t n_all = 0, n_tri = 0, n_org = 0;
     long long undetermined = 0;
     for (size_t i = 0; i < s->n; i++) {
         const struct scored_incident *inc = &s->v[i];
@@ -275,6 +291,8 @@ int sim_eval_finish(struct sim_eval *s, struct sim_scores *sc)
             if (inc->triangulated)
                 tri[n_tri++] = d;
         }
+        if (inc->has_origin)
+            org[n_org++] = geo_distance_m(inc->origin, ev->origin);
         struct sim_grade_score *g = &sc->grade[inc->grade];
         g->incidents++;
         if (inc->party == PARTY_UNDETERMINED)
@@ -297,6 +315,10 @@ int sim_eval_finish(struct sim_eval *s, struct sim_scores *sc)
     sc->loc_p95_all_m = percentile(all, n_all, 0.95);
     sc->loc_median_tri_m = percentile(tri, n_tri, 0.5);
     sc->loc_p95_tri_m = percentile(tri, n_tri, 0.95);
+    qsort(org, n_org, sizeof *org, cmp_double);
+    sc->located_origin = (long long)n_org;
+    sc->origin_median_m = percentile(org, n_org, 0.5);
+    sc->origin_p95_m = percentile(org, n_org, 0.95);
     const struct sim_grade_score *c = &sc->grade[SIM_GRADE_CONFIRMED],
                                  *p = &sc->grade[SIM_GRADE_PROBABLE];
     sc->wrong_share_probable_or_better = ratio(c->wrong + p->wrong, c->incidents + p->incidents);
@@ -309,6 +331,7 @@ int sim_eval_finish(struct sim_eval *s, struct sim_scores *sc)
     free(best);
     free(all);
     free(tri);
+    free(org);
     return 0;
 }
 
@@ -330,7 +353,7 @@ int sim_scores_json(const struct sim_scores *sc, struct buf *b)
     }
     json_t *j = json_pack(
         "{s:{s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I},s:{s:o,s:o,s:I,s:I,s:I,s:I},"
-        "s:{s:o,s:o,s:I,s:I,s:I,s:I},s:{s:{s:I,s:o,s:o},s:{s:I,s:o,s:o}},"
+        "s:{s:o,s:o,s:I,s:I,s:I,s:I},s:{s:{s:I,s:o,s:o},s:{s:I,s:o,s:o}},s:{s:I,s:o,s:o},"
         "s:{s:o,s:o,s:o},s:I,"
         "s:{s:b,s:b,s:b,s:b}}",
         "incidents", "total", (json_int_t)sc->incidents, "matched",
@@ -349,7 +372,8 @@ int sim_scores_json(const struct sim_scores *sc, struct buf *b)
         "triangulated", "n", (json_int_t)sc->located_triangulated, "median",
         num(sc->loc_median_tri_m), "p95", num(sc->loc_p95_tri_m), "all", "n",
         (json_int_t)sc->located_all, "median", num(sc->loc_median_all_m), "p95",
-        num(sc->loc_p95_all_m), "attribution", "grades", grades,
+        num(sc->loc_p95_all_m), "origin_error_m", "n", (json_int_t)sc->located_origin, "median",
+        num(sc->origin_median_m), "p95", num(sc->origin_p95_m), "attribution", "grades", grades,
         "wrong_share_probable_or_better", num(sc->wrong_share_probable_or_better),
         "undetermined_share", num(sc->undetermined_share), "unknown_evidence", (json_int_t)sc->unknown_evidence,
         "targets", "precision_multi", sc->met_precision, "recall_multi", sc->met_recall,
@@ -408,6 +432,9 @@ int sim_scores_text(const struct sim_scores *sc, struct buf *b)
     if (!rc)
         rc = fmt_metres(b, "location error (all located)", sc->loc_median_all_m,
                         sc->loc_p95_all_m, sc->located_all, NULL, true);
+    if (!rc)
+        rc = fmt_metres(b, "origin error (firing position)", sc->origin_median_m,
+                        sc->origin_p95_m, sc->located_origin, NULL, true);
     for (int k = 0; k < SIM_N_GRADES && !rc; k++) {
         const struct sim_grade_score *g = &sc->grade[k];
         rc = buf_printf(b, "  grade %-32s %lld incidents: %lld correct, %lld wrong, %lld undetermined\n",

@@ -170,6 +170,8 @@ struct sim_scores {
     double precision, recall, precision_multi, recall_multi; /* NAN when undefined */
     long long located_all, located_triangulated;
     double loc_median_all_m, loc_p95_all_m, loc_median_tri_m, loc_p95_tri_m; /* NAN: none */
+    long long located_origin; /* matched incidents with an origin */
+    double origin_median_m, origin_p95_m; /* origin against the true firing position */
     struct sim_grade_score grade[SIM_N_GRADES];
     double wrong_share_probable_or_better; /* NAN when no incident is graded that high */
     double undetermined_share;             /* of matched incidents, party undetermined */

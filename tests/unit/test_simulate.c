@@ -375,8 +375,24 @@ static void test_perfect_answer_scores_one(void)
         INC(1, 37.80, 48.10, "triangulated", "af", "confirmed", "\"a1\",\"b1\",\"c1\""),
         INC(2, 37.90, 48.20, "triangulated", "ua", "probable", "\"a2\",\"c2\""),
         INC(3, 38.00, 48.30, "sector", "undetermined", "undetermined", "\"b3\""),
+        /* the firing position (37.7, 48.1) given 0.01 degree of latitude north */
+        "{\"id\":4,\"location\":null,\"origin\":{\"lon\":37.7,\"lat\":48.11,\"radius_m\":900},"
+        "\"party\":\"af\",\"grade\":\"possible\",\"evidence\":[\"f1\"]}",
     };
     struct sim_scores sc = score(t, inc, 3);
+    CHECK_INT(sc.located_origin, 0);
+    sc = score(t, inc, 4); /* the fourth is a false incident: not measured */
+    CHECK_INT(sc.located_origin, 0);
+    CHECK_INT(sc.false_incidents, 1);
+    const char *with_origin[] = {
+        "{\"id\":1,\"location\":{\"lon\":37.8,\"lat\":48.1,\"method\":\"triangulated\"},"
+        "\"origin\":{\"lon\":37.7,\"lat\":48.11,\"radius_m\":900},\"party\":\"af\","
+        "\"grade\":\"probable\",\"evidence\":[\"a1\",\"b1\"]}",
+    };
+    sc = score(t, with_origin, 1);
+    CHECK_INT(sc.located_origin, 1);
+    CHECK_NEAR(sc.origin_median_m, 1112, 5);
+    sc = score(t, inc, 3);
     CHECK_NEAR(sc.precision, 1, 0);
     CHECK_NEAR(sc.recall, 1, 0);
     CHECK_NEAR(sc.precision_multi, 1, 0);
