@@ -12,6 +12,9 @@
 
 #include "simulate/simulate.h"
 
+const char *const SIM_MEANS_NAMES[SIM_N_MEANS] = {"patrol", "camera", "acoustic", "uav",
+                                                  "satellite", "other", "mixed"};
+
 const char *const SIM_GRADE_NAMES[SIM_N_GRADES] = {"confirmed", "probable", "possible",
                                                    "undetermined"};
 
@@ -27,6 +30,7 @@ struct scored_incident {
     bool has_location, triangulated, has_origin;
     struct geo_point location, origin;
     int party, grade;
+    int means; /* SIM_MEANS_* of all its evidence, or SIM_MEANS_MIXED */
 };
 
 struct sim_eval {
@@ -84,12 +88,15 @@ static int score_evidence(struct sim_eval *s, json_t *evidence, struct scored_in
         s->ob_buf = xrealloc(s->ob_buf, n * sizeof *s->ob_buf);
     }
     long long unknown = 0;
+    inc->means = SIM_MEANS_OTHER;
     for (size_t i = 0; i < n; i++) {
         json_t *c = json_array_get(evidence, i);
         if (!json_is_string(c))
             return errf(e, ERR_INVAL, "evidence/%zu: must be a client id string", i);
         const struct sim_truth_report *r = sim_truth_find(s->t, json_string_value(c));
         s->ev_buf[i] = r ? r->event : -1;
+        int m = r ? s->t->observer_means[r->observer] : SIM_MEANS_OTHER;
+        inc->means = i == 0 ? m : inc->means == m ? m : SIM_MEANS_MIXED;
         s->ob_buf[i] = r ? r->observer : -1 - (int)(i % 1000000); /* unknown: each its own */
         unknown += !r;
     }
@@ -280,6 +287,10 @@ int sim_eval_finish(struct sim_eval *s, struct sim_scores *sc)
         sc->matched_incidents += matched;
         sc->duplicate_incidents += inc->event >= 0 && !matched;
         sc->false_incidents += inc->event < 0;
+        if (inc->event < 0)
+            sc->false_by_means[inc->means]++;
+        else if (!matched)
+            sc->duplicate_by_means[inc->means]++;
         sc->multi_incidents += in_multi;
         sc->multi_matched_incidents += in_multi && matched;
         if (!matched)
@@ -380,6 +391,13 @@ int sim_scores_json(const struct sim_scores *sc, struct buf *b)
         "attribution", sc->met_attribution, "location_triangulated", sc->met_location);
     if (!j)
         return ERR_NOMEM;
+    json_t *dup = json_object(), *fls = json_object();
+    for (int k = 0; k < SIM_N_MEANS; k++) {
+        json_object_set_new(dup, SIM_MEANS_NAMES[k], json_integer(sc->duplicate_by_means[k]));
+        json_object_set_new(fls, SIM_MEANS_NAMES[k], json_integer(sc->false_by_means[k]));
+    }
+    json_object_set_new(j, "diagnostics", json_pack("{s:o,s:o}", "duplicates_by_evidence", dup,
+                                                    "false_by_evidence", fls));
     char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (!text)
@@ -445,6 +463,15 @@ int sim_scores_text(const struct sim_scores *sc, struct buf *b)
                        "target <= 0.01", sc->met_attribution);
     if (!rc)
         rc = fmt_share(b, "left undetermined", sc->undetermined_share, NULL, true);
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        const long long *v = pass ? sc->false_by_means : sc->duplicate_by_means;
+        rc = buf_printf(b, "  %-38s", pass ? "false incidents by evidence" : "duplicates by evidence");
+        for (int k = 0; k < SIM_N_MEANS && !rc; k++)
+            if (v[k])
+                rc = buf_printf(b, " %s %lld", SIM_MEANS_NAMES[k], v[k]);
+        if (!rc)
+            rc = buf_printf(b, "\n");
+    }
     if (!rc && sc->unknown_evidence)
         rc = buf_printf(b, "warning: %lld evidence client ids are not in the truth file\n",
                         sc->unknown_evidence);

@@ -130,6 +130,7 @@ struct sim_truth {
     char parties[8][32];
     int n_parties;
     char (*observers)[SIM_ID_BYTES];
+    int *observer_means; /* per observer: index into SIM_MEANS_NAMES, SIM_MEANS_OTHER if unknown */
     size_t n_observers;
     struct sim_truth_event *events;
     size_t n_events;
@@ -143,6 +144,12 @@ int sim_truth_parse(const char *text, size_t len, struct sim_truth **out, struct
 void sim_truth_free(struct sim_truth *t);
 /* The report of a client id, or NULL. */
 const struct sim_truth_report *sim_truth_find(const struct sim_truth *t, const char *client_id);
+
+/* The means of observers the scorer breaks duplicates and false incidents down by; an incident
+ * whose evidence mixes means counts as SIM_MEANS_MIXED. */
+enum { SIM_MEANS_PATROL, SIM_MEANS_CAMERA, SIM_MEANS_ACOUSTIC, SIM_MEANS_UAV, SIM_MEANS_SATELLITE,
+       SIM_MEANS_OTHER, SIM_MEANS_MIXED, SIM_N_MEANS };
+extern const char *const SIM_MEANS_NAMES[SIM_N_MEANS];
 
 /* ---- scoring ---- */
 enum sim_grade { SIM_GRADE_CONFIRMED, SIM_GRADE_PROBABLE, SIM_GRADE_POSSIBLE,
@@ -167,6 +174,7 @@ struct sim_scores {
     long long true_events, reported_events, matched_events;
     long long multi_incidents, multi_matched_incidents, multi_events, multi_matched_events;
     long long unknown_evidence; /* evidence client ids the truth does not know */
+    long long duplicate_by_means[SIM_N_MEANS], false_by_means[SIM_N_MEANS]; /* diagnostics */
     double precision, recall, precision_multi, recall_multi; /* NAN when undefined */
     long long located_all, located_triangulated;
     double loc_median_all_m, loc_p95_all_m, loc_median_tri_m, loc_p95_tri_m; /* NAN: none */

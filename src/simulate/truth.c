@@ -204,6 +204,7 @@ int sim_truth_parse(const char *text, size_t len, struct sim_truth **out, struct
         goto out;
     }
     t->observers = xcalloc(json_array_size(observers) + 1, sizeof *t->observers);
+    t->observer_means = xcalloc(json_array_size(observers) + 1, sizeof *t->observer_means);
     for (size_t i = 0; i < json_array_size(observers); i++) {
         json_t *id = json_object_get(json_array_get(observers, i), "id");
         if (!json_is_string(id) || !json_string_length(id) ||
@@ -217,6 +218,11 @@ int sim_truth_parse(const char *text, size_t len, struct sim_truth **out, struct
                       json_string_value(id));
             goto out;
         }
+        json_t *means = json_object_get(json_array_get(observers, i), "means");
+        t->observer_means[t->n_observers] = SIM_MEANS_OTHER;
+        for (int k = 0; json_is_string(means) && k < SIM_MEANS_OTHER; k++)
+            if (!strcmp(json_string_value(means), SIM_MEANS_NAMES[k]))
+                t->observer_means[t->n_observers] = k;
         str_copy(t->observers[t->n_observers++], SIM_ID_BYTES, json_string_value(id));
     }
     if (!json_is_array(events) || json_array_size(events) > SIM_TRUTH_MAX_EVENTS) {
@@ -277,6 +283,7 @@ void sim_truth_free(struct sim_truth *t)
     free(t->reports);
     free(t->events);
     free(t->observers);
+    free(t->observer_means);
     free(t);
 }
 

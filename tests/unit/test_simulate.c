@@ -269,7 +269,8 @@ static void test_noise_within_documented_bounds(void)
 
 #define TRUTH_HEAD                                                                              \
     "{\"format\":\"truce-sim-truth/1\",\"parties\":[\"ua\",\"af\"],\"observers\":[{\"id\":"  \
-    "\"patrol-a\"},{\"id\":\"patrol-b\"},{\"id\":\"camera-c\"},{\"id\":\"uav\"}],"
+    "\"patrol-a\"},{\"id\":\"patrol-b\",\"means\":\"patrol\"},{\"id\":\"camera-c\","     \
+    "\"means\":\"camera\"},{\"id\":\"uav\"}],"
 #define EV(id, lon, lat, party, reports)                                                        \
     "{\"id\":" #id ",\"start\":\"2016-10-01T18:00:00Z\",\"end\":\"2016-10-01T18:10:00Z\","    \
     "\"type\":\"impact\",\"count\":10,\"party\":\"" party "\",\"location\":[" #lon "," #lat   \
@@ -450,6 +451,7 @@ static void test_split_event_is_a_duplicate(void)
     };
     struct sim_scores sc = score(t, inc, 3);
     CHECK_INT(sc.duplicate_incidents, 1);
+    CHECK_INT(sc.duplicate_by_means[SIM_MEANS_CAMERA], 1);
     CHECK_INT(sc.matched_incidents, 2);
     CHECK_NEAR(sc.precision, 2.0 / 3, 1e-9);
     CHECK_NEAR(sc.precision_multi, 2.0 / 3, 1e-9); /* the duplicate's event had two observers */
@@ -476,6 +478,7 @@ static void test_wrong_party_is_counted_per_grade(void)
     CHECK_NEAR(sc.wrong_share_probable_or_better, 0.5, 1e-9);
     CHECK(!sc.met_attribution);
     CHECK_INT(sc.false_incidents, 1);
+    CHECK_INT(sc.false_by_means[SIM_MEANS_PATROL], 1);
     sim_truth_free(t);
 }
 
