@@ -100,6 +100,7 @@ void sim_noise_default(struct sim_noise *n)
         .sensor_bearing_sd_deg = 2.5,
         .sensor_tolerance_deg = 8.0,
         .distance_log_sd = 0.2,
+        .sensor_distance_log_sd = 0.05,
         .distance_unknown_p = 0.15,
         .count_log_sd = 0.15,
         .count_about_p = 0.4,
@@ -489,7 +490,8 @@ static void add_distance(struct sim *s, const struct observer *o, json_t *props,
         return; /* a camera cannot judge distance: "at an undetermined distance" */
     if (o->kind != SITE_ACOUSTIC && sim_rng_uniform(&s->rng) < nz->distance_unknown_p)
         return;
-    double km = d_m / 1000.0 * exp(nz->distance_log_sd * sim_rng_normal(&s->rng));
+    double sd = o->kind == SITE_ACOUSTIC ? nz->sensor_distance_log_sd : nz->distance_log_sd;
+    double km = d_m / 1000.0 * exp(sd * sim_rng_normal(&s->rng));
     double lo, hi;
     if (o->kind == SITE_ACOUSTIC) { /* to 0.1 km, +-10 % */
         lo = floor(km * 0.9 * 10) / 10;
@@ -841,10 +843,11 @@ static int write_truth_head(struct sim *s)
 {
     const struct sim_noise *nz = s->nz;
     json_t *noise = json_pack(
-        "{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "patrol_bearing_sd_deg",
+        "{s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "patrol_bearing_sd_deg",
         nz->patrol_bearing_sd_deg, "patrol_two_words_deg", nz->patrol_two_words_deg,
         "camera_bearing_sd_deg", nz->camera_bearing_sd_deg, "sensor_bearing_sd_deg",
-        nz->sensor_bearing_sd_deg, "distance_log_sd", nz->distance_log_sd, "distance_unknown_p",
+        nz->sensor_bearing_sd_deg, "distance_log_sd", nz->distance_log_sd, "sensor_distance_log_sd",
+        nz->sensor_distance_log_sd, "distance_unknown_p",
         nz->distance_unknown_p, "count_log_sd", nz->count_log_sd, "clock_skew_sd_min",
         nz->clock_skew_sd_min, "time_jitter_sd_min", nz->time_jitter_sd_min, "uav_p", nz->uav_p,
         "satellite_p", nz->satellite_p, "false_reports_per_day", nz->false_reports_per_day);

@@ -60,7 +60,8 @@ struct sim_noise {
     double camera_tolerance_deg;    /* their stated bearing_tolerance_deg */
     double sensor_bearing_sd_deg;   /* numeric bearings of acoustic sensors */
     double sensor_tolerance_deg;
-    double distance_log_sd;         /* log-normal spread of a perceived distance */
+    double distance_log_sd;         /* log-normal spread of a patrol's perceived distance */
+    double sensor_distance_log_sd;  /* ... of an acoustic sensor's (which reports +-10 %) */
     double distance_unknown_p;      /* a patrol gives no distance */
     double count_log_sd;            /* log-normal spread of a reported count */
     double count_about_p;           /* "about N" when the count is over 10 */

@@ -202,6 +202,7 @@ static void test_noise_within_documented_bounds(void)
         return;
     }
     long long n_patrol = 0, patrol_in = 0, n_cam = 0, cam_in = 0, n_dist = 0, dist_in = 0;
+    long long n_sdist = 0, sdist_in = 0;
     long long n_count = 0, count_ok = 0, n_time = 0, time_10 = 0, time_max_min = 0;
     long long n_det = 0, det_in = 0;
     for (char *line = r.obs, *end; line < r.obs + r.obs_len; line = end + 1) {
@@ -236,6 +237,9 @@ static void test_noise_within_documented_bounds(void)
         if (!isnan(rec.dist_min_m) && rec.means == OBS_M_PATROL) {
             n_dist++;
             dist_in += d >= rec.dist_min_m && d <= rec.dist_max_m;
+        } else if (!isnan(rec.dist_min_m) && rec.means == OBS_M_ACOUSTIC) {
+            n_sdist++;
+            sdist_in += d >= rec.dist_min_m && d <= rec.dist_max_m;
         }
         if (rec.events[0].count > 0) {
             n_count++;
@@ -249,14 +253,16 @@ static void test_noise_within_documented_bounds(void)
             time_max_min = dt_min;
     }
     fprintf(stderr, "  patrol bearings %lld/%lld, camera+sensor %lld/%lld, distances %lld/%lld, "
-                    "counts %lld/%lld, times %lld/%lld (max %lld min), detections %lld/%lld\n",
-            patrol_in, n_patrol, cam_in, n_cam, dist_in, n_dist, count_ok, n_count, time_10,
+                    "sensor distances %lld/%lld, counts %lld/%lld, times %lld/%lld (max %lld min), "
+                    "detections %lld/%lld\n",
+            patrol_in, n_patrol, cam_in, n_cam, dist_in, n_dist, sdist_in, n_sdist, count_ok, n_count, time_10,
             n_time, time_max_min, det_in, n_det);
     CHECK(n_patrol > 500 && n_cam > 300 && n_det > 100);
     /* docs/simulator.md, "Noise": the documented bounds */
     CHECK((double)patrol_in / n_patrol >= 0.90);
     CHECK((double)cam_in / n_cam >= 0.98);
     CHECK((double)dist_in / n_dist >= 0.70 && (double)dist_in / n_dist <= 0.95);
+    CHECK(n_sdist > 100 && (double)sdist_in / n_sdist >= 0.85);
     CHECK((double)count_ok / n_count >= 0.95);
     CHECK((double)time_10 / n_time >= 0.97);
     CHECK(time_max_min <= 20);
