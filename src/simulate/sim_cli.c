@@ -18,7 +18,7 @@
 
 static const char HELP_SIMULATE[] =
     "usage: truce simulate --agreement FILE --seed N --days D --events-per-day K --out DIR\n"
-    "                      [--start YYYY-MM-DD] [--quiet]\n\n"
+    "                      [--start YYYY-MM-DD] [--noise-scale F] [--quiet]\n\n"
     "Makes a ground-truth scenario on the agreement's geography: firing positions on both sides\n"
     "of its line of contact, impacts across it, and SMM-like observers (patrols, observation\n"
     "posts, cameras, acoustic sensors, UAV and satellite imagery) who report what they hear and\n"
@@ -30,6 +30,8 @@ static const char HELP_SIMULATE[] =
     "  --days D            1 to 366 (SIM_MAX_DAYS)\n"
     "  --events-per-day K  1 to 100000 (SIM_MAX_EVENTS_PER_DAY); D x K at most 2000000\n"
     "  --start DATE        first day, local date in the agreement's zone (default 2016-10-01)\n"
+    "  --noise-scale F     multiply every error spread and the spurious-report rate by F, 0 to 4\n"
+    "                      (default 1: the documented levels the targets refer to)\n"
     "  --quiet             no summary\n";
 
 static const char HELP_EVALUATE[] =
@@ -98,6 +100,7 @@ int sim_cmd_simulate(int argc, char **argv)
     }
     const char *agreement = NULL, *out = NULL, *start = NULL;
     long long seed = -1, days = -1, per_day = -1;
+    double noise_scale = 1.0;
     bool quiet = false;
     for (int i = 0; i < argc; i++) {
         const char *f = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -114,6 +117,11 @@ int sim_cmd_simulate(int argc, char **argv)
             out = v;
         else if (!strcmp(f, "--start"))
             start = v;
+        else if (!strcmp(f, "--noise-scale")) {
+            if (str_to_double(v, &noise_scale) || !(noise_scale >= 0) ||
+                noise_scale > SIM_MAX_NOISE_SCALE)
+                return usage("simulate", "--noise-scale takes 0 to 4, not %s", v);
+        }
         else if (!strcmp(f, "--seed")) {
             if (parse_int_flag(v, 0, SIM_MAX_SEED, &seed))
                 return usage("simulate", "--seed takes 0 to 9223372036854775807, not %s", v);
@@ -140,6 +148,7 @@ int sim_cmd_simulate(int argc, char **argv)
     struct sim_params p = {.seed = (uint64_t)seed, .days = (int)days,
                            .events_per_day = (int)per_day, .start_ms = TIME_NONE};
     sim_noise_default(&p.noise);
+    sim_noise_scale(&p.noise, noise_scale);
     int rc = 0;
     if (start && (time_parse(start, a->time_zone, &p.start_ms, &e) || strlen(start) != 10)) {
         agr_free(a);

@@ -127,6 +127,21 @@ void sim_noise_default(struct sim_noise *n)
     };
 }
 
+void sim_noise_scale(struct sim_noise *n, double f)
+{
+    n->patrol_bearing_sd_deg *= f;
+    n->patrol_two_words_deg *= f;
+    n->camera_bearing_sd_deg *= f;
+    n->sensor_bearing_sd_deg *= f;
+    n->distance_log_sd *= f;
+    n->sensor_distance_log_sd *= f;
+    n->count_log_sd *= f;
+    n->clock_skew_sd_min *= f;
+    n->time_jitter_sd_min *= f;
+    n->flight_direction_sd_deg *= f;
+    n->false_reports_per_day *= f;
+}
+
 /* ---- observers ---- */
 
 enum site_kind { SITE_PATROL, SITE_POST, SITE_CAMERA, SITE_ACOUSTIC };

@@ -80,6 +80,10 @@ struct sim_noise {
 };
 /* The documented default levels (docs/simulator.md, "Noise"). */
 void sim_noise_default(struct sim_noise *n);
+/* Multiplies every error spread (bearing, distance, count, clock, flight direction) and the rate
+ * of spurious reports by f (0 removes them; stated tolerances and detection curves stay). */
+#define SIM_MAX_NOISE_SCALE 4.0 /* --noise-scale */
+void sim_noise_scale(struct sim_noise *n, double f);
 
 struct sim_params {
     uint64_t seed;

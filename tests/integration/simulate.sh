@@ -26,6 +26,8 @@ expect 2 "$T" simulate --agreement $AG --seed 1 --days 366 --events-per-day 1000
 has "is over 2000000"
 expect 2 "$T" simulate --agreement $AG --seed 1 --days 2 --events-per-day 5 --out "$D/x" --start 1.10.2016
 has "--start takes a date YYYY-MM-DD"
+expect 2 "$T" simulate --agreement $AG --seed 1 --days 2 --events-per-day 5 --out "$D/x" --noise-scale 5
+has "--noise-scale takes 0 to 4, not 5"
 expect 2 "$T" simulate --seed 1; has "needs --agreement"
 [ ! -e "$D/x" ] || fail "a refused run created its directory"
 
@@ -40,6 +42,8 @@ cmp -s "$D/a/observations.ndjson" "$D/c/observations.ndjson" && fail "another se
 n=$(wc -l < "$D/a/observations.ndjson")
 [ "$n" -gt 50 ] || fail "only $n observations"
 grep -q '"start":"2016-10-10T' "$D/a/observations.ndjson" || fail "--start not applied"
+expect 0 "$T" simulate --agreement $AG --seed 42 --days 4 --events-per-day 30 --out "$D/z" --noise-scale 0
+has "(0 spurious)"; grep -q '"patrol_bearing_sd_deg":0.0' "$D/z/truth.json" || fail "noise levels not recorded"
 
 # every record is valid for ingest
 expect 0 "$T" init "$D/data" --agreement $AG
