@@ -27,8 +27,9 @@ struct scored_incident {
     long long plural_event; /* most frequent event index (ties: lowest), or -1 */
     size_t n_match;         /* evidence items of `event` */
     bool multi_observer;    /* evidence from two or more distinct observers */
-    bool has_location, triangulated, has_origin;
+    bool has_location, triangulated, has_origin, has_ellipse, has_origin_radius;
     struct geo_point location, origin;
+    double semi_major_m, semi_minor_m, azimuth_deg, origin_radius_m;
     int party, grade;
     int means; /* SIM_MEANS_* of all its evidence, or SIM_MEANS_MIXED */
 };
@@ -169,6 +170,16 @@ int sim_eval_add(struct sim_eval *s, const char *line, size_t len, struct errbuf
             rc = errf(e, ERR_INVAL, "location.method: must be a string");
             goto out;
         }
+        json_t *ma = json_object_get(loc, "semi_major_m"), *mi = json_object_get(loc, "semi_minor_m"),
+               *az = json_object_get(loc, "azimuth_deg");
+        if (json_is_number(ma) && json_is_number(mi)) {
+            inc.semi_major_m = json_number_value(ma);
+            inc.semi_minor_m = json_number_value(mi);
+            inc.azimuth_deg = json_is_number(az) ? json_number_value(az) : 0;
+            inc.has_ellipse = inc.semi_major_m >= 0 && inc.semi_minor_m >= 0 &&
+                              isfinite(inc.semi_major_m) && isfinite(inc.semi_minor_m) &&
+                              isfinite(inc.azimuth_deg);
+        }
         inc.has_location = true;
         inc.triangulated = method && !strcmp(json_string_value(method), "triangulated");
     }
@@ -185,6 +196,11 @@ int sim_eval_add(struct sim_eval *s, const char *line, size_t len, struct errbuf
             goto out;
         }
         inc.has_origin = true;
+        json_t *rad = json_object_get(origin, "radius_m");
+        if (json_is_number(rad) && json_number_value(rad) >= 0 && isfinite(json_number_value(rad))) {
+            inc.origin_radius_m = json_number_value(rad);
+            inc.has_origin_radius = true;
+        }
     }
     if (!json_is_string(party)) {
         rc = errf(e, ERR_INVAL, "party: must be a party id or \"undetermined\"");
@@ -219,6 +235,23 @@ int sim_eval_add(struct sim_eval *s, const char *line, size_t len, struct errbuf
 out:
     json_decref(j);
     return rc;
+}
+
+/* True when p lies inside the ellipse of the incident (centre, half-axes in metres, major axis
+ * azimuth clockwise from north), in a local plane around the centre. */
+static bool inside_ellipse(const struct scored_incident *inc, struct geo_point p)
+{
+    double d, az;
+    geo_inverse(inc->location, p, &d, &az);
+    if (d <= 1.0)
+        return true;
+    double x = d * sin(az * M_PI / 180), y = d * cos(az * M_PI / 180);
+    double a = inc->azimuth_deg * M_PI / 180;
+    double u = x * sin(a) + y * cos(a), v = x * cos(a) - y * sin(a);
+    double A = inc->semi_major_m, B = inc->semi_minor_m;
+    if (A <= 0 || B <= 0)
+        return false;
+    return (u / A) * (u / A) + (v / B) * (v / B) <= 1.0;
 }
 
 static int cmp_double(const void *x, const void *y)
@@ -304,6 +337,14 @@ int sim_eval_finish(struct sim_eval *s, struct sim_scores *sc)
         }
         if (inc->has_origin)
             org[n_org++] = geo_distance_m(inc->origin, ev->origin);
+        if (inc->has_location && inc->has_ellipse) {
+            sc->with_ellipse++;
+            sc->inside_ellipse += inside_ellipse(inc, ev->location);
+        }
+        if (inc->has_origin && inc->has_origin_radius) {
+            sc->with_origin_radius++;
+            sc->inside_origin_radius += org[n_org - 1] <= inc->origin_radius_m;
+        }
         struct sim_grade_score *g = &sc->grade[inc->grade];
         g->incidents++;
         if (inc->party == PARTY_UNDETERMINED)
@@ -398,6 +439,14 @@ int sim_scores_json(const struct sim_scores *sc, struct buf *b)
     }
     json_object_set_new(j, "diagnostics", json_pack("{s:o,s:o}", "duplicates_by_evidence", dup,
                                                     "false_by_evidence", fls));
+    json_object_set_new(
+        j, "calibration",
+        json_pack("{s:{s:I,s:I,s:o},s:{s:I,s:I,s:o}}", "location_in_95_ellipse", "n",
+                  (json_int_t)sc->with_ellipse, "inside", (json_int_t)sc->inside_ellipse, "share",
+                  num(ratio(sc->inside_ellipse, sc->with_ellipse)), "origin_in_radius", "n",
+                  (json_int_t)sc->with_origin_radius, "inside",
+                  (json_int_t)sc->inside_origin_radius, "share",
+                  num(ratio(sc->inside_origin_radius, sc->with_origin_radius))));
     char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (!text)
@@ -453,6 +502,12 @@ int sim_scores_text(const struct sim_scores *sc, struct buf *b)
     if (!rc)
         rc = fmt_metres(b, "origin error (firing position)", sc->origin_median_m,
                         sc->origin_p95_m, sc->located_origin, NULL, true);
+    if (!rc)
+        rc = buf_printf(b, "  %-38s %lld of %lld\n", "truth inside the stated 95 % ellipse",
+                        sc->inside_ellipse, sc->with_ellipse);
+    if (!rc)
+        rc = buf_printf(b, "  %-38s %lld of %lld\n", "firing position inside origin radius",
+                        sc->inside_origin_radius, sc->with_origin_radius);
     for (int k = 0; k < SIM_N_GRADES && !rc; k++) {
         const struct sim_grade_score *g = &sc->grade[k];
         rc = buf_printf(b, "  grade %-32s %lld incidents: %lld correct, %lld wrong, %lld undetermined\n",

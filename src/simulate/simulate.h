@@ -185,6 +185,9 @@ struct sim_scores {
     double loc_median_all_m, loc_p95_all_m, loc_median_tri_m, loc_p95_tri_m; /* NAN: none */
     long long located_origin; /* matched incidents with an origin */
     double origin_median_m, origin_p95_m; /* origin against the true firing position */
+    /* Calibration: how often the truth lies inside the stated 95 % ellipse (location.semi_major_m,
+     * semi_minor_m, azimuth_deg) and inside the origin's radius_m. */
+    long long with_ellipse, inside_ellipse, with_origin_radius, inside_origin_radius;
     struct sim_grade_score grade[SIM_N_GRADES];
     double wrong_share_probable_or_better; /* NAN when no incident is graded that high */
     double undetermined_share;             /* of matched incidents, party undetermined */

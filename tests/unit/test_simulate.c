@@ -499,6 +499,31 @@ static void test_merged_events_drop_precision_and_recall(void)
     sim_truth_free(t);
 }
 
+/* The truth (37.80, 48.10) lies 1112 m south of the incident's centre: inside an ellipse whose
+ * 2 km major axis runs north-south, outside one whose 500 m minor axis does. */
+static void test_ellipse_and_origin_calibration(void)
+{
+    struct sim_truth *t = hand_truth();
+    if (!t)
+        return;
+    const char *inc[] = {
+        "{\"id\":1,\"location\":{\"lon\":37.8,\"lat\":48.11,\"method\":\"triangulated\","
+        "\"semi_major_m\":2000,\"semi_minor_m\":500,\"azimuth_deg\":0},\"origin\":{\"lon\":37.7,"
+        "\"lat\":48.11,\"radius_m\":1200},\"party\":\"af\",\"grade\":\"probable\",\"evidence\":"
+        "[\"a1\",\"b1\",\"c1\"]}",
+        "{\"id\":2,\"location\":{\"lon\":37.9,\"lat\":48.21,\"method\":\"triangulated\","
+        "\"semi_major_m\":2000,\"semi_minor_m\":500,\"azimuth_deg\":90},\"origin\":{\"lon\":37.7,"
+        "\"lat\":48.11,\"radius_m\":900},\"party\":\"ua\",\"grade\":\"probable\",\"evidence\":"
+        "[\"a2\",\"c2\"]}",
+    };
+    struct sim_scores sc = score(t, inc, 2);
+    CHECK_INT(sc.with_ellipse, 2);
+    CHECK_INT(sc.inside_ellipse, 1);
+    CHECK_INT(sc.with_origin_radius, 2);
+    CHECK_INT(sc.inside_origin_radius, 1);
+    sim_truth_free(t);
+}
+
 static void test_split_event_is_a_duplicate(void)
 {
     struct sim_truth *t = hand_truth();
@@ -661,6 +686,7 @@ int main(void)
         T(test_perfect_answer_scores_one),
         T(test_merged_events_drop_precision_and_recall),
         T(test_split_event_is_a_duplicate),
+        T(test_ellipse_and_origin_calibration),
         T(test_wrong_party_is_counted_per_grade),
         T(test_scorer_rejects_malformed_incidents),
         T(test_scorer_on_a_simulated_truth),
