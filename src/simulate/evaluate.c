@@ -101,8 +101,10 @@ static int score_evidence(struct sim_eval *s, json_t *evidence, struct scored_in
         s->ob_buf[i] = r ? r->observer : -1 - (int)(i % 1000000); /* unknown: each its own */
         unknown += !r;
     }
-    qsort(s->ev_buf, n, sizeof *s->ev_buf, cmp_ll);
-    qsort(s->ob_buf, n, sizeof *s->ob_buf, cmp_int);
+    if (n) { /* the buffers are NULL until the first non-empty evidence */
+        qsort(s->ev_buf, n, sizeof *s->ev_buf, cmp_ll);
+        qsort(s->ob_buf, n, sizeof *s->ob_buf, cmp_int);
+    }
     size_t distinct = 0;
     for (size_t i = 0; i < n; i++)
         distinct += i == 0 || s->ob_buf[i] != s->ob_buf[i - 1];

@@ -591,12 +591,17 @@ static void test_scorer_rejects_malformed_incidents(void)
         if (rc)
             CHECK_CONTAINS(e.msg, bad[i][1]);
     }
+    /* an incident without evidence is a false incident */
+    const char *empty = "{\"id\":8,\"location\":null,\"party\":\"ua\",\"grade\":\"possible\","
+                        "\"evidence\":[]}";
+    CHECK_INT(sim_eval_add(ev, empty, strlen(empty), &e), 0);
     /* evidence the truth does not know is counted, and is not an event */
     const char *ok = INC(9, 37.8, 48.1, "circle", "ua", "possible", "\"nope\",\"a1\",\"b1\"");
     CHECK_INT(sim_eval_add(ev, ok, strlen(ok), &e), 0);
     struct sim_scores sc;
     CHECK_INT(sim_eval_finish(ev, &sc), 0);
-    CHECK_INT(sc.incidents, 1);
+    CHECK_INT(sc.incidents, 2);
+    CHECK_INT(sc.false_incidents, 1);
     CHECK_INT(sc.unknown_evidence, 1);
     CHECK_INT(sc.matched_incidents, 1);
     struct buf b;
