@@ -42,6 +42,8 @@ static void score_lines(const struct sim_truth *t, const uint8_t *data, size_t s
             abort();
         if (sc.matched_events > sc.reported_events || sc.multi_matched_events > sc.multi_events)
             abort();
+        if (sc.inside_ellipse > sc.with_ellipse || sc.inside_origin_radius > sc.with_origin_radius)
+            abort();
         struct buf b;
         buf_init(&b);
         if (sim_scores_json(&sc, &b) || sim_scores_text(&sc, &b))
