@@ -141,6 +141,7 @@ struct sim_truth {
     size_t n_events;
     struct sim_truth_report *reports; /* sorted by client_id */
     size_t n_reports;
+    size_t cap_events, cap_reports; /* allocated lengths (the reader's) */
 };
 
 /* Parses a truth document (as sim_run writes it) of len bytes into *out (free with

@@ -1,5 +1,8 @@
 /* truth.c: reading a simulator truth document (docs/simulator.md, "Truth file") back into
  * struct sim_truth, with every field checked and errors that give the JSON path and the reason.
+ * The document is read in one pass: jansson parses each member and each event on its own, so
+ * memory grows with the parsed structures, not with a tree of the whole file; in exchange
+ * format, parties and observers must come before the events (as sim_run writes them).
  *
  * The truth file crosses a trust boundary when `truce evaluate` reads one it did not write:
  * sizes are bounded by the SIM_TRUTH_* limits and nothing is trusted that can be recomputed
@@ -68,6 +71,10 @@ static int read_report(struct sim_truth *t, json_t *r, const char *path, long lo
                     json_string_value(ob));
     if (t->n_reports >= SIM_TRUTH_MAX_REPORTS)
         return errf(e, ERR_TOOBIG, "%s: more than %d reports", path, SIM_TRUTH_MAX_REPORTS);
+    if (t->n_reports == t->cap_reports) {
+        t->cap_reports = t->cap_reports ? 2 * t->cap_reports : 1024;
+        t->reports = xrealloc(t->reports, t->cap_reports * sizeof *t->reports);
+    }
     struct sim_truth_report *rep = &t->reports[t->n_reports++];
     rep->client_id = xstrdup(json_string_value(cid));
     rep->event = event;
@@ -93,7 +100,15 @@ static int read_event(struct sim_truth *t, json_t *ev, size_t i, struct errbuf *
     snprintf(path, sizeof path, "/events/%zu", i);
     if (!json_is_object(ev))
         return errf(e, ERR_INVAL, "%s: must be an object", path);
+    if (i >= SIM_TRUTH_MAX_EVENTS)
+        return errf(e, ERR_TOOBIG, "%s: more than %d events", path, SIM_TRUTH_MAX_EVENTS);
+    if (i == t->cap_events) {
+        t->cap_events = t->cap_events ? 2 * t->cap_events : 1024;
+        t->events = xrealloc(t->events, t->cap_events * sizeof *t->events);
+    }
     struct sim_truth_event *te = &t->events[i];
+    memset(te, 0, sizeof *te);
+    t->n_events = i + 1;
     json_t *id = json_object_get(ev, "id");
     if (!json_is_integer(id) || json_integer_value(id) < 1)
         return errf(e, ERR_INVAL, "%s/id: must be a positive integer", path);
@@ -148,76 +163,40 @@ static int read_event(struct sim_truth *t, json_t *ev, size_t i, struct errbuf *
     return 0;
 }
 
-/* Counts the reports in the file (to size one array). */
-static size_t count_reports(json_t *events, json_t *false_reports)
+/* Checks the members that come before the events (format, parties, observers), gathered in
+ * head, and fills t's parties and observers. */
+static int read_header(struct sim_truth *t, json_t *head, struct errbuf *e)
 {
-    size_t n = json_array_size(false_reports);
-    for (size_t i = 0; i < json_array_size(events); i++) {
-        json_t *r = json_object_get(json_array_get(events, i), "reports");
-        n += json_array_size(r);
-    }
-    return n;
-}
-
-int sim_truth_parse(const char *text, size_t len, struct sim_truth **out, struct errbuf *e)
-{
-    if (len > SIM_TRUTH_MAX_BYTES)
-        return errf(e, ERR_TOOBIG, "truth file: %zu bytes, more than the %u allowed", len,
-                    SIM_TRUTH_MAX_BYTES);
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root)
-        return errf(e, ERR_PARSE, "truth file: line %d column %d: %s", jerr.line, jerr.column,
-                    jerr.text);
-    struct sim_truth *t = xcalloc(1, sizeof *t);
-    int rc = 0;
-    json_t *fmt = json_object_get(root, "format"), *parties = json_object_get(root, "parties"),
-           *observers = json_object_get(root, "observers"),
-           *events = json_object_get(root, "events"),
-           *false_reports = json_object_get(root, "false_reports");
-    if (!json_is_object(root)) {
-        rc = errf(e, ERR_INVAL, "truth file: must be a JSON object");
-        goto out;
-    }
-    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), TRUTH_FORMAT)) {
-        rc = errf(e, ERR_INVAL, "/format: must be \"%s\"", TRUTH_FORMAT);
-        goto out;
-    }
+    json_t *fmt = json_object_get(head, "format"), *parties = json_object_get(head, "parties"),
+           *observers = json_object_get(head, "observers");
+    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), TRUTH_FORMAT))
+        return errf(e, ERR_INVAL, "/format: must be \"%s\" (before /events)", TRUTH_FORMAT);
     if (!json_is_array(parties) || json_array_size(parties) < 1 ||
-        json_array_size(parties) > MAX_PARTIES) {
-        rc = errf(e, ERR_INVAL, "/parties: must be an array of 1 to %d party ids", MAX_PARTIES);
-        goto out;
-    }
+        json_array_size(parties) > MAX_PARTIES)
+        return errf(e, ERR_INVAL, "/parties: must be an array of 1 to %d party ids (before "
+                    "/events)", MAX_PARTIES);
     for (size_t i = 0; i < json_array_size(parties); i++) {
         json_t *p = json_array_get(parties, i);
         if (!json_is_string(p) || !json_string_length(p) ||
-            json_string_length(p) > AGR_MAX_ID_BYTES) {
-            rc = errf(e, ERR_INVAL, "/parties/%zu: must be a party id of 1 to %d bytes", i,
-                      AGR_MAX_ID_BYTES);
-            goto out;
-        }
+            json_string_length(p) > AGR_MAX_ID_BYTES)
+            return errf(e, ERR_INVAL, "/parties/%zu: must be a party id of 1 to %d bytes", i,
+                        AGR_MAX_ID_BYTES);
         str_copy(t->parties[t->n_parties++], sizeof t->parties[0], json_string_value(p));
     }
-    if (!json_is_array(observers) || json_array_size(observers) > SIM_TRUTH_MAX_OBSERVERS) {
-        rc = errf(e, ERR_INVAL, "/observers: must be an array of at most %d observers",
-                  SIM_TRUTH_MAX_OBSERVERS);
-        goto out;
-    }
+    if (!json_is_array(observers) || json_array_size(observers) > SIM_TRUTH_MAX_OBSERVERS)
+        return errf(e, ERR_INVAL, "/observers: must be an array of at most %d observers (before "
+                    "/events)", SIM_TRUTH_MAX_OBSERVERS);
     t->observers = xcalloc(json_array_size(observers) + 1, sizeof *t->observers);
     t->observer_means = xcalloc(json_array_size(observers) + 1, sizeof *t->observer_means);
     for (size_t i = 0; i < json_array_size(observers); i++) {
         json_t *id = json_object_get(json_array_get(observers, i), "id");
         if (!json_is_string(id) || !json_string_length(id) ||
-            json_string_length(id) >= SIM_ID_BYTES) {
-            rc = errf(e, ERR_INVAL, "/observers/%zu/id: must be a string of 1 to %d bytes", i,
-                      SIM_ID_BYTES - 1);
-            goto out;
-        }
-        if (find_observer(t, json_string_value(id)) >= 0) {
-            rc = errf(e, ERR_INVAL, "/observers/%zu/id: \"%s\" appears twice", i,
-                      json_string_value(id));
-            goto out;
-        }
+            json_string_length(id) >= SIM_ID_BYTES)
+            return errf(e, ERR_INVAL, "/observers/%zu/id: must be a string of 1 to %d bytes", i,
+                        SIM_ID_BYTES - 1);
+        if (find_observer(t, json_string_value(id)) >= 0)
+            return errf(e, ERR_INVAL, "/observers/%zu/id: \"%s\" appears twice", i,
+                        json_string_value(id));
         json_t *means = json_object_get(json_array_get(observers, i), "means");
         t->observer_means[t->n_observers] = SIM_MEANS_OTHER;
         for (int k = 0; json_is_string(means) && k < SIM_MEANS_OTHER; k++)
@@ -225,35 +204,196 @@ int sim_truth_parse(const char *text, size_t len, struct sim_truth **out, struct
                 t->observer_means[t->n_observers] = k;
         str_copy(t->observers[t->n_observers++], SIM_ID_BYTES, json_string_value(id));
     }
-    if (!json_is_array(events) || json_array_size(events) > SIM_TRUTH_MAX_EVENTS) {
-        rc = errf(e, ERR_INVAL, "/events: must be an array of at most %d events",
-                  SIM_TRUTH_MAX_EVENTS);
+    return 0;
+}
+
+/* ---- one pass over the document: the top-level object and its two long arrays are walked
+ * here, every value in them is parsed by jansson on its own, so memory holds one event at a
+ * time rather than the whole tree. ---- */
+
+struct cursor {
+    const char *p;
+    size_t n, off;
+};
+
+static void skip_ws(struct cursor *c)
+{
+    while (c->off < c->n && (c->p[c->off] == ' ' || c->p[c->off] == '\t' ||
+                             c->p[c->off] == '\n' || c->p[c->off] == '\r'))
+        c->off++;
+}
+
+static bool take(struct cursor *c, char ch)
+{
+    skip_ws(c);
+    if (c->off < c->n && c->p[c->off] == ch) {
+        c->off++;
+        return true;
+    }
+    return false;
+}
+
+static int syntax_error(const struct cursor *c, size_t at, const char *what, struct errbuf *e)
+{
+    int line = 1, col = 1;
+    for (size_t i = 0; i < at && i < c->n; i++) {
+        if (c->p[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    return errf(e, ERR_PARSE, "truth file: line %d column %d: %s", line, col, what);
+}
+
+/* The next JSON value at the cursor, parsed by jansson; NULL with e set on a syntax error. */
+static json_t *next_value(struct cursor *c, struct errbuf *e)
+{
+    skip_ws(c);
+    json_error_t jerr;
+    json_t *v = json_loadb(c->p + c->off, c->n - c->off,
+                           JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &jerr);
+    if (!v) {
+        syntax_error(c, c->off + (size_t)(jerr.position > 0 ? jerr.position : 0), jerr.text, e);
+        return NULL;
+    }
+    c->off += (size_t)jerr.position;
+    return v;
+}
+
+/* Walks the array at the cursor, handing each element to the event or report reader. */
+static int read_array(struct cursor *c, struct sim_truth *t, bool events, struct errbuf *e)
+{
+    if (!take(c, '['))
+        return errf(e, ERR_INVAL, "/%s: must be an array", events ? "events" : "false_reports");
+    if (take(c, ']'))
+        return 0;
+    for (size_t i = 0;; i++) {
+        json_t *v = next_value(c, e);
+        if (!v)
+            return ERR_PARSE;
+        int rc;
+        if (events) {
+            rc = read_event(t, v, i, e);
+        } else {
+            char path[64];
+            snprintf(path, sizeof path, "/false_reports/%zu", i);
+            rc = read_report(t, v, path, -1, e);
+        }
+        json_decref(v);
+        if (rc)
+            return rc;
+        if (take(c, ']'))
+            return 0;
+        if (!take(c, ','))
+            return syntax_error(c, c->off, "expected ',' or ']'", e);
+    }
+}
+
+static int read_document(struct cursor *c, struct sim_truth *t, struct errbuf *e)
+{
+    json_t *head = json_object();
+    bool header_done = false, seen_events = false, seen_false = false;
+    int rc = 0;
+    if (!take(c, '{')) {
+        rc = errf(e, ERR_INVAL, "truth file: must be a JSON object");
         goto out;
     }
-    if (!json_is_array(false_reports)) {
+    if (take(c, '}'))
+        goto end;
+    for (;;) {
+        json_t *key = next_value(c, e);
+        if (!key) {
+            rc = ERR_PARSE;
+            goto out;
+        }
+        if (!json_is_string(key)) {
+            json_decref(key);
+            rc = syntax_error(c, c->off, "expected a member name", e);
+            goto out;
+        }
+        char name[64];
+        str_copy(name, sizeof name, json_string_value(key));
+        bool long_name = json_string_length(key) >= sizeof name;
+        json_decref(key);
+        if (!take(c, ':')) {
+            rc = syntax_error(c, c->off, "expected ':'", e);
+            goto out;
+        }
+        bool is_events = !long_name && !strcmp(name, "events");
+        bool is_false = !long_name && !strcmp(name, "false_reports");
+        if (is_events || is_false) {
+            if ((is_events && seen_events) || (is_false && seen_false)) {
+                rc = errf(e, ERR_INVAL, "/%s: given twice", name);
+                goto out;
+            }
+            if (!header_done && (rc = read_header(t, head, e)))
+                goto out;
+            header_done = true;
+            rc = read_array(c, t, is_events, e);
+            if (rc)
+                goto out;
+            seen_events |= is_events;
+            seen_false |= is_false;
+        } else {
+            json_t *v = next_value(c, e);
+            if (!v) {
+                rc = ERR_PARSE;
+                goto out;
+            }
+            if (!long_name && json_object_get(head, name)) {
+                json_decref(v);
+                rc = errf(e, ERR_INVAL, "/%s: given twice", name);
+                goto out;
+            }
+            if (header_done && (!strcmp(name, "format") || !strcmp(name, "parties") ||
+                                !strcmp(name, "observers"))) {
+                json_decref(v);
+                rc = errf(e, ERR_INVAL, "/%s: must come before /events and /false_reports", name);
+                goto out;
+            }
+            if (!long_name)
+                json_object_set_new(head, name, v);
+            else
+                json_decref(v);
+        }
+        if (take(c, '}'))
+            break;
+        if (!take(c, ',')) {
+            rc = syntax_error(c, c->off, "expected ',' or '}'", e);
+            goto out;
+        }
+    }
+end:
+    skip_ws(c);
+    if (c->off != c->n) {
+        rc = syntax_error(c, c->off, "end of text expected", e);
+        goto out;
+    }
+    if (!header_done && (rc = read_header(t, head, e)))
+        goto out;
+    if (!seen_events)
+        rc = errf(e, ERR_INVAL, "/events: must be an array");
+    else if (!seen_false)
         rc = errf(e, ERR_INVAL, "/false_reports: must be an array");
-        goto out;
-    }
-    size_t n_rep = count_reports(events, false_reports);
-    if (n_rep > SIM_TRUTH_MAX_REPORTS) {
-        rc = errf(e, ERR_TOOBIG, "truth file: %zu reports, more than %d", n_rep,
-                  SIM_TRUTH_MAX_REPORTS);
-        goto out;
-    }
-    t->reports = xcalloc(n_rep + 1, sizeof *t->reports);
-    t->events = xcalloc(json_array_size(events) + 1, sizeof *t->events);
-    for (size_t i = 0; i < json_array_size(events) && !rc; i++) {
-        rc = read_event(t, json_array_get(events, i), i, e);
-        t->n_events = i + 1;
-    }
-    for (size_t i = 0; i < json_array_size(false_reports) && !rc; i++) {
-        char path[64];
-        snprintf(path, sizeof path, "/false_reports/%zu", i);
-        rc = read_report(t, json_array_get(false_reports, i), path, -1, e);
-    }
+out:
+    json_decref(head);
+    return rc;
+}
+
+int sim_truth_parse(const char *text, size_t len, struct sim_truth **out, struct errbuf *e)
+{
+    if (len > SIM_TRUTH_MAX_BYTES)
+        return errf(e, ERR_TOOBIG, "truth file: %zu bytes, more than the %u allowed", len,
+                    SIM_TRUTH_MAX_BYTES);
+    struct sim_truth *t = xcalloc(1, sizeof *t);
+    struct cursor c = {text, len, 0};
+    int rc = read_document(&c, t, e);
     if (rc)
         goto out;
-    qsort(t->reports, t->n_reports, sizeof *t->reports, cmp_report);
+    if (t->n_reports)
+        qsort(t->reports, t->n_reports, sizeof *t->reports, cmp_report);
     for (size_t i = 1; i < t->n_reports; i++)
         if (!strcmp(t->reports[i].client_id, t->reports[i - 1].client_id)) {
             rc = errf(e, ERR_INVAL, "truth file: client id \"%s\" is given twice",
@@ -265,7 +405,6 @@ int sim_truth_parse(const char *text, size_t len, struct sim_truth **out, struct
         if (t->events[i].id <= t->events[i - 1].id)
             rc = errf(e, ERR_INVAL, "/events/%zu/id: ids must increase", i);
 out:
-    json_decref(root);
     if (rc) {
         sim_truth_free(t);
         return rc;
@@ -289,6 +428,8 @@ void sim_truth_free(struct sim_truth *t)
 
 const struct sim_truth_report *sim_truth_find(const struct sim_truth *t, const char *client_id)
 {
+    if (!t->n_reports)
+        return NULL;
     struct sim_truth_report key = {.client_id = (char *)client_id};
     return bsearch(&key, t->reports, t->n_reports, sizeof *t->reports, cmp_report);
 }

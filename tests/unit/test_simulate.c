@@ -372,6 +372,26 @@ static void test_truth_parses_and_counts_observers(void)
     sim_truth_free(t);
 }
 
+/* The same document with spaces, tabs and line ends between its tokens reads the same. */
+static void test_truth_layout_does_not_matter(void)
+{
+    struct buf b;
+    buf_init(&b);
+    for (const char *p = HAND_TRUTH; *p; p++) /* no string of HAND_TRUTH holds a comma */
+        CHECK_INT(*p == ',' ? buf_printf(&b, " ,\r\n\t") : buf_append(&b, p, 1), 0);
+    struct sim_truth *t = NULL;
+    struct errbuf e;
+    CHECK_INT(sim_truth_parse(b.p, b.len, &t, &e), 0);
+    if (t) {
+        CHECK_INT(t->n_events, 4);
+        CHECK_INT(t->n_reports, 7);
+        CHECK_INT(t->events[0].n_observers, 3);
+        CHECK_INT(t->observer_means[2], SIM_MEANS_CAMERA);
+    }
+    sim_truth_free(t);
+    buf_reset(&b);
+}
+
 static void expect_truth_error(const char *text, const char *msg)
 {
     struct sim_truth *t = NULL;
@@ -386,7 +406,18 @@ static void expect_truth_error(const char *text, const char *msg)
 static void test_truth_errors_name_the_field(void)
 {
     expect_truth_error("{\"format\":\"x\"}", "/format: must be \"truce-sim-truth/1\"");
-    expect_truth_error("[1", "truth file: line 1");
+    expect_truth_error("[1", "truth file: must be a JSON object");
+    expect_truth_error("{\"format\":\n [1", "truth file: line 2 column 4: ']' expected near end of file");
+    expect_truth_error("{\"format\":\"truce-sim-truth/1\" \"x\":1}", "expected ',' or '}'");
+    expect_truth_error(TRUTH_HEAD "\"events\":[],\"false_reports\":[]} x", "end of text expected");
+    expect_truth_error(TRUTH_HEAD "\"events\":[],\"false_reports\":[],\"events\":[]}",
+                       "/events: given twice");
+    expect_truth_error("{\"events\":[],\"false_reports\":[],\"format\":\"truce-sim-truth/1\"}",
+                       "/format: must be \"truce-sim-truth/1\" (before /events)");
+    expect_truth_error(TRUTH_HEAD "\"events\":[],\"false_reports\":[],\"parties\":[\"x\"]}",
+                       "/parties: given twice");
+    expect_truth_error(TRUTH_HEAD "\"false_reports\":[]}", "/events: must be an array");
+    expect_truth_error(TRUTH_HEAD "\"events\":{}}", "/events: must be an array");
     expect_truth_error(TRUTH_HEAD "\"events\":[" EV(1, 37.8, 48.1, "xx", "") "],\"false_reports\":[]}",
                        "/events/0/party: must be one of /parties");
     expect_truth_error(TRUTH_HEAD "\"events\":[" EV(1, 37.8, 95, "ua", "") "],\"false_reports\":[]}",
@@ -688,6 +719,7 @@ int main(void)
         T(test_noise_scale_zero_reports_the_truth),
         T(test_truth_parses_and_counts_observers),
         T(test_truth_errors_name_the_field),
+        T(test_truth_layout_does_not_matter),
         T(test_perfect_answer_scores_one),
         T(test_merged_events_drop_precision_and_recall),
         T(test_split_event_is_a_duplicate),
