@@ -214,6 +214,35 @@ out:
     return rc;
 }
 
+/* Reads one line (without its end) into b, keeping at most limit bytes: a longer line is
+ * skipped to its end and *too_long set. Returns 1 for a line, 0 at the end of input. */
+static int read_line(FILE *f, struct buf *b, size_t limit, bool *too_long)
+{
+    b->len = 0;
+    *too_long = false;
+    int c, any = 0;
+    char chunk[4096];
+    size_t n = 0;
+    while ((c = getc(f)) != EOF) {
+        any = 1;
+        if (c == '\n')
+            break;
+        if (b->len + n >= limit) {
+            *too_long = true;
+            continue;
+        }
+        chunk[n++] = (char)c;
+        if (n == sizeof chunk) {
+            if (buf_append(b, chunk, n))
+                *too_long = true;
+            n = 0;
+        }
+    }
+    if (n && buf_append(b, chunk, n))
+        *too_long = true;
+    return any;
+}
+
 int sim_cmd_evaluate(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -244,10 +273,9 @@ int sim_cmd_evaluate(int argc, char **argv)
     struct sim_truth *t = NULL;
     struct sim_eval *ev = NULL;
     FILE *f = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    struct buf b;
+    struct buf b, line;
     buf_init(&b);
+    buf_init(&line);
     int rc = 0;
     if (file_read(truth_path, SIM_TRUTH_MAX_BYTES, &text, &len, &e) ||
         sim_truth_parse(text, len, &t, &e)) {
@@ -266,15 +294,21 @@ int sim_cmd_evaluate(int argc, char **argv)
         goto out;
     }
     long long lineno = 0, bad = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) >= 0) {
+    bool too_long;
+    while (read_line(f, &line, SIM_INCIDENT_LINE_BYTES, &too_long)) {
         lineno++;
-        size_t k = (size_t)n;
-        while (k && (line[k - 1] == '\n' || line[k - 1] == '\r' || line[k - 1] == ' '))
+        if (too_long) {
+            fprintf(stderr, "truce: %s: line %lld: longer than %u bytes (SIM_INCIDENT_LINE_BYTES)\n",
+                    inc_path, lineno, SIM_INCIDENT_LINE_BYTES);
+            bad++;
+            continue;
+        }
+        size_t k = line.len;
+        while (k && (line.p[k - 1] == '\r' || line.p[k - 1] == ' ' || line.p[k - 1] == '\t'))
             k--;
         if (!k)
             continue;
-        if (sim_eval_add(ev, line, k, &e)) {
+        if (sim_eval_add(ev, line.p, k, &e)) {
             fprintf(stderr, "truce: %s: line %lld: %s\n", inc_path, lineno, e.msg);
             bad++;
         }
@@ -316,7 +350,7 @@ int sim_cmd_evaluate(int argc, char **argv)
 out:
     if (f && f != stdin)
         fclose(f);
-    free(line);
+    buf_reset(&line);
     buf_reset(&b);
     sim_eval_free(ev);
     sim_truth_free(t);
