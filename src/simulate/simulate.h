@@ -42,6 +42,7 @@ struct sim_rng {
 };
 /* Seeds the xoshiro256** state from seed through splitmix64 (any seed, 0 included). */
 void sim_rng_seed(struct sim_rng *r, uint64_t seed);
+/* The next 64 random bits. */
 uint64_t sim_rng_next(struct sim_rng *r);
 /* Uniform in [0, 1) with 53 random bits. */
 double sim_rng_uniform(struct sim_rng *r);
