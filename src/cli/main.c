@@ -27,6 +27,7 @@
 #include "placement/placement.h"
 #include "report/report.h"
 #include "server/server.h"
+#include "simulate/simulate.h"
 #include "store/store.h"
 #include "util/util.h"
 
@@ -57,6 +58,8 @@ static const char USAGE[] =
     "  serve [--listen HOST:PORT]    the HTTP API (docs/api.md) until SIGINT/SIGTERM\n"
     "  user add|list|revoke          API users and their tokens (roles: docs/api.md)\n"
     "  audit                         the audit trail of writes\n"
+    "  simulate --agreement FILE ... a ground-truth scenario: observations and truth\n"
+    "  evaluate --truth FILE --incidents FILE  score incidents against a truth\n"
     "\n"
     "The data directory is --data DIR, else $TRUCE_DATA, else ./truce-data.\n"
     "`truce COMMAND --help` explains each command. Documentation: docs/ in the source tree.\n";
@@ -1230,6 +1233,10 @@ int main(int argc, char **argv)
         return auth_cli_audit(data_dir, n, rest);
     if (!strcmp(cmd, "serve"))
         return cmd_serve(n, rest);
+    if (!strcmp(cmd, "simulate"))
+        return sim_cmd_simulate(n, rest);
+    if (!strcmp(cmd, "evaluate"))
+        return sim_cmd_evaluate(n, rest);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("truce 0.1.0");
         return 0;
