@@ -9,16 +9,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/api_int.h"
+#include "escalation/escalation.h"
 #include "ingest/ingest.h"
 #include "report/report.h"
 
 #define API_METRICS_MAX 256 /* distinct (route, method, status) counters kept */
 #define API_CHECKPOINT_MAX_NOTE (64u << 10)
-
-struct api_params {
-    char v[API_MAX_PARAMS][API_MAX_SEGMENT];
-    int n;
-};
 
 struct metric {
     int route; /* index in ROUTES, -1 for requests no route matched */
@@ -73,6 +70,15 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/reports/daily/{date}", h_report, 0, PUB},
     {"GET", "/api/v1/agreements", h_agreements, 0, PUB},
     {"GET", "/api/v1/log/checkpoint", h_checkpoint, 0, PUB},
+    /* escalation (docs/escalation.md): roles once enforced: alerts guarantor, party, analyst;
+     * ack guarantor, party; subscribers an administrator */
+    {"GET", "/api/v1/alerts", api_h_alerts, 0, PUB},
+    {"GET", "/api/v1/alerts/{id}", api_h_alert, 0, PUB},
+    {"POST", "/api/v1/alerts/{id}/ack", api_h_alert_ack, 0, API_ROLE_ADMIN},
+    {"GET", "/api/v1/subscribers", api_h_subscribers, 0, API_ROLE_ADMIN},
+    {"POST", "/api/v1/subscribers", api_h_subscriber_add, API_SUBSCRIBER_BODY_BYTES,
+     API_ROLE_ADMIN},
+    {"DELETE", "/api/v1/subscribers/{name}", api_h_subscriber_remove, 0, API_ROLE_ADMIN},
 };
 #undef PUB
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
@@ -506,11 +512,14 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
     struct buf results;
     buf_init(&results);
     struct ingest_ctx c = {.b = &results};
+    struct esc_hook hook = {a->s, a->ag->v[a->ag->n - 1], a->log, 0};
     struct ingest_opts opts = {.format = body_format(req),
                                .name = "body",
                                .result = on_result,
                                .ctx = &c,
-                               .log = a->log};
+                               .log = a->log,
+                               .committed = esc_hook_after_batch,
+                               .committed_ctx = &hook};
     struct ingest_stats st = {0};
     struct errbuf e;
     int rc = ingest_stream(a->s, a->ag, f, &opts, &st, &e);
@@ -522,7 +531,7 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
     struct buf note;
     buf_init(&note);
     bool cut = false;
-    if (st.accepted && a->log) {
+    if ((st.accepted || hook.alerts) && a->log) {
         struct errbuf ce;
         bool made;
         if (log_checkpoint(a->log, a->s, &note, &made, &ce))
@@ -588,6 +597,17 @@ static void h_checkpoint(struct api *a, const struct http_request *req,
         oom(resp);
     free(cp.note);
 }
+
+/* ---- for the other files of the module (api_int.h) ---- */
+
+struct store *api_store(struct api *a) { return a->s; }
+const struct store_agreements *api_agreements(struct api *a) { return a->ag; }
+struct truce_log *api_log(struct api *a) { return a->log; }
+void api_problem(struct http_response *resp, int status, const char *detail)
+{
+    problem(resp, status, detail);
+}
+void api_oom(struct http_response *resp) { oom(resp); }
 
 /* ---- life cycle ---- */
 

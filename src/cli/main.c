@@ -318,28 +318,6 @@ static void on_progress(void *ctx, uint64_t bytes, long long records)
     fflush(stderr);
 }
 
-/* Escalation after each committed batch: thresholds of the latest agreement version. */
-struct esc_hook {
-    struct store *s;
-    const struct agreement *a;
-    struct truce_log *log;
-    long long alerts;
-};
-
-static void esc_after_batch(void *ctx)
-{
-    struct esc_hook *h = ctx;
-    struct esc_stats st;
-    struct errbuf e;
-    if (!h->a->n_thresholds)
-        return;
-    if (esc_evaluate(h->s, h->a, h->log, false, &st, &e))
-        fprintf(stderr, "truce: escalation not evaluated (run `truce alerts evaluate`): %s\n",
-                e.msg);
-    else
-        h->alerts += st.alerts_raised;
-}
-
 static int cmd_ingest(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -386,7 +364,7 @@ static int cmd_ingest(int argc, char **argv)
     }
     opts.log = log;
     struct esc_hook hook = {s, ag.v[ag.n - 1], log, 0};
-    opts.committed = esc_after_batch;
+    opts.committed = esc_hook_after_batch; /* thresholds of the latest agreement version */
     opts.committed_ctx = &hook;
     ctx.tty = isatty(2);
     opts.result = on_result;

@@ -454,6 +454,20 @@ out:
     return rc;
 }
 
+void esc_hook_after_batch(void *hook)
+{
+    struct esc_hook *h = hook;
+    struct esc_stats st;
+    struct errbuf e;
+    if (!h->a->n_thresholds)
+        return;
+    if (esc_evaluate(h->s, h->a, h->log, false, &st, &e))
+        fprintf(stderr, "truce: escalation not evaluated (run `truce alerts evaluate`): %s\n",
+                e.msg);
+    else
+        h->alerts += st.alerts_raised;
+}
+
 /* ---- subscribers ---- */
 
 static int check_subscriber(const struct agreement *a, const char *name, const char *url,

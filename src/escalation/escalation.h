@@ -45,6 +45,17 @@ struct esc_stats {
 int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *log,
                  bool from_start, struct esc_stats *st, struct errbuf *e) WUR;
 
+/* For ingest_opts.committed: evaluates the thresholds of agreement a after each committed batch
+ * (nothing when a has none), adding the alerts raised to `alerts`; a failure is printed to
+ * stderr and left for the next batch or `truce alerts evaluate` (the records are stored). */
+struct esc_hook {
+    struct store *s;
+    const struct agreement *a;
+    struct truce_log *log;
+    long long alerts;
+};
+void esc_hook_after_batch(void *hook);
+
 /* The windows [start, end) of threshold t that contain time t_ms, written to starts and ends
  * (at most max), oldest first; returns their number. Windows of whole days are made of report
  * days (each ending at the local cut-off); others are fixed lengths from esc_anchor_ms. */
