@@ -970,8 +970,8 @@ static int read_name_bits(struct ctx *c, json_t *obj, const char *key, const cha
 /* Reads the ids in obj[key] and resolves each with lookup (-1: unknown, named in the error). */
 static int read_id_refs(struct ctx *c, json_t *obj, const char *key, const char *ptr,
                         const struct agreement *a,
-                        int (*lookup)(const struct agreement *, const char *), const char *where,
-                        int **out, size_t *n_out)
+                        int (*lookup)(const struct agreement *, const char *), const char *noun,
+                        const char *where, int **out, size_t *n_out)
 {
     char **v = NULL;
     size_t n = 0;
@@ -983,7 +983,7 @@ static int read_id_refs(struct ctx *c, json_t *obj, const char *key, const char 
         if (idx < 0) {
             char p[512];
             snprintf(p, sizeof p, "%s/%s/%zu", ptr, key, i);
-            rc = fail(c, p, "unknown %s \"%s\" (not in %s)", key, v[i], where);
+            rc = fail(c, p, "unknown %s \"%s\" (not in %s)", noun, v[i], where);
         } else {
             (*out)[(*n_out)++] = idx;
         }
@@ -1125,11 +1125,11 @@ static int build_escalation(struct ctx *c, json_t *root, struct agreement *a)
             (rc = read_name_bits(c, o, "results", p, result_names, 2, &t->results)) ||
             (rc = read_name_bits(c, o, "zone_relations", p, relation_names, 3,
                                  &t->zone_relations)) ||
-            (rc = read_id_refs(c, o, "clauses", p, a, rule_by_clause, "/rules", &t->rules,
-                               &t->n_rules)) ||
-            (rc = read_id_refs(c, o, "weapon_classes", p, a, class_by_id, "/weapon_classes",
-                               &t->classes, &t->n_classes)) ||
-            (rc = read_id_refs(c, o, "zones", p, a, agr_zone_index, "/zones", &t->zones,
+            (rc = read_id_refs(c, o, "clauses", p, a, rule_by_clause, "clause", "/rules",
+                               &t->rules, &t->n_rules)) ||
+            (rc = read_id_refs(c, o, "weapon_classes", p, a, class_by_id, "weapon class",
+                               "/weapon_classes", &t->classes, &t->n_classes)) ||
+            (rc = read_id_refs(c, o, "zones", p, a, agr_zone_index, "zone", "/zones", &t->zones,
                                &t->n_zones)))
             return rc;
         if (!t->results)

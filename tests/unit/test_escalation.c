@@ -270,7 +270,7 @@ static void test_escalation_section_errors(void)
               ERR_INVAL);
     CHECK_CONTAINS(e.msg, "level must be notice, warning, serious or guarantee_trigger");
     CHECK_INT(load_with(TH(",\"clauses\":[\"minsk2-1\",\"nope\"]"), &e), ERR_INVAL);
-    CHECK_CONTAINS(e.msg, "/escalation/thresholds/0/clauses/1: unknown clauses \"nope\"");
+    CHECK_CONTAINS(e.msg, "/escalation/thresholds/0/clauses/1: unknown clause \"nope\"");
     CHECK_INT(load_with(TH(",\"weapon_classes\":[\"lasers\"]"), &e), ERR_INVAL);
     CHECK_CONTAINS(e.msg, "/escalation/thresholds/0/weapon_classes/0");
     CHECK_INT(load_with(TH(",\"zones\":[\"zolote\"],\"zone_relations\":[\"inside\"]"), &e),
