@@ -31,6 +31,8 @@ struct api {
     size_t n_metrics;
     unsigned long long metrics_dropped;
     unsigned long long obs_accepted, obs_duplicates, obs_rejected, findings_made;
+    int64_t esc_cursor; /* findings evaluated for escalation (escalation.h), -1 at first */
+    unsigned long long alerts_raised;
 };
 
 typedef void (*api_handler)(struct api *a, const struct http_request *req,
@@ -253,11 +255,15 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
             "# HELP truce_log_size Leaves in the transparency log (committed).\n"
             "# TYPE truce_log_size gauge\n"
             "truce_log_size %lld\n"
+            "# HELP truce_alerts_raised_total Escalation alerts raised by observations taken in "
+            "over HTTP.\n"
+            "# TYPE truce_alerts_raised_total counter\n"
+            "truce_alerts_raised_total %llu\n"
             "# HELP truce_metrics_dropped_total Requests not counted (too many label sets).\n"
             "# TYPE truce_metrics_dropped_total counter\n"
             "truce_metrics_dropped_total %llu\n",
             a->obs_accepted, a->obs_duplicates, a->obs_rejected, a->findings_made, n_obs,
-            (long long)store_log_committed(a->s), a->metrics_dropped);
+            (long long)store_log_committed(a->s), a->alerts_raised, a->metrics_dropped);
     if (rc)
         oom(resp);
 }
@@ -512,7 +518,7 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
     struct buf results;
     buf_init(&results);
     struct ingest_ctx c = {.b = &results};
-    struct esc_hook hook = {a->s, a->ag->v[a->ag->n - 1], a->log, 0};
+    struct esc_hook hook = {a->s, a->ag->v[a->ag->n - 1], a->log, &a->esc_cursor, 0};
     struct ingest_opts opts = {.format = body_format(req),
                                .name = "body",
                                .result = on_result,
@@ -528,6 +534,7 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
     a->obs_duplicates += (unsigned long long)st.duplicates;
     a->obs_rejected += (unsigned long long)st.rejected;
     a->findings_made += (unsigned long long)st.findings;
+    a->alerts_raised += (unsigned long long)hook.alerts;
     struct buf note;
     buf_init(&note);
     bool cut = false;
@@ -619,6 +626,7 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     a->s = s;
     a->ag = ag;
     a->log = log;
+    a->esc_cursor = -1;
     return a;
 }
 

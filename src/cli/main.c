@@ -363,7 +363,8 @@ static int cmd_ingest(int argc, char **argv)
         return fail(&e);
     }
     opts.log = log;
-    struct esc_hook hook = {s, ag.v[ag.n - 1], log, 0};
+    int64_t esc_cursor = -1;
+    struct esc_hook hook = {s, ag.v[ag.n - 1], log, &esc_cursor, 0};
     opts.committed = esc_hook_after_batch; /* thresholds of the latest agreement version */
     opts.committed_ctx = &hook;
     ctx.tty = isatty(2);
@@ -1229,7 +1230,7 @@ static int cmd_alerts(int argc, char **argv)
         struct truce_log *log = NULL;
         struct esc_stats st;
         if (log_open(data_dir, s, &log, &e) ||
-            esc_evaluate(s, ag.v[ag.n - 1], log, all, &st, &e)) {
+            esc_evaluate(s, ag.v[ag.n - 1], log, all, NULL, &st, &e)) {
             rc = fail(&e);
         } else {
             printf("escalation: %lld finding%s evaluated, %lld window%s counted, %lld alert%s "

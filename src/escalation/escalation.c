@@ -337,72 +337,61 @@ static void subs_free(struct subs *l)
     free(l->v);
 }
 
-int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *log,
-                 bool from_start, struct esc_stats *st, struct errbuf *e)
+/* An alert to raise: its candidate window, count and counted ids. */
+struct raise {
+    size_t cand;
+    long long n;
+    char *ids;
+};
+
+/* True when [from, to) overlaps a window already chosen in this evaluation for the same
+ * threshold and group. */
+static bool chosen_overlaps(const struct cand *v, const struct raise *r, size_t n,
+                            const struct cand *cd)
 {
-    memset(st, 0, sizeof *st);
-    int64_t last = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct cand *o = &v[r[i].cand];
+        if (o->t == cd->t && o->region == cd->region && o->party == cd->party &&
+            o->start < cd->end && o->end > cd->start)
+            return true;
+    }
+    return false;
+}
+
+/* Stores the alerts chosen, their leaves and outbox rows, and the cursor, in one transaction. */
+static int raise_alerts(struct store *s, const struct agreement *a, struct truce_log *log,
+                        const struct cand *v, const struct raise *r, size_t n, int64_t cursor,
+                        struct esc_stats *st, struct errbuf *e)
+{
+    struct subs subs = {0};
+    int64_t now = time_now_ms();
     int rc = store_begin(s, e);
     if (rc)
         return rc;
-    struct collect c = {.a = a, .e = e};
-    struct subs subs = {0};
-    bool subs_loaded = false;
-    struct count cnt = {.a = a};
-    buf_init(&cnt.ids);
-    if (!from_start && (rc = store_esc_last_finding(s, &last, e)))
+    if ((rc = store_subscribers_list(s, on_sub, &subs, e)))
         goto out;
-    c.max_id = last;
-    if ((rc = store_esc_findings(s, last, TIME_NONE, TIME_NONE, on_new_finding, &c, e)))
-        goto out;
-    st->findings_seen = c.seen;
-    c.n = dedupe(c.v, c.n);
-    st->candidates = (long long)c.n;
-    int64_t now = time_now_ms();
-    for (size_t i = 0; i < c.n && !rc; i++) {
-        const struct cand *cd = &c.v[i];
+    for (size_t i = 0; i < n && !rc; i++) {
+        const struct cand *cd = &v[r[i].cand];
         const struct agr_threshold *t = &a->thresholds[cd->t];
-        int64_t end = cd->end;
-        cnt.cd = cd;
-        cnt.n = 0;
-        cnt.ids.len = 0;
-        if (buf_append(&cnt.ids, "[", 1)) {
-            rc = errf(e, ERR_NOMEM, "out of memory");
-            break;
-        }
-        if ((rc = store_esc_findings(s, 0, cd->start, end, on_window_finding, &cnt, e)))
-            break;
-        if (cnt.n < t->min_findings)
-            continue;
         const char *region = cd->region >= 0 ? a->regions[cd->region].id : "";
         const char *party = cd->party >= 0 ? a->parties[cd->party].id : "";
-        bool overlap;
-        if ((rc = store_alert_overlaps(s, t->id, region, party, cd->start, end, &overlap, e)))
-            break;
-        if (overlap)
-            continue; /* one burst, one alert: this window's findings were already alerted */
-        if (buf_append(&cnt.ids, "]", 1)) {
-            rc = errf(e, ERR_NOMEM, "out of memory");
-            break;
-        }
         struct store_alert al = {
             .window_start_ms = cd->start,
-            .window_end_ms = end,
+            .window_end_ms = cd->end,
             .raised_ms = now,
-            .n_findings = cnt.n,
+            .n_findings = r[i].n,
             .agreement_version = a->version,
             .threshold = t->id,
             .level = AGR_ESC_LEVEL_NAMES[t->level],
             .region = region,
             .party = party,
             .text = t->text,
-            .finding_ids = cnt.ids.p,
+            .finding_ids = r[i].ids,
         };
         if ((rc = store_alert_add(s, &al, e)))
             break;
-        st->alerts_raised++;
         if (log) {
-            struct store_log_record r = {
+            struct store_log_record lr = {
                 .kind = STORE_LOG_ALERT,
                 .log_index = al.log_index,
                 .id = al.id,
@@ -417,27 +406,20 @@ int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *l
                 .body = al.finding_ids,
                 .body_len = strlen(al.finding_ids),
             };
-            if ((rc = log_add(log, &r, e)))
+            if ((rc = log_add(log, &lr, e)))
                 break;
-        }
-        if (!subs_loaded) {
-            if ((rc = store_subscribers_list(s, on_sub, &subs, e)))
-                break;
-            subs_loaded = true;
         }
         for (size_t k = 0; k < subs.n && !rc; k++) {
             const struct sub *sb = &subs.v[k];
-            if ((int)t->level < sb->min_level)
+            if ((int)t->level < sb->min_level || (sb->party && party[0] && strcmp(sb->party, party)))
                 continue;
-            if (sb->party && party[0] && strcmp(sb->party, party))
-                continue;
-            rc = store_outbox_add(s, al.id, sb->name, sb->url, now, e);
-            st->deliveries_queued += !rc;
+            if (!(rc = store_outbox_add(s, al.id, sb->name, sb->url, now, e)))
+                st->deliveries_queued++;
         }
     }
-    if (!rc && c.max_id != last)
-        rc = store_esc_set_last_finding(s, c.max_id, e);
-    if (!rc && log && st->alerts_raised)
+    if (!rc)
+        rc = store_esc_set_last_finding(s, cursor, e);
+    if (!rc && log)
         rc = log_sync(log, e);
     if (!rc)
         rc = store_commit(s, e);
@@ -447,8 +429,72 @@ out:
         if (log && log_rewind(log, s, NULL))
             fputs("truce: the log could not be rewound; it is repaired when next opened\n",
                   stderr);
+        st->deliveries_queued = 0;
+    } else {
+        st->alerts_raised = (long long)n;
     }
     subs_free(&subs);
+    return rc;
+}
+
+int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *log,
+                 bool from_start, int64_t *cursor, struct esc_stats *st, struct errbuf *e)
+{
+    memset(st, 0, sizeof *st);
+    int64_t last = 0;
+    int rc = 0;
+    if (!from_start) {
+        if (cursor && *cursor >= 0)
+            last = *cursor;
+        else if ((rc = store_esc_last_finding(s, &last, e)))
+            return rc;
+    }
+    struct collect c = {.a = a, .e = e, .max_id = last};
+    struct raise *r = NULL;
+    size_t nr = 0;
+    struct count cnt = {.a = a};
+    buf_init(&cnt.ids);
+    if ((rc = store_esc_findings(s, last, TIME_NONE, TIME_NONE, on_new_finding, &c, e)))
+        goto out;
+    st->findings_seen = c.seen;
+    c.n = dedupe(c.v, c.n);
+    st->candidates = (long long)c.n;
+    for (size_t i = 0; i < c.n && !rc; i++) {
+        const struct cand *cd = &c.v[i];
+        const struct agr_threshold *t = &a->thresholds[cd->t];
+        cnt.cd = cd;
+        cnt.n = 0;
+        cnt.ids.len = 0;
+        if (buf_append(&cnt.ids, "[", 1)) {
+            rc = errf(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        if ((rc = store_esc_findings(s, 0, cd->start, cd->end, on_window_finding, &cnt, e)))
+            break;
+        if (cnt.n < t->min_findings || chosen_overlaps(c.v, r, nr, cd))
+            continue;
+        const char *region = cd->region >= 0 ? a->regions[cd->region].id : "";
+        const char *party = cd->party >= 0 ? a->parties[cd->party].id : "";
+        bool overlap;
+        if ((rc = store_alert_overlaps(s, t->id, region, party, cd->start, cd->end, &overlap, e)))
+            break;
+        if (overlap)
+            continue; /* one burst, one alert: this window's findings were already alerted */
+        if (buf_append(&cnt.ids, "]", 1)) {
+            rc = errf(e, ERR_NOMEM, "out of memory");
+            break;
+        }
+        r = xrealloc(r, (nr + 1) * sizeof *r);
+        r[nr++] = (struct raise){i, cnt.n, xstrdup(cnt.ids.p)};
+    }
+    if (!rc && nr)
+        rc = raise_alerts(s, a, log, c.v, r, nr, c.max_id, st, e);
+    if (!rc && cursor)
+        *cursor = c.max_id;
+out:
+    for (size_t i = 0; i < nr; i++)
+        free(r[i].ids);
+    free(r);
     buf_reset(&cnt.ids);
     free(c.v);
     return rc;
@@ -461,7 +507,7 @@ void esc_hook_after_batch(void *hook)
     struct errbuf e;
     if (!h->a->n_thresholds)
         return;
-    if (esc_evaluate(h->s, h->a, h->log, false, &st, &e))
+    if (esc_evaluate(h->s, h->a, h->log, false, h->cursor, &st, &e))
         fprintf(stderr, "truce: escalation not evaluated (run `truce alerts evaluate`): %s\n",
                 e.msg);
     else

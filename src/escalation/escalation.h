@@ -36,14 +36,20 @@ struct esc_stats {
     long long findings_seen, candidates, alerts_raised, deliveries_queued;
 };
 
-/* Evaluates agreement a's thresholds over the findings stored since the last evaluation (all
- * of them with from_start), in one transaction of its own: raises each alert once per
- * (threshold, group, window) and never for a window overlapping an alert already raised for the
- * same threshold and group; appends each alert's leaf to log (may be NULL: no leaves, for tests
- * without a log) and queues one outbox row per subscriber that wants it. Re-running it changes
- * nothing. Call it outside any transaction (after an ingest batch committed). */
+/* Evaluates agreement a's thresholds over the findings stored since the last evaluation (every
+ * finding with from_start): raises each alert once per (threshold, group, window) and never for
+ * a window overlapping an alert already raised for the same threshold and group; appends each
+ * alert's leaf to log (may be NULL: no leaves, for tests without a log) and queues one outbox
+ * row per subscriber that wants it. Re-running it changes nothing.
+ *
+ * The counting only reads; a transaction (with its fsync) is opened only when alerts are raised,
+ * so evaluating after an ingest batch that raises none costs no write. How far the findings were
+ * evaluated is kept in *cursor (may be NULL; -1 at first: read from the store) and written to the
+ * store with the alerts; after a restart the findings since the last alert are counted again,
+ * which raises nothing twice. Call it outside any transaction, from the thread that writes the
+ * store and the log. */
 int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *log,
-                 bool from_start, struct esc_stats *st, struct errbuf *e) WUR;
+                 bool from_start, int64_t *cursor, struct esc_stats *st, struct errbuf *e) WUR;
 
 /* For ingest_opts.committed: evaluates the thresholds of agreement a after each committed batch
  * (nothing when a has none), adding the alerts raised to `alerts`; a failure is printed to
@@ -52,6 +58,7 @@ struct esc_hook {
     struct store *s;
     const struct agreement *a;
     struct truce_log *log;
+    int64_t *cursor; /* esc_evaluate's cursor, kept by the caller across batches (may be NULL) */
     long long alerts;
 };
 void esc_hook_after_batch(void *hook);

@@ -57,7 +57,8 @@ static void env_close(struct env *v)
 static long long ingest(struct env *v, const char *path, size_t batch)
 {
     FILE *f = fopen(path, "r");
-    struct esc_hook hook = {v->s, v->ag.v[v->ag.n - 1], v->log, 0};
+    int64_t cursor = -1;
+    struct esc_hook hook = {v->s, v->ag.v[v->ag.n - 1], v->log, &cursor, 0};
     struct ingest_opts o = {.format = OBS_FMT_AUTO, .name = path, .batch = batch,
                             .log = v->log, .committed = esc_hook_after_batch,
                             .committed_ctx = &hook};
@@ -121,7 +122,7 @@ static void test_minsk_raises_its_alerts_once(void)
     /* the same file again (duplicates) and a full re-evaluation: nothing new */
     CHECK_INT(ingest(&v, "examples/minsk-2015/observations.ndjson", 0), 0);
     struct esc_stats st;
-    CHECK_INT(esc_evaluate(v.s, v.ag.v[0], v.log, true, &st, &e), 0);
+    CHECK_INT(esc_evaluate(v.s, v.ag.v[0], v.log, true, NULL, &st, &e), 0);
     CHECK_INT(st.findings_seen, 21);
     CHECK_INT(st.alerts_raised, 0);
     summarise(&v, &s);
