@@ -241,10 +241,8 @@ int esc_deliver_due(const char *dir, struct store *s, const volatile int *stop,
     if (path_join(logdir, sizeof logdir, dir, LOG_DIR_NAME) ||
         path_join(path, sizeof path, logdir, LOG_SIGNING_KEY_NAME))
         return errf(e, ERR_INVAL, "%s: path too long", dir);
-    struct note_signer *signer = NULL;
-    int rc = note_key_read(path, &signer, e);
-    if (rc)
-        return rc;
+    struct note_signer *signer = NULL; /* read once something is due */
+    int rc = 0;
     unsigned seed = (unsigned)time_now_ms() ^ (unsigned)(uintptr_t)&seed;
     int64_t pass_start = time_now_ms();
     struct buf body;
@@ -253,6 +251,8 @@ int esc_deliver_due(const char *dir, struct store *s, const volatile int *stop,
     while (!rc && !(stop && *stop)) {
         due_free(&due);
         if ((rc = store_outbox_due(s, pass_start, ESC_BATCH, on_due, &due, e)) || !due.n)
+            break;
+        if (!signer && (rc = note_key_read(path, &signer, e)))
             break;
         for (size_t i = 0; i < due.n && !rc && !(stop && *stop); i++) {
             const struct store_outbox_row *r = &due.v[i];
