@@ -1154,8 +1154,8 @@ out:
 /* ---- escalation: alerts, subscribers, delivery, webhook verification ---- */
 
 static const char HELP_ALERTS[] =
-    "usage: truce alerts [list] [--limit N]\n"
-    "       truce alerts show ID\n"
+    "usage: truce alerts [list] [--limit N] [--format ndjson|text]\n"
+    "       truce alerts show ID [--format ndjson|text]\n"
     "       truce alerts ack ID --by NAME\n"
     "       truce alerts evaluate [--all]\n\n"
     "Alerts are raised by the escalation thresholds of the agreement (docs/escalation.md) after\n"
@@ -1170,6 +1170,20 @@ struct alert_print {
     int rc;
     struct errbuf *e;
 };
+
+static int on_alert_text(void *ctx, const struct store_alert *al)
+{
+    (void)ctx;
+    char from[40], to[40];
+    time_format_utc(al->window_start_ms, from, sizeof from);
+    time_format_utc(al->window_end_ms, to, sizeof to);
+    printf("#%lld  %-17s  %s  %s%s%s%s  %s to %s  %lld finding%s  %s\n    %s\n",
+           (long long)al->id, al->level, al->threshold, al->region[0] ? "region " : "",
+           al->region, al->party[0] ? (al->region[0] ? ", party " : "party ") : "", al->party,
+           from, to, al->n_findings, al->n_findings == 1 ? "" : "s",
+           al->ack_by ? "acknowledged" : "open", al->text);
+    return 0;
+}
 
 static int on_alert_print(void *ctx, const struct store_alert *al)
 {
@@ -1198,18 +1212,22 @@ static int cmd_alerts(int argc, char **argv)
     int rc = 0;
     if (!strcmp(sub, "list") || !strcmp(sub, "show")) {
         long long limit = 0, id = 0;
+        bool text = false;
         if (!strcmp(sub, "show") && (argc < 2 || str_to_ll(argv[first++], &id) || id < 1))
             rc = usage_error("alerts", "%s", "show needs an alert id");
         for (int i = first; !rc && i < argc; i++) {
             if (!strcmp(argv[i], "--limit") && i + 1 < argc && !str_to_ll(argv[i + 1], &limit) &&
                 limit > 0)
                 i++;
+            else if (!strcmp(argv[i], "--format") && i + 1 < argc &&
+                     (!strcmp(argv[i + 1], "text") || !strcmp(argv[i + 1], "ndjson")))
+                text = !strcmp(argv[++i], "text");
             else
                 rc = usage_error("alerts", "unknown option %s", argv[i]);
         }
         struct alert_print p = {s, {0}, 0, &e};
         buf_init(&p.b);
-        if (!rc && store_alerts_list(s, id, limit, on_alert_print, &p, &e))
+        if (!rc && store_alerts_list(s, id, limit, text ? on_alert_text : on_alert_print, &p, &e))
             rc = fail(&e);
         buf_reset(&p.b);
     } else if (!strcmp(sub, "ack")) {
