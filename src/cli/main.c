@@ -197,6 +197,9 @@ static void agreement_summary(const struct agreement *a)
            "classes, %zu rules, %zu places\n",
            a->n_parties, a->n_regions, a->n_lines, a->n_control, a->n_zones, a->n_classes,
            a->n_rules, a->n_places);
+    if (a->n_thresholds)
+        printf("  %zu escalation threshold%s (docs/escalation.md)\n", a->n_thresholds,
+               a->n_thresholds == 1 ? "" : "s");
 }
 
 static int cmd_agreement(int argc, char **argv)

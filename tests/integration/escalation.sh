@@ -72,6 +72,8 @@ verify_all() { # verify_all DIR: every received body verifies, a changed byte do
   fi
 }
 
+"$T" agreement check examples/minsk-2015/agreement.json | grep -qF "5 escalation thresholds" \
+  || fail "agreement check does not count the thresholds"
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
 RPORT=$(free_port)
 "$T" --data "$D/data" subscriber add guarantor --url "http://127.0.0.1:$RPORT/guarantor" >/dev/null
@@ -162,6 +164,13 @@ kill -TERM "$SP"; wait "$SP" || fail "server exit status after SIGTERM"; SP=""
 "$T" --data "$D/data" log verify >/dev/null || fail "log verify after escalation"
 out=$("$T" --data "$D/data" alerts evaluate --all)
 grep -qF "0 alerts raised" <<<"$out" || fail "re-evaluation raised alerts: $out"
+out=$("$T" --data "$D/data" alerts ack 1 --by cli-user); grep -qx "alert 1 acknowledged" <<<"$out" || fail "ack: $out"
+out=$("$T" --data "$D/data" alerts ack 1 --by other); grep -qx "alert 1 was already acknowledged" <<<"$out" || fail "ack: $out"
+set +e; out=$("$T" --data "$D/data" alerts ack 99 --by x 2>&1); rc=$?; set -e
+[ "$rc" = 3 ] && grep -qF "no alert 99" <<<"$out" || fail "ack of a missing alert: $rc $out"
+out=$("$T" --data "$D/data" alerts --format text)
+grep -qF "#3  warning            withdrawal-same-party  party af  2016-10-08T16:30:00Z to 2016-10-11T16:30:00Z  2 findings  acknowledged" <<<"$out" \
+  || fail "alerts as text: $out"
 
 # without a server: truce deliver, on the illustrative DMZ (its guarantee trigger fires)
 "$T" init "$D/dmz" --agreement examples/donetsk-dmz/agreement.json >/dev/null
