@@ -34,17 +34,7 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-/* Days since 1970-01-01 of a civil date, and back (H. Hinnant's algorithms). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
+/* The civil date of a day count since 1970-01-01 (H. Hinnant's algorithm). */
 static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
     z += 719468;
@@ -58,28 +48,47 @@ static void civil_from_days(int64_t z, int *y, int *m, int *d)
     *y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-/* The end of report day `day` (days since the epoch): its cut-off in the agreement's zone. */
+/* The end of report day `day` (days since the epoch): its cut-off in the agreement's zone,
+ * through a small direct-mapped cache per thread (time zone conversions dominate otherwise). */
+#define ESC_CUTOFF_CACHE 4096
+static _Thread_local struct {
+    char zone[72];
+    int cutoff_minutes;
+    int64_t day[ESC_CUTOFF_CACHE], cut[ESC_CUTOFF_CACHE];
+    bool ok[ESC_CUTOFF_CACHE];
+} cutoffs;
+
 static int64_t day_cutoff(const struct agreement *a, int64_t day)
 {
+    if (cutoffs.cutoff_minutes != a->cutoff_minutes || strcmp(cutoffs.zone, a->time_zone)) {
+        memset(cutoffs.ok, 0, sizeof cutoffs.ok);
+        cutoffs.cutoff_minutes = a->cutoff_minutes;
+        str_copy(cutoffs.zone, sizeof cutoffs.zone, a->time_zone);
+    }
+    size_t slot = (size_t)(day & (ESC_CUTOFF_CACHE - 1));
+    if (cutoffs.ok[slot] && cutoffs.day[slot] == day)
+        return cutoffs.cut[slot];
     int y, m, d;
     int64_t from, to;
     civil_from_days(day, &y, &m, &d);
     if (agr_report_window(a, y, m, d, &from, &to))
-        return day * 86400000 + a->cutoff_minutes * 60000LL; /* zone trouble: UTC */
+        to = day * 86400000 + a->cutoff_minutes * 60000LL; /* zone trouble: UTC */
+    cutoffs.day[slot] = day;
+    cutoffs.cut[slot] = to;
+    cutoffs.ok[slot] = strlen(a->time_zone) < sizeof cutoffs.zone;
     return to;
 }
 
-/* The report day (days since the epoch) whose 24 hours hold t: the local date of t, or the next
- * day from the cut-off on. */
+/* The report day (days since the epoch) whose 24 hours hold t: the day whose cut-off is the
+ * first after t. */
 static int64_t report_day(const struct agreement *a, int64_t t_ms)
 {
-    char buf[40];
-    int y, m, d;
-    time_format_local(t_ms, a->time_zone, buf, sizeof buf);
-    if (sscanf(buf, "%d-%d-%d", &y, &m, &d) != 3)
-        return floor_div(t_ms, 86400000);
-    int64_t day = days_from_civil(y, m, d);
-    return t_ms >= day_cutoff(a, day) ? day + 1 : day;
+    int64_t day = floor_div(t_ms, 86400000);
+    while (t_ms >= day_cutoff(a, day))
+        day++;
+    while (t_ms < day_cutoff(a, day - 1))
+        day--;
+    return day;
 }
 
 size_t esc_windows(const struct agreement *a, const struct agr_threshold *t, int64_t t_ms,
@@ -171,6 +180,9 @@ static bool zone_matches(const struct agreement *a, const struct agr_threshold *
     }
     return false;
 }
+
+/* True when t filters on weapons or zones, which cost the finding's observation details. */
+static bool needs_details(const struct agr_threshold *t) { return t->n_classes || t->n_zones; }
 
 /* True when finding f passes threshold t's filters. */
 static bool matches(const struct agreement *a, const struct agr_threshold *t,
@@ -282,28 +294,48 @@ static int on_new_finding(void *ctx, const struct store_esc_finding *f)
     return 0;
 }
 
-/* Counting the findings of one candidate window. */
+/* Counting every candidate window in one pass over the findings of their time span: each
+ * finding is matched once per threshold and added to the candidates holding it. */
+struct tally {
+    long long n;
+    struct buf ids; /* "1,2,3": at most ESC_MAX_LISTED */
+    bool skip;      /* overlaps an alert already stored */
+};
+
 struct count {
     const struct agreement *a;
-    const struct cand *cd;
-    long long n;
-    struct buf ids;
+    const struct cand *v;
+    struct tally *tl;
+    size_t n;
 };
 
 static int on_window_finding(void *ctx, const struct store_esc_finding *f)
 {
     struct count *c = ctx;
-    const struct agr_threshold *t = &c->a->thresholds[c->cd->t];
-    if (!matches(c->a, t, f))
-        return 0;
-    int region, party;
-    group_of(c->a, t, f, &region, &party);
-    if (region != c->cd->region || party != c->cd->party)
-        return 0;
-    c->n++;
-    if (c->n > ESC_MAX_LISTED)
-        return 0;
-    return buf_printf(&c->ids, "%s%lld", c->n > 1 ? "," : "", (long long)f->id) ? ERR_NOMEM : 0;
+    const struct agreement *a = c->a;
+    for (size_t ti = 0; ti < a->n_thresholds; ti++) {
+        const struct agr_threshold *t = &a->thresholds[ti];
+        if (!matches(a, t, f))
+            continue;
+        struct cand key = {(int)ti, 0, 0, 0, 0};
+        group_of(a, t, f, &key.region, &key.party);
+        int64_t starts[64], ends[64];
+        size_t nw = esc_windows(a, t, f->t_end_ms, starts, ends, 64);
+        for (size_t k = 0; k < nw; k++) {
+            key.start = starts[k];
+            const struct cand *hit = bsearch(&key, c->v, c->n, sizeof *c->v, cand_cmp);
+            if (!hit)
+                continue;
+            struct tally *tl = &c->tl[hit - c->v];
+            if (tl->skip)
+                continue;
+            tl->n++;
+            if (tl->n <= ESC_MAX_LISTED &&
+                buf_printf(&tl->ids, "%s%lld", tl->n > 1 ? "," : "", (long long)f->id))
+                return ERR_NOMEM;
+        }
+    }
+    return 0;
 }
 
 struct sub {
@@ -453,40 +485,57 @@ int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *l
     struct raise *r = NULL;
     size_t nr = 0;
     struct count cnt = {.a = a};
-    buf_init(&cnt.ids);
-    if ((rc = store_esc_findings(s, last, TIME_NONE, TIME_NONE, on_new_finding, &c, e)))
+    bool details = false;
+    for (size_t i = 0; i < a->n_thresholds; i++)
+        details = details || needs_details(&a->thresholds[i]);
+    if ((rc = store_esc_findings(s, last, TIME_NONE, TIME_NONE, details, on_new_finding, &c, e)))
         goto out;
     st->findings_seen = c.seen;
     c.n = dedupe(c.v, c.n);
     st->candidates = (long long)c.n;
+    if (!c.n)
+        goto done;
+    cnt.v = c.v;
+    cnt.n = c.n;
+    cnt.tl = xcalloc(c.n, sizeof *cnt.tl);
+    /* One burst, one alert: a window overlapping an alert already stored for the same
+     * threshold and group is not counted (the common case once a busy day has crossed). */
+    int64_t from = INT64_MAX, to = INT64_MIN;
+    bool any = false;
     for (size_t i = 0; i < c.n && !rc; i++) {
         const struct cand *cd = &c.v[i];
-        const struct agr_threshold *t = &a->thresholds[cd->t];
-        cnt.cd = cd;
-        cnt.n = 0;
-        cnt.ids.len = 0;
-        if (buf_append(&cnt.ids, "[", 1)) {
-            rc = errf(e, ERR_NOMEM, "out of memory");
-            break;
-        }
-        if ((rc = store_esc_findings(s, 0, cd->start, cd->end, on_window_finding, &cnt, e)))
-            break;
-        if (cnt.n < t->min_findings || chosen_overlaps(c.v, r, nr, cd))
-            continue;
         const char *region = cd->region >= 0 ? a->regions[cd->region].id : "";
         const char *party = cd->party >= 0 ? a->parties[cd->party].id : "";
-        bool overlap;
-        if ((rc = store_alert_overlaps(s, t->id, region, party, cd->start, cd->end, &overlap, e)))
-            break;
-        if (overlap)
-            continue; /* one burst, one alert: this window's findings were already alerted */
-        if (buf_append(&cnt.ids, "]", 1)) {
-            rc = errf(e, ERR_NOMEM, "out of memory");
-            break;
+        rc = store_alert_overlaps(s, a->thresholds[cd->t].id, region, party, cd->start, cd->end,
+                                  &cnt.tl[i].skip, e);
+        if (!rc && !cnt.tl[i].skip) {
+            any = true;
+            from = cd->start < from ? cd->start : from;
+            to = cd->end > to ? cd->end : to;
         }
-        r = xrealloc(r, (nr + 1) * sizeof *r);
-        r[nr++] = (struct raise){i, cnt.n, xstrdup(cnt.ids.p)};
     }
+    if (rc || !any)
+        goto done;
+    if ((rc = store_esc_findings(s, 0, from, to, details, on_window_finding, &cnt, e)))
+        goto out;
+    /* In window order per threshold and group: the first window over its threshold is raised,
+     * later ones overlapping it are not (sliding windows). */
+    for (size_t i = 0; i < c.n; i++) {
+        const struct cand *cd = &c.v[i];
+        struct tally *tl = &cnt.tl[i];
+        if (tl->skip || tl->n < a->thresholds[cd->t].min_findings ||
+            chosen_overlaps(c.v, r, nr, cd))
+            continue;
+        r = xrealloc(r, (nr + 1) * sizeof *r);
+        struct buf ids;
+        buf_init(&ids);
+        if (buf_printf(&ids, "[%s]", tl->ids.p ? tl->ids.p : "")) {
+            rc = errf(e, ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        r[nr++] = (struct raise){i, tl->n, ids.p};
+    }
+done:
     if (!rc && nr)
         rc = raise_alerts(s, a, log, c.v, r, nr, c.max_id, st, e);
     if (!rc && cursor)
@@ -495,7 +544,9 @@ out:
     for (size_t i = 0; i < nr; i++)
         free(r[i].ids);
     free(r);
-    buf_reset(&cnt.ids);
+    for (size_t i = 0; cnt.tl && i < c.n; i++)
+        buf_reset(&cnt.tl[i].ids);
+    free(cnt.tl);
     free(c.v);
     return rc;
 }

@@ -1113,27 +1113,29 @@ int store_checkpoints_each(struct store *s, int (*cb)(void *ctx, const struct st
 /* ---- escalation (M7): alerts, subscribers and the webhook outbox ---- */
 
 int store_esc_findings(struct store *s, int64_t after_id, int64_t from_ms, int64_t to_ms,
-                       int (*cb)(void *ctx, const struct store_esc_finding *f), void *ctx,
-                       struct errbuf *e)
+                       bool details, int (*cb)(void *ctx, const struct store_esc_finding *f),
+                       void *ctx, struct errbuf *e)
 {
+    static const char *const sql[2] = {
+        "SELECT f.id, f.obs_id, f.t_end_ms, f.clause, f.rule_kind, f.result, f.party, "
+        "f.region, NULL, NULL FROM findings f WHERE f.id > ?1 AND f.t_end_ms >= ?2 AND "
+        "f.t_end_ms < ?3 ORDER BY f.id",
+        "SELECT f.id, f.obs_id, f.t_end_ms, f.clause, f.rule_kind, f.result, f.party, "
+        "f.region, (SELECT group_concat(w, char(30)) FROM ("
+        "  SELECT coalesce(o.weapon_category, '') || char(31) || coalesce(o.weapon_model, '') "
+        "  || char(31) || coalesce(o.calibre_mm, '') AS w FROM observations o "
+        "  WHERE o.id = f.obs_id AND (o.weapon_category IS NOT NULL OR o.weapon_model IS NOT "
+        "  NULL) UNION ALL "
+        "  SELECT coalesce(ev.weapon_category, '') || char(31) || coalesce(ev.weapon_model, '') "
+        "  || char(31) || coalesce(ev.calibre_mm, '') FROM obs_events ev "
+        "  WHERE ev.obs_id = f.obs_id AND (ev.weapon_category IS NOT NULL OR ev.weapon_model "
+        "  IS NOT NULL))), "
+        "(SELECT group_concat(z.zone || char(31) || z.relation, char(30)) FROM obs_zones z "
+        "  WHERE z.obs_id = f.obs_id) "
+        "FROM findings f WHERE f.id > ?1 AND f.t_end_ms >= ?2 AND f.t_end_ms < ?3 "
+        "ORDER BY f.id"};
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(
-            s->db,
-            "SELECT f.id, f.obs_id, f.t_end_ms, f.clause, f.rule_kind, f.result, f.party, "
-            "f.region, (SELECT group_concat(w, char(30)) FROM ("
-            "  SELECT coalesce(o.weapon_category, '') || char(31) || coalesce(o.weapon_model, '') "
-            "  || char(31) || coalesce(o.calibre_mm, '') AS w FROM observations o "
-            "  WHERE o.id = f.obs_id AND (o.weapon_category IS NOT NULL OR o.weapon_model IS NOT "
-            "  NULL) UNION ALL "
-            "  SELECT coalesce(ev.weapon_category, '') || char(31) || coalesce(ev.weapon_model, '') "
-            "  || char(31) || coalesce(ev.calibre_mm, '') FROM obs_events ev "
-            "  WHERE ev.obs_id = f.obs_id AND (ev.weapon_category IS NOT NULL OR ev.weapon_model "
-            "  IS NOT NULL))), "
-            "(SELECT group_concat(z.zone || char(31) || z.relation, char(30)) FROM obs_zones z "
-            "  WHERE z.obs_id = f.obs_id) "
-            "FROM findings f WHERE f.id > ?1 AND f.t_end_ms >= ?2 AND f.t_end_ms < ?3 "
-            "ORDER BY f.id",
-            -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db, sql[details], -1, &st, NULL) != SQLITE_OK)
         return dberr(s, e, "reading findings for escalation");
     sqlite3_bind_int64(st, 1, after_id);
     sqlite3_bind_int64(st, 2, from_ms == TIME_NONE ? INT64_MIN : from_ms);

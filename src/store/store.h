@@ -176,10 +176,10 @@ struct store_esc_finding {
     const char *weapons, *zones;
 };
 /* Calls cb with each finding whose id is above after_id and whose end time is in [from, to)
- * (TIME_NONE: unbounded), in id order. */
+ * (TIME_NONE: unbounded), in id order; weapons and zones only with details (else NULL). */
 int store_esc_findings(struct store *s, int64_t after_id, int64_t from_ms, int64_t to_ms,
-                       int (*cb)(void *ctx, const struct store_esc_finding *f), void *ctx,
-                       struct errbuf *e) WUR;
+                       bool details, int (*cb)(void *ctx, const struct store_esc_finding *f),
+                       void *ctx, struct errbuf *e) WUR;
 /* The id of the last finding escalation has evaluated, and setting it (in the caller's
  * transaction). */
 int store_esc_last_finding(struct store *s, int64_t *id, struct errbuf *e) WUR;
