@@ -1,9 +1,11 @@
 /* escalation.c: threshold evaluation over stored findings (alerts, their log leaves and outbox
  * rows in one transaction), subscribers, and alerts as JSON.
  *
- * Evaluation looks only at windows touched by findings stored since the last evaluation, so
- * one ingest batch costs a few window counts, and counts each such window over all stored
- * findings, so the answer does not depend on how the findings were batched. */
+ * Evaluation looks only at windows touched by findings stored since the last evaluation, and
+ * counts each such window over all stored findings, so late findings land in their window and
+ * the alerts raised do not depend on how the findings were batched (only when: an alert is
+ * raised by the batch that crosses its threshold). Counting only reads, in one pass over the
+ * findings of the touched windows' span; a write happens only to raise alerts. */
 #include "escalation/escalation.h"
 
 #include <ctype.h>
