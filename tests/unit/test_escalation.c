@@ -5,6 +5,7 @@
  * windows follow the local cut-off through DST; outbox rows go to the subscribers that want the
  * alert; the escalation section's errors name their JSON pointer; webhook bodies are signed and
  * verify, altered ones do not. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -362,6 +363,73 @@ static void test_webhook_signature(void)
     env_close(&v);
 }
 
+struct rows {
+    char text[512];
+    size_t len;
+    int64_t next_min, next_max, created;
+};
+
+static int on_state(void *ctx, const struct store_outbox_row *r)
+{
+    struct rows *p = ctx;
+    p->len += (size_t)snprintf(p->text + p->len, sizeof p->text - p->len, "%lld:%s:%lld:%s ",
+                               (long long)r->id, r->state, r->attempts,
+                               r->last_error ? "error" : "-");
+    if (r->next_attempt_ms < p->next_min)
+        p->next_min = r->next_attempt_ms;
+    if (r->next_attempt_ms > p->next_max)
+        p->next_max = r->next_attempt_ms;
+    return 0;
+}
+
+/* A receiver that is down: every attempt fails, is recorded with its error and rescheduled
+ * after the backoff (base 1 s here, within the +-25 % jitter); after the last attempt the
+ * delivery is failed for good. Uses a loopback port nothing listens on. */
+static void test_failed_deliveries_are_retried_with_backoff(void)
+{
+    struct env v;
+    if (env_open(&v, "examples/minsk-2015/agreement.json", "retry"))
+        return;
+    struct errbuf e;
+    CHECK_INT(log_key_create(v.dir, "truce.example/test", &e), 0);
+    CHECK_INT(esc_subscriber_add(v.s, v.ag.v[0], "down", "http://127.0.0.1:1/hook", "serious",
+                                 NULL, &e),
+              0);
+    CHECK_INT(ingest(&v, "examples/minsk-2015/observations.ndjson", 0), 4);
+    setenv("TRUCE_WEBHOOK_RETRY_BASE_MS", "1000", 1);
+    struct esc_delivery_stats st;
+    int64_t before = time_now_ms();
+    CHECK_INT(esc_deliver_due(v.dir, v.s, NULL, &st, &e), 0);
+    int64_t after = time_now_ms();
+    CHECK_INT(st.attempted, 2); /* the two serious alerts */
+    CHECK_INT(st.delivered, 0);
+    CHECK_INT(st.retried, 2);
+    struct rows p = {"", 0, INT64_MAX, INT64_MIN, 0};
+    CHECK_INT(store_outbox_list(v.s, 0, on_state, &p, &e), 0);
+    CHECK_STR(p.text, "1:pending:1:error 2:pending:1:error ");
+    CHECK(p.next_min >= before + 750);
+    CHECK(p.next_max <= after + 1250);
+    /* nothing is due again before the backoff */
+    CHECK_INT(esc_deliver_due(v.dir, v.s, NULL, &st, &e), 0);
+    CHECK_INT(st.attempted, 0);
+    /* the last attempt: failed for good */
+    char db[160];
+    snprintf(db, sizeof db, "%s/%s", v.dir, STORE_DB_NAME);
+    sqlite3 *raw;
+    CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(raw, "UPDATE outbox SET attempts = 24, next_attempt_ms = 0", NULL, NULL,
+                           NULL),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK_INT(esc_deliver_due(v.dir, v.s, NULL, &st, &e), 0);
+    CHECK_INT(st.failed, 2);
+    p.len = 0;
+    CHECK_INT(store_outbox_list(v.s, 0, on_state, &p, &e), 0);
+    CHECK_STR(p.text, "1:failed:25:error 2:failed:25:error ");
+    unsetenv("TRUCE_WEBHOOK_RETRY_BASE_MS");
+    env_close(&v);
+}
+
 int main(void)
 {
     static const struct t_case tests[] = {
@@ -372,6 +440,7 @@ int main(void)
         T(test_escalation_section_errors),
         T(test_subscriber_checks),
         T(test_webhook_signature),
+        T(test_failed_deliveries_are_retried_with_backoff),
     };
     return T_RUN(tests);
 }
