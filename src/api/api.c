@@ -264,6 +264,20 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
             "truce_metrics_dropped_total %llu\n",
             a->obs_accepted, a->obs_duplicates, a->obs_rejected, a->findings_made, n_obs,
             (long long)store_log_committed(a->s), a->alerts_raised, a->metrics_dropped);
+    struct store_esc_counts ec;
+    if (!rc && !store_esc_counts(a->s, &ec, &e))
+        rc = buf_printf(b,
+                        "# HELP truce_alerts Escalation alerts stored, by state.\n"
+                        "# TYPE truce_alerts gauge\n"
+                        "truce_alerts{state=\"open\"} %lld\n"
+                        "truce_alerts{state=\"acknowledged\"} %lld\n"
+                        "# HELP truce_webhook_deliveries Webhook deliveries, by state.\n"
+                        "# TYPE truce_webhook_deliveries gauge\n"
+                        "truce_webhook_deliveries{state=\"pending\"} %lld\n"
+                        "truce_webhook_deliveries{state=\"delivered\"} %lld\n"
+                        "truce_webhook_deliveries{state=\"failed\"} %lld\n",
+                        ec.alerts_open, ec.alerts_acknowledged, ec.deliveries_pending,
+                        ec.deliveries_delivered, ec.deliveries_failed);
     if (rc)
         oom(resp);
 }

@@ -1507,3 +1507,37 @@ int store_outbox_next_due(struct store *s, int64_t *when_ms, struct errbuf *e)
     *when_ms = !rc && found ? v : TIME_NONE;
     return rc;
 }
+
+int store_esc_counts(struct store *s, struct store_esc_counts *out, struct errbuf *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT 'alert', acknowledged_by IS NULL, count(*) FROM alerts GROUP BY 2 "
+                           "UNION ALL SELECT 'outbox', state, count(*) FROM outbox GROUP BY 2",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "counting alerts");
+    int rc = 0, step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *what = (const char *)sqlite3_column_text(q, 0);
+        long long n = sqlite3_column_int64(q, 2);
+        if (!strcmp(what, "alert")) {
+            if (sqlite3_column_int(q, 1))
+                out->alerts_open = n;
+            else
+                out->alerts_acknowledged = n;
+        } else {
+            const char *state = (const char *)sqlite3_column_text(q, 1);
+            if (!strcmp(state, "pending"))
+                out->deliveries_pending = n;
+            else if (!strcmp(state, "delivered"))
+                out->deliveries_delivered = n;
+            else
+                out->deliveries_failed = n;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = dberr(s, e, "counting alerts");
+    sqlite3_finalize(q);
+    return rc;
+}

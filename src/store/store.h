@@ -244,6 +244,12 @@ int store_outbox_list(struct store *s, int64_t alert_id,
 int store_outbox_attempt(struct store *s, int64_t id, bool delivered, const char *last_error,
                          int64_t next_attempt_ms, bool give_up, int64_t now_ms,
                          struct errbuf *e) WUR;
+/* Alerts by state and webhook deliveries by state, for metrics. */
+struct store_esc_counts {
+    long long alerts_open, alerts_acknowledged;
+    long long deliveries_pending, deliveries_delivered, deliveries_failed;
+};
+int store_esc_counts(struct store *s, struct store_esc_counts *out, struct errbuf *e) WUR;
 /* The earliest next_attempt_ms of pending deliveries (TIME_NONE when none). */
 int store_outbox_next_due(struct store *s, int64_t *when_ms, struct errbuf *e) WUR;
 
