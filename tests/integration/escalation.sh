@@ -139,6 +139,9 @@ if command -v openssl >/dev/null 2>&1; then
   fi
 fi
 req 200 "$U/api/v1/alerts/1"; has '"state":"delivered","attempts":'; has '"delivered_at":"20'
+req 200 "$U/metrics"
+has 'truce_alerts{state="open"} 4'; has 'truce_webhook_deliveries{state="delivered"} 6'
+has 'truce_webhook_deliveries{state="pending"} 0'
 
 # acknowledgement
 req 200 -X POST "$U/api/v1/alerts/3/ack?by=guarantor"; has '"already":false'
