@@ -49,13 +49,24 @@ void api_h_alerts(struct api *a, const struct http_request *req, const struct ap
         api_problem(resp, 400, msg);
         return;
     }
+    struct store_alert_filter f = {0, limit, -1, http_query(req, "state")};
+    const char *level = http_query(req, "level");
+    if (level && (f.min_level = agr_esc_level_parse(level)) < 0) {
+        api_problem(resp, 400, "query parameter level: notice, warning, serious or "
+                               "guarantee_trigger (alerts at or above it)");
+        return;
+    }
+    if (f.state && strcmp(f.state, "open") && strcmp(f.state, "acknowledged")) {
+        api_problem(resp, 400, "query parameter state: open or acknowledged");
+        return;
+    }
     struct errbuf e;
     struct alerts_ctx c = {api_store(a), &resp->body, 0, &e};
     if (buf_append(&resp->body, "[", 1)) {
         api_oom(resp);
         return;
     }
-    if (store_alerts_list(api_store(a), 0, limit, on_alert, &c, &e)) {
+    if (store_alerts_select(api_store(a), &f, on_alert, &c, &e)) {
         api_problem(resp, 500, e.msg);
         return;
     }

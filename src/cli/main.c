@@ -1157,13 +1157,15 @@ out:
 /* ---- escalation: alerts, subscribers, delivery, webhook verification ---- */
 
 static const char HELP_ALERTS[] =
-    "usage: truce alerts [list] [--limit N] [--format ndjson|text]\n"
+    "usage: truce alerts [list] [--level LEVEL] [--state open|acknowledged] [--limit N]\n"
+    "                    [--format ndjson|text]\n"
     "       truce alerts show ID [--format ndjson|text]\n"
     "       truce alerts ack ID --by NAME\n"
     "       truce alerts evaluate [--all]\n\n"
     "Alerts are raised by the escalation thresholds of the agreement (docs/escalation.md) after\n"
     "every ingest batch: at most once per threshold, group and window. `list` prints them as\n"
-    "NDJSON with their state and webhook deliveries; `ack` records the first acknowledgement;\n"
+    "NDJSON with their state and webhook deliveries (--level: at or above LEVEL, one of notice,\n"
+    "warning, serious, guarantee_trigger); `ack` records the first acknowledgement;\n"
     "`evaluate` evaluates the findings stored since the last evaluation (--all: every finding;\n"
     "alerts already raised are not raised again) and signs a checkpoint when alerts were added.\n";
 
@@ -1216,12 +1218,19 @@ static int cmd_alerts(int argc, char **argv)
     if (!strcmp(sub, "list") || !strcmp(sub, "show")) {
         long long limit = 0, id = 0;
         bool text = false;
+        struct store_alert_filter f = {0, 0, -1, NULL};
         if (!strcmp(sub, "show") && (argc < 2 || str_to_ll(argv[first++], &id) || id < 1))
             rc = usage_error("alerts", "%s", "show needs an alert id");
         for (int i = first; !rc && i < argc; i++) {
             if (!strcmp(argv[i], "--limit") && i + 1 < argc && !str_to_ll(argv[i + 1], &limit) &&
                 limit > 0)
                 i++;
+            else if (!strcmp(argv[i], "--level") && i + 1 < argc &&
+                     (f.min_level = agr_esc_level_parse(argv[i + 1])) >= 0)
+                i++;
+            else if (!strcmp(argv[i], "--state") && i + 1 < argc &&
+                     (!strcmp(argv[i + 1], "open") || !strcmp(argv[i + 1], "acknowledged")))
+                f.state = argv[++i];
             else if (!strcmp(argv[i], "--format") && i + 1 < argc &&
                      (!strcmp(argv[i + 1], "text") || !strcmp(argv[i + 1], "ndjson")))
                 text = !strcmp(argv[++i], "text");
@@ -1230,7 +1239,9 @@ static int cmd_alerts(int argc, char **argv)
         }
         struct alert_print p = {s, {0}, 0, &e};
         buf_init(&p.b);
-        if (!rc && store_alerts_list(s, id, limit, text ? on_alert_text : on_alert_print, &p, &e))
+        f.id = id;
+        f.limit = limit;
+        if (!rc && store_alerts_select(s, &f, text ? on_alert_text : on_alert_print, &p, &e))
             rc = fail(&e);
         buf_reset(&p.b);
     } else if (!strcmp(sub, "ack")) {

@@ -1259,16 +1259,29 @@ int store_alerts_list(struct store *s, int64_t id, long long limit,
                       int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
                       struct errbuf *e)
 {
+    struct store_alert_filter f = {id, limit, -1, NULL};
+    return store_alerts_select(s, &f, cb, ctx, e);
+}
+
+int store_alerts_select(struct store *s, const struct store_alert_filter *f,
+                        int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
+                        struct errbuf *e)
+{
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, threshold, level, region, party, window_start_ms, "
                            "window_end_ms, findings, finding_ids, agreement_version, text, "
                            "raised_ms, acknowledged_by, acknowledged_ms, log_index FROM alerts "
-                           "WHERE (?1 <= 0 OR id = ?1) ORDER BY id LIMIT ?2",
+                           "WHERE (?1 <= 0 OR id = ?1) AND (?3 < 0 OR (CASE level WHEN 'notice' "
+                           "THEN 0 WHEN 'warning' THEN 1 WHEN 'serious' THEN 2 ELSE 3 END) >= ?3) "
+                           "AND (?4 IS NULL OR (?4 = 'open') = (acknowledged_by IS NULL)) "
+                           "ORDER BY id LIMIT ?2",
                            -1, &q, NULL) != SQLITE_OK)
         return dberr(s, e, "reading alerts");
-    sqlite3_bind_int64(q, 1, id);
-    sqlite3_bind_int64(q, 2, limit > 0 ? limit : -1);
+    sqlite3_bind_int64(q, 1, f->id);
+    sqlite3_bind_int64(q, 2, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int(q, 3, f->min_level);
+    bind_text_or_null(q, 4, f->state);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
         struct store_alert a = {

@@ -205,6 +205,17 @@ int store_alert_add(struct store *s, struct store_alert *a, struct errbuf *e) WU
 int store_alerts_list(struct store *s, int64_t id, long long limit,
                       int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
                       struct errbuf *e) WUR;
+/* The same with filters: min_level an index of AGR_ESC_LEVEL_NAMES (-1: any), state "open" or
+ * "acknowledged" (NULL: any). */
+struct store_alert_filter {
+    int64_t id;
+    long long limit;
+    int min_level;
+    const char *state;
+};
+int store_alerts_select(struct store *s, const struct store_alert_filter *f,
+                        int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
+                        struct errbuf *e) WUR;
 /* Records the first acknowledgement of alert id by `by`; a later one changes nothing and sets
  * *already. ERR_NOTFOUND when there is no such alert. */
 int store_alert_ack(struct store *s, int64_t id, const char *by, bool *already,

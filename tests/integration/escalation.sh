@@ -147,6 +147,10 @@ has 'truce_webhook_deliveries{state="pending"} 0'
 req 200 -X POST "$U/api/v1/alerts/3/ack?by=guarantor"; has '"already":false'
 has '"state":"acknowledged","acknowledged_by":"guarantor"'
 req 200 -X POST "$U/api/v1/alerts/3/ack?by=someone-else"; has '"already":true'; has '"acknowledged_by":"guarantor"'
+req 200 "$U/api/v1/alerts?state=acknowledged"; [ "$(grep -o '"threshold":' <<<"$out" | wc -l)" = 1 ] || fail "state filter: $out"
+req 200 "$U/api/v1/alerts?level=serious&state=open"; [ "$(grep -o '"level":"serious"' <<<"$out" | wc -l)" = 2 ] \
+  && ! grep -q '"level":"notice"' <<<"$out" || fail "level filter: $out"
+req 400 "$U/api/v1/alerts?level=loud"
 req 404 -X POST "$U/api/v1/alerts/99/ack?by=x"
 req 400 -X POST "$U/api/v1/alerts/3/ack"
 req 400 "$U/api/v1/alerts/abc"
@@ -171,6 +175,7 @@ out=$("$T" --data "$D/data" alerts ack 1 --by cli-user); grep -qx "alert 1 ackno
 out=$("$T" --data "$D/data" alerts ack 1 --by other); grep -qx "alert 1 was already acknowledged" <<<"$out" || fail "ack: $out"
 set +e; out=$("$T" --data "$D/data" alerts ack 99 --by x 2>&1); rc=$?; set -e
 [ "$rc" = 3 ] && grep -qF "no alert 99" <<<"$out" || fail "ack of a missing alert: $rc $out"
+[ "$("$T" --data "$D/data" alerts --level warning --state open | wc -l)" = 2 ] || fail "alerts --level warning --state open"
 out=$("$T" --data "$D/data" alerts --format text)
 grep -qF "#3  warning            withdrawal-same-party  party af  2016-10-08T16:30:00Z to 2016-10-11T16:30:00Z  2 findings  acknowledged" <<<"$out" \
   || fail "alerts as text: $out"
