@@ -567,6 +567,19 @@ void esc_hook_after_batch(void *hook)
         h->alerts += st.alerts_raised;
 }
 
+void esc_startup_evaluate(struct store *s, const struct agreement *a, struct truce_log *log)
+{
+    struct esc_stats st;
+    struct errbuf e;
+    if (!a->n_thresholds)
+        return;
+    if (esc_evaluate(s, a, log, false, NULL, &st, &e))
+        fprintf(stderr, "truce: escalation not evaluated at start: %s\n", e.msg);
+    else if (st.alerts_raised)
+        fprintf(stderr, "truce: escalation: %lld alert%s raised at start\n", st.alerts_raised,
+                st.alerts_raised == 1 ? "" : "s");
+}
+
 /* ---- subscribers ---- */
 
 static int check_subscriber(const struct agreement *a, const char *name, const char *url,

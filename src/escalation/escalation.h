@@ -63,6 +63,10 @@ struct esc_hook {
 };
 void esc_hook_after_batch(void *hook);
 
+/* Evaluates what was left unevaluated (after a crash between an ingest batch's commit and its
+ * evaluation), printing what it raised or why it failed to stderr; for `truce serve` at start. */
+void esc_startup_evaluate(struct store *s, const struct agreement *a, struct truce_log *log);
+
 /* The windows [start, end) of threshold t that contain time t_ms, written to starts and ends
  * (at most max), oldest first; returns their number. Windows of whole days are made of report
  * days (each ending at the local cut-off); others are fixed lengths from esc_anchor_ms. */

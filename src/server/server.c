@@ -34,6 +34,8 @@ int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *
         http_limits_default(&lim);
         rc = http_start(listen, &lim, &app, &http, &e);
     }
+    if (!rc) /* alerts a crash between a batch's commit and its evaluation left unraised */
+        esc_startup_evaluate(s, ag.v[ag.n - 1], log);
     if (!rc)
         rc = esc_delivery_start(data_dir, &delivery, &e);
     if (rc) {
