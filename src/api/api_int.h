@@ -4,6 +4,7 @@
 #ifndef TRUCE_API_INT_H
 #define TRUCE_API_INT_H
 #include "api/api.h"
+#include "escalation/escalation.h"
 
 struct api_params {
     char v[API_MAX_PARAMS][API_MAX_SEGMENT];
@@ -19,7 +20,7 @@ void api_problem(struct http_response *resp, int status, const char *detail);
 void api_oom(struct http_response *resp);
 
 /* api_escalation.c: alerts, acknowledgements and webhook subscribers (docs/api.md). */
-#define API_SUBSCRIBER_BODY_BYTES (16u << 10)
+#define API_SUBSCRIBER_BODY_BYTES ESC_SUBSCRIBER_JSON_MAX
 void api_h_alerts(struct api *, const struct http_request *, const struct api_params *,
                   struct http_response *);
 void api_h_alert(struct api *, const struct http_request *, const struct api_params *,

@@ -628,8 +628,8 @@ static int parse_subscriber(const char *json, size_t len, json_t **root, const c
 {
     static const char *const keys[] = {"name", "url", "min_level", "party"};
     json_error_t je;
-    if (len > ESC_URL_MAX * 4)
-        return errf(e, ERR_TOOBIG, "the body is over %d bytes", ESC_URL_MAX * 4);
+    if (len > ESC_SUBSCRIBER_JSON_MAX)
+        return errf(e, ERR_TOOBIG, "the body is over %u bytes", ESC_SUBSCRIBER_JSON_MAX);
     *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     if (!*root)
         return errf(e, ERR_PARSE, "malformed JSON at line %d column %d: %s", je.line, je.column,

@@ -21,6 +21,7 @@
 #define ESC_MAX_CANDIDATES 100000      /* (threshold, group, window) checked in one evaluation */
 #define ESC_SUBSCRIBER_NAME_MAX 64     /* bytes of a subscriber name */
 #define ESC_URL_MAX 2048               /* bytes of a webhook URL */
+#define ESC_SUBSCRIBER_JSON_MAX (16u << 10) /* a subscriber as JSON (POST /api/v1/subscribers) */
 #define ESC_MAX_SUBSCRIBERS 1000       /* subscribers one alert is queued for */
 #define ESC_CONNECT_TIMEOUT_MS 5000    /* webhook connect timeout */
 #define ESC_REQUEST_TIMEOUT_MS 15000   /* whole webhook request */
