@@ -261,10 +261,25 @@ static size_t dedupe(struct cand *v, size_t n)
     return k;
 }
 
+#define ESC_MORE 1 /* on_new_finding: the candidates are full; evaluate, then go on */
+
 static int on_new_finding(void *ctx, const struct store_esc_finding *f)
 {
     struct collect *c = ctx;
     const struct agreement *a = c->a;
+    size_t need = a->n_thresholds * 64; /* the most windows this finding can add */
+    if (c->n + need > c->cap) {
+        c->n = dedupe(c->v, c->n);
+        if (c->n + need > ESC_MAX_CANDIDATES)
+            return c->n ? ESC_MORE
+                        : errf(c->e, ERR_TOOBIG, "escalation: more than %d windows for one finding",
+                               ESC_MAX_CANDIDATES);
+        if (c->n + need > c->cap) {
+            size_t cap = c->cap * 2 > c->n + need ? c->cap * 2 : c->n + need;
+            c->cap = cap < ESC_MAX_CANDIDATES ? cap : ESC_MAX_CANDIDATES;
+            c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+        }
+    }
     c->seen++;
     if (f->id > c->max_id)
         c->max_id = f->id;
@@ -276,22 +291,8 @@ static int on_new_finding(void *ctx, const struct store_esc_finding *f)
         group_of(a, t, f, &region, &party);
         int64_t starts[64], ends[64];
         size_t n = esc_windows(a, t, f->t_end_ms, starts, ends, 64);
-        for (size_t k = 0; k < n; k++) {
-            if (c->n == c->cap) {
-                c->n = dedupe(c->v, c->n);
-                if (c->n * 2 >= c->cap) {
-                    if (c->cap >= ESC_MAX_CANDIDATES)
-                        return errf(c->e, ERR_TOOBIG,
-                                    "escalation: more than %d windows to count at once",
-                                    ESC_MAX_CANDIDATES);
-                    c->cap = c->cap ? c->cap * 2 : 256;
-                    if (c->cap > ESC_MAX_CANDIDATES)
-                        c->cap = ESC_MAX_CANDIDATES;
-                    c->v = xrealloc(c->v, c->cap * sizeof *c->v);
-                }
-            }
+        for (size_t k = 0; k < n; k++)
             c->v[c->n++] = (struct cand){(int)ti, region, party, starts[k], ends[k]};
-        }
     }
     return 0;
 }
@@ -399,6 +400,7 @@ static int raise_alerts(struct store *s, const struct agreement *a, struct truce
 {
     struct subs subs = {0};
     int64_t now = time_now_ms();
+    long long queued_before = st->deliveries_queued;
     int rc = store_begin(s, e);
     if (rc)
         return rc;
@@ -463,38 +465,35 @@ out:
         if (log && log_rewind(log, s, NULL))
             fputs("truce: the log could not be rewound; it is repaired when next opened\n",
                   stderr);
-        st->deliveries_queued = 0;
+        st->deliveries_queued = queued_before;
     } else {
-        st->alerts_raised = (long long)n;
+        st->alerts_raised += (long long)n;
     }
     subs_free(&subs);
     return rc;
 }
 
-int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *log,
-                 bool from_start, int64_t *cursor, struct esc_stats *st, struct errbuf *e)
+/* Evaluates the findings after *last, as many as ESC_MAX_CANDIDATES windows allow; advances
+ * *last over them and sets *more when findings are left. Adds to st. */
+static int evaluate_some(struct store *s, const struct agreement *a, struct truce_log *log,
+                         bool details, int64_t *last, bool *more, struct esc_stats *st,
+                         struct errbuf *e)
 {
-    memset(st, 0, sizeof *st);
-    int64_t last = 0;
-    int rc = 0;
-    if (!from_start) {
-        if (cursor && *cursor >= 0)
-            last = *cursor;
-        else if ((rc = store_esc_last_finding(s, &last, e)))
-            return rc;
-    }
-    struct collect c = {.a = a, .e = e, .max_id = last};
+    struct collect c = {.a = a, .e = e, .max_id = *last};
     struct raise *r = NULL;
     size_t nr = 0;
     struct count cnt = {.a = a};
-    bool details = false;
-    for (size_t i = 0; i < a->n_thresholds; i++)
-        details = details || needs_details(&a->thresholds[i]);
-    if ((rc = store_esc_findings(s, last, TIME_NONE, TIME_NONE, details, on_new_finding, &c, e)))
+    *more = false;
+    int rc = store_esc_findings(s, *last, TIME_NONE, TIME_NONE, details, on_new_finding, &c, e);
+    if (rc == ESC_MORE) {
+        *more = true;
+        rc = 0;
+    }
+    if (rc)
         goto out;
-    st->findings_seen = c.seen;
+    st->findings_seen += c.seen;
     c.n = dedupe(c.v, c.n);
-    st->candidates = (long long)c.n;
+    st->candidates += (long long)c.n;
     if (!c.n)
         goto done;
     cnt.v = c.v;
@@ -540,8 +539,8 @@ int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *l
 done:
     if (!rc && nr)
         rc = raise_alerts(s, a, log, c.v, r, nr, c.max_id, st, e);
-    if (!rc && cursor)
-        *cursor = c.max_id;
+    if (!rc)
+        *last = c.max_id;
 out:
     for (size_t i = 0; i < nr; i++)
         free(r[i].ids);
@@ -550,6 +549,28 @@ out:
         buf_reset(&cnt.tl[i].ids);
     free(cnt.tl);
     free(c.v);
+    return rc;
+}
+
+int esc_evaluate(struct store *s, const struct agreement *a, struct truce_log *log,
+                 bool from_start, int64_t *cursor, struct esc_stats *st, struct errbuf *e)
+{
+    memset(st, 0, sizeof *st);
+    int64_t last = 0;
+    int rc = 0;
+    if (!from_start) {
+        if (cursor && *cursor >= 0)
+            last = *cursor;
+        else if ((rc = store_esc_last_finding(s, &last, e)))
+            return rc;
+    }
+    bool details = false, more = true;
+    for (size_t i = 0; i < a->n_thresholds; i++)
+        details = details || needs_details(&a->thresholds[i]);
+    while (!rc && more)
+        rc = evaluate_some(s, a, log, details, &last, &more, st, e);
+    if (!rc && cursor)
+        *cursor = last;
     return rc;
 }
 

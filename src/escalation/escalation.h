@@ -18,7 +18,9 @@
 #include "util/util.h"
 
 #define ESC_MAX_LISTED 100             /* finding ids kept with an alert (all are counted) */
-#define ESC_MAX_CANDIDATES 100000      /* (threshold, group, window) checked in one evaluation */
+#ifndef ESC_MAX_CANDIDATES /* (threshold, group, window) counted at once; more in several rounds */
+#define ESC_MAX_CANDIDATES 100000
+#endif
 #define ESC_SUBSCRIBER_NAME_MAX 64     /* bytes of a subscriber name */
 #define ESC_URL_MAX 2048               /* bytes of a webhook URL */
 #define ESC_SUBSCRIBER_JSON_MAX (16u << 10) /* a subscriber as JSON (POST /api/v1/subscribers) */
