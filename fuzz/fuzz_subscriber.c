@@ -31,8 +31,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *header = strndup(text, nul ? (size_t)(nul - text) : len);
     const char *body = nul ? nul + 1 : "";
     size_t body_len = nul ? len - (size_t)(nul + 1 - text) : 0;
-    (void)esc_webhook_verify("truce.example/minsk-2015+57b1cdd4+Af5vS4uFJjLw/ZM6ZKrmga6c7dAPAXcqGswih3zGK5KS",
-                             header, body, body_len, &e);
+    static const char vkey[] =
+        "truce.example/minsk-2015+57b1cdd4+Af5vS4uFJjLw/ZM6ZKrmga6c7dAPAXcqGswih3zGK5KS";
+    (void)esc_webhook_verify(vkey, header, body, body_len, &e);
     free(header);
     return 0;
 }

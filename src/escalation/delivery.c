@@ -92,7 +92,8 @@ int esc_webhook_body(struct store *s, const struct store_outbox_row *r, const ch
         } else {
             rc = buf_append(out, ",\"checkpoint\":null", 18);
         }
-        rc = rc || buf_printf(out, ",\"delivery\":{\"id\":%lld,\"subscriber\":", (long long)r->id) ||
+        rc = rc ||
+             buf_printf(out, ",\"delivery\":{\"id\":%lld,\"subscriber\":", (long long)r->id) ||
              buf_json_str(out, r->subscriber) || buf_append(out, "}}\n", 3);
         if (rc)
             rc = errf(e, ERR_NOMEM, "out of memory");

@@ -198,7 +198,9 @@ static bool matches(const struct agreement *a, const struct agr_threshold *t,
         if (!ok)
             return false;
     }
-    unsigned res = !strcmp(f->result, "violation") ? 1u : !strcmp(f->result, "undetermined") ? 2u : 0u;
+    unsigned res = !strcmp(f->result, "violation")      ? 1u
+                   : !strcmp(f->result, "undetermined") ? 2u
+                                                        : 0u;
     if (!(t->results & res))
         return false;
     bool attributed = agr_party_index(a, f->party) >= 0;
@@ -447,7 +449,8 @@ static int raise_alerts(struct store *s, const struct agreement *a, struct truce
         }
         for (size_t k = 0; k < subs.n && !rc; k++) {
             const struct sub *sb = &subs.v[k];
-            if ((int)t->level < sb->min_level || (sb->party && party[0] && strcmp(sb->party, party)))
+            if ((int)t->level < sb->min_level ||
+                (sb->party && party[0] && strcmp(sb->party, party)))
                 continue;
             if (!(rc = store_outbox_add(s, al.id, sb->name, sb->url, now, e)))
                 st->deliveries_queued++;

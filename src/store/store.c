@@ -1526,8 +1526,9 @@ int store_esc_counts(struct store *s, struct store_esc_counts *out, struct errbu
     memset(out, 0, sizeof *out);
     sqlite3_stmt *q;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT 'alert', acknowledged_by IS NULL, count(*) FROM alerts GROUP BY 2 "
-                           "UNION ALL SELECT 'outbox', state, count(*) FROM outbox GROUP BY 2",
+                           "SELECT 'alert', acknowledged_by IS NULL, count(*) FROM alerts "
+                           "GROUP BY 2 UNION ALL SELECT 'outbox', state, count(*) FROM outbox "
+                           "GROUP BY 2",
                            -1, &q, NULL) != SQLITE_OK)
         return dberr(s, e, "counting alerts");
     int rc = 0, step;

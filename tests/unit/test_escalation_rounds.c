@@ -1,7 +1,7 @@
 /* test_escalation_rounds.c: an evaluation with more windows to count than fit at once goes in
  * rounds and raises the same alerts. Builds escalation.c itself with room for only a few
- * findings' windows per round (ESC_MAX_CANDIDATES 325: five thresholds need room for up to 320 each), and
- * evaluates the whole minsk-2015 sample at once. */
+ * findings' windows per round (ESC_MAX_CANDIDATES 325, where five thresholds need room for up
+ * to 320 per finding), and evaluates the whole minsk-2015 sample at once. */
 #define ESC_MAX_CANDIDATES 325
 #include "../../src/escalation/escalation.c"
 
