@@ -5,6 +5,8 @@
  * windows follow the local cut-off through DST; outbox rows go to the subscribers that want the
  * alert; the escalation section's errors name their JSON pointer; webhook bodies are signed and
  * verify, altered ones do not. */
+#include <openssl/sha.h>
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -363,6 +365,56 @@ static void test_webhook_signature(void)
     env_close(&v);
 }
 
+static void unhex(const char *h, unsigned char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned v;
+        if (sscanf(h + 2 * i, "%2x", &v) == 1)
+            out[i] = (unsigned char)v;
+    }
+}
+
+/* RFC 8032 section 7.1, TEST 2: the detached signature over arbitrary bytes that webhooks use
+ * is plain Ed25519 (the one-byte message 0x72 under the RFC's key), and it verifies through
+ * esc_webhook_verify with the verifier key string. */
+static void test_raw_signature_is_rfc8032(void)
+{
+    unsigned char seed[32], pk[32], msg[1] = {0x72}, want[64], raw[33], h[32];
+    unhex("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb", seed, 32);
+    unhex("3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", pk, 32);
+    unhex("92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613"
+          "d0f11d8c387b2eaeb4302aeeb00d291612bb0c00",
+          want, 64);
+    /* key ID: SHA-256(name || 0x0A || type || public key), first 4 bytes big endian */
+    unsigned char idin[64];
+    memcpy(idin, "rfc8032\n\x01", 9);
+    memcpy(idin + 9, pk, 32);
+    SHA256(idin, 41, h);
+    unsigned keyid = (unsigned)h[0] << 24 | (unsigned)h[1] << 16 | (unsigned)h[2] << 8 | h[3];
+    char b64[64], skey[160], vkey[160], sig[NOTE_RAW_SIG_B64_SIZE], want64[NOTE_RAW_SIG_B64_SIZE];
+    raw[0] = 0x01;
+    memcpy(raw + 1, seed, 32);
+    sodium_bin2base64(b64, sizeof b64, raw, 33, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(skey, sizeof skey, "PRIVATE+KEY+rfc8032+%08x+%s", keyid, b64);
+    memcpy(raw + 1, pk, 32);
+    sodium_bin2base64(b64, sizeof b64, raw, 33, sodium_base64_VARIANT_ORIGINAL);
+    snprintf(vkey, sizeof vkey, "rfc8032+%08x+%s", keyid, b64);
+    sodium_bin2base64(want64, sizeof want64, want, 64, sodium_base64_VARIANT_ORIGINAL);
+    struct note_signer *signer = NULL;
+    struct errbuf e;
+    CHECK_INT(note_signer_parse(skey, &signer, &e), 0);
+    if (!signer)
+        return;
+    CHECK_INT(note_sign_raw(signer, msg, 1, sig, &e), 0);
+    CHECK_STR(sig, want64);
+    char header[256];
+    snprintf(header, sizeof header, "ed25519 keyid=%08x sig=%s", keyid, sig);
+    CHECK_INT(esc_webhook_verify(vkey, header, msg, 1, &e), 0);
+    msg[0] = 0x73;
+    CHECK_INT(esc_webhook_verify(vkey, header, msg, 1, &e), ERR_INVAL);
+    note_signer_free(signer);
+}
+
 struct rows {
     char text[512];
     size_t len;
@@ -440,6 +492,7 @@ int main(void)
         T(test_escalation_section_errors),
         T(test_subscriber_checks),
         T(test_webhook_signature),
+        T(test_raw_signature_is_rfc8032),
         T(test_failed_deliveries_are_retried_with_backoff),
     };
     return T_RUN(tests);
