@@ -49,7 +49,7 @@ void api_h_alerts(struct api *a, const struct http_request *req, const struct ap
         api_problem(resp, 400, msg);
         return;
     }
-    struct store_alert_filter f = {0, limit, -1, http_query(req, "state")};
+    struct store_alert_filter f = {0, limit, -1, http_query(req, "state"), false, 0, 0};
     const char *level = http_query(req, "level");
     if (level && (f.min_level = agr_esc_level_parse(level)) < 0) {
         api_problem(resp, 400, "query parameter level: notice, warning, serious or "

@@ -212,6 +212,8 @@ struct store_alert_filter {
     long long limit;
     int min_level;
     const char *state;
+    bool by_end;              /* only alerts whose window ends in (end_after, end_until] */
+    int64_t end_after, end_until;
 };
 int store_alerts_select(struct store *s, const struct store_alert_filter *f,
                         int (*cb)(void *ctx, const struct store_alert *a), void *ctx,

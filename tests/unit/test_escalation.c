@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "log/log.h"
 #include "note/note.h"
+#include "report/report.h"
 #include "t.h"
 
 /* A fresh data directory holding the agreement of `example`, its log, and ag loaded. */
@@ -138,6 +139,19 @@ static void test_minsk_raises_its_alerts_once(void)
     int64_t bad;
     CHECK_INT(log_verify(v.log, v.s, &checked, &bad, &e), 0);
     CHECK_INT(checked, 1 + 25 + 21 + 4);
+    /* the daily report lists the alerts whose window ended at its cut-off */
+    struct buf b;
+    buf_init(&b);
+    CHECK_INT(report_daily(v.s, v.ag.v[0], 2016, 10, 11, REPORT_TEXT, &b, &e), 0);
+    CHECK_CONTAINS(b.p, "\nEscalation alerts (windows ending at this cut-off): 2\n"
+                        "- serious (alert 2, heavy-weapon-fire, Donetsk region): 1 finding. ");
+    CHECK_CONTAINS(b.p, "- warning (alert 3, withdrawal-same-party, party af): 2 findings. ");
+    b.len = 0;
+    CHECK_INT(report_daily(v.s, v.ag.v[0], 2016, 10, 10, REPORT_JSON, &b, &e), 0);
+    CHECK_CONTAINS(b.p, "\"alerts\":[{\"id\":1,\"level\":\"notice\",\"threshold\":"
+                        "\"fire-per-region-day\",\"region\":\"donetsk\",\"party\":null,"
+                        "\"findings_counted\":8},{\"id\":4,");
+    buf_reset(&b);
     env_close(&v);
 }
 
