@@ -1,7 +1,7 @@
 /* bench_escalation.c: what escalation costs ingest. Ingests the same generated observations
  * (fire detections and tank sightings on the minsk-2015 scenario, spread over 120 days) with
- * the transparency log, once without escalation and once with the example's five thresholds
- * evaluated after every batch, in the same run; prints both rates and their ratio, and the same
+ * the transparency log, without escalation and with the example's five thresholds evaluated
+ * after every batch, in the same run (each twice, interleaved; the faster counts); prints both rates and their ratio, and the same
  * for one record per batch (as single HTTP POSTs). Exits 1 when escalation costs more than 25 %
  * of the ingest rate in batches (target: ratio >= 75 %), or when the alerts raised differ from
  * a full re-evaluation (which must raise none).
@@ -155,14 +155,24 @@ int main(int argc, char **argv)
     generate(nd1, n1, n);
     sync();
 
-    snprintf(p, sizeof p, "%s/off", dir);
-    struct run off = ingest(p, nd, false, 0);
-    snprintf(p, sizeof p, "%s/on", dir);
-    struct run on = ingest(p, nd, true, 0);
-    snprintf(p, sizeof p, "%s/off1", dir);
-    struct run off1 = ingest(p, nd1, false, 1);
-    snprintf(p, sizeof p, "%s/on1", dir);
-    struct run on1 = ingest(p, nd1, true, 1);
+    /* Each configuration twice, interleaved, keeping the faster: the disk is shared, and a
+     * single run of either can catch another process's writeback. */
+    struct run off = {1e300, 0, 0, 0}, on = off, off1 = off, on1 = off;
+    for (int k = 0; k < 2; k++) {
+        struct run x;
+        snprintf(p, sizeof p, "%s/off%d", dir, k);
+        if ((x = ingest(p, nd, false, 0)).seconds < off.seconds)
+            off = x;
+        snprintf(p, sizeof p, "%s/on%d", dir, k);
+        if ((x = ingest(p, nd, true, 0)).seconds < on.seconds)
+            on = x;
+        snprintf(p, sizeof p, "%s/off1-%d", dir, k);
+        if ((x = ingest(p, nd1, false, 1)).seconds < off1.seconds)
+            off1 = x;
+        snprintf(p, sizeof p, "%s/on1-%d", dir, k);
+        if ((x = ingest(p, nd1, true, 1)).seconds < on1.seconds)
+            on1 = x;
+    }
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 
     double r_off = (double)off.records / off.seconds, r_on = (double)on.records / on.seconds;
