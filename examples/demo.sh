@@ -11,6 +11,9 @@ echo
 echo "== truce ingest examples/minsk-2015/observations.ndjson"
 ./truce --data "$DATA" ingest --quiet examples/minsk-2015/observations.ndjson
 echo
+echo "== truce alerts --format text   (escalation thresholds the observations crossed)"
+./truce --data "$DATA" alerts --format text
+echo
 echo "== truce report --date 2016-10-10"
 ./truce --data "$DATA" report --date 2016-10-10
 echo
@@ -31,6 +34,7 @@ Where everything is:
   transparency log   $DATA/log (leaf hashes, signed checkpoint, keys; docs/log-format.md)
   try next           ./truce --data $DATA findings --format text
                      ./truce --data $DATA observations --kind sighting
+                     ./truce --data $DATA alerts show 3; ./truce --data $DATA alerts ack 3 --by me   (docs/escalation.md)
                      ./truce --data $DATA report --date 2016-10-11 --format json
                      ./truce --data $DATA log export /tmp/truce-log && ./truce log verify --export /tmp/truce-log --key "\$(./truce --data $DATA log key)"
                      ./truce --help

@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "agreement/agreement.h"
+#include "escalation/escalation.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,6 +28,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     (void)agr_weapon_class_match(a, "artillery", "2S1 Gvozdika", 122);
     int64_t from, to;
     (void)agr_report_window(a, 2016, 10, 10, &from, &to);
+    /* the escalation section: the windows each threshold counts in */
+    for (size_t i = 0; i < a->n_thresholds; i++) {
+        int64_t starts[16], ends[16];
+        size_t n = esc_windows(a, &a->thresholds[i], 1476100000000LL, starts, ends, 16);
+        for (size_t k = 0; k < n; k++)
+            if (starts[k] >= ends[k] || starts[k] > 1476100000000LL || ends[k] <= 1476100000000LL)
+                __builtin_trap();
+    }
     agr_free(a);
     return 0;
 }

@@ -34,6 +34,18 @@ int agr_event_type_index(const char *name)
 
 bool agr_event_is_explosion(int type) { return type >= 0 && type <= 3; }
 
+const char *const AGR_ESC_LEVEL_NAMES[AGR_ESC_N_LEVELS] = {"notice", "warning", "serious",
+                                                           "guarantee_trigger"};
+const char *const AGR_ESC_PER_NAMES[4] = {"all", "region", "party", "region_party"};
+
+int agr_esc_level_parse(const char *name)
+{
+    for (int i = 0; i < AGR_ESC_N_LEVELS; i++)
+        if (!strcmp(AGR_ESC_LEVEL_NAMES[i], name))
+            return i;
+    return -1;
+}
+
 /* ---- small JSON helpers with pointer-named errors ---- */
 
 struct ctx {
@@ -474,7 +486,7 @@ static int build_header(struct ctx *c, json_t *root, struct agreement *a)
     static const char *const keys[] = {"format", "id", "version", "title", "time_zone",
                                        "effective", "report", "log_origin", "illustrative",
                                        "parties", "geography", "zones", "weapon_classes",
-                                       "rules", NULL};
+                                       "rules", "escalation", NULL};
     int rc = check_keys(c, root, "", keys);
     if (rc)
         return rc;
@@ -928,6 +940,208 @@ static int build_rules(struct ctx *c, json_t *root, struct agreement *a)
     return 0;
 }
 
+
+/* Reads the names in obj[key] (an optional array of strings) and sets bit 1 << i for each,
+ * where names[i] is the name; an unknown name is an error at its pointer. */
+static int read_name_bits(struct ctx *c, json_t *obj, const char *key, const char *ptr,
+                          const char *const *names, size_t n_names, unsigned *bits)
+{
+    char **v = NULL;
+    size_t n = 0;
+    int rc = read_string_list(c, obj, key, ptr, &v, &n);
+    for (size_t i = 0; i < n && !rc; i++) {
+        size_t k = 0;
+        while (k < n_names && strcmp(names[k], v[i]))
+            k++;
+        if (k == n_names) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s/%zu", ptr, key, i);
+            rc = fail(c, p, "unknown value \"%s\"", v[i]);
+        } else {
+            *bits |= 1u << k;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+    return rc;
+}
+
+/* Reads the ids in obj[key] and resolves each with lookup (-1: unknown, named in the error). */
+static int read_id_refs(struct ctx *c, json_t *obj, const char *key, const char *ptr,
+                        const struct agreement *a,
+                        int (*lookup)(const struct agreement *, const char *), const char *noun,
+                        const char *where, int **out, size_t *n_out)
+{
+    char **v = NULL;
+    size_t n = 0;
+    int rc = read_string_list(c, obj, key, ptr, &v, &n);
+    *out = xcalloc(n ? n : 1, sizeof **out);
+    *n_out = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        int idx = lookup(a, v[i]);
+        if (idx < 0) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s/%zu", ptr, key, i);
+            rc = fail(c, p, "unknown %s \"%s\" (not in %s)", noun, v[i], where);
+        } else {
+            (*out)[(*n_out)++] = idx;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+    return rc;
+}
+
+static int rule_by_clause(const struct agreement *a, const char *clause)
+{
+    for (size_t i = 0; i < a->n_rules; i++)
+        if (!strcmp(a->rules[i].clause, clause))
+            return (int)i;
+    return -1;
+}
+
+static int class_by_id(const struct agreement *a, const char *id)
+{
+    for (size_t i = 0; i < a->n_classes; i++)
+        if (!strcmp(a->classes[i].id, id))
+            return (int)i;
+    return -1;
+}
+
+/* Reads a whole number of hours from lo to hi into *ms (dflt_ms when absent). */
+static int read_hours(struct ctx *c, json_t *obj, const char *key, const char *ptr, long lo,
+                      long hi, int64_t dflt_ms, bool required, int64_t *ms)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) {
+        if (required)
+            return fail(c, ptr, "missing required number \"%s\"", key);
+        *ms = dflt_ms;
+        return 0;
+    }
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        return fail(c, ptr, "\"%s\" must be a whole number of hours from %ld to %ld", key, lo, hi);
+    *ms = (int64_t)json_integer_value(v) * 3600000;
+    return 0;
+}
+
+static int build_escalation(struct ctx *c, json_t *root, struct agreement *a)
+{
+    int rc = 0;
+    /* Windows count from the first daily cut-off at or after the effective time. */
+    char day[40];
+    int y, m, d;
+    int64_t from, to;
+    time_format_local(a->effective_ms, a->time_zone, day, sizeof day);
+    a->esc_anchor_ms = a->effective_ms;
+    if (sscanf(day, "%d-%d-%d", &y, &m, &d) == 3 && agr_report_window(a, y, m, d, &from, &to) == 0)
+        a->esc_anchor_ms = to >= a->effective_ms ? to : to + 86400000;
+    json_t *esc = json_object_get(root, "escalation");
+    if (!esc)
+        return 0;
+    if (!json_is_object(esc))
+        return fail(c, "/escalation", "must be an object {\"thresholds\": [...]}");
+    static const char *const esc_keys[] = {"thresholds", NULL};
+    if ((rc = check_keys(c, esc, "/escalation", esc_keys)))
+        return rc;
+    json_t *arr = get_array(c, esc, "thresholds", "/escalation", true, &rc);
+    if (rc)
+        return rc;
+    if (json_array_size(arr) > AGR_ESC_MAX_THRESHOLDS)
+        return fail(c, "/escalation/thresholds", "more than %d thresholds",
+                    AGR_ESC_MAX_THRESHOLDS);
+    a->n_thresholds = json_array_size(arr);
+    a->thresholds = xcalloc(a->n_thresholds ? a->n_thresholds : 1, sizeof *a->thresholds);
+    static const char *const keys[] = {"id", "level", "text", "window_hours", "step_hours",
+                                       "min_findings", "per", "rule_kinds", "clauses",
+                                       "results", "attributed_only", "weapon_classes", "zones",
+                                       "zone_relations", NULL};
+    static const char *const kind_names[] = {"fire_prohibited", "weapon_withdrawal",
+                                             "armed_presence"};
+    static const char *const result_names[] = {"violation", "undetermined"};
+    static const char *const relation_names[] = {"in", "maybe_in", "near"};
+    for (size_t i = 0; i < a->n_thresholds; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "/escalation/thresholds/%zu", i);
+        json_t *o = json_array_get(arr, i);
+        struct agr_threshold *t = &a->thresholds[i];
+        if (!json_is_object(o))
+            return fail(c, p, "a threshold is an object");
+        if ((rc = check_keys(c, o, p, keys)))
+            return rc;
+        const char *id = get_str(c, o, "id", p, true, &rc);
+        const char *level = rc ? NULL : get_str(c, o, "level", p, true, &rc);
+        const char *text = rc ? NULL : get_str(c, o, "text", p, true, &rc);
+        const char *per = rc ? NULL : get_str(c, o, "per", p, false, &rc);
+        if (rc)
+            return rc;
+        if (strlen(id) > AGR_ESC_MAX_ID_BYTES)
+            return fail(c, p, "threshold id \"%s\" is longer than %d bytes", id,
+                        AGR_ESC_MAX_ID_BYTES);
+        for (const char *q = id; *q; q++)
+            if (!isalnum((unsigned char)*q) && *q != '-' && *q != '_' && *q != '.')
+                return fail(c, p, "threshold id may hold only letters, digits, '-', '_' and '.'");
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(a->thresholds[j].id, id))
+                return fail(c, p, "duplicate threshold id \"%s\"", id);
+        t->id = xstrdup(id);
+        t->text = xstrdup(text);
+        int lv = agr_esc_level_parse(level);
+        if (lv < 0)
+            return fail(c, p, "level must be notice, warning, serious or guarantee_trigger, not "
+                              "\"%s\"", level);
+        t->level = (enum agr_esc_level)lv;
+        t->per = AGR_ESC_PER_ALL;
+        if (per) {
+            int k = 0;
+            while (k < 4 && strcmp(AGR_ESC_PER_NAMES[k], per))
+                k++;
+            if (k == 4)
+                return fail(c, p, "per must be all, region, party or region_party, not \"%s\"",
+                            per);
+            t->per = (enum agr_esc_per)k;
+        }
+        if ((rc = read_hours(c, o, "window_hours", p, 1, AGR_ESC_MAX_WINDOW_HOURS, 0, true,
+                             &t->window_ms)) ||
+            (rc = read_hours(c, o, "step_hours", p, 1, t->window_ms / 3600000, t->window_ms,
+                             false, &t->step_ms)))
+            return rc;
+        json_t *mf = json_object_get(o, "min_findings");
+        if (!mf)
+            t->min_findings = 1;
+        else if (!json_is_integer(mf) || json_integer_value(mf) < 1 ||
+                 json_integer_value(mf) > AGR_ESC_MAX_MIN_FINDINGS)
+            return fail(c, p, "\"min_findings\" must be a whole number from 1 to %d",
+                        AGR_ESC_MAX_MIN_FINDINGS);
+        else
+            t->min_findings = (long)json_integer_value(mf);
+        json_t *ao = json_object_get(o, "attributed_only");
+        if (ao && !json_is_boolean(ao))
+            return fail(c, p, "\"attributed_only\" must be true or false");
+        t->attributed_only = json_is_true(ao);
+        if ((rc = read_name_bits(c, o, "rule_kinds", p, kind_names, 3, &t->rule_kinds)) ||
+            (rc = read_name_bits(c, o, "results", p, result_names, 2, &t->results)) ||
+            (rc = read_name_bits(c, o, "zone_relations", p, relation_names, 3,
+                                 &t->zone_relations)) ||
+            (rc = read_id_refs(c, o, "clauses", p, a, rule_by_clause, "clause", "/rules",
+                               &t->rules, &t->n_rules)) ||
+            (rc = read_id_refs(c, o, "weapon_classes", p, a, class_by_id, "weapon class",
+                               "/weapon_classes", &t->classes, &t->n_classes)) ||
+            (rc = read_id_refs(c, o, "zones", p, a, agr_zone_index, "zone", "/zones", &t->zones,
+                               &t->n_zones)))
+            return rc;
+        if (!t->results)
+            t->results = 1;
+        if (!t->zone_relations)
+            t->zone_relations = 1;
+        if (t->zone_relations != 1 && !t->n_zones)
+            return fail(c, p, "\"zone_relations\" needs \"zones\"");
+    }
+    return 0;
+}
+
 static int build(struct ctx *c, json_t *root, struct agreement *a)
 {
     int rc;
@@ -935,7 +1149,8 @@ static int build(struct ctx *c, json_t *root, struct agreement *a)
         return fail(c, "", "an agreement is a JSON object");
     if ((rc = build_header(c, root, a)) || (rc = build_parties(c, root, a)) ||
         (rc = build_geography(c, root, a)) || (rc = build_zones(c, root, a)) ||
-        (rc = build_classes(c, root, a)) || (rc = build_rules(c, root, a)))
+        (rc = build_classes(c, root, a)) || (rc = build_rules(c, root, a)) ||
+        (rc = build_escalation(c, root, a)))
         return rc;
     return 0;
 }
@@ -1066,6 +1281,15 @@ void agr_free(struct agreement *a)
         free_strs(r->event_types, r->n_event_types);
     }
     free(a->rules);
+    for (size_t i = 0; i < a->n_thresholds; i++) {
+        struct agr_threshold *t = &a->thresholds[i];
+        free(t->id);
+        free(t->text);
+        free(t->rules);
+        free(t->classes);
+        free(t->zones);
+    }
+    free(a->thresholds);
     for (size_t i = 0; i < a->n_places; i++) {
         free(a->places[i].name);
         free(a->places[i].region);

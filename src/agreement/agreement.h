@@ -75,6 +75,49 @@ struct agr_rule {
     size_t n_event_types;
 };
 
+/* Escalation (capability M7): levels in rising order; the highest is the guarantee trigger. */
+enum agr_esc_level {
+    AGR_ESC_NOTICE,
+    AGR_ESC_WARNING,
+    AGR_ESC_SERIOUS,
+    AGR_ESC_GUARANTEE_TRIGGER,
+};
+#define AGR_ESC_N_LEVELS 4
+extern const char *const AGR_ESC_LEVEL_NAMES[AGR_ESC_N_LEVELS];
+/* Index of a level name ("notice", ..., "guarantee_trigger") or -1. */
+int agr_esc_level_parse(const char *name);
+
+/* How a threshold groups findings before counting them. */
+enum agr_esc_per { AGR_ESC_PER_ALL, AGR_ESC_PER_REGION, AGR_ESC_PER_PARTY, AGR_ESC_PER_REGION_PARTY };
+extern const char *const AGR_ESC_PER_NAMES[4];
+
+#define AGR_ESC_MAX_THRESHOLDS 256      /* thresholds in one agreement */
+#define AGR_ESC_MAX_WINDOW_HOURS 8760   /* one year */
+#define AGR_ESC_MAX_MIN_FINDINGS 1000000
+#define AGR_ESC_MAX_ID_BYTES 64
+
+/* One escalation threshold: at least min_findings findings matching the filters, in one group,
+ * inside one window, raise an alert of `level`. Windows are window_ms long and start every
+ * step_ms from the agreement's first daily cut-off (docs/agreement-format.md, "escalation").
+ * Empty filters match everything. */
+struct agr_threshold {
+    char *id, *text;
+    enum agr_esc_level level;
+    int64_t window_ms, step_ms;
+    long min_findings;
+    enum agr_esc_per per;
+    unsigned rule_kinds;     /* bits 1 << enum agr_rule_kind; 0: any kind */
+    unsigned results;        /* bit 1 violation, bit 2 undetermined (default: violation) */
+    bool attributed_only;    /* only findings attributed to a party (not "undetermined") */
+    int *rules;              /* clause filter: rule indices */
+    size_t n_rules;
+    int *classes;            /* weapon class filter: class indices */
+    size_t n_classes;
+    int *zones;              /* zone filter: zone indices */
+    size_t n_zones;
+    unsigned zone_relations; /* bits 1 << (in 0, maybe_in 1, near 2); default: in */
+};
+
 struct agr_place {
     char *name;
     char **alt_names;
@@ -113,6 +156,9 @@ struct agreement {
     size_t n_classes;
     struct agr_rule *rules;
     size_t n_rules;
+    struct agr_threshold *thresholds; /* the optional "escalation" section */
+    size_t n_thresholds;
+    int64_t esc_anchor_ms; /* the first daily cut-off at or after the effective time */
     struct agr_place *places;
     size_t n_places;
     struct agr_name_key *name_index; /* sorted by key */

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/api_int.h"
+#include "escalation/escalation.h"
 #include "ingest/ingest.h"
 #include "report/report.h"
 
@@ -42,6 +44,8 @@ static void h_ingest(struct api *, const struct http_request *, const struct api
 #define ALL API_ROLE_PUBLIC
 #define ADMIN API_ROLE_ADMIN
 #define READERS (API_ROLE_MONITOR | API_ROLE_ANALYST | API_ROLE_PUBLISHER | API_ROLE_GUARANTOR | ADMIN)
+/* ALERT_READERS: who may read escalation alerts (the parties see alerts about them too). */
+#define ALERT_READERS (API_ROLE_ANALYST | API_ROLE_PUBLISHER | API_ROLE_GUARANTOR | API_ROLE_PARTY | ADMIN)
 static const struct api_route ROUTES[] = {
     {"GET", "/healthz", h_healthz, 0, ALL},
     {"GET", "/metrics", h_metrics, 0, ADMIN},
@@ -59,10 +63,19 @@ static const struct api_route ROUTES[] = {
     {"GET", "/log/truce/entries/{path*}", api_h_log_tile, 0, ALL},
     {"POST", "/api/v1/log/cosignatures", api_h_log_cosignatures, WITNESS_MAX_REQUEST_BYTES, ADMIN},
     {"POST", "/add-checkpoint", api_h_add_checkpoint, WITNESS_MAX_REQUEST_BYTES, ALL},
+    /* escalation (docs/escalation.md) */
+    {"GET", "/api/v1/alerts", api_h_alerts, 0, ALERT_READERS},
+    {"GET", "/api/v1/alerts/{id}", api_h_alert, 0, ALERT_READERS},
+    {"POST", "/api/v1/alerts/{id}/ack", api_h_alert_ack, 0,
+     API_ROLE_GUARANTOR | API_ROLE_PARTY | ADMIN},
+    {"GET", "/api/v1/subscribers", api_h_subscribers, 0, ADMIN},
+    {"POST", "/api/v1/subscribers", api_h_subscriber_add, API_SUBSCRIBER_BODY_BYTES, ADMIN},
+    {"DELETE", "/api/v1/subscribers/{name}", api_h_subscriber_remove, 0, ADMIN},
 };
 #undef ALL
 #undef ADMIN
 #undef READERS
+#undef ALERT_READERS
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
 
 /* ---- routing ---- */
@@ -313,11 +326,15 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
             "# HELP truce_log_size Leaves in the transparency log (committed).\n"
             "# TYPE truce_log_size gauge\n"
             "truce_log_size %lld\n"
+            "# HELP truce_alerts_raised_total Escalation alerts raised by observations taken in "
+            "over HTTP.\n"
+            "# TYPE truce_alerts_raised_total counter\n"
+            "truce_alerts_raised_total %llu\n"
             "# HELP truce_metrics_dropped_total Requests not counted (too many label sets).\n"
             "# TYPE truce_metrics_dropped_total counter\n"
             "truce_metrics_dropped_total %llu\n",
             a->obs_accepted, a->obs_duplicates, a->obs_rejected, a->findings_made, n_obs,
-            (long long)store_log_committed(a->s), a->metrics_dropped);
+            (long long)store_log_committed(a->s), a->alerts_raised, a->metrics_dropped);
     if (!rc)
         rc = buf_printf(b,
                         "# HELP truce_auth_refused_total Requests refused with 401 or 403.\n"
@@ -327,6 +344,20 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
                         "# TYPE truce_audit_failures_total counter\n"
                         "truce_audit_failures_total %llu\n",
                         a->auth_refused, a->audit_failures);
+    struct store_esc_counts ec;
+    if (!rc && !store_esc_counts(a->s, &ec, &e))
+        rc = buf_printf(b,
+                        "# HELP truce_alerts Escalation alerts stored, by state.\n"
+                        "# TYPE truce_alerts gauge\n"
+                        "truce_alerts{state=\"open\"} %lld\n"
+                        "truce_alerts{state=\"acknowledged\"} %lld\n"
+                        "# HELP truce_webhook_deliveries Webhook deliveries, by state.\n"
+                        "# TYPE truce_webhook_deliveries gauge\n"
+                        "truce_webhook_deliveries{state=\"pending\"} %lld\n"
+                        "truce_webhook_deliveries{state=\"delivered\"} %lld\n"
+                        "truce_webhook_deliveries{state=\"failed\"} %lld\n",
+                        ec.alerts_open, ec.alerts_acknowledged, ec.deliveries_pending,
+                        ec.deliveries_delivered, ec.deliveries_failed);
     if (rc)
         oom(resp);
 }
@@ -587,11 +618,14 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
     struct buf results;
     buf_init(&results);
     struct ingest_ctx c = {.b = &results};
+    struct esc_hook hook = {a->s, a->ag->v[a->ag->n - 1], a->log, &a->esc_cursor, 0};
     struct ingest_opts opts = {.format = body_format(req),
                                .name = "body",
                                .result = on_result,
                                .ctx = &c,
-                               .log = a->log};
+                               .log = a->log,
+                               .committed = esc_hook_after_batch,
+                               .committed_ctx = &hook};
     struct ingest_stats st = {0};
     struct errbuf e;
     int rc = ingest_stream(a->s, a->ag, f, &opts, &st, &e);
@@ -604,10 +638,11 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
              "records %lld, accepted %lld (observation ids %lld..%lld), duplicates %lld, "
              "rejected %lld, findings %lld", st.records, st.accepted, (long long)c.first_id,
              (long long)c.last_id, st.duplicates, st.rejected, st.findings);
+    a->alerts_raised += (unsigned long long)hook.alerts;
     struct buf note;
     buf_init(&note);
     bool cut = false;
-    if (st.accepted && a->log) {
+    if ((st.accepted || hook.alerts) && a->log) {
         struct errbuf ce;
         bool made;
         if (log_checkpoint(a->log, a->s, &note, &made, &ce))
@@ -652,6 +687,12 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
     buf_reset(&results);
 }
 
+/* ---- for the other files of the module (api_int.h) ---- */
+
+struct store *api_store(struct api *a) { return a->s; }
+const struct store_agreements *api_agreements(struct api *a) { return a->ag; }
+struct truce_log *api_log(struct api *a) { return a->log; }
+
 /* ---- life cycle ---- */
 
 struct api *api_new(struct store *s, const struct store_agreements *ag, struct truce_log *log)
@@ -662,6 +703,7 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     a->s = s;
     a->ag = ag;
     a->log = log;
+    a->esc_cursor = -1;
     return a;
 }
 

@@ -4,6 +4,7 @@
 #ifndef TRUCE_API_INT_H
 #define TRUCE_API_INT_H
 #include "api/api.h"
+#include "escalation/escalation.h"
 #include "witness/witness.h"
 
 #define API_METRICS_MAX 256   /* distinct (route, method, status) counters kept */
@@ -44,6 +45,8 @@ struct api {
     unsigned long long metrics_dropped;
     unsigned long long obs_accepted, obs_duplicates, obs_rejected, findings_made;
     unsigned long long auth_refused, audit_failures;
+    int64_t esc_cursor; /* findings evaluated for escalation (escalation.h), -1 at first */
+    unsigned long long alerts_raised;
 };
 
 typedef void (*api_handler)(struct api *a, const struct http_request *req,
@@ -81,5 +84,25 @@ void api_h_log_cosignatures(struct api *a, const struct http_request *req,
                             const struct api_params *p, struct http_response *resp);
 void api_h_add_checkpoint(struct api *a, const struct http_request *req,
                           const struct api_params *p, struct http_response *resp);
+
+struct store *api_store(struct api *a);
+const struct store_agreements *api_agreements(struct api *a);
+struct truce_log *api_log(struct api *a);
+
+
+/* api_escalation.c: alerts, acknowledgements and webhook subscribers (docs/api.md). */
+#define API_SUBSCRIBER_BODY_BYTES ESC_SUBSCRIBER_JSON_MAX
+void api_h_alerts(struct api *, const struct http_request *, const struct api_params *,
+                  struct http_response *);
+void api_h_alert(struct api *, const struct http_request *, const struct api_params *,
+                 struct http_response *);
+void api_h_alert_ack(struct api *, const struct http_request *, const struct api_params *,
+                     struct http_response *);
+void api_h_subscribers(struct api *, const struct http_request *, const struct api_params *,
+                       struct http_response *);
+void api_h_subscriber_add(struct api *, const struct http_request *, const struct api_params *,
+                          struct http_response *);
+void api_h_subscriber_remove(struct api *, const struct http_request *,
+                             const struct api_params *, struct http_response *);
 
 #endif

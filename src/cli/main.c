@@ -17,6 +17,7 @@
 #include "agreement/agreement.h"
 #include "api/api.h"
 #include "auth/auth.h"
+#include "escalation/escalation.h"
 #include "ingest/ingest.h"
 #include "ledger/ledger.h"
 #include "log/log.h"
@@ -60,6 +61,10 @@ static const char USAGE[] =
     "  audit                         the audit trail of writes\n"
     "  simulate --agreement FILE ... a ground-truth scenario: observations and truth\n"
     "  evaluate --truth FILE --incidents FILE  score incidents against a truth\n"
+    "  alerts [list|show|ack|evaluate]  escalation alerts raised by the agreement's thresholds\n"
+    "  subscriber add|list|remove    webhook subscribers (guarantors, parties) of alerts\n"
+    "  deliver                       send the webhooks that are due, once\n"
+    "  webhook verify --key VKEY --sig HEADER  check a received webhook body (stdin)\n"
     "\n"
     "The data directory is --data DIR, else $TRUCE_DATA, else ./truce-data.\n"
     "`truce COMMAND --help` explains each command. Documentation: docs/ in the source tree.\n";
@@ -199,6 +204,9 @@ static void agreement_summary(const struct agreement *a)
            "classes, %zu rules, %zu places\n",
            a->n_parties, a->n_regions, a->n_lines, a->n_control, a->n_zones, a->n_classes,
            a->n_rules, a->n_places);
+    if (a->n_thresholds)
+        printf("  %zu escalation threshold%s (docs/escalation.md)\n", a->n_thresholds,
+               a->n_thresholds == 1 ? "" : "s");
 }
 
 static int cmd_agreement(int argc, char **argv)
@@ -369,6 +377,10 @@ static int cmd_ingest(int argc, char **argv)
         return fail(&e);
     }
     opts.log = log;
+    int64_t esc_cursor = -1;
+    struct esc_hook hook = {s, ag.v[ag.n - 1], log, &esc_cursor, 0};
+    opts.committed = esc_hook_after_batch; /* thresholds of the latest agreement version */
+    opts.committed_ctx = &hook;
     ctx.tty = isatty(2);
     opts.result = on_result;
     opts.progress = on_progress;
@@ -418,6 +430,9 @@ static int cmd_ingest(int argc, char **argv)
         if (stats.rejected && !exit_code)
             exit_code = EXIT_REJECTED;
     }
+    if (hook.alerts)
+        printf("escalation: %lld alert%s raised (truce alerts)\n", hook.alerts,
+               hook.alerts == 1 ? "" : "s");
     if (total.accepted)
         cut_checkpoint(log, s, ctx.quiet);
     log_close(log);
@@ -1120,6 +1135,289 @@ out:
     return rc;
 }
 
+/* ---- escalation: alerts, subscribers, delivery, webhook verification ---- */
+
+static const char HELP_ALERTS[] =
+    "usage: truce alerts [list] [--level LEVEL] [--state open|acknowledged] [--limit N]\n"
+    "                    [--format ndjson|text]\n"
+    "       truce alerts show ID [--format ndjson|text]\n"
+    "       truce alerts ack ID --by NAME\n"
+    "       truce alerts evaluate [--all]\n\n"
+    "Alerts are raised by the escalation thresholds of the agreement (docs/escalation.md) after\n"
+    "every ingest batch: at most once per threshold, group and window. `list` prints them as\n"
+    "NDJSON with their state and webhook deliveries (--level: at or above LEVEL, one of notice,\n"
+    "warning, serious, guarantee_trigger); `ack` records the first acknowledgement;\n"
+    "`evaluate` evaluates the findings stored since the last evaluation (--all: every finding;\n"
+    "alerts already raised are not raised again) and signs a checkpoint when alerts were added.\n";
+
+struct alert_print {
+    struct store *s;
+    struct buf b;
+    int rc;
+    struct errbuf *e;
+};
+
+static int on_alert_text(void *ctx, const struct store_alert *al)
+{
+    (void)ctx;
+    char from[40], to[40];
+    time_format_utc(al->window_start_ms, from, sizeof from);
+    time_format_utc(al->window_end_ms, to, sizeof to);
+    printf("#%lld  %-17s  %s  %s%s%s%s  %s to %s  %lld finding%s  %s\n    %s\n",
+           (long long)al->id, al->level, al->threshold, al->region[0] ? "region " : "",
+           al->region, al->party[0] ? (al->region[0] ? ", party " : "party ") : "", al->party,
+           from, to, al->n_findings, al->n_findings == 1 ? "" : "s",
+           al->ack_by ? "acknowledged" : "open", al->text);
+    return 0;
+}
+
+static int on_alert_print(void *ctx, const struct store_alert *al)
+{
+    struct alert_print *p = ctx;
+    p->b.len = 0;
+    int rc = esc_alert_json(p->s, al, true, &p->b, p->e);
+    if (!rc)
+        printf("%s\n", p->b.p);
+    return rc;
+}
+
+static int cmd_alerts(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_ALERTS, stdout);
+        return 0;
+    }
+    bool named = argc > 0 && argv[0][0] != '-';
+    const char *sub = named ? argv[0] : "list";
+    int first = named ? 1 : 0;
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    int rc = 0;
+    if (!strcmp(sub, "list") || !strcmp(sub, "show")) {
+        long long limit = 0, id = 0;
+        bool text = false;
+        struct store_alert_filter f = {0, 0, -1, NULL, false, 0, 0};
+        if (!strcmp(sub, "show") && (argc < 2 || str_to_ll(argv[first++], &id) || id < 1))
+            rc = usage_error("alerts", "%s", "show needs an alert id");
+        for (int i = first; !rc && i < argc; i++) {
+            if (!strcmp(argv[i], "--limit") && i + 1 < argc && !str_to_ll(argv[i + 1], &limit) &&
+                limit > 0)
+                i++;
+            else if (!strcmp(argv[i], "--level") && i + 1 < argc &&
+                     (f.min_level = agr_esc_level_parse(argv[i + 1])) >= 0)
+                i++;
+            else if (!strcmp(argv[i], "--state") && i + 1 < argc &&
+                     (!strcmp(argv[i + 1], "open") || !strcmp(argv[i + 1], "acknowledged")))
+                f.state = argv[++i];
+            else if (!strcmp(argv[i], "--format") && i + 1 < argc &&
+                     (!strcmp(argv[i + 1], "text") || !strcmp(argv[i + 1], "ndjson")))
+                text = !strcmp(argv[++i], "text");
+            else
+                rc = usage_error("alerts", "unknown option %s", argv[i]);
+        }
+        struct alert_print p = {s, {0}, 0, &e};
+        buf_init(&p.b);
+        f.id = id;
+        f.limit = limit;
+        if (!rc && store_alerts_select(s, &f, text ? on_alert_text : on_alert_print, &p, &e))
+            rc = fail(&e);
+        buf_reset(&p.b);
+    } else if (!strcmp(sub, "ack")) {
+        long long id;
+        const char *by = NULL;
+        for (int i = 2; i < argc; i++)
+            if (!strcmp(argv[i], "--by") && i + 1 < argc)
+                by = argv[++i];
+        bool already;
+        if (argc < 2 || str_to_ll(argv[1], &id) || !by || !*by || strlen(by) > 64)
+            rc = usage_error("alerts", "%s", "ack needs an alert id and --by NAME (1-64 bytes)");
+        else if (store_alert_ack(s, id, by, &already, &e))
+            rc = fail(&e);
+        else
+            printf("alert %lld %s\n", id, already ? "was already acknowledged" : "acknowledged");
+    } else if (!strcmp(sub, "evaluate")) {
+        bool all = argc > 1 && !strcmp(argv[1], "--all");
+        struct truce_log *log = NULL;
+        struct esc_stats st;
+        if (log_open(data_dir, s, &log, &e) ||
+            esc_evaluate(s, ag.v[ag.n - 1], log, all, NULL, &st, &e)) {
+            rc = fail(&e);
+        } else {
+            printf("escalation: %lld finding%s evaluated, %lld window%s counted, %lld alert%s "
+                   "raised, %lld webhook%s queued\n",
+                   st.findings_seen, st.findings_seen == 1 ? "" : "s", st.candidates,
+                   st.candidates == 1 ? "" : "s", st.alerts_raised,
+                   st.alerts_raised == 1 ? "" : "s", st.deliveries_queued,
+                   st.deliveries_queued == 1 ? "" : "s");
+            if (st.alerts_raised)
+                cut_checkpoint(log, s, false);
+        }
+        log_close(log);
+    } else {
+        rc = usage_error("alerts", "unknown subcommand %s", sub);
+    }
+    store_agreements_free(&ag);
+    store_close(s);
+    return rc;
+}
+
+static const char HELP_SUBSCRIBER[] =
+    "usage: truce subscriber add NAME --url URL [--min-level LEVEL] [--party PARTY]\n"
+    "       truce subscriber list\n"
+    "       truce subscriber remove NAME\n\n"
+    "Subscribers (guarantors, parties) receive every alert at or above LEVEL (notice, warning,\n"
+    "serious, guarantee_trigger; default notice) as a signed webhook POST to URL. With --party,\n"
+    "only alerts about that party or about no particular party. Removing a subscriber drops its\n"
+    "pending deliveries. Webhooks are sent by `truce serve` or `truce deliver`.\n";
+
+static int on_sub_print(void *ctx, const struct store_subscriber *sub)
+{
+    (void)ctx;
+    char t[40];
+    time_format_utc(sub->added_ms, t, sizeof t);
+    printf("%s\t%s\tmin-level %s\tparty %s\tadded %s\n", sub->name, sub->url, sub->min_level,
+           sub->party ? sub->party : "-", t);
+    return 0;
+}
+
+static int cmd_subscriber(int argc, char **argv)
+{
+    if (wants_help(argc, argv) || argc < 1) {
+        fputs(HELP_SUBSCRIBER, argc < 1 ? stderr : stdout);
+        return argc < 1 ? EXIT_USAGE : 0;
+    }
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    int rc = 0;
+    if (!strcmp(argv[0], "add")) {
+        const char *url = NULL, *level = NULL, *party = NULL, *name = argc > 1 ? argv[1] : NULL;
+        for (int i = 2; i < argc && !rc; i++) {
+            if (!strcmp(argv[i], "--url") && i + 1 < argc)
+                url = argv[++i];
+            else if (!strcmp(argv[i], "--min-level") && i + 1 < argc)
+                level = argv[++i];
+            else if (!strcmp(argv[i], "--party") && i + 1 < argc)
+                party = argv[++i];
+            else
+                rc = usage_error("subscriber", "unknown option or missing value: %s", argv[i]);
+        }
+        if (!rc && (!name || !url))
+            rc = usage_error("subscriber", "%s", "add needs NAME and --url URL");
+        if (!rc && esc_subscriber_add(s, ag.v[ag.n - 1], name, url, level, party, &e)) {
+            errprefix(&e, "subscriber %s", name);
+            rc = fail(&e);
+        }
+        if (!rc)
+            printf("subscriber %s added: alerts at or above %s go to %s\n", name,
+                   level ? level : "notice", url);
+    } else if (!strcmp(argv[0], "list")) {
+        if (store_subscribers_list(s, on_sub_print, NULL, &e))
+            rc = fail(&e);
+    } else if (!strcmp(argv[0], "remove") && argc == 2) {
+        if (store_subscriber_remove(s, argv[1], &e))
+            rc = fail(&e);
+        else
+            printf("subscriber %s removed\n", argv[1]);
+    } else {
+        rc = usage_error("subscriber", "unknown subcommand or arguments: %s", argv[0]);
+    }
+    store_agreements_free(&ag);
+    store_close(s);
+    return rc;
+}
+
+static const char HELP_DELIVER[] =
+    "usage: truce deliver\n\n"
+    "Sends every webhook that is due now, once each, and records the outcome: delivered, or the\n"
+    "error and the time of the next attempt (exponential backoff with jitter, first after about\n"
+    "5 s, TRUCE_WEBHOOK_RETRY_BASE_MS to change it). For installations without `truce serve`,\n"
+    "which delivers continuously; run it from cron or a timer.\n";
+
+static int cmd_deliver(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_DELIVER, stdout);
+        return 0;
+    }
+    if (argc)
+        return usage_error("deliver", "unknown argument %s", argv[0]);
+    struct errbuf e;
+    struct store *s;
+    if (store_open(data_dir, false, &s, &e))
+        return fail(&e);
+    struct esc_delivery_stats st;
+    int rc = esc_deliver_due(data_dir, s, NULL, &st, &e);
+    store_close(s);
+    if (rc)
+        return fail(&e);
+    printf("webhooks: %lld attempted, %lld delivered, %lld to retry, %lld failed\n", st.attempted,
+           st.delivered, st.retried, st.failed);
+    return st.retried || st.failed ? EXIT_REJECTED : 0;
+}
+
+static const char HELP_WEBHOOK[] =
+    "usage: truce webhook verify --key VKEY --sig HEADER [FILE]\n\n"
+    "Checks a received webhook: HEADER is the value of its Truce-Signature header, VKEY the\n"
+    "instance's verifier key (`truce log key` on the instance), FILE (or standard input) the\n"
+    "exact body bytes. Exit 0 and \"valid\" when the body was signed by that key, else 1.\n";
+
+static int cmd_webhook(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_WEBHOOK, stdout);
+        return 0;
+    }
+    const char *key = NULL, *sig = NULL, *file = NULL;
+    if (argc < 1 || strcmp(argv[0], "verify"))
+        return usage_error("webhook", "%s", "the subcommand is verify");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--key") && i + 1 < argc)
+            key = argv[++i];
+        else if (!strcmp(argv[i], "--sig") && i + 1 < argc)
+            sig = argv[++i];
+        else if (argv[i][0] != '-' && !file)
+            file = argv[i];
+        else
+            return usage_error("webhook", "unknown option %s", argv[i]);
+    }
+    if (!key || !sig)
+        return usage_error("webhook", "%s", "verify needs --key VKEY and --sig HEADER");
+    struct errbuf e;
+    char *body = NULL;
+    size_t len = 0;
+    if (file) {
+        if (file_read(file, LIMIT_FILE_BYTES, &body, &len, &e))
+            return fail(&e);
+    } else {
+        struct buf b;
+        buf_init(&b);
+        char chunk[65536];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, stdin)) > 0)
+            if (b.len + n > LIMIT_FILE_BYTES || buf_append(&b, chunk, n)) {
+                buf_reset(&b);
+                fprintf(stderr, "truce: the body is over %u bytes\n", LIMIT_FILE_BYTES);
+                return EXIT_FAIL;
+            }
+        body = b.p;
+        len = b.len;
+    }
+    int rc = esc_webhook_verify(key, sig, body ? body : "", len, &e);
+    free(body);
+    if (rc) {
+        printf("invalid: %s\n", e.msg);
+        return EXIT_REJECTED;
+    }
+    puts("valid");
+    return 0;
+}
+
 /* ---- serve ---- */
 
 static const char HELP_SERVE[] =
@@ -1237,6 +1535,14 @@ int main(int argc, char **argv)
         return sim_cmd_simulate(n, rest);
     if (!strcmp(cmd, "evaluate"))
         return sim_cmd_evaluate(n, rest);
+    if (!strcmp(cmd, "alerts"))
+        return cmd_alerts(n, rest);
+    if (!strcmp(cmd, "subscriber"))
+        return cmd_subscriber(n, rest);
+    if (!strcmp(cmd, "deliver"))
+        return cmd_deliver(n, rest);
+    if (!strcmp(cmd, "webhook"))
+        return cmd_webhook(n, rest);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("truce 0.1.0");
         return 0;

@@ -216,6 +216,8 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                 break;
             }
             in_tx = false;
+            if (opts->committed)
+                opts->committed(opts->committed_ctx);
             if ((rc = batch_emit(&b, opts, stats, false, NULL)))
                 break;
             if (opts->progress)
@@ -243,6 +245,8 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                       stderr);
             batch_emit(&b, opts, stats, true, "the batch could not be committed");
         } else {
+            if (opts->committed)
+                opts->committed(opts->committed_ctx);
             rc = batch_emit(&b, opts, stats, false, NULL);
             if (opts->progress)
                 opts->progress(opts->ctx, obs_reader_offset(rd), stats->records);

@@ -38,6 +38,10 @@ struct ingest_opts {
     /* the transparency log: every stored observation and finding is appended as a leaf and
      * synced before its batch commits (NULL: no log, for measurements) */
     struct truce_log *log;
+    /* called after each batch committed, outside any transaction (may be NULL): escalation
+     * evaluates its thresholds here; its failures do not stop the ingest */
+    void (*committed)(void *committed_ctx);
+    void *committed_ctx;
 };
 
 struct ingest_stats {

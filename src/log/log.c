@@ -49,6 +49,15 @@ int log_leaf_bytes(const struct store_log_record *r, struct buf *out)
              put_line(out, "client_id", r->text1) ||
              put_int(out, "agreement_version", r->agreement_version);
         break;
+    case STORE_LOG_ALERT:
+        rc = buf_append(out, "truce/alert/1\n", 14) || put_int(out, "id", r->id) ||
+             put_line(out, "threshold", r->threshold) || put_line(out, "level", r->level) ||
+             put_int(out, "agreement_version", r->agreement_version) ||
+             put_line(out, "region", r->region) || put_line(out, "party", r->party) ||
+             put_int(out, "window_start_ms", r->window_start_ms) ||
+             put_int(out, "window_end_ms", r->window_end_ms) ||
+             put_int(out, "findings", r->n_findings);
+        break;
     default:
         rc = buf_append(out, "truce/finding/1\n", 16) || put_int(out, "id", r->id) ||
              put_int(out, "observation", r->obs_id) ||
@@ -172,7 +181,8 @@ struct verify_ctx {
 static int verify_one(void *ctx, const struct store_log_record *r)
 {
     struct verify_ctx *c = ctx;
-    static const char *const kinds[] = {"agreement version", "observation", "finding"};
+    static const char *const kinds[] = {"agreement version", "observation", "finding",
+                                        "alert"};
     if (r->log_index != c->expect) {
         c->first_bad = c->expect;
         return errf(c->e, ERR_CONFLICT,

@@ -992,3 +992,40 @@ int note_cosig_verify(const char *text, size_t len, const char *line, size_t lin
     *timestamp = t;
     return 0;
 }
+
+/* ---- detached signatures over arbitrary bytes ---- */
+
+int note_sign_raw(const struct note_signer *s, const void *msg, size_t len,
+                  char sig_b64[NOTE_RAW_SIG_B64_SIZE], struct errbuf *e)
+{
+    int rc = crypto_ready(e);
+    if (rc)
+        return rc;
+    if (s->pub.type != NOTE_KEY_ED25519)
+        return errf(e, ERR_INVAL, "key %s is not an Ed25519 signing key", s->pub.name);
+    unsigned char sig[SIG_BYTES];
+    crypto_sign_detached(sig, NULL, msg, len, s->sk);
+    sodium_bin2base64(sig_b64, NOTE_RAW_SIG_B64_SIZE, sig, sizeof sig,
+                      sodium_base64_VARIANT_ORIGINAL);
+    return 0;
+}
+
+int note_verify_raw(const struct note_verifier *v, const void *msg, size_t len,
+                    const char *sig_b64, struct errbuf *e)
+{
+    int rc = crypto_ready(e);
+    if (rc)
+        return rc;
+    if (v->type != NOTE_KEY_ED25519)
+        return errf(e, ERR_INVAL, "key %s is not an Ed25519 verifier key", v->name);
+    unsigned char sig[SIG_BYTES + 1];
+    size_t n = 0;
+    size_t slen = strlen(sig_b64);
+    if (slen >= NOTE_RAW_SIG_B64_SIZE || b64_decode(sig_b64, slen, sig, sizeof sig, &n) ||
+        n != SIG_BYTES)
+        return errf(e, ERR_PARSE, "the signature is not the base64 of 64 bytes");
+    if (crypto_sign_verify_detached(sig, msg, len, v->pk) != 0)
+        return errf(e, ERR_INVAL, "the signature does not verify with key %s+%08x", v->name,
+                    (unsigned)v->keyid);
+    return 0;
+}

@@ -142,6 +142,22 @@ struct note_sig_info {
 int note_sig_line_parse(const char *line, size_t len, struct note_sig_info *out,
                         struct errbuf *e) WUR;
 
+/* ---- detached signatures over arbitrary bytes (escalation webhooks) ---- */
+
+#define NOTE_RAW_SIG_B64_SIZE 89 /* base64 of a 64-byte Ed25519 signature, with its NUL */
+
+/* Signs the exact bytes msg (len bytes, any content) with an NOTE_KEY_ED25519 signer and writes
+ * the standard padded base64 of the 64-byte Ed25519 signature into sig_b64. Unlike note_sign
+ * there is no note framing: the signature is over msg itself, so anyone holding the verifier
+ * key can check it with any Ed25519 implementation. Errors: ERR_INVAL (not an Ed25519 key). */
+int note_sign_raw(const struct note_signer *s, const void *msg, size_t len,
+                  char sig_b64[NOTE_RAW_SIG_B64_SIZE], struct errbuf *e) WUR;
+/* Verifies sig_b64 (as note_sign_raw writes it) over msg with verifier v (NOTE_KEY_ED25519).
+ * Errors: ERR_PARSE (not the base64 of 64 bytes), ERR_INVAL (wrong key type, or the signature
+ * does not verify). */
+int note_verify_raw(const struct note_verifier *v, const void *msg, size_t len,
+                    const char *sig_b64, struct errbuf *e) WUR;
+
 /* ---- checkpoints (C2SP tlog-checkpoint) ---- */
 
 struct note_checkpoint {

@@ -131,12 +131,39 @@ static const char *party_name(const struct agreement *a, const char *id)
 }
 
 
+/* Escalation alerts whose window ended at this report's cut-off (or inside its period). */
+struct alert_item {
+    int64_t id;
+    long long n;
+    char threshold[72], level[24], region[64], party[32], text[256];
+};
+struct alerts_collect {
+    struct alert_item *v;
+    size_t n;
+};
+
+static int on_alert(void *ctx, const struct store_alert *al)
+{
+    struct alerts_collect *c = ctx;
+    c->v = xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+    struct alert_item *it = &c->v[c->n++];
+    it->id = al->id;
+    it->n = al->n_findings;
+    str_copy(it->threshold, sizeof it->threshold, al->threshold);
+    str_copy(it->level, sizeof it->level, al->level);
+    str_copy(it->region, sizeof it->region, al->region);
+    str_copy(it->party, sizeof it->party, al->party);
+    str_copy(it->text, sizeof it->text, al->text);
+    return 0;
+}
+
 struct report_data {
     int64_t from, to, prev_from;
     struct tally cur[MAX_REGIONS], prev[MAX_REGIONS];
     struct collect cc;
     struct zones_collect zones;
     struct findings_collect findings;
+    struct alerts_collect alerts;
 };
 
 static int gather(struct store *s, const struct agreement *a, int y, int m, int d,
@@ -169,7 +196,8 @@ static int gather(struct store *s, const struct agreement *a, int y, int m, int 
         (rc = store_report_zones(s, r->from, r->to, on_zone, &r->zones, e)) ||
         (rc = store_report_findings(s, r->from, r->to, on_finding, &r->findings, e)))
         return rc;
-    return 0;
+    struct store_alert_filter af = {0, 0, -1, NULL, true, r->from, r->to};
+    return store_alerts_select(s, &af, on_alert, &r->alerts, e);
 }
 
 static void release(struct report_data *r)
@@ -177,6 +205,7 @@ static void release(struct report_data *r)
     free(r->cc.unc);
     free(r->zones.v);
     free(r->findings.v);
+    free(r->alerts.v);
 }
 
 /* Regions to report: every agreement region, plus "outside" when it has events. */
@@ -331,6 +360,20 @@ static int write_text(const struct agreement *a, struct report_data *r, int y, i
                 rc = buf_printf(b, "- %s: %zu (%s)\n", a->rules[c].clause, k, a->rules[c].text);
         }
     }
+    if (!rc && a->n_thresholds)
+        rc = buf_printf(b, "\nEscalation alerts (windows ending at this cut-off): %zu\n",
+                        r->alerts.n);
+    for (size_t i = 0; i < r->alerts.n && !rc; i++) {
+        const struct alert_item *al = &r->alerts.v[i];
+        int ri = -1;
+        for (size_t k = 0; k < a->n_regions && ri < 0; k++)
+            if (!strcmp(a->regions[k].id, al->region))
+                ri = (int)k;
+        rc = buf_printf(b, "- %s (alert %lld, %s%s%s%s%s): %lld finding%s. %s\n", al->level,
+                        (long long)al->id, al->threshold, ri >= 0 ? ", " : "",
+                        ri >= 0 ? a->regions[ri].name : "", al->party[0] ? ", party " : "",
+                        al->party, al->n, al->n == 1 ? "" : "s", al->text);
+    }
     return rc;
 }
 
@@ -407,6 +450,17 @@ static int write_json(const struct agreement *a, struct report_data *r, int y, i
                         i ? "," : "", (long long)f->id, (long long)f->obs_id, f->clause, f->kind,
                         f->result, f->party);
         rc = rc || buf_json_str(b, f->reasons) || buf_append(b, "}", 1);
+    }
+    rc = rc || buf_printf(b, "],\"alerts\":[");
+    for (size_t i = 0; i < r->alerts.n && !rc; i++) {
+        const struct alert_item *al = &r->alerts.v[i];
+        rc = buf_printf(b, "%s{\"id\":%lld,\"level\":\"%s\",\"threshold\":", i ? "," : "",
+                        (long long)al->id, al->level);
+        rc = rc || buf_json_str(b, al->threshold) || buf_append(b, ",\"region\":", 10);
+        rc = rc || (al->region[0] ? buf_json_str(b, al->region) : buf_append(b, "null", 4));
+        rc = rc || buf_append(b, ",\"party\":", 9);
+        rc = rc || (al->party[0] ? buf_json_str(b, al->party) : buf_append(b, "null", 4));
+        rc = rc || buf_printf(b, ",\"findings_counted\":%lld}", al->n);
     }
     return rc || buf_append(b, "]}\n", 3);
 }

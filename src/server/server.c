@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "api/api.h"
+#include "escalation/escalation.h"
 #include "http/http.h"
 #include "log/log.h"
 #include "store/store.h"
@@ -18,6 +19,7 @@ int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *
     struct truce_log *log = NULL;
     struct api *api = NULL;
     struct http_server *http = NULL;
+    struct esc_delivery *delivery = NULL; /* webhooks: a thread with its own connection */
     int rc = store_open(data_dir, false, &s, &e);
     if (!rc && (rc = store_agreements_load(s, &ag, &e)) == 0 && ag.n == 0)
         rc = errf(&e, ERR_NOTFOUND, "%s: the store holds no agreement", data_dir);
@@ -34,8 +36,13 @@ int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *
         http_limits_default(&lim);
         rc = http_start(listen, &lim, &app, &http, &e);
     }
+    if (!rc) /* alerts a crash between a batch's commit and its evaluation left unraised */
+        esc_startup_evaluate(s, ag.v[ag.n - 1], log);
+    if (!rc)
+        rc = esc_delivery_start(data_dir, &delivery, &e);
     if (rc) {
         fprintf(stderr, "truce serve: %s\n", e.msg);
+        http_stop(http, 0);
     } else {
         printf("listening on http://%s (port %u)\n", listen, http_port(http));
         fflush(stdout);
@@ -44,6 +51,7 @@ int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *
         if (rc)
             fprintf(stderr, "truce serve: the HTTP daemon failed\n");
         http_stop(http, SERVER_DRAIN_MS);
+        esc_delivery_stop(delivery);
         printf("stopped\n");
         fflush(stdout);
     }

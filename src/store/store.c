@@ -104,6 +104,24 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE audit(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
     "  role TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL,"
     "  result TEXT NOT NULL);",
+    /* 5: escalation (M7): alerts (logged), subscribers, the webhook outbox, and how far the
+     * findings have been evaluated */
+    "CREATE TABLE alerts(id INTEGER PRIMARY KEY, threshold TEXT NOT NULL, level TEXT NOT NULL,"
+    "  region TEXT NOT NULL, party TEXT NOT NULL, window_start_ms INTEGER NOT NULL,"
+    "  window_end_ms INTEGER NOT NULL, findings INTEGER NOT NULL, finding_ids TEXT NOT NULL,"
+    "  agreement_version INTEGER NOT NULL, text TEXT NOT NULL, raised_ms INTEGER NOT NULL,"
+    "  acknowledged_by TEXT, acknowledged_ms INTEGER, log_index INTEGER,"
+    "  UNIQUE(threshold, region, party, window_start_ms));"
+    "CREATE TABLE subscribers(name TEXT PRIMARY KEY, url TEXT NOT NULL, min_level TEXT NOT NULL,"
+    "  party TEXT, added_ms INTEGER NOT NULL);"
+    "CREATE TABLE outbox(id INTEGER PRIMARY KEY, alert_id INTEGER NOT NULL, subscriber TEXT NOT "
+    "  NULL, url TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER NOT NULL, last_error TEXT, delivered_ms INTEGER,"
+    "  created_ms INTEGER NOT NULL, UNIQUE(alert_id, subscriber));"
+    "CREATE INDEX outbox_due ON outbox(state, next_attempt_ms);"
+    "CREATE TABLE escalation_state(id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  last_finding_id INTEGER NOT NULL);"
+    "INSERT INTO escalation_state VALUES (1, 0);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -644,6 +662,8 @@ static void where_build(struct where *w, const struct store_filter *f, bool find
         where_add(w, "o.kind = ?", 0, f->kind, 0);
     if (f->party)
         where_add(w, findings ? "f.party = ?" : "o.party = ?", 0, f->party, 0);
+    if (f->ids_json && findings)
+        where_add(w, "f.id IN (SELECT value FROM json_each(?))", 0, f->ids_json, 0);
     if (f->clause)
         where_add(w, findings ? "f.clause = ?"
                               : "o.id IN (SELECT obs_id FROM findings WHERE clause = ?)",
@@ -927,17 +947,20 @@ int store_log_records(struct store *s, int64_t from_index,
                       int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
                       struct errbuf *e)
 {
-    static const char *const sql[3] = {
+    static const char *const sql[4] = {
         "SELECT log_index, version, agreement_id, json, NULL, NULL, NULL, NULL, NULL, NULL "
         "FROM agreements WHERE log_index >= ?1 ORDER BY version",
         "SELECT log_index, id, client_id, raw, agreement_version, NULL, NULL, NULL, NULL, NULL "
         "FROM observations WHERE log_index >= ?1 ORDER BY id",
         "SELECT log_index, id, obs_id, reasons, agreement_version, clause, result, party, "
-        "severity, rule_kind FROM findings WHERE log_index >= ?1 ORDER BY id"};
-    sqlite3_stmt *q[3] = {NULL, NULL, NULL};
-    bool live[3];
+        "severity, rule_kind FROM findings WHERE log_index >= ?1 ORDER BY id",
+        "SELECT log_index, id, threshold, finding_ids, agreement_version, level, region, party, "
+        "window_start_ms, window_end_ms, findings FROM alerts WHERE log_index >= ?1 ORDER BY id"};
+    enum { N_KINDS = 4 };
+    sqlite3_stmt *q[N_KINDS] = {NULL, NULL, NULL, NULL};
+    bool live[N_KINDS] = {false, false, false, false};
     int rc = 0;
-    for (int k = 0; k < 3 && !rc; k++) {
+    for (int k = 0; k < N_KINDS && !rc; k++) {
         if (sqlite3_prepare_v2(s->db, sql[k], -1, &q[k], NULL) != SQLITE_OK) {
             rc = dberr(s, e, "reading the log's records");
             break;
@@ -948,10 +971,10 @@ int store_log_records(struct store *s, int64_t from_index,
             rc = dberr(s, e, "reading the log's records");
         live[k] = step == SQLITE_ROW;
     }
-    /* Each table is in log order by its own id; merge the three by log_index. */
+    /* Each table is in log order by its own id; merge them by log_index. */
     while (!rc) {
         int best = -1;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < N_KINDS; k++)
             if (live[k] && (best < 0 || sqlite3_column_int64(q[k], 0) <
                                             sqlite3_column_int64(q[best], 0)))
                 best = k;
@@ -968,6 +991,15 @@ int store_log_records(struct store *s, int64_t from_index,
         } else if (best == STORE_LOG_OBSERVATION) {
             r.text1 = (const char *)sqlite3_column_text(st, 2); /* client id, may be NULL */
             r.agreement_version = sqlite3_column_int(st, 4);
+        } else if (best == STORE_LOG_ALERT) {
+            r.threshold = (const char *)sqlite3_column_text(st, 2);
+            r.agreement_version = sqlite3_column_int(st, 4);
+            r.level = (const char *)sqlite3_column_text(st, 5);
+            r.region = (const char *)sqlite3_column_text(st, 6);
+            r.party = (const char *)sqlite3_column_text(st, 7);
+            r.window_start_ms = sqlite3_column_int64(st, 8);
+            r.window_end_ms = sqlite3_column_int64(st, 9);
+            r.n_findings = sqlite3_column_int64(st, 10);
         } else {
             r.obs_id = sqlite3_column_int64(st, 2);
             r.agreement_version = sqlite3_column_int(st, 4);
@@ -986,7 +1018,7 @@ int store_log_records(struct store *s, int64_t from_index,
             rc = dberr(s, e, "reading the log's records");
         live[best] = step == SQLITE_ROW;
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < N_KINDS; k++)
         sqlite3_finalize(q[k]);
     return rc;
 }
@@ -1114,4 +1146,454 @@ sqlite3_stmt *store_cached(struct store *s, int slot, const char *sql)
 int store_dberr(struct store *s, struct errbuf *e, const char *what)
 {
     return dberr(s, e, what);
+}
+
+/* ---- escalation (M7): alerts, subscribers and the webhook outbox ---- */
+
+int store_esc_findings(struct store *s, int64_t after_id, int64_t from_ms, int64_t to_ms,
+                       bool details, int (*cb)(void *ctx, const struct store_esc_finding *f),
+                       void *ctx, struct errbuf *e)
+{
+    static const char *const sql[2] = {
+        "SELECT f.id, f.obs_id, f.t_end_ms, f.clause, f.rule_kind, f.result, f.party, "
+        "f.region, NULL, NULL FROM findings f WHERE f.id > ?1 AND f.t_end_ms >= ?2 AND "
+        "f.t_end_ms < ?3 ORDER BY f.id",
+        "SELECT f.id, f.obs_id, f.t_end_ms, f.clause, f.rule_kind, f.result, f.party, "
+        "f.region, (SELECT group_concat(w, char(30)) FROM ("
+        "  SELECT coalesce(o.weapon_category, '') || char(31) || coalesce(o.weapon_model, '') "
+        "  || char(31) || coalesce(o.calibre_mm, '') AS w FROM observations o "
+        "  WHERE o.id = f.obs_id AND (o.weapon_category IS NOT NULL OR o.weapon_model IS NOT "
+        "  NULL) UNION ALL "
+        "  SELECT coalesce(ev.weapon_category, '') || char(31) || coalesce(ev.weapon_model, '') "
+        "  || char(31) || coalesce(ev.calibre_mm, '') FROM obs_events ev "
+        "  WHERE ev.obs_id = f.obs_id AND (ev.weapon_category IS NOT NULL OR ev.weapon_model "
+        "  IS NOT NULL))), "
+        "(SELECT group_concat(z.zone || char(31) || z.relation, char(30)) FROM obs_zones z "
+        "  WHERE z.obs_id = f.obs_id) "
+        "FROM findings f WHERE f.id > ?1 AND f.t_end_ms >= ?2 AND f.t_end_ms < ?3 "
+        "ORDER BY f.id"};
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql[details], -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading findings for escalation");
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, from_ms == TIME_NONE ? INT64_MIN : from_ms);
+    sqlite3_bind_int64(st, 3, to_ms == TIME_NONE ? INT64_MAX : to_ms);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_esc_finding f = {
+            .id = sqlite3_column_int64(st, 0),
+            .obs_id = sqlite3_column_int64(st, 1),
+            .t_end_ms = sqlite3_column_int64(st, 2),
+            .clause = (const char *)sqlite3_column_text(st, 3),
+            .rule_kind = (const char *)sqlite3_column_text(st, 4),
+            .result = (const char *)sqlite3_column_text(st, 5),
+            .party = (const char *)sqlite3_column_text(st, 6),
+            .region = (const char *)sqlite3_column_text(st, 7),
+            .weapons = (const char *)sqlite3_column_text(st, 8),
+            .zones = (const char *)sqlite3_column_text(st, 9),
+        };
+        rc = cb(ctx, &f);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading findings for escalation");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs sql with up to three int64 parameters and reads one int64 column into *out (when the
+ * statement returns a row; *found says whether it did). */
+static int one_int(struct store *s, const char *sql, int n, const int64_t *args, int64_t *out,
+                   bool *found, const char *what, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, what);
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_int64(q, i + 1, args[i]);
+    int step = sqlite3_step(q), rc = 0;
+    if (step == SQLITE_ROW) {
+        if (out)
+            *out = sqlite3_column_int64(q, 0);
+    } else if (step != SQLITE_DONE) {
+        rc = dberr(s, e, what);
+    }
+    if (found)
+        *found = step == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_esc_last_finding(struct store *s, int64_t *id, struct errbuf *e)
+{
+    *id = 0;
+    return one_int(s, "SELECT last_finding_id FROM escalation_state WHERE id = 1", 0, NULL, id,
+                   NULL, "reading the escalation state", e);
+}
+
+int store_esc_set_last_finding(struct store *s, int64_t id, struct errbuf *e)
+{
+    return one_int(s, "UPDATE escalation_state SET last_finding_id = ?1 WHERE id = 1", 1, &id,
+                   NULL, NULL, "recording the escalation state", e);
+}
+
+int store_alert_overlaps(struct store *s, const char *threshold, const char *region,
+                         const char *party, int64_t from_ms, int64_t to_ms, bool *found,
+                         struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT 1 FROM alerts WHERE threshold = ?1 AND region = ?2 AND "
+                           "party = ?3 AND window_start_ms < ?5 AND window_end_ms > ?4 LIMIT 1",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading alerts");
+    sqlite3_bind_text(q, 1, threshold, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, party, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, from_ms);
+    sqlite3_bind_int64(q, 5, to_ms);
+    int step = sqlite3_step(q), rc = 0;
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading alerts");
+    *found = step == SQLITE_ROW;
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_alert_add(struct store *s, struct store_alert *a, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO alerts(threshold, level, region, party, window_start_ms, "
+                           "window_end_ms, findings, finding_ids, agreement_version, text, "
+                           "raised_ms, log_index) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "storing an alert");
+    sqlite3_bind_text(q, 1, a->threshold, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, a->level, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, a->region, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, a->party, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 5, a->window_start_ms);
+    sqlite3_bind_int64(q, 6, a->window_end_ms);
+    sqlite3_bind_int64(q, 7, a->n_findings);
+    sqlite3_bind_text(q, 8, a->finding_ids, -1, SQLITE_STATIC);
+    sqlite3_bind_int(q, 9, a->agreement_version);
+    sqlite3_bind_text(q, 10, a->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 11, a->raised_ms);
+    sqlite3_bind_int64(q, 12, s->log_size);
+    int step = sqlite3_step(q), rc = 0;
+    if (step == SQLITE_CONSTRAINT)
+        rc = errf(e, ERR_CONFLICT, "alert %s for this group and window exists", a->threshold);
+    else if (step != SQLITE_DONE)
+        rc = dberr(s, e, "storing an alert");
+    sqlite3_finalize(q);
+    if (rc)
+        return rc;
+    a->id = sqlite3_last_insert_rowid(s->db);
+    a->log_index = s->log_size++;
+    return 0;
+}
+
+int store_alerts_list(struct store *s, int64_t id, long long limit,
+                      int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
+                      struct errbuf *e)
+{
+    struct store_alert_filter f = {id, limit, -1, NULL, false, 0, 0};
+    return store_alerts_select(s, &f, cb, ctx, e);
+}
+
+int store_alerts_select(struct store *s, const struct store_alert_filter *f,
+                        int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
+                        struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, threshold, level, region, party, window_start_ms, "
+                           "window_end_ms, findings, finding_ids, agreement_version, text, "
+                           "raised_ms, acknowledged_by, acknowledged_ms, log_index FROM alerts "
+                           "WHERE (?1 <= 0 OR id = ?1) AND (?3 < 0 OR (CASE level WHEN 'notice' "
+                           "THEN 0 WHEN 'warning' THEN 1 WHEN 'serious' THEN 2 ELSE 3 END) >= ?3) "
+                           "AND (?4 IS NULL OR (?4 = 'open') = (acknowledged_by IS NULL)) "
+                           "AND (?5 = 0 OR (window_end_ms > ?6 AND window_end_ms <= ?7)) "
+                           "ORDER BY id LIMIT ?2",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading alerts");
+    sqlite3_bind_int64(q, 1, f->id);
+    sqlite3_bind_int64(q, 2, f->limit > 0 ? f->limit : -1);
+    sqlite3_bind_int(q, 3, f->min_level);
+    bind_text_or_null(q, 4, f->state);
+    sqlite3_bind_int(q, 5, f->by_end);
+    sqlite3_bind_int64(q, 6, f->end_after);
+    sqlite3_bind_int64(q, 7, f->end_until);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct store_alert a = {
+            .id = sqlite3_column_int64(q, 0),
+            .threshold = (const char *)sqlite3_column_text(q, 1),
+            .level = (const char *)sqlite3_column_text(q, 2),
+            .region = (const char *)sqlite3_column_text(q, 3),
+            .party = (const char *)sqlite3_column_text(q, 4),
+            .window_start_ms = sqlite3_column_int64(q, 5),
+            .window_end_ms = sqlite3_column_int64(q, 6),
+            .n_findings = sqlite3_column_int64(q, 7),
+            .finding_ids = (const char *)sqlite3_column_text(q, 8),
+            .agreement_version = sqlite3_column_int(q, 9),
+            .text = (const char *)sqlite3_column_text(q, 10),
+            .raised_ms = sqlite3_column_int64(q, 11),
+            .ack_by = (const char *)sqlite3_column_text(q, 12),
+            .ack_ms = sqlite3_column_type(q, 13) == SQLITE_NULL ? TIME_NONE
+                                                                : sqlite3_column_int64(q, 13),
+            .log_index = sqlite3_column_int64(q, 14),
+        };
+        rc = cb(ctx, &a);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading alerts");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_alert_ack(struct store *s, int64_t id, const char *by, bool *already, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE alerts SET acknowledged_by = ?2, acknowledged_ms = ?3 WHERE "
+                           "id = ?1 AND acknowledged_by IS NULL",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "acknowledging an alert");
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, by, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, time_now_ms());
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(s, e, "acknowledging an alert");
+    sqlite3_finalize(q);
+    if (rc)
+        return rc;
+    *already = sqlite3_changes(s->db) == 0;
+    if (*already) {
+        bool found;
+        if ((rc = one_int(s, "SELECT id FROM alerts WHERE id = ?1", 1, &id, NULL, &found,
+                          "reading alerts", e)))
+            return rc;
+        if (!found)
+            return errf(e, ERR_NOTFOUND, "no alert %lld", (long long)id);
+    }
+    return 0;
+}
+
+int store_subscriber_add(struct store *s, const struct store_subscriber *sub, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO subscribers(name, url, min_level, party, added_ms) "
+                           "VALUES (?1,?2,?3,?4,?5)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "adding a subscriber");
+    sqlite3_bind_text(q, 1, sub->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, sub->url, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, sub->min_level, -1, SQLITE_STATIC);
+    bind_text_or_null(q, 4, sub->party);
+    sqlite3_bind_int64(q, 5, time_now_ms());
+    int step = sqlite3_step(q), rc = 0;
+    if (step == SQLITE_CONSTRAINT)
+        rc = errf(e, ERR_CONFLICT, "a subscriber named \"%s\" exists", sub->name);
+    else if (step != SQLITE_DONE)
+        rc = dberr(s, e, "adding a subscriber");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_subscriber_remove(struct store *s, const char *name, struct errbuf *e)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE", e);
+    if (rc)
+        return rc;
+    static const char *const sql[2] = {
+        "DELETE FROM subscribers WHERE name = ?1",
+        "DELETE FROM outbox WHERE subscriber = ?1 AND state = 'pending'"};
+    for (int i = 0; i < 2 && !rc; i++) {
+        sqlite3_stmt *q;
+        if (sqlite3_prepare_v2(s->db, sql[i], -1, &q, NULL) != SQLITE_OK) {
+            rc = dberr(s, e, "removing a subscriber");
+            break;
+        }
+        sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+        if (sqlite3_step(q) != SQLITE_DONE)
+            rc = dberr(s, e, "removing a subscriber");
+        else if (i == 0 && sqlite3_changes(s->db) == 0)
+            rc = errf(e, ERR_NOTFOUND, "no subscriber named \"%s\"", name);
+        sqlite3_finalize(q);
+    }
+    if (!rc)
+        rc = exec(s, "COMMIT", e);
+    if (rc)
+        exec(s, "ROLLBACK", NULL);
+    return rc;
+}
+
+int store_subscribers_list(struct store *s,
+                           int (*cb)(void *ctx, const struct store_subscriber *sub), void *ctx,
+                           struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT name, url, min_level, party, added_ms FROM subscribers "
+                           "ORDER BY name",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading subscribers");
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct store_subscriber sub = {
+            (const char *)sqlite3_column_text(q, 0), (const char *)sqlite3_column_text(q, 1),
+            (const char *)sqlite3_column_text(q, 2), (const char *)sqlite3_column_text(q, 3),
+            sqlite3_column_int64(q, 4)};
+        rc = cb(ctx, &sub);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading subscribers");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_outbox_add(struct store *s, int64_t alert_id, const char *subscriber, const char *url,
+                     int64_t now_ms, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO outbox(alert_id, subscriber, url, state, "
+                           "next_attempt_ms, created_ms) VALUES (?1,?2,?3,'pending',?4,?4) "
+                           "ON CONFLICT(alert_id, subscriber) DO NOTHING",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "queueing a webhook");
+    sqlite3_bind_int64(q, 1, alert_id);
+    sqlite3_bind_text(q, 2, subscriber, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, url, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, now_ms);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(s, e, "queueing a webhook");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+static int outbox_rows(struct store *s, sqlite3_stmt *q,
+                       int (*cb)(void *ctx, const struct store_outbox_row *r), void *ctx,
+                       struct errbuf *e)
+{
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct store_outbox_row r = {
+            .id = sqlite3_column_int64(q, 0),
+            .alert_id = sqlite3_column_int64(q, 1),
+            .subscriber = (const char *)sqlite3_column_text(q, 2),
+            .url = (const char *)sqlite3_column_text(q, 3),
+            .state = (const char *)sqlite3_column_text(q, 4),
+            .attempts = sqlite3_column_int64(q, 5),
+            .next_attempt_ms = sqlite3_column_int64(q, 6),
+            .last_error = (const char *)sqlite3_column_text(q, 7),
+            .delivered_ms = sqlite3_column_type(q, 8) == SQLITE_NULL ? TIME_NONE
+                                                                     : sqlite3_column_int64(q, 8),
+            .created_ms = sqlite3_column_int64(q, 9),
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading the outbox");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+#define OUTBOX_COLUMNS                                                                         \
+    "SELECT id, alert_id, subscriber, url, state, attempts, next_attempt_ms, last_error, "     \
+    "delivered_ms, created_ms FROM outbox "
+
+int store_outbox_due(struct store *s, int64_t now_ms, long long limit,
+                     int (*cb)(void *ctx, const struct store_outbox_row *r), void *ctx,
+                     struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           OUTBOX_COLUMNS "WHERE state = 'pending' AND next_attempt_ms <= ?1 "
+                                          "ORDER BY next_attempt_ms, id LIMIT ?2",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading the outbox");
+    sqlite3_bind_int64(q, 1, now_ms);
+    sqlite3_bind_int64(q, 2, limit > 0 ? limit : -1);
+    return outbox_rows(s, q, cb, ctx, e);
+}
+
+int store_outbox_list(struct store *s, int64_t alert_id,
+                      int (*cb)(void *ctx, const struct store_outbox_row *r), void *ctx,
+                      struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, OUTBOX_COLUMNS "WHERE (?1 <= 0 OR alert_id = ?1) ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading the outbox");
+    sqlite3_bind_int64(q, 1, alert_id);
+    return outbox_rows(s, q, cb, ctx, e);
+}
+
+int store_outbox_attempt(struct store *s, int64_t id, bool delivered, const char *last_error,
+                         int64_t next_attempt_ms, bool give_up, int64_t now_ms, struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE outbox SET attempts = attempts + 1, state = ?2, "
+                           "last_error = ?3, next_attempt_ms = ?4, delivered_ms = ?5 "
+                           "WHERE id = ?1 AND state = 'pending'",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "recording a webhook attempt");
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, delivered ? "delivered" : give_up ? "failed" : "pending", -1,
+                      SQLITE_STATIC);
+    bind_text_or_null(q, 3, delivered ? NULL : last_error);
+    sqlite3_bind_int64(q, 4, next_attempt_ms);
+    if (delivered)
+        sqlite3_bind_int64(q, 5, now_ms);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(s, e, "recording a webhook attempt");
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_outbox_next_due(struct store *s, int64_t *when_ms, struct errbuf *e)
+{
+    bool found;
+    int64_t v = 0;
+    int rc = one_int(s, "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending' "
+                        "HAVING count(*) > 0",
+                     0, NULL, &v, &found, "reading the outbox", e);
+    *when_ms = !rc && found ? v : TIME_NONE;
+    return rc;
+}
+
+int store_esc_counts(struct store *s, struct store_esc_counts *out, struct errbuf *e)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT 'alert', acknowledged_by IS NULL, count(*) FROM alerts "
+                           "GROUP BY 2 UNION ALL SELECT 'outbox', state, count(*) FROM outbox "
+                           "GROUP BY 2",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "counting alerts");
+    int rc = 0, step;
+    while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+        const char *what = (const char *)sqlite3_column_text(q, 0);
+        long long n = sqlite3_column_int64(q, 2);
+        if (!strcmp(what, "alert")) {
+            if (sqlite3_column_int(q, 1))
+                out->alerts_open = n;
+            else
+                out->alerts_acknowledged = n;
+        } else {
+            const char *state = (const char *)sqlite3_column_text(q, 1);
+            if (!strcmp(state, "pending"))
+                out->deliveries_pending = n;
+            else if (!strcmp(state, "delivered"))
+                out->deliveries_delivered = n;
+            else
+                out->deliveries_failed = n;
+        }
+    }
+    if (step != SQLITE_DONE)
+        rc = dberr(s, e, "counting alerts");
+    sqlite3_finalize(q);
+    return rc;
 }

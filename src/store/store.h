@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 struct store;
 
@@ -66,7 +66,7 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
 int64_t store_log_size(const struct store *s);
 int64_t store_log_committed(const struct store *s);
 
-enum store_log_kind { STORE_LOG_AGREEMENT, STORE_LOG_OBSERVATION, STORE_LOG_FINDING };
+enum store_log_kind { STORE_LOG_AGREEMENT, STORE_LOG_OBSERVATION, STORE_LOG_FINDING, STORE_LOG_ALERT };
 /* One logged record with the fields its leaf is made of (docs/log-format.md). */
 struct store_log_record {
     enum store_log_kind kind;
@@ -74,8 +74,11 @@ struct store_log_record {
     int64_t obs_id;        /* findings */
     int agreement_version; /* observations and findings */
     const char *text1;     /* agreement id, or an observation's client id (NULL: none) */
-    const char *clause, *result, *party, *severity, *rule_kind; /* findings */
-    const char *body;      /* agreement JSON, observation raw record, finding reasons */
+    const char *clause, *result, *party, *severity, *rule_kind; /* findings (party: alerts) */
+    const char *threshold, *level, *region; /* alerts ("" for no region or party) */
+    int64_t window_start_ms, window_end_ms, n_findings; /* alerts */
+    const char *body; /* agreement JSON, observation raw record, finding reasons, alert's
+                         finding ids as a JSON array */
     size_t body_len;
 };
 /* A checkpoint the log signed (the signed note's text is kept whole). */
@@ -110,6 +113,7 @@ int store_log_records(struct store *s, int64_t from_index,
 struct store_filter {
     int64_t from_ms, to_ms; /* on the observation's end time, [from, to) */
     const char *party, *clause, *region, *kind;
+    const char *ids_json; /* findings only: a JSON array of finding ids to keep, or NULL */
     long long limit; /* 0: no limit */
 };
 void store_filter_init(struct store_filter *f);
@@ -203,5 +207,107 @@ int store_audit_add(struct store *s, const struct store_audit *a, struct errbuf 
 int store_audit_each(struct store *s, int64_t after_id, long long limit,
                      int (*cb)(void *ctx, const struct store_audit *a), void *ctx,
                      struct errbuf *e) WUR;
+
+/* ---- escalation (M7): alerts, subscribers and the webhook outbox ---- */
+
+/* A finding with what escalation thresholds filter on. Weapons are "category US model US
+ * calibre" triples (US = 0x1f, fields may be empty) joined by RS (0x1e): the sighting's weapon
+ * and its fire events' weapons; zones are "zone US relation" pairs joined by RS. Strings are
+ * valid for the callback only; NULL when there are none. */
+struct store_esc_finding {
+    int64_t id, obs_id, t_end_ms;
+    const char *clause, *rule_kind, *result, *party, *region;
+    const char *weapons, *zones;
+};
+/* Calls cb with each finding whose id is above after_id and whose end time is in [from, to)
+ * (TIME_NONE: unbounded), in id order; weapons and zones only with details (else NULL). */
+int store_esc_findings(struct store *s, int64_t after_id, int64_t from_ms, int64_t to_ms,
+                       bool details, int (*cb)(void *ctx, const struct store_esc_finding *f),
+                       void *ctx, struct errbuf *e) WUR;
+/* The id of the last finding escalation has evaluated, and setting it (in the caller's
+ * transaction). */
+int store_esc_last_finding(struct store *s, int64_t *id, struct errbuf *e) WUR;
+int store_esc_set_last_finding(struct store *s, int64_t id, struct errbuf *e) WUR;
+
+struct store_alert {
+    int64_t id, window_start_ms, window_end_ms, raised_ms, ack_ms, log_index;
+    long long n_findings;
+    int agreement_version;
+    const char *threshold, *level, *region, *party, *text; /* region, party: "" for none */
+    const char *finding_ids; /* JSON array of the ids counted (at most ESC_MAX_LISTED) */
+    const char *ack_by;      /* NULL: not acknowledged */
+};
+/* True in *found when an alert of threshold for the group (region, party) has a window that
+ * overlaps [from, to). */
+int store_alert_overlaps(struct store *s, const char *threshold, const char *region,
+                         const char *party, int64_t from_ms, int64_t to_ms, bool *found,
+                         struct errbuf *e) WUR;
+/* Inserts alert a (in the caller's transaction) with the next leaf index; writes its id and leaf
+ * index into a. ERR_CONFLICT when the same (threshold, region, party, window start) exists. */
+int store_alert_add(struct store *s, struct store_alert *a, struct errbuf *e) WUR;
+/* Calls cb with alerts (id order; only `id` when id > 0; at most limit when limit > 0). */
+int store_alerts_list(struct store *s, int64_t id, long long limit,
+                      int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
+                      struct errbuf *e) WUR;
+/* The same with filters: min_level an index of AGR_ESC_LEVEL_NAMES (-1: any), state "open" or
+ * "acknowledged" (NULL: any). */
+struct store_alert_filter {
+    int64_t id;
+    long long limit;
+    int min_level;
+    const char *state;
+    bool by_end;              /* only alerts whose window ends in (end_after, end_until] */
+    int64_t end_after, end_until;
+};
+int store_alerts_select(struct store *s, const struct store_alert_filter *f,
+                        int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
+                        struct errbuf *e) WUR;
+/* Records the first acknowledgement of alert id by `by`; a later one changes nothing and sets
+ * *already. ERR_NOTFOUND when there is no such alert. */
+int store_alert_ack(struct store *s, int64_t id, const char *by, bool *already,
+                    struct errbuf *e) WUR;
+
+struct store_subscriber {
+    const char *name, *url, *min_level, *party; /* party may be NULL */
+    int64_t added_ms;
+};
+/* ERR_CONFLICT when the name exists. */
+int store_subscriber_add(struct store *s, const struct store_subscriber *sub, struct errbuf *e) WUR;
+/* ERR_NOTFOUND when there is no such subscriber. Its pending deliveries are dropped. */
+int store_subscriber_remove(struct store *s, const char *name, struct errbuf *e) WUR;
+int store_subscribers_list(struct store *s,
+                           int (*cb)(void *ctx, const struct store_subscriber *sub), void *ctx,
+                           struct errbuf *e) WUR;
+
+/* One webhook delivery of an alert to a subscriber. state: pending, delivered, failed. */
+struct store_outbox_row {
+    int64_t id, alert_id, next_attempt_ms, delivered_ms, created_ms;
+    long long attempts;
+    const char *subscriber, *url, *state, *last_error;
+};
+/* Adds a pending delivery due now (in the caller's transaction). */
+int store_outbox_add(struct store *s, int64_t alert_id, const char *subscriber, const char *url,
+                     int64_t now_ms, struct errbuf *e) WUR;
+/* Pending deliveries due at now_ms (next_attempt_ms <= now), oldest first, at most limit. */
+int store_outbox_due(struct store *s, int64_t now_ms, long long limit,
+                     int (*cb)(void *ctx, const struct store_outbox_row *r), void *ctx,
+                     struct errbuf *e) WUR;
+/* The deliveries of one alert (alert_id > 0) or of all, in id order. */
+int store_outbox_list(struct store *s, int64_t alert_id,
+                      int (*cb)(void *ctx, const struct store_outbox_row *r), void *ctx,
+                      struct errbuf *e) WUR;
+/* Records one attempt of delivery id: delivered (at now), or not (last_error, and either
+ * retried at next_attempt_ms or, with give_up, failed for good). Its own transaction. */
+int store_outbox_attempt(struct store *s, int64_t id, bool delivered, const char *last_error,
+                         int64_t next_attempt_ms, bool give_up, int64_t now_ms,
+                         struct errbuf *e) WUR;
+/* Alerts by state and webhook deliveries by state, for metrics. */
+struct store_esc_counts {
+    long long alerts_open, alerts_acknowledged;
+    long long deliveries_pending, deliveries_delivered, deliveries_failed;
+};
+int store_esc_counts(struct store *s, struct store_esc_counts *out, struct errbuf *e) WUR;
+/* The earliest next_attempt_ms of pending deliveries (TIME_NONE when none). */
+int store_outbox_next_due(struct store *s, int64_t *when_ms, struct errbuf *e) WUR;
 
 #endif

@@ -20,7 +20,8 @@ expect_fail() { # expect_fail WORDS...: verify must fail and its message contain
 }
 fresh
 out=$("$T" --data "$D/data" log verify) || fail "a fresh store does not verify: $out"
-grep -q "47 leaves recomputed" <<<"$out" || fail "unexpected: $out"
+# 47 leaves of the agreement, observations and findings, then 4 escalation alerts
+grep -q "51 leaves recomputed" <<<"$out" || fail "unexpected: $out"
 # one byte of a stored observation's raw record
 sqlite3 "$D/data/truce.db" "UPDATE observations SET raw = replace(raw, '\"count\": 48', '\"count\": 47') WHERE client_id = 'smm-2016-10-10-B2'"
 expect_fail "changing one byte" "leaf 3: observation 2 does not match its logged leaf"
@@ -32,10 +33,14 @@ expect_fail "deleting a finding" "no stored record has this index"
 fresh
 sqlite3 "$D/data/truce.db" "UPDATE observations SET raw = CASE id WHEN 3 THEN (SELECT raw FROM observations WHERE id = 4) ELSE (SELECT raw FROM observations WHERE id = 3) END WHERE id IN (3, 4)"
 expect_fail "swapping two records" "does not match its logged leaf"
+# an alert's level lowered after it was logged
+fresh
+sqlite3 "$D/data/truce.db" "UPDATE alerts SET level = 'notice' WHERE id = 2"
+expect_fail "changing an alert" "leaf 48: alert 2 does not match its logged leaf"
 # the log truncated by 5 leaves (whole hashes): refused on open
 fresh
-truncate -s $((42 * 32)) "$D/data/log/leaves"
-expect_fail "truncating the log" "the log holds 42 leaves but the store recorded 47"
+truncate -s $((46 * 32)) "$D/data/log/leaves"
+expect_fail "truncating the log" "the log holds 46 leaves but the store recorded 51"
 # a leaf hash rewritten in the log file: verify names the leaf, and no checkpoint that would
 # contradict the one signed after ingest is ever signed
 fresh
@@ -49,5 +54,5 @@ grep -qF "no longer hash to the root signed in the newest checkpoint" <<<"$out" 
 fresh
 head -c 64 /dev/urandom >> "$D/data/log/leaves"
 out=$("$T" --data "$D/data" log verify) || fail "a surplus tail was not repaired: $out"
-grep -q "tree size 47" <<<"$out" || fail "unexpected after repair: $out"
+grep -q "tree size 51" <<<"$out" || fail "unexpected after repair: $out"
 echo ok
