@@ -67,6 +67,7 @@ int http_problem(struct http_response *resp, int status, const char *title, cons
 {
     resp->status = status;
     resp->content_type = "application/problem+json";
+    resp->link[0] = 0;
     resp->body.len = 0;
     if (resp->body.p)
         resp->body.p[0] = 0;
@@ -94,6 +95,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, const struct http_respons
                             resp->content_type ? resp->content_type : "application/json");
     if (resp->allow[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
+    if (resp->link[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LINK, resp->link);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;

@@ -18,6 +18,7 @@
 #define HTTP_TIMEOUT_S 30u                /* idle seconds before a connection is closed */
 #define HTTP_MAX_CONNECTIONS 64u          /* connections open at once */
 #define HTTP_LISTEN_MAX 256               /* bytes of an "address:port" string */
+#define HTTP_LINK_BYTES 4096              /* a response's Link header (RFC 8288) */
 
 struct http_limits {
     size_t header_bytes, body_bytes;
@@ -40,12 +41,13 @@ const char *http_query(const struct http_request *r, const char *name);
 const char *http_header(const struct http_request *r, const char *name);
 
 /* A response the handler fills: status (default 200), content type (a static string; default
- * application/json), body, and an Allow header for 405 (empty: none). */
+ * application/json), body, an Allow header for 405 and a Link header (empty: none). */
 struct http_response {
     int status;
     const char *content_type;
     struct buf body;
     char allow[64];
+    char link[HTTP_LINK_BYTES];
 };
 /* Replaces the response with an RFC 9457 problem (application/problem+json) of status with
  * title and detail (detail may be NULL). Returns 0 or ERR_NOMEM. */

@@ -1,0 +1,326 @@
+/* store_page.c: paged listings of observations and findings in (end time, id) order with
+ * keyset positions, for the HTTP API and OGC API - Features.
+ *
+ * Two phases per page. The key query finds the ids of the page from indexes alone where it can:
+ * observations(t_end_ms, lon, lat) when only time and bbox filter, observations(kind|party|region,
+ * t_end_ms) under an equality filter (the planner picks), and the R*Tree obs_rtree (whose
+ * auxiliary columns carry the end time and exact coordinates) when a bbox holds fewer than
+ * STORE_PAGE_PROBE_ROWS centres, which a bounded count on the tree finds out first. Then each id
+ * is fetched whole (its events and zones too) by primary key. No page reads more than the probe
+ * bound plus what the chosen index must skip; nothing uses OFFSET. Must not write. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+#define PAGE_MAX_BINDS 24
+
+struct bind {
+    enum { B_INT, B_DBL, B_TEXT } type;
+    int64_t i;
+    double d;
+    const char *t;
+};
+
+/* The key query of a page as SQL text and its parameters in order. */
+struct keyq {
+    char sql[2048];
+    struct bind b[PAGE_MAX_BINDS];
+    int n;
+};
+
+static int dberr(struct store *s, struct errbuf *e, const char *what)
+{
+    return errf(e, ERR_DB, "%s: %s: %s", store_path_(s), what, sqlite3_errmsg(store_db_(s)));
+}
+
+static void q_sql(struct keyq *q, const char *fmt, const char *a)
+{
+    size_t len = strlen(q->sql);
+    snprintf(q->sql + len, sizeof q->sql - len, fmt, a);
+}
+
+static void q_int(struct keyq *q, int64_t v)
+{
+    q->b[q->n++] = (struct bind){.type = B_INT, .i = v};
+}
+
+static void q_dbl(struct keyq *q, double v)
+{
+    q->b[q->n++] = (struct bind){.type = B_DBL, .d = v};
+}
+
+static void q_text(struct keyq *q, const char *v)
+{
+    q->b[q->n++] = (struct bind){.type = B_TEXT, .t = v};
+}
+
+static void q_bind(const struct keyq *q, sqlite3_stmt *st)
+{
+    for (int k = 0; k < q->n; k++) {
+        if (q->b[k].type == B_INT)
+            sqlite3_bind_int64(st, k + 1, q->b[k].i);
+        else if (q->b[k].type == B_DBL)
+            sqlite3_bind_double(st, k + 1, q->b[k].d);
+        else
+            sqlite3_bind_text(st, k + 1, q->b[k].t, -1, SQLITE_STATIC);
+    }
+}
+
+void store_page_init(struct store_page *p)
+{
+    memset(p, 0, sizeof *p);
+    store_filter_init(&p->f);
+}
+
+/* Counts the observations whose centre is in bbox, stopping at STORE_PAGE_PROBE_ROWS. */
+static int probe_bbox(struct store *s, const struct geo_bbox *bb, long long *n, struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_db_(s),
+                           "SELECT count(*) FROM (SELECT 1 FROM obs_rtree WHERE min_lon <= ?3 AND "
+                           "max_lon >= ?1 AND min_lat <= ?4 AND max_lat >= ?2 LIMIT ?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "probing the bbox");
+    sqlite3_bind_double(st, 1, bb->min_lon);
+    sqlite3_bind_double(st, 2, bb->min_lat);
+    sqlite3_bind_double(st, 3, bb->max_lon);
+    sqlite3_bind_double(st, 4, bb->max_lat);
+    sqlite3_bind_int(st, 5, STORE_PAGE_PROBE_ROWS);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : dberr(s, e, "probing the bbox");
+    if (!rc)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The R*Tree's box and exact-coordinate conditions for bbox (tree aliased r). */
+static void where_rtree_bbox(struct keyq *q, const struct geo_bbox *bb)
+{
+    q_sql(q, "%s", " AND r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ?"
+                   " AND r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?");
+    q_dbl(q, bb->max_lon);
+    q_dbl(q, bb->min_lon);
+    q_dbl(q, bb->max_lat);
+    q_dbl(q, bb->min_lat);
+    q_dbl(q, bb->min_lon);
+    q_dbl(q, bb->max_lon);
+    q_dbl(q, bb->min_lat);
+    q_dbl(q, bb->max_lat);
+}
+
+/* Time window, keyset position and the ORDER BY / LIMIT on time column t and id column id. */
+static void where_time_keyset_order(struct keyq *q, const struct store_page *p, const char *t,
+                                    const char *id)
+{
+    int64_t lo = p->f.from_ms;
+    if (p->has_after && (lo == TIME_NONE || p->after_t_ms > lo))
+        lo = p->after_t_ms;
+    char cond[160];
+    if (lo != TIME_NONE) {
+        q_sql(q, " AND %s >= ?", t);
+        q_int(q, lo);
+    }
+    if (p->has_after) {
+        snprintf(cond, sizeof cond, " AND (%s > ? OR %s > ?)", t, id);
+        q_sql(q, "%s", cond);
+        q_int(q, p->after_t_ms);
+        q_int(q, p->after_id);
+    }
+    if (p->f.to_ms != TIME_NONE) {
+        q_sql(q, " AND %s < ?", t);
+        q_int(q, p->f.to_ms);
+    }
+    snprintf(cond, sizeof cond, " ORDER BY %s, %s LIMIT ?", t, id);
+    q_sql(q, "%s", cond);
+    q_int(q, p->f.limit > 0 ? p->f.limit : INT64_MAX);
+}
+
+/* Builds the key query of page p: it selects (id, end time) of the page's records in order. */
+static int key_query(struct store *s, const struct store_page *p, bool findings, struct keyq *q,
+                     struct errbuf *e)
+{
+    memset(q, 0, sizeof *q);
+    const struct store_filter *f = &p->f;
+    if (p->id > 0) {
+        q_sql(q, "%s", findings ? "SELECT f.id, f.t_end_ms FROM findings f WHERE f.id = ?"
+                                : "SELECT o.id, o.t_end_ms FROM observations o WHERE o.id = ?");
+        q_int(q, p->id);
+        return 0;
+    }
+    bool use_tree = false;
+    if (p->has_bbox) {
+        long long n = 0;
+        int rc = probe_bbox(s, &p->bbox, &n, e);
+        if (rc)
+            return rc;
+        use_tree = n < STORE_PAGE_PROBE_ROWS;
+    }
+    if (!findings) {
+        bool need_row = f->kind || f->party || f->region || f->clause;
+        if (use_tree)
+            q_sql(q, "%s", need_row ? "SELECT r.id, r.t_end_ms FROM obs_rtree r CROSS JOIN "
+                                      "observations o ON o.id = r.id WHERE 1"
+                                    : "SELECT r.id, r.t_end_ms FROM obs_rtree r WHERE 1");
+        else
+            q_sql(q, "%s", "SELECT o.id, o.t_end_ms FROM observations o WHERE 1");
+        if (f->kind) {
+            q_sql(q, "%s", " AND o.kind = ?");
+            q_text(q, f->kind);
+        }
+        if (f->party) {
+            q_sql(q, "%s", " AND o.party = ?");
+            q_text(q, f->party);
+        }
+        if (f->region) {
+            q_sql(q, "%s", " AND o.region = ?");
+            q_text(q, f->region);
+        }
+        if (f->clause) {
+            q_sql(q, "%s", " AND o.id IN (SELECT obs_id FROM findings WHERE clause = ?)");
+            q_text(q, f->clause);
+        }
+        if (use_tree) {
+            where_rtree_bbox(q, &p->bbox);
+            where_time_keyset_order(q, p, "r.t_end_ms", "r.id");
+            return 0;
+        }
+        if (p->has_bbox) {
+            q_sql(q, "%s", " AND o.lon BETWEEN ? AND ? AND o.lat BETWEEN ? AND ?");
+            q_dbl(q, p->bbox.min_lon);
+            q_dbl(q, p->bbox.max_lon);
+            q_dbl(q, p->bbox.min_lat);
+            q_dbl(q, p->bbox.max_lat);
+        }
+        where_time_keyset_order(q, p, "o.t_end_ms", "o.id");
+        return 0;
+    }
+    if (use_tree)
+        q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM obs_rtree r CROSS JOIN findings f ON "
+                       "f.obs_id = r.id WHERE 1");
+    else if (p->has_bbox)
+        q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM findings f JOIN observations o ON "
+                       "o.id = f.obs_id WHERE 1");
+    else
+        q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM findings f WHERE 1");
+    if (f->party) {
+        q_sql(q, "%s", " AND f.party = ?");
+        q_text(q, f->party);
+    }
+    if (f->region) {
+        q_sql(q, "%s", " AND f.region = ?");
+        q_text(q, f->region);
+    }
+    if (f->clause) {
+        q_sql(q, "%s", " AND f.clause = ?");
+        q_text(q, f->clause);
+    }
+    if (use_tree) {
+        where_rtree_bbox(q, &p->bbox);
+    } else if (p->has_bbox) {
+        q_sql(q, "%s", " AND o.lon BETWEEN ? AND ? AND o.lat BETWEEN ? AND ?");
+        q_dbl(q, p->bbox.min_lon);
+        q_dbl(q, p->bbox.max_lon);
+        q_dbl(q, p->bbox.min_lat);
+        q_dbl(q, p->bbox.max_lat);
+    }
+    where_time_keyset_order(q, p, "f.t_end_ms", "f.id");
+    return 0;
+}
+
+static double col_or_nan(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+static int page(struct store *s, const struct store_page *p, bool findings,
+                int (*cb)(void *ctx, const struct store_item *it), void *ctx, struct errbuf *e)
+{
+    const char *what = findings ? "listing findings" : "listing observations";
+    struct keyq q;
+    int rc = key_query(s, p, findings, &q, e);
+    if (rc)
+        return rc;
+    char row_sql[2048];
+    if (findings)
+        snprintf(row_sql, sizeof row_sql,
+                 "SELECT %sFROM findings f JOIN observations o ON o.id = f.obs_id WHERE f.id = ?1",
+                 STORE_FINDING_COLUMNS);
+    else
+        snprintf(row_sql, sizeof row_sql, "SELECT %sFROM observations o WHERE o.id = ?1",
+                 STORE_OBS_COLUMNS);
+    sqlite3_stmt *keys = NULL, *row = NULL;
+    struct buf b;
+    buf_init(&b);
+    if (sqlite3_prepare_v2(store_db_(s), q.sql, -1, &keys, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(store_db_(s), row_sql, -1, &row, NULL) != SQLITE_OK) {
+        rc = dberr(s, e, what);
+        goto out;
+    }
+    q_bind(&q, keys);
+    int step;
+    while (!rc && (step = sqlite3_step(keys)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(keys, 0);
+        sqlite3_reset(row);
+        sqlite3_bind_int64(row, 1, id);
+        int rstep = sqlite3_step(row);
+        if (rstep == SQLITE_DONE)
+            continue; /* cannot happen inside one read: the key query saw it */
+        if (rstep != SQLITE_ROW) {
+            rc = dberr(s, e, what);
+            break;
+        }
+        if ((rc = findings ? store_finding_row_json(row, &b) : store_obs_row_json(row, &b)))
+            break;
+        struct store_item it = {.id = id,
+                                .t_ms = sqlite3_column_int64(keys, 1),
+                                .lon = col_or_nan(row, findings ? 14 : 7),
+                                .lat = col_or_nan(row, findings ? 15 : 8),
+                                .json = b.p};
+        rc = cb(ctx, &it);
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = dberr(s, e, what);
+out:
+    buf_reset(&b);
+    sqlite3_finalize(row);
+    sqlite3_finalize(keys);
+    return rc;
+}
+
+int store_obs_page(struct store *s, const struct store_page *p,
+                   int (*cb)(void *ctx, const struct store_item *it), void *ctx, struct errbuf *e)
+{
+    return page(s, p, false, cb, ctx, e);
+}
+
+int store_findings_page(struct store *s, const struct store_page *p,
+                        int (*cb)(void *ctx, const struct store_item *it), void *ctx,
+                        struct errbuf *e)
+{
+    return page(s, p, true, cb, ctx, e);
+}
+
+int store_page_plan(struct store *s, const struct store_page *p, bool findings, struct buf *out,
+                    struct errbuf *e)
+{
+    struct keyq q;
+    int rc = key_query(s, p, findings, &q, e);
+    if (rc)
+        return rc;
+    char sql[sizeof q.sql + 32];
+    snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", q.sql);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_db_(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "explaining a listing");
+    q_bind(&q, st);
+    int step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = buf_printf(out, "%s\n", (const char *)sqlite3_column_text(st, 3));
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "explaining a listing");
+    sqlite3_finalize(st);
+    return rc;
+}
