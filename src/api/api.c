@@ -74,6 +74,7 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/findings/{id}", h_finding, 0, PUB},
     {"GET", "/ogc", api_ogc_landing_, 0, PUB},
     {"GET", "/ogc/", api_ogc_landing_, 0, PUB},
+    {"GET", "/ogc/api", api_ogc_api_, 0, PUB},
     {"GET", "/ogc/conformance", api_ogc_conformance_, 0, PUB},
     {"GET", "/ogc/collections", api_ogc_collections_, 0, PUB},
     {"GET", "/ogc/collections/{collection}", api_ogc_collection_, 0, PUB},

@@ -40,6 +40,8 @@ int api_page_query_(const struct http_request *req, const char *cursor, long lon
 /* OGC API - Features Part 1 (api_ogc.c, docs/api.md). */
 void api_ogc_landing_(struct api *, const struct http_request *, const struct api_params *,
                       struct http_response *);
+void api_ogc_api_(struct api *, const struct http_request *, const struct api_params *,
+                  struct http_response *);
 void api_ogc_conformance_(struct api *, const struct http_request *, const struct api_params *,
                           struct http_response *);
 void api_ogc_collections_(struct api *, const struct http_request *, const struct api_params *,

@@ -1,7 +1,8 @@
 /* api_ogc.c: OGC API - Features - Part 1: Core (OGC 17-069r4) over the store and the agreement
  * in force: the landing page /ogc, /ogc/conformance, /ogc/collections, one collection, its items
  * (bbox, datetime, limit, cursor paging with next links) and one item, in GeoJSON with [lon, lat]
- * (CRS84). JSON only: no HTML encoding, no OpenAPI document.
+ * (CRS84). JSON only: no HTML encoding; /ogc/api is a minimal OpenAPI 3.0 description (routes
+ * and the limits of ?limit=), not the oas30 conformance class.
  *
  * Collections are rows of one table (COLLECTIONS). A store-backed collection gives a function
  * that lists a page of records with their placed point (store_obs_page, store_findings_page: a
@@ -143,6 +144,9 @@ void api_ogc_landing_(struct api *a, const struct http_request *req, const struc
     snprintf(title, sizeof title, "truce: %s", ag->id);
     json_t *links = json_array();
     json_array_append_new(links, link(base, "/ogc", "self", OGC_JSON, "this document"));
+    json_array_append_new(links, link(base, "/ogc/api", "service-desc",
+                                      "application/vnd.oai.openapi+json;version=3.0",
+                                      "the API definition (minimal OpenAPI 3.0)"));
     json_array_append_new(links, link(base, "/ogc/conformance", "conformance", OGC_JSON,
                                       "OGC API conformance classes implemented"));
     json_array_append_new(links, link(base, "/ogc/collections", "data", OGC_JSON,
@@ -150,6 +154,49 @@ void api_ogc_landing_(struct api *a, const struct http_request *req, const struc
     send_json(json_pack("{s:s, s:s, s:o}", "title", title, "description", ag->title, "links",
                         links),
               OGC_JSON, resp);
+}
+
+/* A minimal OpenAPI 3.0 description of the routes (for clients such as GDAL that read the
+ * limits of ?limit= from it); not a claim of the oas30 conformance class. */
+static const char OPENAPI_FMT[] =
+    "{\"openapi\":\"3.0.3\",\"info\":{\"title\":\"truce OGC API - Features\","
+    "\"version\":\"1\"},\"paths\":{"
+    "\"/\":{\"get\":{\"summary\":\"landing page\",\"responses\":{\"200\":{\"description\":"
+    "\"links\"}}}},"
+    "\"/conformance\":{\"get\":{\"responses\":{\"200\":{\"description\":\"conformance\"}}}},"
+    "\"/collections\":{\"get\":{\"responses\":{\"200\":{\"description\":\"collections\"}}}},"
+    "\"/collections/{collectionId}\":{\"get\":{\"parameters\":[{\"$ref\":"
+    "\"#/components/parameters/collectionId\"}],\"responses\":{\"200\":{\"description\":"
+    "\"collection\"}}}},"
+    "\"/collections/{collectionId}/items\":{\"get\":{\"parameters\":["
+    "{\"$ref\":\"#/components/parameters/collectionId\"},"
+    "{\"name\":\"limit\",\"in\":\"query\",\"style\":\"form\",\"explode\":false,"
+    "\"schema\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":%d,\"default\":%d}},"
+    "{\"name\":\"bbox\",\"in\":\"query\",\"style\":\"form\",\"explode\":false,"
+    "\"schema\":{\"type\":\"array\",\"minItems\":4,\"maxItems\":6,\"items\":{\"type\":"
+    "\"number\"}}},"
+    "{\"name\":\"datetime\",\"in\":\"query\",\"style\":\"form\",\"explode\":false,"
+    "\"schema\":{\"type\":\"string\"}},"
+    "{\"name\":\"cursor\",\"in\":\"query\",\"schema\":{\"type\":\"string\"}}],"
+    "\"responses\":{\"200\":{\"description\":\"features\"}}}},"
+    "\"/collections/{collectionId}/items/{featureId}\":{\"get\":{\"parameters\":["
+    "{\"$ref\":\"#/components/parameters/collectionId\"},{\"name\":\"featureId\",\"in\":"
+    "\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}],\"responses\":{\"200\":"
+    "{\"description\":\"feature\"}}}}},"
+    "\"components\":{\"parameters\":{\"collectionId\":{\"name\":\"collectionId\",\"in\":"
+    "\"path\",\"required\":true,\"schema\":{\"type\":\"string\"}}}}}";
+
+void api_ogc_api_(struct api *a, const struct http_request *req, const struct api_params *p,
+                  struct http_response *resp)
+{
+    (void)a;
+    (void)req;
+    (void)p;
+    if (buf_printf(&resp->body, OPENAPI_FMT, API_OGC_MAX_LIMIT, API_OGC_DEFAULT_LIMIT) ||
+        buf_append(&resp->body, "\n", 1))
+        oom(resp);
+    else
+        resp->content_type = "application/vnd.oai.openapi+json;version=3.0";
 }
 
 void api_ogc_conformance_(struct api *a, const struct http_request *req,
