@@ -227,7 +227,8 @@ int store_open(const char *dir, bool create, struct store **out, struct errbuf *
      * copies the B-tree pages it touched back into the database file. */
     if ((create && (rc = exec(s, "PRAGMA page_size=8192;", e))) ||
         (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                      "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;", e)) ||
+                      "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;"
+                      "PRAGMA mmap_size=1073741824;", e)) ||
         (rc = migrate(s, e)))
         goto fail;
     for (int i = 0; i < ST_N; i++)
