@@ -290,7 +290,8 @@ static int list_item(void *ctx, const struct store_item *it)
     return rc;
 }
 
-/* Sets the Link header of a listing's next page (RFC 8288). */
+/* Sets the Link header of a listing's next page (RFC 8288). Returns 0, ERR_NOMEM, or ERR_TOOBIG
+ * when the filters are too long to repeat in the header. */
 static int next_link(const struct http_request *req, const struct list_ctx *c,
                      struct http_response *resp)
 {
@@ -303,9 +304,10 @@ static int next_link(const struct http_request *req, const struct list_ctx *c,
     if (!rc) {
         int n = snprintf(resp->link, sizeof resp->link, "<%s%s?%s>; rel=\"next\"", base,
                          req->path, q.p);
-        if (n < 0 || (size_t)n >= sizeof resp->link)
-            resp->link[0] = 0; /* the filters are too long to repeat: no link rather than a
-                                  wrong one (the limits on each value keep this rare) */
+        if (n < 0 || (size_t)n >= sizeof resp->link) {
+            resp->link[0] = 0;
+            rc = ERR_TOOBIG;
+        }
     }
     buf_reset(&q);
     return rc;
@@ -332,8 +334,13 @@ static void list(struct api *a, const struct http_request *req, struct http_resp
         problem(resp, 500, rc == ERR_NOMEM ? "out of memory" : e.msg);
         return;
     }
-    if (buf_append(&resp->body, "]\n", 2) || (c.more && next_link(req, &c, resp)))
+    if (buf_append(&resp->body, "]\n", 2))
         oom(resp);
+    else if (c.more && (rc = next_link(req, &c, resp)))
+        /* without its next link a page would look like the last one */
+        rc == ERR_TOOBIG ? problem(resp, 400, "the query parameters are too long to repeat in "
+                                              "the next page's Link header; shorten them")
+                         : oom(resp);
 }
 
 static void h_observations(struct api *a, const struct http_request *req,
