@@ -529,12 +529,38 @@ static void agreement_items(struct api *a, const struct ogc_collection *c,
         resp->content_type = OGC_GEOJSON;
 }
 
+/* The query parameters items accept; any other gives 400 (OGC 17-069r4, 7.15.1 / 7.15.2:
+ * /req/core/query-param-unknown). */
+static const char *const ITEMS_PARAMS[] = {"bbox",  "datetime", "limit",  "cursor", "f",
+                                           "kind",  "party",    "region", "clause", "time",
+                                           "from",  "to"};
+
+static int unknown_param(void *ctx, const char *name, const char *value)
+{
+    (void)value;
+    for (size_t i = 0; i < sizeof ITEMS_PARAMS / sizeof ITEMS_PARAMS[0]; i++)
+        if (!strcmp(name, ITEMS_PARAMS[i]))
+            return 0;
+    str_copy(ctx, API_MAX_SEGMENT, name);
+    return 1;
+}
+
 void api_ogc_items_(struct api *a, const struct http_request *req, const struct api_params *p,
                     struct http_response *resp)
 {
     const struct ogc_collection *c = collection_or_404(p, resp);
     if (!c)
         return;
+    char unknown[API_MAX_SEGMENT];
+    if (http_query_each(req, unknown_param, unknown)) {
+        char msg[API_MAX_SEGMENT + 160];
+        snprintf(msg, sizeof msg,
+                 "unknown query parameter \"%s\" (items take bbox, datetime, limit, cursor; "
+                 "observations and findings also kind, party, region, clause)",
+                 unknown);
+        api_problem_(resp, 400, msg);
+        return;
+    }
     struct store_page pg;
     if (api_page_from_query_(req, "UTC", API_OGC_DEFAULT_LIMIT, API_OGC_MAX_LIMIT, &pg, resp))
         return;

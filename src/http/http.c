@@ -40,6 +40,29 @@ const char *http_query(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->impl, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_each {
+    int (*cb)(void *ctx, const char *name, const char *value);
+    void *ctx;
+    int rc;
+};
+
+static enum MHD_Result on_query_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct query_each *q = cls;
+    q->rc = q->cb(q->ctx, key, value);
+    return q->rc ? MHD_NO : MHD_YES;
+}
+
+int http_query_each(const struct http_request *r,
+                    int (*cb)(void *ctx, const char *name, const char *value), void *ctx)
+{
+    struct query_each q = {cb, ctx, 0};
+    MHD_get_connection_values(r->impl, MHD_GET_ARGUMENT_KIND, on_query_value, &q);
+    return q.rc;
+}
+
 const char *http_header(const struct http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->impl, MHD_HEADER_KIND, name);

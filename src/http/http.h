@@ -37,6 +37,10 @@ struct http_request {
 };
 /* The value of query parameter name (decoded), or NULL. */
 const char *http_query(const struct http_request *r, const char *name);
+/* Calls cb with the name and value (decoded; value NULL for a bare name) of each query
+ * parameter in order until cb returns non-zero, which is returned; 0 when all were seen. */
+int http_query_each(const struct http_request *r,
+                    int (*cb)(void *ctx, const char *name, const char *value), void *ctx);
 /* The value of request header name (case-insensitive), or NULL. */
 const char *http_header(const struct http_request *r, const char *name);
 

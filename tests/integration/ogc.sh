@@ -111,6 +111,8 @@ eq "$(jq -c '.geometry.coordinates' <<<"$out")" "[$DLON,$DLAT]" "item $DID coord
 req 400 "$U/ogc/collections/observations/items?limit=0"
 req 400 "$U/ogc/collections/observations/items?limit=10001"
 req 400 "$U/ogc/collections/observations/items?limit=ten"
+req 400 "$U/ogc/collections/observations/items?colour=red"; grep -qF 'unknown query parameter \"colour\"' <<<"$out" || fail "unknown parameter: $out"
+req 200 "$U/ogc/collections/observations/items?f=json&limit=1"
 
 # ---- paging: next links followed to the end give every feature exactly once ----
 # follow URL: prints every feature id of every page, one per line
