@@ -97,27 +97,15 @@ static const char *const MIGRATIONS[] = {
     /* 3: every checkpoint the log signed, in order (the newest is what a new one must extend) */
     "CREATE TABLE checkpoints(id INTEGER PRIMARY KEY, size INTEGER NOT NULL,"
     "  root_hex TEXT NOT NULL, note TEXT NOT NULL, signed_ms INTEGER NOT NULL);",
-    /* 4: paged listings (store_page.c) in (end time, id) order: indexes that give that order
-     * under each equality filter, a covering time index that also answers bbox checks, and an
-     * R*Tree of the observations' placed centres (kept by a trigger) with the end time and the
-     * exact coordinates as auxiliary columns, so a small bbox is answered from the tree alone */
+    /* 4: paged listings (store_page.c) in (end time, id) order: a time index that also answers
+     * bbox checks, indexes that keep that order under the selective equality filters, a
+     * latitude index for small bboxes, and findings by observation (for their bbox) */
     "DROP INDEX observations_t_end;"
     "CREATE INDEX observations_time ON observations(t_end_ms, lon, lat);"
     "CREATE INDEX observations_kind_time ON observations(kind, t_end_ms);"
     "CREATE INDEX observations_party_time ON observations(party, t_end_ms);"
-    "CREATE INDEX observations_region_time ON observations(region, t_end_ms);"
-    "CREATE INDEX findings_obs ON findings(obs_id);"
-    "CREATE INDEX findings_party_time ON findings(party, t_end_ms);"
-    "CREATE INDEX findings_clause_time ON findings(clause, t_end_ms);"
-    "CREATE INDEX findings_region_time ON findings(region, t_end_ms);"
-    "CREATE VIRTUAL TABLE obs_rtree USING rtree(id, min_lon, max_lon, min_lat, max_lat,"
-    "  +t_end_ms, +lon, +lat);"
-    "INSERT INTO obs_rtree SELECT id, lon, lon, lat, lat, t_end_ms, lon, lat FROM observations"
-    "  WHERE lon IS NOT NULL AND lat IS NOT NULL;"
-    "CREATE TRIGGER observations_rtree AFTER INSERT ON observations"
-    "  WHEN new.lon IS NOT NULL AND new.lat IS NOT NULL BEGIN"
-    "  INSERT INTO obs_rtree VALUES (new.id, new.lon, new.lon, new.lat, new.lat, new.t_end_ms,"
-    "    new.lon, new.lat); END;",
+    "CREATE INDEX observations_lat ON observations(lat, lon, t_end_ms);"
+    "CREATE INDEX findings_obs ON findings(obs_id);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");

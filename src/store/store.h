@@ -126,7 +126,7 @@ int store_findings_list(struct store *s, const struct store_filter *f,
  * Records come in (end time, id) order, a page at a time: a page starts after a keyset position
  * (the last record of the previous page), never at an offset, so every page costs the same on a
  * store of any size. The query picks its index from the filters (docs/api.md, "Paging"). */
-#define STORE_PAGE_PROBE_ROWS 1500 /* bbox matches above which the R*Tree is not used */
+#define STORE_PAGE_PROBE_ROWS 2000 /* bbox matches above which its latitude band is not read */
 
 struct store_page {
     struct store_filter f;  /* from/to, party, clause, region, kind; f.limit rows (> 0) */

@@ -2,12 +2,12 @@
  * keyset positions, for the HTTP API and OGC API - Features.
  *
  * Two phases per page. The key query finds the ids of the page from indexes alone where it can:
- * observations(t_end_ms, lon, lat) when only time and bbox filter, observations(kind|party|region,
- * t_end_ms) under an equality filter (the planner picks), and the R*Tree obs_rtree (whose
- * auxiliary columns carry the end time and exact coordinates) when a bbox holds fewer than
- * STORE_PAGE_PROBE_ROWS centres, which a bounded count on the tree finds out first. Then each id
- * is fetched whole (its events and zones too) by primary key. No page reads more than the probe
- * bound plus what the chosen index must skip; nothing uses OFFSET. Must not write. */
+ * observations(t_end_ms, lon, lat) when only time and bbox filter (the bbox checked inside the
+ * index), observations(kind|party, t_end_ms) under those filters (the planner picks), and, when
+ * a bbox holds fewer than STORE_PAGE_PROBE_ROWS placed centres (a bounded count on the same index
+ * finds out first), observations(lat, lon, t_end_ms): the bbox's latitude band, whose matches
+ * are sorted by time. Then each id is fetched whole (its events and zones too) by primary key.
+ * Nothing uses OFFSET. Must not write. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -80,8 +80,9 @@ static int probe_bbox(struct store *s, const struct geo_bbox *bb, long long *n, 
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store_db_(s),
-                           "SELECT count(*) FROM (SELECT 1 FROM obs_rtree WHERE min_lon <= ?3 AND "
-                           "max_lon >= ?1 AND min_lat <= ?4 AND max_lat >= ?2 LIMIT ?5)",
+                           "SELECT count(*) FROM (SELECT 1 FROM observations INDEXED BY "
+                           "observations_lat WHERE lat BETWEEN ?2 AND ?4 AND lon BETWEEN ?1 AND ?3 "
+                           "LIMIT ?5)",
                            -1, &st, NULL) != SQLITE_OK)
         return dberr(s, e, "probing the bbox");
     sqlite3_bind_double(st, 1, bb->min_lon);
@@ -96,19 +97,14 @@ static int probe_bbox(struct store *s, const struct geo_bbox *bb, long long *n, 
     return rc;
 }
 
-/* The R*Tree's box and exact-coordinate conditions for bbox (tree aliased r). */
-static void where_rtree_bbox(struct keyq *q, const struct geo_bbox *bb)
+/* The bbox conditions on the observation (aliased o). */
+static void where_bbox(struct keyq *q, const struct geo_bbox *bb)
 {
-    q_sql(q, "%s", " AND r.min_lon <= ? AND r.max_lon >= ? AND r.min_lat <= ? AND r.max_lat >= ?"
-                   " AND r.lon BETWEEN ? AND ? AND r.lat BETWEEN ? AND ?");
-    q_dbl(q, bb->max_lon);
-    q_dbl(q, bb->min_lon);
-    q_dbl(q, bb->max_lat);
-    q_dbl(q, bb->min_lat);
-    q_dbl(q, bb->min_lon);
-    q_dbl(q, bb->max_lon);
+    q_sql(q, "%s", " AND o.lat BETWEEN ? AND ? AND o.lon BETWEEN ? AND ?");
     q_dbl(q, bb->min_lat);
     q_dbl(q, bb->max_lat);
+    q_dbl(q, bb->min_lon);
+    q_dbl(q, bb->max_lon);
 }
 
 /* Time window, keyset position and the ORDER BY / LIMIT on time column t and id column id. */
@@ -150,22 +146,22 @@ static int key_query(struct store *s, const struct store_page *p, bool findings,
         q_int(q, p->id);
         return 0;
     }
-    bool use_tree = false;
+    bool use_band = false; /* few centres in the bbox: read its latitude band */
     if (p->has_bbox) {
         long long n = 0;
         int rc = probe_bbox(s, &p->bbox, &n, e);
         if (rc)
             return rc;
-        use_tree = n < STORE_PAGE_PROBE_ROWS;
+        use_band = n < STORE_PAGE_PROBE_ROWS;
     }
     if (!findings) {
-        bool need_row = f->kind || f->party || f->region || f->clause;
-        if (use_tree)
-            q_sql(q, "%s", need_row ? "SELECT r.id, r.t_end_ms FROM obs_rtree r CROSS JOIN "
-                                      "observations o ON o.id = r.id WHERE 1"
-                                    : "SELECT r.id, r.t_end_ms FROM obs_rtree r WHERE 1");
-        else
-            q_sql(q, "%s", "SELECT o.id, o.t_end_ms FROM observations o WHERE 1");
+        /* The index is named: without statistics the planner may take the latitude index
+         * (as wide as the time index) for a scan in time order and sort the whole table. */
+        q_sql(q, "SELECT o.id, o.t_end_ms FROM observations o INDEXED BY %s WHERE 1",
+              use_band  ? "observations_lat"
+              : f->kind ? "observations_kind_time"
+              : f->party ? "observations_party_time"
+                         : "observations_time");
         if (f->kind) {
             q_sql(q, "%s", " AND o.kind = ?");
             q_text(q, f->kind);
@@ -182,24 +178,14 @@ static int key_query(struct store *s, const struct store_page *p, bool findings,
             q_sql(q, "%s", " AND o.id IN (SELECT obs_id FROM findings WHERE clause = ?)");
             q_text(q, f->clause);
         }
-        if (use_tree) {
-            where_rtree_bbox(q, &p->bbox);
-            where_time_keyset_order(q, p, "r.t_end_ms", "r.id");
-            return 0;
-        }
-        if (p->has_bbox) {
-            q_sql(q, "%s", " AND o.lon BETWEEN ? AND ? AND o.lat BETWEEN ? AND ?");
-            q_dbl(q, p->bbox.min_lon);
-            q_dbl(q, p->bbox.max_lon);
-            q_dbl(q, p->bbox.min_lat);
-            q_dbl(q, p->bbox.max_lat);
-        }
+        if (p->has_bbox)
+            where_bbox(q, &p->bbox);
         where_time_keyset_order(q, p, "o.t_end_ms", "o.id");
         return 0;
     }
-    if (use_tree)
-        q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM obs_rtree r CROSS JOIN findings f ON "
-                       "f.obs_id = r.id WHERE 1");
+    if (use_band)
+        q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM observations o INDEXED BY observations_lat "
+                       "CROSS JOIN findings f ON f.obs_id = o.id WHERE 1");
     else if (p->has_bbox)
         q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM findings f JOIN observations o ON "
                        "o.id = f.obs_id WHERE 1");
@@ -217,15 +203,8 @@ static int key_query(struct store *s, const struct store_page *p, bool findings,
         q_sql(q, "%s", " AND f.clause = ?");
         q_text(q, f->clause);
     }
-    if (use_tree) {
-        where_rtree_bbox(q, &p->bbox);
-    } else if (p->has_bbox) {
-        q_sql(q, "%s", " AND o.lon BETWEEN ? AND ? AND o.lat BETWEEN ? AND ?");
-        q_dbl(q, p->bbox.min_lon);
-        q_dbl(q, p->bbox.max_lon);
-        q_dbl(q, p->bbox.min_lat);
-        q_dbl(q, p->bbox.max_lat);
-    }
+    if (p->has_bbox)
+        where_bbox(q, &p->bbox);
     where_time_keyset_order(q, p, "f.t_end_ms", "f.id");
     return 0;
 }

@@ -1,6 +1,6 @@
 /* test_listing.c: paged listings (store_obs_page, store_findings_page) and the query parameter
  * parsers of the API, on the minsk-2015 example plus 2,000 generated located detections (enough
- * to take a bbox past the R*Tree's probe bound): following pages gives every record once in
+ * to take a bbox past the probe bound of the latitude band): following pages gives every record once in
  * (end time, id) order, bbox / time / kind filters give exactly what a scan of the whole store
  * gives, the query plans use the indexes, and the parsers accept and refuse what docs/api.md
  * says. */
@@ -156,7 +156,8 @@ static void test_pages_give_every_observation_once_in_order(void)
 
 static void test_bbox_small_and_large_match_a_scan(void)
 {
-    /* a box around Avdiivka (the example, R*Tree) and one holding the generated detections */
+    /* a box around Avdiivka (the example: its latitude band) and one holding the generated
+     * detections (the time index) */
     static const struct geo_bbox boxes[] = {
         {37.5, 47.5, 38.5, 48.5}, {37.0, 47.0, 39.0, 49.0}, {38.0, 48.0, 38.0, 48.0},
         {0, 0, 1, 1}};
@@ -229,14 +230,19 @@ static void test_get_one_and_findings_pages(void)
         CHECK(g.ids[i] != g.ids[i - 1]);
 }
 
-static void check_plan(const struct store_page *p, const char *want)
+static void check_plan_of(const struct store_page *p, bool findings, const char *want)
 {
     struct buf plan;
     buf_init(&plan);
     struct errbuf e;
-    CHECK_INT(store_page_plan(st, p, false, &plan, &e), 0);
+    CHECK_INT(store_page_plan(st, p, findings, &plan, &e), 0);
     CHECK_CONTAINS(plan.p, want);
     buf_reset(&plan);
+}
+
+static void check_plan(const struct store_page *p, const char *want)
+{
+    check_plan_of(p, false, want);
 }
 
 static void test_plans_use_the_indexes(void)
@@ -250,10 +256,16 @@ static void test_plans_use_the_indexes(void)
     store_page_init(&p);
     p.f.limit = 100;
     p.has_bbox = true;
-    p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5}; /* few centres: the R*Tree */
-    check_plan(&p, "VIRTUAL TABLE");
+    p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5}; /* few centres: the latitude band */
+    check_plan(&p, "USING COVERING INDEX observations_lat");
+    check_plan_of(&p, true, "USING COVERING INDEX observations_lat");
     p.bbox = (struct geo_bbox){37.0, 47.0, 39.0, 49.0}; /* the generated 2000: the time index */
     check_plan(&p, "USING COVERING INDEX observations_time");
+    store_page_init(&p);
+    p.f.limit = 100;
+    p.f.party = "af";
+    check_plan_of(&p, true, "findings_t_end");
+    check_plan(&p, "observations_party_time");
 }
 
 static void test_bbox_parser(void)
