@@ -1,13 +1,14 @@
 /* store_page.c: paged listings of observations and findings in (end time, id) order with
  * keyset positions, for the HTTP API and OGC API - Features.
  *
- * Two phases per page. The key query finds the ids of the page from indexes alone where it can:
- * observations(t_end_ms, lon, lat) when only time and bbox filter (the bbox checked inside the
- * index), observations(kind|party, t_end_ms) under those filters (the planner picks), and, when
- * a bbox holds fewer than STORE_PAGE_PROBE_ROWS placed centres (a bounded count on the same index
- * finds out first), observations(lat, lon, t_end_ms): the bbox's latitude band, whose matches
- * are sorted by time. Then each id is fetched whole (its events and zones too) by primary key.
- * Nothing uses OFFSET. Must not write. */
+ * Two phases per page. The key query finds the ids of the page from an index alone: the time
+ * index observations(t_end_ms, lon, lat, kind, party, region), read in order from the window's
+ * start or the keyset position with the other filters checked inside the index; or, when a bbox
+ * holds fewer than STORE_PAGE_PROBE_ROWS placed centres (a bounded count finds out first), the
+ * latitude index observations(lat, lon, t_end_ms, ...): the bbox's band, whose matches are sorted
+ * by time. A page thus reads about limit / (fraction of rows matching) index entries, or the
+ * band. Then each id is fetched whole (events and zones too) by primary key. Nothing uses
+ * OFFSET. Must not write. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -158,10 +159,7 @@ static int key_query(struct store *s, const struct store_page *p, bool findings,
         /* The index is named: without statistics the planner may take the latitude index
          * (as wide as the time index) for a scan in time order and sort the whole table. */
         q_sql(q, "SELECT o.id, o.t_end_ms FROM observations o INDEXED BY %s WHERE 1",
-              use_band  ? "observations_lat"
-              : f->kind ? "observations_kind_time"
-              : f->party ? "observations_party_time"
-                         : "observations_time");
+              use_band ? "observations_lat" : "observations_time");
         if (f->kind) {
             q_sql(q, "%s", " AND o.kind = ?");
             q_text(q, f->kind);
