@@ -11,7 +11,7 @@
  * 2. Query classes, each run REPS times with random parameters, a page of PAGE records each,
  *    the JSON of every record read in the callback: first pages and cursor pages without a
  *    filter, 1-hour and 1-day time windows, kind (10% and 2.5% of the rows), small (latitude
- *    band), medium (near STORE_PAGE_PROBE_ROWS) and large bboxes, bbox + day + kind, and a 1-day
+ *    band), medium (band near STORE_PAGE_BAND_ROWS) and large bboxes, bbox + day + kind, and a 1-day
  *    window followed page by page for 20 pages. The query plan of each class is printed.
  * 3. Baseline: "SELECT * FROM observations WHERE id > ? ORDER BY id LIMIT PAGE" with every
  *    column read, from random ids, through the same SQLite connection settings.

@@ -1,16 +1,19 @@
 /* store_page.c: paged listings of observations and findings in (end time, id) order with
  * keyset positions, for the HTTP API and OGC API - Features.
  *
- * Two phases per page. The key query finds the ids of the page from an index alone: the time
- * index observations(t_end_ms, lon, lat, kind, party, region), read in order from the window's
- * start or the keyset position with the other filters checked inside the index; or, when a bbox
- * holds fewer than STORE_PAGE_PROBE_ROWS placed centres (a bounded count finds out first), the
- * latitude index observations(lat, lon, t_end_ms, ...): the bbox's band, whose matches are sorted
- * by time. A page thus reads about limit / (fraction of rows matching) index entries, or the
- * band. Then each id is fetched whole (events and zones too) by primary key. Nothing uses
- * OFFSET. Must not write. */
+ * The ids of a page come from an index alone, by one of two plans:
+ * - band: with a bbox whose latitude band holds at most STORE_PAGE_BAND_ROWS observations (a
+ *   count on the index, stopped there, says), the latitude index observations(lat, lon,
+ *   t_end_ms, kind, party, region) gives every match in the band, filters checked in the index,
+ *   and SQLite keeps the first `limit` in order;
+ * - time: otherwise the time index observations(t_end_ms, lon, lat, kind, party, region) is read
+ *   in order from the window's start or the keyset position, filters checked in the index, until
+ *   the page is full: about limit / (fraction of rows matching) entries.
+ * Then each id is fetched whole (events and zones too) by primary key. Nothing uses OFFSET.
+ * Must not write. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store.h"
@@ -76,25 +79,36 @@ void store_page_init(struct store_page *p)
     store_filter_init(&p->f);
 }
 
-/* Counts the observations whose centre is in bbox, stopping at STORE_PAGE_PROBE_ROWS. */
-static int probe_bbox(struct store *s, const struct geo_bbox *bb, long long *n, struct errbuf *e)
+/* Counts the observations in bbox's latitude band, stopping after max. */
+static int band_rows(struct store *s, const struct geo_bbox *bb, long long max, long long *n,
+                     struct errbuf *e)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(store_db_(s),
                            "SELECT count(*) FROM (SELECT 1 FROM observations INDEXED BY "
-                           "observations_lat WHERE lat BETWEEN ?2 AND ?4 AND lon BETWEEN ?1 AND ?3 "
-                           "LIMIT ?5)",
+                           "observations_lat WHERE lat BETWEEN ?1 AND ?2 LIMIT ?3)",
                            -1, &st, NULL) != SQLITE_OK)
-        return dberr(s, e, "probing the bbox");
-    sqlite3_bind_double(st, 1, bb->min_lon);
-    sqlite3_bind_double(st, 2, bb->min_lat);
-    sqlite3_bind_double(st, 3, bb->max_lon);
-    sqlite3_bind_double(st, 4, bb->max_lat);
-    sqlite3_bind_int(st, 5, STORE_PAGE_PROBE_ROWS);
-    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : dberr(s, e, "probing the bbox");
+        return dberr(s, e, "reading a bbox");
+    sqlite3_bind_double(st, 1, bb->min_lat);
+    sqlite3_bind_double(st, 2, bb->max_lat);
+    sqlite3_bind_int64(st, 3, max + 1);
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : dberr(s, e, "reading a bbox");
     if (!rc)
         *n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* Whether page p takes the band plan. */
+static int use_band(struct store *s, const struct store_page *p, bool *band, struct errbuf *e)
+{
+    *band = false;
+    if (!p->has_bbox || p->id > 0)
+        return 0;
+    long long n = 0, max = p->band_rows > 0 ? p->band_rows : STORE_PAGE_BAND_ROWS;
+    int rc = band_rows(s, &p->bbox, max, &n, e);
+    if (!rc)
+        *band = n <= max;
     return rc;
 }
 
@@ -108,9 +122,9 @@ static void where_bbox(struct keyq *q, const struct geo_bbox *bb)
     q_dbl(q, bb->max_lon);
 }
 
-/* Time window, keyset position and the ORDER BY / LIMIT on time column t and id column id. */
-static void where_time_keyset_order(struct keyq *q, const struct store_page *p, const char *t,
-                                    const char *id)
+/* Time window and keyset position on time column t and id column id. */
+static void where_time_keyset(struct keyq *q, const struct store_page *p, const char *t,
+                              const char *id)
 {
     int64_t lo = p->f.from_ms;
     if (p->has_after && (lo == TIME_NONE || p->after_t_ms > lo))
@@ -130,14 +144,19 @@ static void where_time_keyset_order(struct keyq *q, const struct store_page *p, 
         q_sql(q, " AND %s < ?", t);
         q_int(q, p->f.to_ms);
     }
-    snprintf(cond, sizeof cond, " ORDER BY %s, %s LIMIT ?", t, id);
-    q_sql(q, "%s", cond);
-    q_int(q, p->f.limit > 0 ? p->f.limit : INT64_MAX);
 }
 
-/* Builds the key query of page p: it selects (id, end time) of the page's records in order. */
-static int key_query(struct store *s, const struct store_page *p, bool findings, struct keyq *q,
-                     struct errbuf *e)
+static void order_limit(struct keyq *q, const char *t, const char *id, long long limit)
+{
+    char cond[160];
+    snprintf(cond, sizeof cond, " ORDER BY %s, %s LIMIT ?", t, id);
+    q_sql(q, "%s", cond);
+    q_int(q, limit > 0 ? limit : INT64_MAX);
+}
+
+/* Builds the key query of page p, selecting (id, end time) in order, on the latitude index
+ * (band) or the time index. */
+static void key_query(const struct store_page *p, bool findings, bool band, struct keyq *q)
 {
     memset(q, 0, sizeof *q);
     const struct store_filter *f = &p->f;
@@ -145,21 +164,14 @@ static int key_query(struct store *s, const struct store_page *p, bool findings,
         q_sql(q, "%s", findings ? "SELECT f.id, f.t_end_ms FROM findings f WHERE f.id = ?"
                                 : "SELECT o.id, o.t_end_ms FROM observations o WHERE o.id = ?");
         q_int(q, p->id);
-        return 0;
+        return;
     }
-    bool use_band = false; /* few centres in the bbox: read its latitude band */
-    if (p->has_bbox) {
-        long long n = 0;
-        int rc = probe_bbox(s, &p->bbox, &n, e);
-        if (rc)
-            return rc;
-        use_band = n < STORE_PAGE_PROBE_ROWS;
-    }
+    const char *t = findings ? "f.t_end_ms" : "o.t_end_ms", *id = findings ? "f.id" : "o.id";
     if (!findings) {
         /* The index is named: without statistics the planner may take the latitude index
          * (as wide as the time index) for a scan in time order and sort the whole table. */
         q_sql(q, "SELECT o.id, o.t_end_ms FROM observations o INDEXED BY %s WHERE 1",
-              use_band ? "observations_lat" : "observations_time");
+              band ? "observations_lat" : "observations_time");
         if (f->kind) {
             q_sql(q, "%s", " AND o.kind = ?");
             q_text(q, f->kind);
@@ -173,38 +185,38 @@ static int key_query(struct store *s, const struct store_page *p, bool findings,
             q_text(q, f->region);
         }
         if (f->clause) {
-            q_sql(q, "%s", " AND o.id IN (SELECT obs_id FROM findings WHERE clause = ?)");
+            /* per candidate through findings_obs: IN would first collect every finding under
+             * the clause */
+            q_sql(q, "%s", " AND EXISTS (SELECT 1 FROM findings WHERE obs_id = o.id AND "
+                           "clause = ?)");
             q_text(q, f->clause);
         }
-        if (p->has_bbox)
-            where_bbox(q, &p->bbox);
-        where_time_keyset_order(q, p, "o.t_end_ms", "o.id");
-        return 0;
-    }
-    if (use_band)
-        q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM observations o INDEXED BY observations_lat "
-                       "CROSS JOIN findings f ON f.obs_id = o.id WHERE 1");
-    else if (p->has_bbox)
-        q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM findings f JOIN observations o ON "
-                       "o.id = f.obs_id WHERE 1");
-    else
-        q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM findings f WHERE 1");
-    if (f->party) {
-        q_sql(q, "%s", " AND f.party = ?");
-        q_text(q, f->party);
-    }
-    if (f->region) {
-        q_sql(q, "%s", " AND f.region = ?");
-        q_text(q, f->region);
-    }
-    if (f->clause) {
-        q_sql(q, "%s", " AND f.clause = ?");
-        q_text(q, f->clause);
+    } else {
+        if (band)
+            q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM observations o INDEXED BY "
+                           "observations_lat CROSS JOIN findings f ON f.obs_id = o.id WHERE 1");
+        else if (p->has_bbox)
+            q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM findings f JOIN observations o ON "
+                           "o.id = f.obs_id WHERE 1");
+        else
+            q_sql(q, "%s", "SELECT f.id, f.t_end_ms FROM findings f WHERE 1");
+        if (f->party) {
+            q_sql(q, "%s", " AND f.party = ?");
+            q_text(q, f->party);
+        }
+        if (f->region) {
+            q_sql(q, "%s", " AND f.region = ?");
+            q_text(q, f->region);
+        }
+        if (f->clause) {
+            q_sql(q, "%s", " AND f.clause = ?");
+            q_text(q, f->clause);
+        }
     }
     if (p->has_bbox)
         where_bbox(q, &p->bbox);
-    where_time_keyset_order(q, p, "f.t_end_ms", "f.id");
-    return 0;
+    where_time_keyset(q, p, t, id);
+    order_limit(q, t, id, p->f.limit);
 }
 
 static double col_or_nan(sqlite3_stmt *st, int i)
@@ -212,14 +224,33 @@ static double col_or_nan(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
 }
 
+/* Fetches record id whole and hands it to cb. */
+static int emit(struct store *s, sqlite3_stmt *row, bool findings, int64_t id, int64_t t,
+                struct buf *b, int (*cb)(void *ctx, const struct store_item *it), void *ctx,
+                struct errbuf *e)
+{
+    sqlite3_reset(row);
+    sqlite3_bind_int64(row, 1, id);
+    int step = sqlite3_step(row);
+    if (step == SQLITE_DONE)
+        return 0; /* cannot happen inside one read: the key query saw it */
+    if (step != SQLITE_ROW)
+        return dberr(s, e, findings ? "listing findings" : "listing observations");
+    int rc = findings ? store_finding_row_json(row, b) : store_obs_row_json(row, b);
+    if (rc)
+        return rc;
+    struct store_item it = {.id = id,
+                            .t_ms = t,
+                            .lon = col_or_nan(row, findings ? 14 : 7),
+                            .lat = col_or_nan(row, findings ? 15 : 8),
+                            .json = b->p};
+    return cb(ctx, &it);
+}
+
 static int page(struct store *s, const struct store_page *p, bool findings,
                 int (*cb)(void *ctx, const struct store_item *it), void *ctx, struct errbuf *e)
 {
     const char *what = findings ? "listing findings" : "listing observations";
-    struct keyq q;
-    int rc = key_query(s, p, findings, &q, e);
-    if (rc)
-        return rc;
     char row_sql[2048];
     if (findings)
         snprintf(row_sql, sizeof row_sql,
@@ -231,33 +262,22 @@ static int page(struct store *s, const struct store_page *p, bool findings,
     sqlite3_stmt *keys = NULL, *row = NULL;
     struct buf b;
     buf_init(&b);
-    if (sqlite3_prepare_v2(store_db_(s), q.sql, -1, &keys, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(store_db_(s), row_sql, -1, &row, NULL) != SQLITE_OK) {
+    bool band;
+    int rc = use_band(s, p, &band, e);
+    if (rc)
+        goto out;
+    struct keyq q;
+    key_query(p, findings, band, &q);
+    if (sqlite3_prepare_v2(store_db_(s), row_sql, -1, &row, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(store_db_(s), q.sql, -1, &keys, NULL) != SQLITE_OK) {
         rc = dberr(s, e, what);
         goto out;
     }
     q_bind(&q, keys);
     int step;
-    while (!rc && (step = sqlite3_step(keys)) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(keys, 0);
-        sqlite3_reset(row);
-        sqlite3_bind_int64(row, 1, id);
-        int rstep = sqlite3_step(row);
-        if (rstep == SQLITE_DONE)
-            continue; /* cannot happen inside one read: the key query saw it */
-        if (rstep != SQLITE_ROW) {
-            rc = dberr(s, e, what);
-            break;
-        }
-        if ((rc = findings ? store_finding_row_json(row, &b) : store_obs_row_json(row, &b)))
-            break;
-        struct store_item it = {.id = id,
-                                .t_ms = sqlite3_column_int64(keys, 1),
-                                .lon = col_or_nan(row, findings ? 14 : 7),
-                                .lat = col_or_nan(row, findings ? 15 : 8),
-                                .json = b.p};
-        rc = cb(ctx, &it);
-    }
+    while (!rc && (step = sqlite3_step(keys)) == SQLITE_ROW)
+        rc = emit(s, row, findings, sqlite3_column_int64(keys, 0), sqlite3_column_int64(keys, 1),
+                  &b, cb, ctx, e);
     if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
         rc = dberr(s, e, what);
 out:
@@ -283,10 +303,12 @@ int store_findings_page(struct store *s, const struct store_page *p,
 int store_page_plan(struct store *s, const struct store_page *p, bool findings, struct buf *out,
                     struct errbuf *e)
 {
-    struct keyq q;
-    int rc = key_query(s, p, findings, &q, e);
+    bool band;
+    int rc = use_band(s, p, &band, e);
     if (rc)
         return rc;
+    struct keyq q;
+    key_query(p, findings, band, &q);
     char sql[sizeof q.sql + 32];
     snprintf(sql, sizeof sql, "EXPLAIN QUERY PLAN %s", q.sql);
     sqlite3_stmt *st;
