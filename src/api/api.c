@@ -1,6 +1,7 @@
 /* api.c: the routes of truce's HTTP API as a table, their handlers (health, Prometheus metrics,
- * observation and finding listings, the daily report, agreements, observation intake through
- * ingest_stream with the transparency log, the newest checkpoint) and the per-route counters. */
+ * paged observation and finding listings and single records, the daily report, agreements,
+ * observation intake through ingest_stream with the transparency log, the newest checkpoint;
+ * the OGC API - Features routes are in api_ogc.c) and the per-route counters. */
 #include "api/api.h"
 #include "api/api_int.h"
 
