@@ -1,6 +1,7 @@
 /* api.c: the routes of truce's HTTP API as a table, their handlers (health, Prometheus metrics,
- * observation and finding listings, the daily report, agreements, observation intake through
- * ingest_stream with the transparency log, the newest checkpoint) and the per-route counters. */
+ * paged observation and finding listings and single records, the daily report, agreements,
+ * observation intake through ingest_stream with the transparency log, the newest checkpoint;
+ * the OGC API - Features routes are in api_ogc.c) and the per-route counters. */
 #include "api/api.h"
 #include "api/api_int.h"
 
@@ -32,6 +33,10 @@ static void h_observations(struct api *, const struct http_request *, const stru
                            struct http_response *);
 static void h_findings(struct api *, const struct http_request *, const struct api_params *,
                        struct http_response *);
+static void h_observation(struct api *, const struct http_request *, const struct api_params *,
+                          struct http_response *);
+static void h_finding(struct api *, const struct http_request *, const struct api_params *,
+                      struct http_response *);
 static void h_report(struct api *, const struct http_request *, const struct api_params *,
                      struct http_response *);
 static void h_agreements(struct api *, const struct http_request *, const struct api_params *,
@@ -71,6 +76,18 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/subscribers", api_h_subscribers, 0, ADMIN},
     {"POST", "/api/v1/subscribers", api_h_subscriber_add, API_SUBSCRIBER_BODY_BYTES, ADMIN},
     {"DELETE", "/api/v1/subscribers/{name}", api_h_subscriber_remove, 0, ADMIN},
+    {"GET", "/api/v1/observations/{id}", h_observation, 0, READERS},
+    {"GET", "/api/v1/findings/{id}", h_finding, 0, READERS}, /* parties: their own, listed */
+    /* OGC API - Features (api_ogc.c): the description is public, the items (raw observations
+     * among them) are for the mission's readers as in /api/v1 */
+    {"GET", "/ogc", api_ogc_landing_, 0, ALL},
+    {"GET", "/ogc/", api_ogc_landing_, 0, ALL},
+    {"GET", "/ogc/api", api_ogc_api_, 0, ALL},
+    {"GET", "/ogc/conformance", api_ogc_conformance_, 0, ALL},
+    {"GET", "/ogc/collections", api_ogc_collections_, 0, ALL},
+    {"GET", "/ogc/collections/{collection}", api_ogc_collection_, 0, ALL},
+    {"GET", "/ogc/collections/{collection}/items", api_ogc_items_, 0, READERS},
+    {"GET", "/ogc/collections/{collection}/items/{fid}", api_ogc_item_, 0, READERS},
 };
 #undef ALL
 #undef ADMIN
@@ -362,76 +379,85 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
         oom(resp);
 }
 
+/* A page of a JSON listing: the records as a JSON array, one more asked of the store than
+ * the limit so that a next link is given only when there is a next page. */
 struct list_ctx {
     struct buf *b;
-    size_t n;
+    long long n, limit;
+    int64_t last_t, last_id;
+    bool more;
 };
 
-static int list_item(void *ctx, const char *json)
+#define API_LIST_STOP 1 /* a callback's "enough": the page is full */
+
+static int list_item(void *ctx, const struct store_item *it)
 {
     struct list_ctx *c = ctx;
+    if (c->n == c->limit) {
+        c->more = true;
+        return API_LIST_STOP;
+    }
     int rc = c->n ? buf_append(c->b, ",\n", 2) : 0;
     if (!rc)
-        rc = buf_append(c->b, json, strlen(json));
+        rc = buf_append(c->b, it->json, strlen(it->json));
     c->n++;
+    c->last_t = it->t_ms;
+    c->last_id = it->id;
     return rc;
 }
 
-/* Fills f from the query; on a bad value answers 400 and returns -1. */
-static int filter_from_query(struct api *a, const struct http_request *req,
-                             struct store_filter *f, struct http_response *resp)
+/* Sets the Link header of a listing's next page (RFC 8288). Returns 0, ERR_NOMEM, or ERR_TOOBIG
+ * when the filters are too long to repeat in the header. */
+static int next_link(const struct http_request *req, const struct list_ctx *c,
+                     struct http_response *resp)
 {
-    store_filter_init(f);
-    const char *tz = a->ag->v[a->ag->n - 1]->time_zone;
-    struct errbuf e;
-    const char *from = http_query(req, "from"), *to = http_query(req, "to");
-    if (from && time_parse(from, tz, &f->from_ms, &e)) {
-        errprefix(&e, "query parameter from");
-        problem(resp, 400, e.msg);
-        return -1;
+    char base[300], cursor[API_CURSOR_BYTES];
+    api_base_url_(req, base, sizeof base);
+    api_format_cursor(c->last_t, c->last_id, cursor, sizeof cursor);
+    struct buf q;
+    buf_init(&q);
+    int rc = api_page_query_(req, cursor, c->limit, &q);
+    if (!rc) {
+        int n = snprintf(resp->link, sizeof resp->link, "<%s%s?%s>; rel=\"next\"", base,
+                         req->path, q.p);
+        if (n < 0 || (size_t)n >= sizeof resp->link) {
+            resp->link[0] = 0;
+            rc = ERR_TOOBIG;
+        }
     }
-    if (to && time_parse(to, tz, &f->to_ms, &e)) {
-        errprefix(&e, "query parameter to");
-        problem(resp, 400, e.msg);
-        return -1;
-    }
-    f->party = http_query(req, "party");
-    f->clause = http_query(req, "clause");
-    f->region = http_query(req, "region");
-    f->kind = http_query(req, "kind");
-    const char *limit = http_query(req, "limit");
-    f->limit = API_LIST_DEFAULT_LIMIT;
-    if (limit && (str_to_ll(limit, &f->limit) || f->limit < 1 || f->limit > API_LIST_MAX_LIMIT)) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "query parameter limit: must be a number from 1 to %d",
-                 API_LIST_MAX_LIMIT);
-        problem(resp, 400, msg);
-        return -1;
-    }
-    return 0;
+    buf_reset(&q);
+    return rc;
 }
 
 static void list(struct api *a, const struct http_request *req, struct http_response *resp,
                  bool findings)
 {
-    struct store_filter f;
-    if (filter_from_query(a, req, &f, resp) || api_scope_party(a, &f.party, resp))
+    struct store_page p;
+    if (api_page_from_query_(req, a->ag->v[a->ag->n - 1]->time_zone, API_LIST_DEFAULT_LIMIT,
+                             API_LIST_MAX_LIMIT, &p, resp) ||
+        api_scope_party(a, &p.f.party, resp))
         return;
-    struct list_ctx c = {&resp->body, 0};
+    struct list_ctx c = {.b = &resp->body, .limit = p.f.limit};
+    p.f.limit++;
     struct errbuf e;
     int rc = buf_append(&resp->body, "[", 1);
     if (rc) {
         oom(resp);
         return;
     }
-    rc = findings ? store_findings_list(a->s, &f, list_item, &c, &e)
-                  : store_obs_list(a->s, &f, list_item, &c, &e);
-    if (rc) {
+    rc = findings ? store_findings_page(a->s, &p, list_item, &c, &e)
+                  : store_obs_page(a->s, &p, list_item, &c, &e);
+    if (rc && rc != API_LIST_STOP) {
         problem(resp, 500, rc == ERR_NOMEM ? "out of memory" : e.msg);
         return;
     }
     if (buf_append(&resp->body, "]\n", 2))
         oom(resp);
+    else if (c.more && (rc = next_link(req, &c, resp)))
+        /* without its next link a page would look like the last one */
+        rc == ERR_TOOBIG ? problem(resp, 400, "the query parameters are too long to repeat in "
+                                              "the next page's Link header; shorten them")
+                         : oom(resp);
 }
 
 static void h_observations(struct api *a, const struct http_request *req,
@@ -446,6 +472,53 @@ static void h_findings(struct api *a, const struct http_request *req, const stru
 {
     (void)p;
     list(a, req, resp, true);
+}
+
+static int one_item(void *ctx, const struct store_item *it)
+{
+    return buf_printf(ctx, "%s\n", it->json);
+}
+
+/* GET one record by its id (a positive decimal in the path). */
+static void get_one(struct api *a, const struct api_params *p, struct http_response *resp,
+                    bool findings)
+{
+    struct store_page pg;
+    store_page_init(&pg);
+    long long id;
+    const char *what = findings ? "finding" : "observation";
+    char msg[160];
+    if (str_to_ll(p->v[0], &id) || id < 1) {
+        snprintf(msg, sizeof msg, "the %s id must be a positive number, not \"%.40s\"", what,
+                 p->v[0]);
+        problem(resp, 400, msg);
+        return;
+    }
+    pg.id = id;
+    pg.f.limit = 1;
+    struct errbuf e;
+    int rc = findings ? store_findings_page(a->s, &pg, one_item, &resp->body, &e)
+                      : store_obs_page(a->s, &pg, one_item, &resp->body, &e);
+    if (rc)
+        problem(resp, 500, rc == ERR_NOMEM ? "out of memory" : e.msg);
+    else if (resp->body.len == 0) {
+        snprintf(msg, sizeof msg, "no %s has id %lld", what, id);
+        problem(resp, 404, msg);
+    }
+}
+
+static void h_observation(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    get_one(a, p, resp, false);
+}
+
+static void h_finding(struct api *a, const struct http_request *req, const struct api_params *p,
+                      struct http_response *resp)
+{
+    (void)req;
+    get_one(a, p, resp, true);
 }
 
 static void h_report(struct api *a, const struct http_request *req, const struct api_params *p,
@@ -692,6 +765,9 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
 struct store *api_store(struct api *a) { return a->s; }
 const struct store_agreements *api_agreements(struct api *a) { return a->ag; }
 struct truce_log *api_log(struct api *a) { return a->log; }
+
+/* ---- shared with the module's other files (api_int.h) ---- */
+
 
 /* ---- life cycle ---- */
 

@@ -38,6 +38,27 @@ bool api_route_allows(unsigned roles, enum auth_role r);
 size_t api_route_count(void);
 void api_route_get(size_t i, const char **method, const char **pattern, unsigned *roles);
 
+/* Paged listings (the JSON listings and OGC items): the query parameters' limits. */
+#define API_QUERY_VALUE_BYTES 512    /* bytes of one bbox, datetime or cursor value */
+#define API_CURSOR_BYTES 48          /* a formatted cursor with its NUL */
+#define API_OGC_DEFAULT_LIMIT 100    /* OGC items in a page when ?limit= is not given */
+#define API_OGC_MAX_LIMIT 10000      /* the largest OGC ?limit= accepted */
+
+/* Parses an OGC/API bbox "minlon,minlat,maxlon,maxlat" (or the 6-number form with heights,
+ * which are ignored), WGS84 degrees, min <= max (a box across the antimeridian is refused).
+ * Errors: ERR_PARSE or ERR_INVAL with e naming the reason. */
+int api_parse_bbox(const char *s, struct geo_bbox *out, struct errbuf *e) WUR;
+/* Parses an RFC 3339 instant or interval "A/B" (either end may be ".." or empty: open) into
+ * the half-open window [*from_ms, *to_ms) on millisecond times (TIME_NONE: open). Closed ends
+ * include B. A time without an offset (or a date) is in zone tz. */
+int api_parse_datetime(const char *s, const char *tz, int64_t *from_ms, int64_t *to_ms,
+                       struct errbuf *e) WUR;
+/* Parses a cursor made by api_format_cursor: the keyset position (end time, id) after which
+ * the next page starts. */
+int api_parse_cursor(const char *s, int64_t *t_ms, int64_t *id, struct errbuf *e) WUR;
+/* Writes the cursor of keyset position (t_ms, id) into out (API_CURSOR_BYTES). */
+void api_format_cursor(int64_t t_ms, int64_t id, char *out, size_t n);
+
 struct api;
 
 /* Makes an api serving store s, the loaded agreement versions ag (at least one) and log (may

@@ -1,5 +1,6 @@
 /* api_int.h: what the api module's files share and no other module may include: the api's
- * state, the handler signature, and the problem helpers. Handlers run one at a time in the
+ * state, the handler signature, the problem helpers, the paged-listing glue (query
+ * parameters -> store_page, next links) and the OGC API - Features handlers of api_ogc.c. Handlers run one at a time in the
  * http layer's thread; a->who is the principal of the request being handled. */
 #ifndef TRUCE_API_INT_H
 #define TRUCE_API_INT_H
@@ -104,5 +105,38 @@ void api_h_subscriber_add(struct api *, const struct http_request *, const struc
                           struct http_response *);
 void api_h_subscriber_remove(struct api *, const struct http_request *,
                              const struct api_params *, struct http_response *);
+
+
+/* "http://HOST" from the request's Host header (https with X-Forwarded-Proto: https) into out,
+ * or "" when the header is missing or holds anything but a host name and port. */
+void api_base_url_(const struct http_request *req, char *out, size_t n);
+/* Appends s percent-encoded for a query value. */
+int api_url_encode_(struct buf *b, const char *s) WUR;
+
+/* Reads the listing query parameters (bbox, datetime, from, to, kind, party, clause, region,
+ * cursor, limit with the given default and maximum) into p; on a bad value answers 400 naming
+ * the parameter and returns -1. tz: the zone of dates without an offset. */
+int api_page_from_query_(const struct http_request *req, const char *tz, long long def_limit,
+                         long long max_limit, struct store_page *p, struct http_response *resp);
+/* Appends the query string (no "?") that repeats the filters of req with cursor (may be NULL)
+ * and limit, for self and next links. */
+int api_page_query_(const struct http_request *req, const char *cursor, long long limit,
+                    struct buf *b) WUR;
+
+/* OGC API - Features Part 1 (api_ogc.c, docs/api.md). */
+void api_ogc_landing_(struct api *, const struct http_request *, const struct api_params *,
+                      struct http_response *);
+void api_ogc_api_(struct api *, const struct http_request *, const struct api_params *,
+                  struct http_response *);
+void api_ogc_conformance_(struct api *, const struct http_request *, const struct api_params *,
+                          struct http_response *);
+void api_ogc_collections_(struct api *, const struct http_request *, const struct api_params *,
+                          struct http_response *);
+void api_ogc_collection_(struct api *, const struct http_request *, const struct api_params *,
+                         struct http_response *);
+void api_ogc_items_(struct api *, const struct http_request *, const struct api_params *,
+                    struct http_response *);
+void api_ogc_item_(struct api *, const struct http_request *, const struct api_params *,
+                   struct http_response *);
 
 #endif

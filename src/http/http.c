@@ -41,6 +41,29 @@ const char *http_query(const struct http_request *r, const char *name)
     return MHD_lookup_connection_value(r->impl, MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct query_each {
+    int (*cb)(void *ctx, const char *name, const char *value);
+    void *ctx;
+    int rc;
+};
+
+static enum MHD_Result on_query_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    (void)kind;
+    struct query_each *q = cls;
+    q->rc = q->cb(q->ctx, key, value);
+    return q->rc ? MHD_NO : MHD_YES;
+}
+
+int http_query_each(const struct http_request *r,
+                    int (*cb)(void *ctx, const char *name, const char *value), void *ctx)
+{
+    struct query_each q = {cb, ctx, 0};
+    MHD_get_connection_values(r->impl, MHD_GET_ARGUMENT_KIND, on_query_value, &q);
+    return q.rc;
+}
+
 const char *http_header(const struct http_request *r, const char *name)
 {
     return MHD_lookup_connection_value(r->impl, MHD_HEADER_KIND, name);
@@ -71,6 +94,7 @@ int http_problem(struct http_response *resp, int status, const char *title, cons
 {
     resp->status = status;
     resp->content_type = "application/problem+json";
+    resp->link[0] = 0;
     resp->body.len = 0;
     if (resp->body.p)
         resp->body.p[0] = 0;
@@ -100,6 +124,8 @@ static enum MHD_Result queue(struct MHD_Connection *c, const struct http_respons
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, resp->allow);
     if (resp->www_authenticate)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
+    if (resp->link[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LINK, resp->link);
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
@@ -277,6 +303,8 @@ int http_start(const char *listen, const struct http_limits *lim, const struct h
     unsigned flags = MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        /* SO_REUSEADDR: a restart binds at once, whatever connections are in TIME_WAIT */
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->lim.header_bytes,
         MHD_OPTION_CONNECTION_TIMEOUT, s->lim.timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections,

@@ -18,6 +18,7 @@
 #define HTTP_TIMEOUT_S 30u                /* idle seconds before a connection is closed */
 #define HTTP_MAX_CONNECTIONS 64u          /* connections open at once */
 #define HTTP_LISTEN_MAX 256               /* bytes of an "address:port" string */
+#define HTTP_LINK_BYTES 4096              /* a response's Link header (RFC 8288) */
 
 struct http_limits {
     size_t header_bytes, body_bytes;
@@ -36,18 +37,23 @@ struct http_request {
 };
 /* The value of query parameter name (decoded), or NULL. */
 const char *http_query(const struct http_request *r, const char *name);
+/* Calls cb with the name and value (decoded; value NULL for a bare name) of each query
+ * parameter in order until cb returns non-zero, which is returned; 0 when all were seen. */
+int http_query_each(const struct http_request *r,
+                    int (*cb)(void *ctx, const char *name, const char *value), void *ctx);
 /* The value of request header name (case-insensitive), or NULL. */
 const char *http_header(const struct http_request *r, const char *name);
 
 /* A response the handler fills: status (default 200), content type (a static string; default
- * application/json), body, an Allow header for 405 (empty: none) and a WWW-Authenticate header
- * for 401 (a static string; NULL: none). */
+ * application/json), body, an Allow header for 405 (empty: none), a WWW-Authenticate header
+ * for 401 (a static string; NULL: none) and a Link header (empty: none). */
 struct http_response {
     int status;
     const char *content_type;
     struct buf body;
     char allow[64];
     const char *www_authenticate;
+    char link[HTTP_LINK_BYTES];
 };
 /* Replaces the response with an RFC 9457 problem (application/problem+json) of status with
  * title and detail (detail may be NULL). Returns 0 or ERR_NOMEM. */

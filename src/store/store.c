@@ -122,6 +122,14 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE escalation_state(id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  last_finding_id INTEGER NOT NULL);"
     "INSERT INTO escalation_state VALUES (1, 0);",
+    /* 6: paged listings (store_page.c) in (end time, id) order: a time index and a latitude
+     * index (for bboxes holding few centres) that both carry every column a page filters on, so
+     * a key query never reads a row it does not return; findings by observation (their bbox).
+     * Two wide indexes rather than one per filter: each index costs ingest a B-tree insert */
+    "DROP INDEX observations_t_end;"
+    "CREATE INDEX observations_time ON observations(t_end_ms, lon, lat, kind, party, region);"
+    "CREATE INDEX observations_lat ON observations(lat, lon, t_end_ms, kind, party, region);"
+    "CREATE INDEX findings_obs ON findings(obs_id);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -136,6 +144,8 @@ struct store {
 };
 
 static int read_log_size(struct store *s, int64_t *n, struct errbuf *e);
+
+const char *store_path_(const struct store *s) { return s->path; }
 
 static int dberr(struct store *s, struct errbuf *e, const char *what)
 {
@@ -229,7 +239,8 @@ int store_open(const char *dir, bool create, struct store **out, struct errbuf *
      * copies the B-tree pages it touched back into the database file. */
     if ((create && (rc = exec(s, "PRAGMA page_size=8192;", e))) ||
         (rc = exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-                      "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;", e)) ||
+                      "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;"
+                      "PRAGMA mmap_size=1073741824;", e)) ||
         (rc = migrate(s, e)))
         goto fail;
     for (int i = 0; i < ST_N; i++)
@@ -706,23 +717,57 @@ static int time_json(struct buf *b, sqlite3_stmt *st, int i, const char *name)
     return buf_printf(b, ",\"%s\":\"%s\"", name, t);
 }
 
+/* The columns store_obs_row_json reads, after "SELECT " (table aliased o). */
+const char STORE_OBS_COLUMNS[] =
+    "o.id, o.client_id, o.kind, o.t_start_ms, o.t_end_ms, o.means, o.how, o.lon, "
+    "o.lat, o.radius_m, o.region, o.control, o.control_uncertain, o.phrase, "
+    "o.line_distances, o.place, o.party, o.against, o.count, o.qualifier, "
+    "o.weapon_category, o.weapon_model, o.calibre_mm, o.bearings, o.dist_min_m, "
+    "o.dist_max_m, o.remarks, o.agreement_version, "
+    "(SELECT json_group_array(json_object('type', event_type, 'count', count, "
+    "'qualifier', qualifier)) FROM obs_events WHERE obs_id = o.id), "
+    "(SELECT json_group_array(json_object('zone', zone, 'relation', relation, "
+    "'distance_m', round(distance_m))) FROM obs_zones WHERE obs_id = o.id) ";
+
+int store_obs_row_json(sqlite3_stmt *st, struct buf *b)
+{
+    static const char *const names[] = {
+        "id", "client_id", "kind", NULL, NULL, "means", "placed_by", "lon", "lat", "radius_m",
+        "region", "control", "control_uncertain", "where", "line_distances_m", "place", "party",
+        "against", "count", "qualifier", "weapon_category", "weapon_model", "calibre_mm",
+        "bearings", "dist_min_m", "dist_max_m", "remarks", "agreement_version"};
+    b->len = 0;
+    bool first = true;
+    int rc = buf_append(b, "{", 1);
+    for (int i = 0; i < 28 && !rc; i++) {
+        if (!names[i])
+            continue;
+        if (i == 14) { /* line distances are stored as JSON text */
+            rc = buf_printf(b, ",\"line_distances_m\":%s",
+                            sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i)
+                                                       : "null");
+            continue;
+        }
+        if (i == 12) {
+            rc = buf_printf(b, ",\"control_uncertain\":%s",
+                            sqlite3_column_int(st, i) ? "true" : "false");
+            continue;
+        }
+        rc = col_json(b, st, i, names[i], &first);
+    }
+    rc = rc || time_json(b, st, 3, "time_start") || time_json(b, st, 4, "time_end");
+    rc = rc || buf_printf(b, ",\"events\":%s,\"zones\":%s}", sqlite3_column_text(st, 28),
+                          sqlite3_column_text(st, 29));
+    return rc;
+}
+
 int store_obs_list(struct store *s, const struct store_filter *f,
                    int (*cb)(void *ctx, const char *json), void *ctx, struct errbuf *e)
 {
     struct where w;
     where_build(&w, f, false);
     char sql[4096];
-    snprintf(sql, sizeof sql,
-             "SELECT o.id, o.client_id, o.kind, o.t_start_ms, o.t_end_ms, o.means, o.how, o.lon, "
-             "o.lat, o.radius_m, o.region, o.control, o.control_uncertain, o.phrase, "
-             "o.line_distances, o.place, o.party, o.against, o.count, o.qualifier, "
-             "o.weapon_category, o.weapon_model, o.calibre_mm, o.bearings, o.dist_min_m, "
-             "o.dist_max_m, o.remarks, o.agreement_version, "
-             "(SELECT json_group_array(json_object('type', event_type, 'count', count, "
-             "'qualifier', qualifier)) FROM obs_events WHERE obs_id = o.id), "
-             "(SELECT json_group_array(json_object('zone', zone, 'relation', relation, "
-             "'distance_m', round(distance_m))) FROM obs_zones WHERE obs_id = o.id) "
-             "FROM observations o%s ORDER BY o.id%s",
+    snprintf(sql, sizeof sql, "SELECT %sFROM observations o%s ORDER BY o.id%s", STORE_OBS_COLUMNS,
              w.sql, f->limit > 0 ? " LIMIT ?" : "");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
@@ -730,37 +775,11 @@ int store_obs_list(struct store *s, const struct store_filter *f,
     where_bind(&w, st);
     if (f->limit > 0)
         sqlite3_bind_int64(st, w.n + 1, f->limit);
-    static const char *const names[] = {
-        "id", "client_id", "kind", NULL, NULL, "means", "placed_by", "lon", "lat", "radius_m",
-        "region", "control", "control_uncertain", "where", "line_distances_m", "place", "party",
-        "against", "count", "qualifier", "weapon_category", "weapon_model", "calibre_mm",
-        "bearings", "dist_min_m", "dist_max_m", "remarks", "agreement_version"};
     struct buf b;
     buf_init(&b);
     int rc = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW && !rc) {
-        b.len = 0;
-        bool first = true;
-        rc = buf_append(&b, "{", 1);
-        for (int i = 0; i < 28 && !rc; i++) {
-            if (!names[i])
-                continue;
-            if (i == 14) { /* line distances are stored as JSON text */
-                rc = buf_printf(&b, ",\"line_distances_m\":%s",
-                                sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i)
-                                                           : "null");
-                continue;
-            }
-            if (i == 12) {
-                rc = buf_printf(&b, ",\"control_uncertain\":%s",
-                                sqlite3_column_int(st, i) ? "true" : "false");
-                continue;
-            }
-            rc = col_json(&b, st, i, names[i], &first);
-        }
-        rc = rc || time_json(&b, st, 3, "time_start") || time_json(&b, st, 4, "time_end");
-        rc = rc || buf_printf(&b, ",\"events\":%s,\"zones\":%s}", sqlite3_column_text(st, 28),
-                              sqlite3_column_text(st, 29));
+        rc = store_obs_row_json(st, &b);
         if (!rc)
             rc = cb(ctx, b.p);
     }
@@ -771,6 +790,29 @@ int store_obs_list(struct store *s, const struct store_filter *f,
     return rc;
 }
 
+/* The columns store_finding_row_json reads (findings f joined with observations o). */
+const char STORE_FINDING_COLUMNS[] =
+    "f.id, f.obs_id, f.clause, f.rule_kind, f.result, f.party, f.severity, "
+    "f.status, f.region, f.agreement_version, f.reasons, f.t_end_ms, o.client_id, "
+    "o.phrase, o.lon, o.lat ";
+
+int store_finding_row_json(sqlite3_stmt *st, struct buf *b)
+{
+    static const char *const names[] = {"id", "observation", "clause", "rule_kind", "result",
+                                        "party", "severity", "status", "region",
+                                        "agreement_version", "reasons"};
+    b->len = 0;
+    bool first = true;
+    int rc = buf_append(b, "{", 1);
+    for (int i = 0; i < 11 && !rc; i++)
+        rc = col_json(b, st, i, names[i], &first);
+    rc = rc || time_json(b, st, 11, "time");
+    rc = rc || col_json(b, st, 12, "observation_client_id", &first);
+    rc = rc || col_json(b, st, 13, "where", &first);
+    rc = rc || buf_append(b, "}", 1);
+    return rc;
+}
+
 int store_findings_list(struct store *s, const struct store_filter *f,
                         int (*cb)(void *ctx, const char *json), void *ctx, struct errbuf *e)
 {
@@ -778,32 +820,19 @@ int store_findings_list(struct store *s, const struct store_filter *f,
     where_build(&w, f, true);
     char sql[2048];
     snprintf(sql, sizeof sql,
-             "SELECT f.id, f.obs_id, f.clause, f.rule_kind, f.result, f.party, f.severity, "
-             "f.status, f.region, f.agreement_version, f.reasons, f.t_end_ms, o.client_id, "
-             "o.phrase FROM findings f JOIN observations o ON o.id = f.obs_id%s ORDER BY f.id%s",
-             w.sql, f->limit > 0 ? " LIMIT ?" : "");
+             "SELECT %sFROM findings f JOIN observations o ON o.id = f.obs_id%s ORDER BY f.id%s",
+             STORE_FINDING_COLUMNS, w.sql, f->limit > 0 ? " LIMIT ?" : "");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return dberr(s, e, "listing findings");
     where_bind(&w, st);
     if (f->limit > 0)
         sqlite3_bind_int64(st, w.n + 1, f->limit);
-    static const char *const names[] = {"id", "observation", "clause", "rule_kind", "result",
-                                        "party", "severity", "status", "region",
-                                        "agreement_version", "reasons"};
     struct buf b;
     buf_init(&b);
     int rc = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW && !rc) {
-        b.len = 0;
-        bool first = true;
-        rc = buf_append(&b, "{", 1);
-        for (int i = 0; i < 11 && !rc; i++)
-            rc = col_json(&b, st, i, names[i], &first);
-        rc = rc || time_json(&b, st, 11, "time");
-        rc = rc || col_json(&b, st, 12, "observation_client_id", &first);
-        rc = rc || col_json(&b, st, 13, "where", &first);
-        rc = rc || buf_append(&b, "}", 1);
+        rc = store_finding_row_json(st, &b);
         if (!rc)
             rc = cb(ctx, b.p);
     }

@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 struct store;
 
@@ -124,6 +124,47 @@ int store_obs_list(struct store *s, const struct store_filter *f,
 /* Calls cb with each finding as one JSON object, in id order. */
 int store_findings_list(struct store *s, const struct store_filter *f,
                         int (*cb)(void *ctx, const char *json), void *ctx, struct errbuf *e) WUR;
+
+/* ---- paged listings (store_page.c), for the HTTP API and OGC API - Features ----
+ *
+ * Records come in (end time, id) order, a page at a time: a page starts after a keyset position
+ * (the last record of the previous page), never at an offset, so every page costs the same on a
+ * store of any size. The query picks its index from the filters (docs/api.md, "Paging"). */
+#define STORE_PAGE_BAND_ROWS 50000 /* rows in a bbox's latitude band above which bbox pages
+                                      come in time order (store_page.c) */
+
+struct store_page {
+    struct store_filter f;  /* from/to, party, clause, region, kind; f.limit rows (> 0) */
+    bool has_bbox;          /* the placed centre within bbox (edges included) */
+    struct geo_bbox bbox;   /* WGS84 degrees, min <= max */
+    bool has_after;         /* keyset: only records after (after_t_ms, after_id) */
+    int64_t after_t_ms, after_id;
+    int64_t id;             /* > 0: only the record with this id */
+    long long band_rows;    /* 0: STORE_PAGE_BAND_ROWS (tests set less to take the time plan) */
+};
+void store_page_init(struct store_page *p);
+
+/* One record of a page: its id, end time (ms UTC), placed centre (NAN when it has none) and the
+ * record as one JSON object, the same object store_obs_list / store_findings_list give. Valid
+ * for the duration of the callback. */
+struct store_item {
+    int64_t id, t_ms;
+    double lon, lat;
+    const char *json;
+};
+/* Calls cb with each observation of page p in (end time, id) order. A non-zero return of cb
+ * stops the listing and is returned. */
+int store_obs_page(struct store *s, const struct store_page *p,
+                   int (*cb)(void *ctx, const struct store_item *it), void *ctx,
+                   struct errbuf *e) WUR;
+/* The same for findings; a finding's place is its observation's placed centre. */
+int store_findings_page(struct store *s, const struct store_page *p,
+                        int (*cb)(void *ctx, const struct store_item *it), void *ctx,
+                        struct errbuf *e) WUR;
+/* Writes the query plans store_obs_page (findings: store_findings_page) would use for p into
+ * out, one "EXPLAIN QUERY PLAN" detail per line (for tests and benchmarks). */
+int store_page_plan(struct store *s, const struct store_page *p, bool findings, struct buf *out,
+                    struct errbuf *e) WUR;
 
 /* Rows for the daily report. */
 struct store_event_row {

@@ -1,5 +1,6 @@
 /* store_int.h: what the store module's files share and no other module may include: the SQLite
- * handle of a store and its error helper. */
+ * handle of a store, its error helper and cached statements, and the column lists and row
+ * formatters that turn one observation or finding row into the JSON object the listings print. */
 #ifndef TRUCE_STORE_INT_H
 #define TRUCE_STORE_INT_H
 #include <sqlite3.h>
@@ -17,5 +18,16 @@ sqlite3_stmt *store_cached(struct store *s, int slot, const char *sql);
 sqlite3 *store_db(struct store *s);
 /* Sets e to "PATH: what: SQLite's message" and returns ERR_DB. */
 int store_dberr(struct store *s, struct errbuf *e, const char *what);
+/* The store's database path (owned by the store). */
+const char *store_path_(const struct store *s);
+
+/* "SELECT " + STORE_OBS_COLUMNS + "FROM observations o ..." gives rows that
+ * store_obs_row_json writes into b as one JSON object (b is cleared first). */
+extern const char STORE_OBS_COLUMNS[];
+int store_obs_row_json(sqlite3_stmt *st, struct buf *b) WUR;
+/* The same for findings: "FROM findings f JOIN observations o ON o.id = f.obs_id"; columns 14
+ * and 15 are the observation's placed lon and lat. */
+extern const char STORE_FINDING_COLUMNS[];
+int store_finding_row_json(sqlite3_stmt *st, struct buf *b) WUR;
 
 #endif
