@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ingest/ingest.h"
+#include "api/api_intake_int.h"
 #include "report/report.h"
 
 #define API_METRICS_MAX 256 /* distinct (route, method, status) counters kept */
@@ -34,6 +34,8 @@ struct api {
     size_t n_metrics;
     unsigned long long metrics_dropped;
     unsigned long long obs_accepted, obs_duplicates, obs_rejected, findings_made;
+    struct intake_group *group; /* POST /api/v1/observations: the group commit */
+    char refused;               /* the state of an intake whose content type was refused */
 };
 
 typedef void (*api_handler)(struct api *a, const struct http_request *req,
@@ -194,6 +196,9 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
         return;
     }
     resp->allow[0] = 0;
+    /* Other requests see only committed records: what intake staged is committed first. */
+    if (ROUTES[r].handler != h_ingest)
+        intake_group_commit(a->group);
     ROUTES[r].handler(a, req, &p, resp);
 }
 
@@ -252,6 +257,17 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
             "truce_metrics_dropped_total %llu\n",
             a->obs_accepted, a->obs_duplicates, a->obs_rejected, a->findings_made, n_obs,
             (long long)store_log_committed(a->s), a->metrics_dropped);
+    unsigned long long commits, grouped;
+    intake_group_counters(a->group, &commits, &grouped);
+    if (!rc)
+        rc = buf_printf(b,
+                        "# HELP truce_group_commits_total Group commits of POSTed observations.\n"
+                        "# TYPE truce_group_commits_total counter\n"
+                        "truce_group_commits_total %llu\n"
+                        "# HELP truce_group_records_total Records those commits stored.\n"
+                        "# TYPE truce_group_records_total counter\n"
+                        "truce_group_records_total %llu\n",
+                        commits, grouped);
     if (rc)
         oom(resp);
 }
@@ -410,162 +426,73 @@ static void h_agreements(struct api *a, const struct http_request *req,
         oom(resp);
 }
 
-/* How the observation module starts the message of a record that is not JSON at all (the result
- * carries no code, so the text is what tells a malformed record from an invalid one). */
-#define API_MALFORMED_PREFIX "record: malformed JSON"
-
-struct ingest_ctx {
-    struct buf *b;
-    size_t n;
-    int rc;
-    long long first_malformed; /* index of the first record that is not JSON, 0: none */
-    char malformed[sizeof(((struct errbuf *)0)->msg)];
-};
-
-static int on_result(void *ctx, const struct ingest_result *r)
-{
-    struct ingest_ctx *c = ctx;
-    struct buf *b = c->b;
-    int rc = buf_printf(b, "%s{\"index\":%lld,\"status\":\"%s\"", c->n ? ",\n" : "", r->index,
-                        INGEST_STATUS_NAMES[r->status]);
-    c->n++;
-    if (!rc && r->client_id && r->client_id[0]) {
-        rc = buf_printf(b, ",\"client_id\":");
-        if (!rc)
-            rc = buf_json_str(b, r->client_id);
-    }
-    if (!rc && (r->status == INGEST_ACCEPTED || r->status == INGEST_DUPLICATE))
-        rc = buf_printf(b, ",\"id\":%lld", (long long)r->id);
-    if (!rc && r->status == INGEST_ACCEPTED)
-        rc = buf_printf(b, ",\"findings\":%zu", r->n_findings);
-    if (r->status == INGEST_REJECTED && r->error && !c->first_malformed &&
-        !strncmp(r->error, API_MALFORMED_PREFIX, strlen(API_MALFORMED_PREFIX))) {
-        c->first_malformed = r->index;
-        str_copy(c->malformed, sizeof c->malformed, r->error);
-    }
-    if (!rc && r->error) {
-        rc = buf_printf(b, ",\"error\":");
-        if (!rc)
-            rc = buf_json_str(b, r->error);
-    }
-    if (!rc)
-        rc = buf_append(b, "}", 1);
-    if (rc)
-        c->rc = rc; /* kept going: the records are stored either way */
-    return 0;
-}
-
-/* The record format from the Content-Type (its media type only); AUTO guesses it. */
-static enum obs_format body_format(const struct http_request *req)
-{
-    static const struct {
-        const char *type;
-        enum obs_format fmt;
-    } TYPES[] = {
-        {"application/x-ndjson", OBS_FMT_NDJSON}, {"application/jsonlines", OBS_FMT_NDJSON},
-        {"application/geo+json-seq", OBS_FMT_NDJSON}, {"text/csv", OBS_FMT_CSV},
-    };
-    const char *ct = http_header(req, "Content-Type");
-    if (!ct)
-        return OBS_FMT_AUTO;
-    size_t n = strcspn(ct, "; ");
-    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
-        if (strlen(TYPES[i].type) == n && !strncasecmp(ct, TYPES[i].type, n))
-            return TYPES[i].fmt;
-    return OBS_FMT_AUTO;
-}
-
-/* A problem (400: "Malformed observations") carrying the per-record results as an extension. */
-static void problem_results(struct http_response *resp, int status, const char *detail,
-                            const struct buf *results)
-{
-    if (http_problem(resp, status, status == 400 ? "Malformed observations" : NULL, detail)) {
-        oom(resp);
-        return;
-    }
-    resp->body.len -= 2; /* reopen the object for the results: drop "}\n" */
-    resp->body.p[resp->body.len] = 0;
-    if (buf_printf(&resp->body, ",\"results\":[%s]}\n", results->p ? results->p : ""))
-        oom(resp);
-}
-
+/* POST /api/v1/observations: the body was streamed into the request's intake
+ * (api_intake.c); this ends it. Without an intake the content type was refused. */
 static void h_ingest(struct api *a, const struct http_request *req, const struct api_params *p,
                      struct http_response *resp)
 {
     (void)p;
-    if (req->body_len == 0) {
-        problem(resp, 400, "the body is empty: send a JSON Feature, an array or "
-                           "FeatureCollection of them, NDJSON or CSV");
+    if (!req->state || req->state == &a->refused) {
+        problem(resp, 415, "the body must be observations: " API_INGEST_TYPES);
         return;
     }
-    FILE *f = fmemopen((void *)req->body, req->body_len, "r");
-    if (!f) {
-        problem(resp, 500, "cannot read the body");
+    intake_end(req->state, resp);
+}
+
+static const struct http_stream *on_stream(void *ctx, const struct http_request *req);
+
+static void *intake_stream_open(void *ctx, const struct http_request *req)
+{
+    struct api *a = ctx;
+    bool oom;
+    struct intake *in = intake_open(a->group, http_header(req, "Content-Type"), &oom);
+    return in ? (void *)in : oom ? NULL : (void *)&a->refused;
+}
+
+static int intake_stream_data(void *ctx, void *state, const char *p, size_t n)
+{
+    struct api *a = ctx;
+    return state == &a->refused ? 0 : intake_data(state, p, n);
+}
+
+static void intake_stream_finish(void *ctx, void *state, struct http_response *resp)
+{
+    (void)ctx;
+    intake_answer(state, resp);
+}
+
+static void intake_stream_close(void *ctx, void *state)
+{
+    struct api *a = ctx;
+    if (state == &a->refused)
         return;
-    }
-    struct buf results;
-    buf_init(&results);
-    struct ingest_ctx c = {.b = &results};
-    struct ingest_opts opts = {.format = body_format(req),
-                               .name = "body",
-                               .result = on_result,
-                               .ctx = &c,
-                               .log = a->log};
-    struct ingest_stats st = {0};
-    struct errbuf e;
-    int rc = ingest_stream(a->s, a->ag, f, &opts, &st, &e);
-    fclose(f);
+    struct ingest_stats st; /* what was committed, answered or not */
+    intake_stats(state, &st);
     a->obs_accepted += (unsigned long long)st.accepted;
     a->obs_duplicates += (unsigned long long)st.duplicates;
     a->obs_rejected += (unsigned long long)st.rejected;
     a->findings_made += (unsigned long long)st.findings;
-    struct buf note;
-    buf_init(&note);
-    bool cut = false;
-    if (st.accepted && a->log) {
-        struct errbuf ce;
-        bool made;
-        if (log_checkpoint(a->log, a->s, &note, &made, &ce))
-            fprintf(stderr, "truce serve: no checkpoint signed: %s\n", ce.msg);
-        else
-            cut = true;
-    }
-    if (c.rc) {
-        oom(resp);
-    } else if (!rc && c.first_malformed && st.accepted + st.duplicates == 0) {
-        /* Nothing stored and some record is not even JSON: the request is malformed. */
-        char msg[sizeof c.malformed + 32];
-        snprintf(msg, sizeof msg, "record %lld: %s", c.first_malformed, c.malformed);
-        problem_results(resp, 400, msg, &results);
-    } else if (rc) {
-        /* The input could not be read to its end (a broken JSON document, a database error):
-         * nothing of the unfinished batch is stored; the results say so record by record. */
-        int status = (rc == ERR_PARSE || rc == ERR_TOOBIG || rc == ERR_INVAL) ? 400 : 500;
-        problem_results(resp, status, e.msg, &results);
-    } else {
-        resp->status = st.rejected == 0 && st.accepted + st.duplicates == st.records ? 200
-                       : st.accepted + st.duplicates == 0                         ? 422
-                                                                                  : 207;
-        if (st.records == 0)
-            resp->status = 422;
-        int brc = buf_printf(&resp->body,
-                             "{\"records\":%lld,\"accepted\":%lld,\"duplicates\":%lld,"
-                             "\"rejected\":%lld,\"findings\":%lld,\"log_size\":%lld",
-                             st.records, st.accepted, st.duplicates, st.rejected, st.findings,
-                             (long long)store_log_committed(a->s));
-        if (!brc && cut) {
-            brc = buf_printf(&resp->body, ",\"checkpoint\":");
-            if (!brc)
-                brc = buf_json_str(&resp->body, note.p ? note.p : "");
-        }
-        if (!brc)
-            brc = buf_printf(&resp->body, ",\"results\":[%s]}\n", results.p ? results.p : "");
-        if (brc)
-            oom(resp);
-    }
-    buf_reset(&note);
-    buf_reset(&results);
+    intake_close(state);
 }
+
+static const struct http_stream INTAKE_STREAM = {intake_stream_open, intake_stream_data,
+                                                 intake_stream_finish, intake_stream_close};
+
+/* The streamed requests: POST /api/v1/observations. */
+static const struct http_stream *on_stream(void *ctx, const struct http_request *req)
+{
+    (void)ctx;
+    struct api_params p;
+    bool known;
+    int r = find_route(req->method, req->path, &p, &known, NULL, 0);
+    return r >= 0 && ROUTES[r].handler == h_ingest ? &INTAKE_STREAM : NULL;
+}
+
+static bool on_staged(void *ctx) { return intake_group_staged(((struct api *)ctx)->group); }
+
+static void on_commit(void *ctx) { intake_group_commit(((struct api *)ctx)->group); }
+
+void api_tick(struct api *a) { intake_group_tick(a->group); }
 
 static void h_checkpoint(struct api *a, const struct http_request *req,
                          const struct api_params *p, struct http_response *resp)
@@ -599,11 +526,18 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     a->s = s;
     a->ag = ag;
     a->log = log;
+    if (!(a->group = intake_group_new(s, ag, log))) {
+        free(a);
+        return NULL;
+    }
     return a;
 }
 
 void api_free(struct api *a)
 {
+    if (!a)
+        return;
+    intake_group_free(a->group);
     free(a);
 }
 
@@ -613,4 +547,7 @@ void api_http_app(struct api *a, struct http_app *app)
     app->handle = on_request;
     app->completed = on_completed;
     app->ctx = a;
+    app->stream = on_stream;
+    app->staged = on_staged;
+    app->commit = on_commit;
 }

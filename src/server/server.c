@@ -38,7 +38,7 @@ int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *
         printf("listening on http://%s (port %u)\n", listen, http_port(http));
         fflush(stdout);
         while (!*stop && !(rc = http_run(http, SERVER_POLL_MS)))
-            ;
+            api_tick(api);
         if (rc)
             fprintf(stderr, "truce serve: the HTTP daemon failed\n");
         http_stop(http, SERVER_DRAIN_MS);
