@@ -25,6 +25,7 @@ struct http_server {
     struct http_app app;
     struct http_limits lim;
     struct conn *waiting; /* suspended until the next group commit, newest first */
+    size_t n_waiting;
     bool stopping;        /* draining: answers say Connection: close */
     struct buf log;       /* access log lines not yet written */
 };
@@ -323,6 +324,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         buf_reset(&resp.body);
         st->next_waiting = s->waiting;
         s->waiting = st;
+        s->n_waiting++;
         MHD_suspend_connection(c);
         return MHD_YES;
     }
@@ -362,6 +364,7 @@ static void settle(struct http_server *s)
         s->app.commit(s->app.ctx);
     struct conn *w = s->waiting;
     s->waiting = NULL;
+    s->n_waiting = 0;
     while (w) {
         struct conn *next = w->next_waiting;
         struct http_response resp = {.status = 200, .content_type = "application/json"};
@@ -437,7 +440,8 @@ int http_start(const char *listen, const struct http_limits *lim, const struct h
         http_limits_default(&s->lim);
     buf_init(&s->log);
     /* No internal thread: http_run drives the daemon from the caller's thread. */
-    unsigned flags = MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
+    unsigned flags = MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_AUTO |
+                     (v6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->lim.header_bytes,
@@ -465,6 +469,15 @@ int http_run(struct http_server *s, unsigned wait_ms)
         if (left <= 0)
             break;
         rc = MHD_run_wait(s->d, (int32_t)left) == MHD_YES ? 0 : ERR_IO;
+    }
+    /* Answers wait: linger while more requests keep arriving to join the group, at most
+     * HTTP_GROUP_WAIT_MS (a round that brings none ends it). */
+    int64_t t1 = time_now_ms();
+    while (!rc && s->waiting && time_now_ms() - t1 < HTTP_GROUP_WAIT_MS) {
+        size_t before = s->n_waiting;
+        rc = MHD_run_wait(s->d, 1) == MHD_YES ? 0 : ERR_IO;
+        if (s->n_waiting == before)
+            break;
     }
     settle(s);
     log_write(&s->log);

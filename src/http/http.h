@@ -24,12 +24,15 @@
 #define HTTP_HEADER_BYTES (32u << 10)     /* request line and headers of one request */
 #define HTTP_BODY_BYTES (16u << 20)       /* the largest body any route may accept */
 #define HTTP_TIMEOUT_S 30u                /* idle seconds before a connection is closed */
-#define HTTP_MAX_CONNECTIONS 64u          /* connections open at once */
+#define HTTP_MAX_CONNECTIONS 512u         /* connections open at once */
 #define HTTP_LISTEN_MAX 256               /* bytes of an "address:port" string */
 #define HTTP_USER_MAX 64                  /* bytes of the user name an access log line shows */
 /* While streamed bodies have records staged and no answer waits, http_run keeps reading for at
  * most this long before it commits them (so a long upload is committed at least this often). */
 #define HTTP_STREAM_COMMIT_MS 1000u
+/* Once an answer waits for the group commit, http_run keeps reading for at most this long while
+ * more requests keep arriving to join the group (a round of 1 ms that brings none ends it). */
+#define HTTP_GROUP_WAIT_MS 2
 
 struct http_limits {
     size_t header_bytes, body_bytes;
