@@ -169,7 +169,10 @@ void intake_group_commit(struct intake_group *g)
     if (!g->in_tx)
         return;
     struct errbuf e;
+    int64_t t0 = time_now_ms();
     int rc = ingest_commit(g->s, g->log, &e);
+    http_log(HTTP_LOG_DEBUG, "commit", "%lld records in %lld ms", g->staged,
+             (long long)(time_now_ms() - t0));
     g->in_tx = false;
     if (rc) {
         http_log(HTTP_LOG_ERROR, "commit", "the group transaction failed: %s", e.msg);
