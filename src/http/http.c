@@ -17,8 +17,18 @@
 
 #define HTTP_DRAIN_POLL_MS 20 /* how often the drain looks at the open connections */
 #define HTTP_LOG_FLUSH_BYTES (64u << 10) /* access log bytes buffered before a write */
+#define HTTP_SWEEP_MS 200 /* how often connections are checked against the request deadline */
 
 struct conn;
+
+/* One open connection, for the request deadline (slow clients). */
+struct peer {
+    struct MHD_Connection *c;
+    int64_t since_ms; /* opened, or answered its last request */
+    bool in_request;  /* headers of a request are in and it is not over */
+    bool cut;         /* shut down by the sweep */
+    struct peer *next, *prev;
+};
 
 struct http_server {
     struct MHD_Daemon *d;
@@ -28,6 +38,8 @@ struct http_server {
     size_t n_waiting;
     bool stopping;        /* draining: answers say Connection: close */
     struct buf log;       /* access log lines not yet written */
+    struct peer *peers;   /* every open connection */
+    int64_t swept_ms;
 };
 
 /* Per-request state kept by MHD between calls of the access handler. */
@@ -262,6 +274,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         st->url = url;
         st->start_us = mono_us();
         buf_init(&st->body);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        if (ci && ci->socket_context)
+            ((struct peer *)ci->socket_context)->in_request = true;
         *con_cls = st;
         struct http_request req = {.method = method, .path = url, .body = "", .impl = c};
         st->stream = s->app.stream ? s->app.stream(s->app.ctx, &req) : NULL;
@@ -340,16 +356,75 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)c;
     (void)toe;
     struct http_server *s = cls;
     struct conn *st = *con_cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci && ci->socket_context) {
+        struct peer *p = ci->socket_context;
+        p->in_request = false;
+        p->since_ms = time_now_ms();
+    }
     if (st) {
         if (st->stream)
             st->stream->close(s->app.ctx, st->state);
         buf_reset(&st->body);
         free(st);
         *con_cls = NULL;
+    }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        struct peer *p = calloc(1, sizeof *p);
+        if (!p)
+            return; /* not swept: MHD's idle timeout still applies */
+        p->c = c;
+        p->since_ms = time_now_ms();
+        p->next = s->peers;
+        if (s->peers)
+            s->peers->prev = p;
+        s->peers = p;
+        *socket_context = p;
+    } else if (*socket_context) {
+        struct peer *p = *socket_context;
+        if (p->prev)
+            p->prev->next = p->next;
+        else
+            s->peers = p->next;
+        if (p->next)
+            p->next->prev = p->prev;
+        free(p);
+        *socket_context = NULL;
+    }
+}
+
+/* Slow clients: a connection that has not sent a whole request's headers within timeout_s of
+ * opening or of its last answer is shut down (MHD's own timeout only sees idleness, which a
+ * client trickling a byte at a time never shows). */
+static void sweep(struct http_server *s)
+{
+    int64_t now = time_now_ms();
+    if (now - s->swept_ms < HTTP_SWEEP_MS)
+        return;
+    s->swept_ms = now;
+    int64_t limit = (int64_t)s->lim.timeout_s * 1000;
+    for (struct peer *p = s->peers; p; p = p->next) {
+        if (p->in_request || p->cut || now - p->since_ms < limit)
+            continue;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(p->c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (ci) {
+            shutdown(ci->connect_fd, SHUT_RDWR); /* MHD sees the end and closes it */
+            p->cut = true;
+            http_log(HTTP_LOG_INFO, "timeout",
+                     "a connection sent no complete request within %u s: closed",
+                     s->lim.timeout_s);
+        }
     }
 }
 
@@ -447,7 +522,8 @@ int http_start(const char *listen, const struct http_limits *lim, const struct h
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->lim.header_bytes,
         MHD_OPTION_CONNECTION_TIMEOUT, s->lim.timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_END);
     if (!s->d) {
         free(s);
         return errf(e, ERR_IO, "http: cannot listen on %s (address in use or not available)",
@@ -480,6 +556,7 @@ int http_run(struct http_server *s, unsigned wait_ms)
             break;
     }
     settle(s);
+    sweep(s);
     log_write(&s->log);
     return rc;
 }
