@@ -494,6 +494,30 @@ static void on_commit(void *ctx) { intake_group_commit(((struct api *)ctx)->grou
 
 void api_tick(struct api *a) { intake_group_tick(a->group); }
 
+void api_post_observations(struct api *a, const char *content_type, const char *body,
+                           size_t len, size_t piece, struct http_response *resp)
+{
+    bool oom;
+    struct intake *in = intake_open(a->group, content_type, &oom);
+    if (!in) {
+        problem(resp, oom ? 500 : 415,
+                oom ? "out of memory" : "the body must be observations: " API_INGEST_TYPES);
+        return;
+    }
+    if (!piece)
+        piece = len ? len : 1;
+    for (size_t off = 0; off < len; off += piece)
+        if (intake_data(in, body + off, len - off < piece ? len - off : piece))
+            break;
+    intake_end(in, resp);
+    if (resp->after_commit) {
+        resp->after_commit = false;
+        intake_group_commit(a->group);
+        intake_answer(in, resp);
+    }
+    intake_stream_close(a, in);
+}
+
 static void h_checkpoint(struct api *a, const struct http_request *req,
                          const struct api_params *p, struct http_response *resp)
 {

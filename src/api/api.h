@@ -36,4 +36,10 @@ void api_http_app(struct api *a, struct http_app *app);
  * covers yet, at most once per API_CHECKPOINT_INTERVAL_MS. */
 void api_tick(struct api *a);
 
+/* The request-to-observation path of POST /api/v1/observations without sockets (tests, fuzzing):
+ * the body is fed in pieces of piece bytes (0: at once) through the same intake the server uses,
+ * committed, and the answer the server would send is filled in resp (status, body). */
+void api_post_observations(struct api *a, const char *content_type, const char *body,
+                           size_t len, size_t piece, struct http_response *resp);
+
 #endif
