@@ -11,9 +11,9 @@
 #   make bench-deps install what the HTTP benchmarks compare against (wrk, nginx; not for CI)
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 
-PKGS      := sqlite3 geos proj jansson libsodium libcrypto libmicrohttpd
+PKGS      := sqlite3 geos proj jansson libsodium libcrypto libmicrohttpd libcurl
 DEB_PKGS  := build-essential pkg-config libsqlite3-dev libgeos-dev libproj-dev libjansson-dev \
-             libsodium-dev libssl-dev libmicrohttpd-dev libexpat1-dev tzdata clang libclang-rt-14-dev \
+             libsodium-dev libssl-dev libmicrohttpd-dev libcurl4-gnutls-dev libexpat1-dev tzdata clang libclang-rt-14-dev \
              valgrind sqlite3 curl golang-go golang-golang-x-mod-dev
 
 CC        ?= cc
