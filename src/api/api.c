@@ -445,7 +445,8 @@ static void *intake_stream_open(void *ctx, const struct http_request *req)
 {
     struct api *a = ctx;
     bool oom;
-    struct intake *in = intake_open(a->group, http_header(req, "Content-Type"), &oom);
+    struct intake *in =
+        intake_open(a->group, http_header(req, "Content-Type"), req->body_max, &oom);
     return in ? (void *)in : oom ? NULL : (void *)&a->refused;
 }
 
@@ -498,7 +499,7 @@ void api_post_observations(struct api *a, const char *content_type, const char *
                            size_t len, size_t piece, struct http_response *resp)
 {
     bool oom;
-    struct intake *in = intake_open(a->group, content_type, &oom);
+    struct intake *in = intake_open(a->group, content_type, 0, &oom);
     if (!in) {
         problem(resp, oom ? 500 : 415,
                 oom ? "out of memory" : "the body must be observations: " API_INGEST_TYPES);

@@ -50,7 +50,8 @@ struct intake {
     enum obs_format fmt; /* MODE_COLLECT: the reader's format */
     struct buf pending;  /* NDJSON: the unfinished line; otherwise the body so far */
     bool skipping;       /* NDJSON: inside a line over the record limit */
-    bool too_big;        /* collected body over API_INGEST_BODY_BYTES */
+    bool too_big;        /* collected body over body_max */
+    size_t body_max;
     bool oom, failed;
     unsigned long long bytes;
     long long index; /* records seen */
@@ -370,7 +371,8 @@ static int decide(struct intake *in)
     return rc;
 }
 
-struct intake *intake_open(struct intake_group *g, const char *content_type, bool *oom)
+struct intake *intake_open(struct intake_group *g, const char *content_type, size_t body_max,
+                           bool *oom)
 {
     static const struct {
         const char *type;
@@ -408,6 +410,7 @@ struct intake *intake_open(struct intake_group *g, const char *content_type, boo
         return NULL;
     }
     in->g = g;
+    in->body_max = body_max && body_max < API_INGEST_BODY_BYTES ? body_max : API_INGEST_BODY_BYTES;
     in->mode = mode;
     in->fmt = fmt;
     buf_init(&in->pending);
@@ -428,7 +431,7 @@ int intake_data(struct intake *in, const char *p, size_t n)
         return ndjson_feed(in, p, n);
     if (in->too_big)
         return 0;
-    if (in->pending.len + n > API_INGEST_BODY_BYTES) {
+    if (in->pending.len + n > in->body_max) {
         in->too_big = true;
         buf_reset(&in->pending);
         return 0;
@@ -553,9 +556,9 @@ void intake_answer(struct intake *in, struct http_response *resp)
     if (in->too_big) {
         char msg[160];
         snprintf(msg, sizeof msg,
-                 "a JSON document or CSV body may hold at most %u bytes (send NDJSON, "
+                 "a JSON document or CSV body may hold at most %zu bytes (send NDJSON, "
                  "Content-Type: application/x-ndjson, for larger inputs)",
-                 API_INGEST_BODY_BYTES);
+                 in->body_max);
         if (http_problem(resp, 413, NULL, msg))
             oom_answer(resp);
         return;

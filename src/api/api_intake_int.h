@@ -38,9 +38,11 @@ void intake_group_tick(struct intake_group *g);
 void intake_group_counters(const struct intake_group *g, unsigned long long *commits,
                            unsigned long long *records);
 
-/* A request's intake; content_type may be NULL. NULL: the content type is not one observations
- * come in (the caller answers 415), or out of memory (*oom set). */
-struct intake *intake_open(struct intake_group *g, const char *content_type, bool *oom);
+/* A request's intake; content_type may be NULL; a JSON document or CSV body may hold at most
+ * body_max bytes (capped at API_INGEST_BODY_BYTES; 0: that). NULL: the content type is not one
+ * observations come in (the caller answers 415), or out of memory (*oom set). */
+struct intake *intake_open(struct intake_group *g, const char *content_type, size_t body_max,
+                           bool *oom);
 /* The next piece of the body. Returns 0, or non-zero when the connection should be dropped. */
 int intake_data(struct intake *in, const char *p, size_t n);
 /* The body is complete: stages the rest. Either answers in resp at once (nothing of this request

@@ -279,7 +279,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (ci && ci->socket_context)
             ((struct peer *)ci->socket_context)->in_request = true;
         *con_cls = st;
-        struct http_request req = {.method = method, .path = url, .body = "", .impl = c};
+        struct http_request req = {
+            .method = method, .path = url, .body = "", .impl = c, .body_max = s->lim.body_bytes};
         st->stream = s->app.stream ? s->app.stream(s->app.ctx, &req) : NULL;
         if (st->stream) {
             st->state = st->stream->open(s->app.ctx, &req);
@@ -332,7 +333,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                .body = st->body.p ? st->body.p : "",
                                .body_len = st->body.len,
                                .impl = c,
-                               .state = st->state};
+                               .state = st->state,
+                               .body_max = s->lim.body_bytes};
     struct http_response resp = {.status = 200, .content_type = "application/json"};
     buf_init(&resp.body);
     s->app.handle(s->app.ctx, &req, &resp);
@@ -583,9 +585,11 @@ void http_stop(struct http_server *s, unsigned drain_ms)
             break;
     }
     /* What is staged is committed (durable, if unanswered) and no connection stays suspended:
-     * stopping a daemon with suspended connections is not allowed. */
+     * stopping a daemon with suspended connections is not allowed. The last round may suspend
+     * more, hence the second settle. */
     settle(s);
     (void)MHD_run_wait(s->d, 0);
+    settle(s);
     MHD_stop_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);

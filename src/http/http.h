@@ -47,8 +47,9 @@ struct http_request {
     const char *method, *path;
     const char *body;
     size_t body_len;
-    void *impl;  /* the connection, for http_query and http_header */
-    void *state; /* a streamed request: what its stream's open returned (else NULL) */
+    void *impl;      /* the connection, for http_query and http_header */
+    void *state;     /* a streamed request: what its stream's open returned (else NULL) */
+    size_t body_max; /* the daemon's body limit (http_limits.body_bytes), for streams to apply */
 };
 /* The value of query parameter name (decoded), or NULL. */
 const char *http_query(const struct http_request *r, const char *name);

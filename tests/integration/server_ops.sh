@@ -50,9 +50,20 @@ start() { # start EXTRA_ARGS...: a server on a free port with the example config
   [ -n "$started" ] || fail "the server did not come up"
   U="http://127.0.0.1:$PORT"
 }
-start --max-connections 300
+start --max-connections 300 --body-bytes 4096
 grep -qF '"event":"listening","detail":"http://127.0.0.1:'"$PORT"' (port '"$PORT"'), data '"$D/data"', at most 300 connections"' \
   "$D/server.err" || fail "the listening event: $(cat "$D/server.err")"
+
+# body_bytes bounds a collected JSON document, not an NDJSON stream
+one='{"type":"Feature","geometry":null,"properties":{"kind":"fire","client_id":"bb-ID","time":"2016-10-11T10:00:00Z","means":"patrol","observer":{"place":"Avdiivka"},"event_type":"shot","count":1}}'
+arr="["; nd=""
+for i in $(seq 1 30); do arr="$arr${one/ID/$i},"; nd="$nd${one/ID/$i}
+"; done
+arr="${arr%,}]"
+code=$(curl -s -o "$D/body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary "$arr" "$U/api/v1/observations")
+[ "$code" = 413 ] && grep -qF 'at most 4096 bytes' "$D/body" || fail "a 7 KB array with body_bytes 4096: $code $(cat "$D/body")"
+code=$(curl -s -o "$D/body" -w '%{http_code}' -H 'Content-Type: application/x-ndjson' --data-binary "$nd" "$U/api/v1/observations")
+[ "$code" = 200 ] && grep -qF '"records":30,"accepted":30' "$D/body" || fail "7 KB of NDJSON with body_bytes 4096: $code $(head -c 300 "$D/body")"
 
 # structured logs: one JSON object per request with time, method, path, status, bytes, duration
 curl -s -o /dev/null "$U/api/v1/observations?kind=sighting"
