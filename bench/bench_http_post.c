@@ -13,7 +13,7 @@
  *    Content-Type: application/x-ndjson) to `truce serve` over another; both end with every
  *    record durable (log synced, committed). Timed: the CLI process; the upload to its answer.
  *
- * Flags: --seconds N (wrk duration, default 10), --connections N (default 256), --threads N
+ * Flags: --seconds N (wrk duration, default 10), --connections N (default 1000), --threads N
  * (wrk threads, default 2), --ndjson N (records, default 200000). Needs wrk and nginx
  * (`make bench-deps`). Prints the figures and ratios; exits 1 when a target is missed, 2 when
  * something could not be run. TRUCE_BENCH_KEEP=1 keeps the temporary directory. */
@@ -228,7 +228,7 @@ static double post_ndjson(const char *base, const char *path, long n)
 int main(int argc, char **argv)
 {
     hb_name = "bench_http_post";
-    int seconds = 10, conns = 256, threads = 2;
+    int seconds = 10, conns = 1000, threads = 2;
     long n_nd = 200000;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
