@@ -35,6 +35,7 @@ struct intake_group {
     int64_t cp_size, cp_ms;
     bool cp_any;
     unsigned long long commits, committed_records;
+    size_t collected; /* bytes of bodies being collected by all intakes */
 };
 
 /* Where a request's results stand: kept at each commit so a failed one can be cut back. */
@@ -53,6 +54,8 @@ struct intake {
     bool too_big;        /* collected body over body_max */
     size_t body_max;
     bool oom, failed;
+    bool busy;      /* over API_COLLECT_TOTAL_BYTES: answered 503 */
+    size_t counted; /* bytes of pending counted in g->collected */
     unsigned long long bytes;
     long long index; /* records seen */
     struct ingest_stats committed, staged;
@@ -354,6 +357,13 @@ static int ndjson_feed(struct intake *in, const char *p, size_t n)
     return 0;
 }
 
+/* Gives back what this request's collected body counted against API_COLLECT_TOTAL_BYTES. */
+static void uncount(struct intake *in)
+{
+    in->g->collected -= in->counted;
+    in->counted = 0;
+}
+
 /* Decides between NDJSON (streamed) and a collected document from the first bytes. */
 static int decide(struct intake *in)
 {
@@ -364,6 +374,7 @@ static int decide(struct intake *in)
         return 0;
     }
     in->mode = MODE_NDJSON;
+    uncount(in);
     struct buf first = in->pending;
     buf_init(&in->pending);
     int rc = ndjson_feed(in, first.p ? first.p : "", first.len);
@@ -429,15 +440,24 @@ int intake_data(struct intake *in, const char *p, size_t n)
         return 0; /* the rest is read and dropped; the answer says why */
     if (in->mode == MODE_NDJSON)
         return ndjson_feed(in, p, n);
-    if (in->too_big)
+    if (in->too_big || in->busy)
         return 0;
     if (in->pending.len + n > in->body_max) {
         in->too_big = true;
+        uncount(in);
+        buf_reset(&in->pending);
+        return 0;
+    }
+    if (in->g->collected + n > API_COLLECT_TOTAL_BYTES) {
+        in->busy = true;
+        uncount(in);
         buf_reset(&in->pending);
         return 0;
     }
     if (buf_append(&in->pending, p, n))
         return set_oom(in);
+    in->g->collected += n;
+    in->counted += n;
     if (in->mode == MODE_DETECT &&
         (in->pending.len >= INTAKE_DETECT_BYTES || memchr(p, '\n', n)))
         return decide(in);
@@ -510,9 +530,10 @@ void intake_end(struct intake *in, struct http_response *resp)
                 (void)line(in, in->pending.p, in->pending.len);
                 in->pending.len = 0;
             }
-        } else if (in->mode == MODE_COLLECT && !in->too_big && in->bytes) {
+        } else if (in->mode == MODE_COLLECT && !in->too_big && !in->busy && in->bytes) {
             collect_end(in);
         }
+        uncount(in);
     }
     if (in->staged_stored && !in->failed) {
         resp->after_commit = true;
@@ -551,6 +572,14 @@ void intake_answer(struct intake *in, struct http_response *resp)
     }
     if (in->failed) {
         problem_results(in, resp, 503, NULL, in->msg);
+        return;
+    }
+    if (in->busy) {
+        if (http_problem(resp, 503, NULL,
+                         "too many JSON or CSV uploads are being collected at once: retry "
+                         "later, or send NDJSON (Content-Type: application/x-ndjson), which is "
+                         "processed as it arrives"))
+            oom_answer(resp);
         return;
     }
     if (in->too_big) {
@@ -617,6 +646,7 @@ void intake_close(struct intake *in)
     if (!in)
         return;
     struct intake_group *g = in->g;
+    uncount(in);
     if (in->prev)
         in->prev->next = in->next;
     else

@@ -15,6 +15,10 @@
  * then only rejected ones, up to API_INGEST_RESULTS_MAX entries in all (the counts are always
  * complete). */
 #define API_INGEST_RESULTS_MAX 10000
+/* JSON documents and CSV bodies being collected by all requests at once may hold at most this
+ * many bytes together; a request that would go over it is answered 503 (retry, or send NDJSON,
+ * which is not collected). */
+#define API_COLLECT_TOTAL_BYTES (256u << 20)
 /* A new checkpoint is signed after a commit at most this often (and by api_tick when idle). */
 #define API_CHECKPOINT_INTERVAL_MS 1000
 
