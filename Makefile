@@ -95,7 +95,9 @@ demo: deps
 	@./examples/demo.sh
 
 # Runs every benchmark (from the repository root, as they load data/ and examples/), then says
-# which missed a target. bench_ingest needs about 40 s and 1 GB of space in $$TMPDIR.
+# which missed a target. bench_ingest needs about 40 s and 1 GB of space in $$TMPDIR;
+# bench_http_post needs wrk and nginx (make bench-deps); bench_http_reliability runs 20 kills
+# under load and the issue's 10-minute soak (--soak-seconds to shorten it by hand).
 bench: $(BENCH_BIN) $(BUILD)/truce
 	@failed=""; for b in $(BENCH_BIN); do echo "== $$b"; $$b || failed="$$failed $$(basename $$b)"; done; \
 	if [ -n "$$failed" ]; then echo "missed a target:$$failed"; exit 1; else echo "all targets met"; fi
