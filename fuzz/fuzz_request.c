@@ -7,12 +7,17 @@
  * body. Checks: the status is one the route documents, the answer is JSON, and for 200/207/422
  * records = accepted + duplicates + rejected.
  *
- * The store (minsk-2015 agreement, no transparency log) is made once in a temporary directory
- * under /dev/shm when there is one (fsync is free there), removed at exit. The agreement comes
+ * The store (minsk-2015 agreement, no transparency log) is made once in a directory
+ * truce-fuzz-request-PID under /dev/shm when there is one (fsync is free there), else $TMPDIR or
+ * /tmp; it is removed at exit, and directories of earlier runs whose process is gone (libFuzzer
+ * does not always exit through exit()) are removed at the start. The agreement comes
  * from examples/minsk-2015/agreement.json relative to the working directory, else to the
  * harness binary (build-fuzz/..), else $TRUCE_FUZZ_AGREEMENT. Seeds: fuzz/corpus/request. */
 #define _XOPEN_SOURCE 700 /* nftw */
+#include <dirent.h>
+#include <errno.h>
 #include <ftw.h>
+#include <signal.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <limits.h>
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agreement/agreement.h"
@@ -60,6 +66,27 @@ static void cleanup(void)
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Removes truce-fuzz-request-PID directories in base whose process no longer runs. */
+static void remove_stale(const char *base)
+{
+    DIR *d = opendir(base);
+    if (!d)
+        return;
+    static const char prefix[] = "truce-fuzz-request-";
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, prefix, sizeof prefix - 1))
+            continue;
+        long pid = strtol(de->d_name + sizeof prefix - 1, NULL, 10);
+        if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", base, de->d_name);
+        nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    }
+    closedir(d);
+}
+
 static int load_agreement(struct agreement **a, struct errbuf *e)
 {
     const char *env = getenv("TRUCE_FUZZ_AGREEMENT");
@@ -88,8 +115,13 @@ static void setup(void)
         abort();
     }
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/truce-fuzz-request-XXXXXX", base ? base : "/tmp");
-    if (!mkdtemp(dir) || store_open(dir, true, &st, &e) || store_agreement_add(st, a, &e) ||
+    if (!base)
+        base = "/tmp";
+    remove_stale(base);
+    snprintf(dir, sizeof dir, "%s/truce-fuzz-request-%ld", base, (long)getpid());
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); /* a directory of a reused pid */
+    if ((mkdir(dir, 0700) && errf(&e, ERR_IO, "%s: %s", dir, strerror(errno))) ||
+        store_open(dir, true, &st, &e) || store_agreement_add(st, a, &e) ||
         store_agreements_load(st, &ag, &e)) {
         fprintf(stderr, "fuzz_request: setup: %s\n", e.msg);
         abort();
