@@ -3,10 +3,12 @@
 #
 #   make            build ./truce
 #   make demo       install missing packages, build, create ./demo-data from examples/minsk-2015,
-#                   ingest its observations and print the daily report
+#                   ingest its observations, print the daily report, then serve it over HTTP at
+#                   127.0.0.1:8080 until Ctrl-C (DEMO_SERVE=0 make demo: no serving)
 #   make check      install missing packages, build, run every test (plain and ASan+UBSan),
 #                   replay the fuzz corpora; ends with "N passed, N failed"
 #   make bench      build and run the benchmarks in bench/
+#   make bench-deps install what the HTTP benchmarks compare against (wrk, nginx; not for CI)
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 
 PKGS      := sqlite3 geos proj jansson libsodium libcrypto libmicrohttpd libcurl
@@ -36,7 +38,7 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all deps demo check test test-plain test-san fuzz-regress bench clean
+.PHONY: all deps demo check test test-plain test-san fuzz-regress bench bench-deps clean
 all: truce
 
 truce: $(BUILD)/truce
@@ -93,10 +95,25 @@ demo: deps
 	@./examples/demo.sh
 
 # Runs every benchmark (from the repository root, as they load data/ and examples/), then says
-# which missed a target. bench_ingest needs about 40 s and 1 GB of space in $$TMPDIR.
+# which missed a target. bench_ingest needs about 40 s and 1 GB of space in $$TMPDIR;
+# bench_http_post needs wrk and nginx (make bench-deps); bench_http_reliability runs 20 kills
+# under load and the issue's 10-minute soak (--soak-seconds to shorten it by hand).
 bench: $(BENCH_BIN) $(BUILD)/truce
 	@failed=""; for b in $(BENCH_BIN); do echo "== $$b"; $$b || failed="$$failed $$(basename $$b)"; done; \
 	if [ -n "$$failed" ]; then echo "missed a target:$$failed"; exit 1; else echo "all targets met"; fi
+
+# The HTTP benchmarks (bench_http_*) load the server with wrk and compare it with nginx on the
+# same machine. Not in DEB_PKGS: CI does not need them.
+BENCH_DEB_PKGS := wrk nginx-light curl
+bench-deps:
+	@missing=""; for p in $(BENCH_DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # libFuzzer harnesses (clang), built with ASan+UBSan; `make check` replays their corpora briefly.
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=build-fuzz/%)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The demo `make demo` runs: a fresh data directory with the minsk-2015 scenario, its sample
-# observations ingested, and the daily report of 10 October 2016 printed.
+# observations ingested, and the daily report of 10 October 2016 printed; then the data is served
+# over HTTP at 127.0.0.1:8080 (DEMO_LISTEN) until Ctrl-C. DEMO_SERVE=0 skips the serving, for
+# CI and tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DEMO_DATA:-demo-data}
@@ -39,3 +41,15 @@ Where everything is:
                      ./truce --data $DATA log export /tmp/truce-log && ./truce log verify --export /tmp/truce-log --key "\$(./truce --data $DATA log key)"
                      ./truce --help
 MSG
+if [ "${DEMO_SERVE:-1}" = 0 ]; then exit 0; fi
+LISTEN=${DEMO_LISTEN:-127.0.0.1:8080}
+cat <<MSG
+
+== truce serve --listen $LISTEN   (the HTTP API, docs/api.md; Ctrl-C stops it)
+  try                curl -s http://$LISTEN/healthz
+                     curl -s "http://$LISTEN/api/v1/reports/daily/2016-10-10?format=text"
+                     curl -s "http://$LISTEN/api/v1/findings?party=af"
+                     curl -s -H 'Content-Type: application/x-ndjson' --data-binary @examples/minsk-2015/observations.ndjson http://$LISTEN/api/v1/observations
+  logs               one JSON line per request below (log_level=warn in a config file quiets them)
+MSG
+exec ./truce --data "$DATA" serve --listen "$LISTEN"

@@ -14,6 +14,7 @@
 #include "api/api_int.h"
 #include "escalation/escalation.h"
 #include "ingest/ingest.h"
+#include "api/api_intake_int.h"
 #include "report/report.h"
 
 #define API_CHECKPOINT_MAX_NOTE (64u << 10)
@@ -289,6 +290,11 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
         return;
     }
     a->audit_result[0] = 0;
+    if (a->who.authenticated) /* for the access log */
+        str_copy(resp->user, sizeof resp->user, a->who.name);
+    /* Other requests see only committed records: what intake staged is committed first. */
+    if (ROUTES[r].handler != h_ingest)
+        intake_group_commit(a->group);
     ROUTES[r].handler(a, req, &p, resp);
     api_audit_request(a, req, ROUTES[r].pattern, resp->status);
 }
@@ -351,7 +357,7 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
             "# TYPE truce_metrics_dropped_total counter\n"
             "truce_metrics_dropped_total %llu\n",
             a->obs_accepted, a->obs_duplicates, a->obs_rejected, a->findings_made, n_obs,
-            (long long)store_log_committed(a->s), a->alerts_raised, a->metrics_dropped);
+            (long long)store_log_committed(a->s), intake_group_alerts(a->group), a->metrics_dropped);
     if (!rc)
         rc = buf_printf(b,
                         "# HELP truce_auth_refused_total Requests refused with 401 or 403.\n"
@@ -375,6 +381,17 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
                         "truce_webhook_deliveries{state=\"failed\"} %lld\n",
                         ec.alerts_open, ec.alerts_acknowledged, ec.deliveries_pending,
                         ec.deliveries_delivered, ec.deliveries_failed);
+    unsigned long long commits, grouped;
+    intake_group_counters(a->group, &commits, &grouped);
+    if (!rc)
+        rc = buf_printf(b,
+                        "# HELP truce_group_commits_total Group commits of POSTed observations.\n"
+                        "# TYPE truce_group_commits_total counter\n"
+                        "truce_group_commits_total %llu\n"
+                        "# HELP truce_group_records_total Records those commits stored.\n"
+                        "# TYPE truce_group_records_total counter\n"
+                        "truce_group_records_total %llu\n",
+                        commits, grouped);
     if (rc)
         oom(resp);
 }
@@ -589,175 +606,103 @@ static void h_agreements(struct api *a, const struct http_request *req,
         oom(resp);
 }
 
-/* How the observation module starts the message of a record that is not JSON at all (the result
- * carries no code, so the text is what tells a malformed record from an invalid one). */
-#define API_MALFORMED_PREFIX "record: malformed JSON"
-
-struct ingest_ctx {
-    struct buf *b;
-    size_t n;
-    int rc;
-    long long first_malformed; /* index of the first record that is not JSON, 0: none */
-    int64_t first_id, last_id; /* of the accepted observations (for the audit trail) */
-    char malformed[sizeof(((struct errbuf *)0)->msg)];
-};
-
-static int on_result(void *ctx, const struct ingest_result *r)
-{
-    struct ingest_ctx *c = ctx;
-    struct buf *b = c->b;
-    int rc = buf_printf(b, "%s{\"index\":%lld,\"status\":\"%s\"", c->n ? ",\n" : "", r->index,
-                        INGEST_STATUS_NAMES[r->status]);
-    c->n++;
-    if (!rc && r->client_id && r->client_id[0]) {
-        rc = buf_printf(b, ",\"client_id\":");
-        if (!rc)
-            rc = buf_json_str(b, r->client_id);
-    }
-    if (!rc && (r->status == INGEST_ACCEPTED || r->status == INGEST_DUPLICATE))
-        rc = buf_printf(b, ",\"id\":%lld", (long long)r->id);
-    if (!rc && r->status == INGEST_ACCEPTED)
-        rc = buf_printf(b, ",\"findings\":%zu", r->n_findings);
-    if (r->status == INGEST_ACCEPTED) {
-        if (!c->first_id)
-            c->first_id = r->id;
-        c->last_id = r->id;
-    }
-    if (r->status == INGEST_REJECTED && r->error && !c->first_malformed &&
-        !strncmp(r->error, API_MALFORMED_PREFIX, strlen(API_MALFORMED_PREFIX))) {
-        c->first_malformed = r->index;
-        str_copy(c->malformed, sizeof c->malformed, r->error);
-    }
-    if (!rc && r->error) {
-        rc = buf_printf(b, ",\"error\":");
-        if (!rc)
-            rc = buf_json_str(b, r->error);
-    }
-    if (!rc)
-        rc = buf_append(b, "}", 1);
-    if (rc)
-        c->rc = rc; /* kept going: the records are stored either way */
-    return 0;
-}
-
-/* The record format from the Content-Type (its media type only); AUTO guesses it. */
-static enum obs_format body_format(const struct http_request *req)
-{
-    static const struct {
-        const char *type;
-        enum obs_format fmt;
-    } TYPES[] = {
-        {"application/x-ndjson", OBS_FMT_NDJSON}, {"application/jsonlines", OBS_FMT_NDJSON},
-        {"application/geo+json-seq", OBS_FMT_NDJSON}, {"text/csv", OBS_FMT_CSV},
-    };
-    const char *ct = http_header(req, "Content-Type");
-    if (!ct)
-        return OBS_FMT_AUTO;
-    size_t n = strcspn(ct, "; ");
-    for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++)
-        if (strlen(TYPES[i].type) == n && !strncasecmp(ct, TYPES[i].type, n))
-            return TYPES[i].fmt;
-    return OBS_FMT_AUTO;
-}
-
-/* A problem (400: "Malformed observations") carrying the per-record results as an extension. */
-static void problem_results(struct http_response *resp, int status, const char *detail,
-                            const struct buf *results)
-{
-    if (http_problem(resp, status, status == 400 ? "Malformed observations" : NULL, detail)) {
-        oom(resp);
-        return;
-    }
-    resp->body.len -= 2; /* reopen the object for the results: drop "}\n" */
-    resp->body.p[resp->body.len] = 0;
-    if (buf_printf(&resp->body, ",\"results\":[%s]}\n", results->p ? results->p : ""))
-        oom(resp);
-}
-
+/* POST /api/v1/observations: the body was streamed into the request's intake
+ * (api_intake.c); this ends it. Without an intake the content type was refused. */
 static void h_ingest(struct api *a, const struct http_request *req, const struct api_params *p,
                      struct http_response *resp)
 {
     (void)p;
-    if (req->body_len == 0) {
-        problem(resp, 400, "the body is empty: send a JSON Feature, an array or "
-                           "FeatureCollection of them, NDJSON or CSV");
+    if (!req->state || req->state == &a->refused) {
+        problem(resp, 415, "the body must be observations: " API_INGEST_TYPES);
         return;
     }
-    FILE *f = fmemopen((void *)req->body, req->body_len, "r");
-    if (!f) {
-        problem(resp, 500, "cannot read the body");
+    intake_end(req->state, resp);
+    /* The audit entry joins the group transaction of these records: durable with them. */
+    struct ingest_stats st;
+    intake_taken(req->state, &st);
+    snprintf(a->audit_result, sizeof a->audit_result,
+             "records %lld, accepted %lld, duplicates %lld, rejected %lld, findings %lld",
+             st.records, st.accepted, st.duplicates, st.rejected, st.findings);
+}
+
+static const struct http_stream *on_stream(void *ctx, const struct http_request *req);
+
+static void *intake_stream_open(void *ctx, const struct http_request *req)
+{
+    struct api *a = ctx;
+    bool oom;
+    struct intake *in =
+        intake_open(a->group, http_header(req, "Content-Type"), req->body_max, &oom);
+    return in ? (void *)in : oom ? NULL : (void *)&a->refused;
+}
+
+static int intake_stream_data(void *ctx, void *state, const char *p, size_t n)
+{
+    struct api *a = ctx;
+    return state == &a->refused ? 0 : intake_data(state, p, n);
+}
+
+static void intake_stream_finish(void *ctx, void *state, struct http_response *resp)
+{
+    (void)ctx;
+    intake_answer(state, resp);
+}
+
+static void intake_stream_close(void *ctx, void *state)
+{
+    struct api *a = ctx;
+    if (state == &a->refused)
         return;
-    }
-    struct buf results;
-    buf_init(&results);
-    struct ingest_ctx c = {.b = &results};
-    struct esc_hook hook = {a->s, a->ag->v[a->ag->n - 1], a->log, &a->esc_cursor, 0};
-    struct ingest_opts opts = {.format = body_format(req),
-                               .name = "body",
-                               .result = on_result,
-                               .ctx = &c,
-                               .log = a->log,
-                               .committed = esc_hook_after_batch,
-                               .committed_ctx = &hook};
-    struct ingest_stats st = {0};
-    struct errbuf e;
-    int rc = ingest_stream(a->s, a->ag, f, &opts, &st, &e);
-    fclose(f);
+    struct ingest_stats st; /* what was committed, answered or not */
+    intake_stats(state, &st);
     a->obs_accepted += (unsigned long long)st.accepted;
     a->obs_duplicates += (unsigned long long)st.duplicates;
     a->obs_rejected += (unsigned long long)st.rejected;
     a->findings_made += (unsigned long long)st.findings;
-    snprintf(a->audit_result, sizeof a->audit_result,
-             "records %lld, accepted %lld (observation ids %lld..%lld), duplicates %lld, "
-             "rejected %lld, findings %lld", st.records, st.accepted, (long long)c.first_id,
-             (long long)c.last_id, st.duplicates, st.rejected, st.findings);
-    a->alerts_raised += (unsigned long long)hook.alerts;
-    struct buf note;
-    buf_init(&note);
-    bool cut = false;
-    if ((st.accepted || hook.alerts) && a->log) {
-        struct errbuf ce;
-        bool made;
-        if (log_checkpoint(a->log, a->s, &note, &made, &ce))
-            fprintf(stderr, "truce serve: no checkpoint signed: %s\n", ce.msg);
-        else
-            cut = true;
+    intake_close(state);
+}
+
+static const struct http_stream INTAKE_STREAM = {intake_stream_open, intake_stream_data,
+                                                 intake_stream_finish, intake_stream_close};
+
+/* The streamed requests: POST /api/v1/observations. */
+static const struct http_stream *on_stream(void *ctx, const struct http_request *req)
+{
+    (void)ctx;
+    struct api_params p;
+    bool known;
+    int r = find_route(req->method, req->path, &p, &known, NULL, 0);
+    return r >= 0 && ROUTES[r].handler == h_ingest ? &INTAKE_STREAM : NULL;
+}
+
+static bool on_staged(void *ctx) { return intake_group_staged(((struct api *)ctx)->group); }
+
+static void on_commit(void *ctx) { intake_group_commit(((struct api *)ctx)->group); }
+
+void api_tick(struct api *a) { intake_group_tick(a->group); }
+
+void api_post_observations(struct api *a, const char *content_type, const char *body,
+                           size_t len, size_t piece, struct http_response *resp)
+{
+    bool oom;
+    struct intake *in = intake_open(a->group, content_type, 0, &oom);
+    if (!in) {
+        problem(resp, oom ? 500 : 415,
+                oom ? "out of memory" : "the body must be observations: " API_INGEST_TYPES);
+        return;
     }
-    if (c.rc) {
-        oom(resp);
-    } else if (!rc && c.first_malformed && st.accepted + st.duplicates == 0) {
-        /* Nothing stored and some record is not even JSON: the request is malformed. */
-        char msg[sizeof c.malformed + 32];
-        snprintf(msg, sizeof msg, "record %lld: %s", c.first_malformed, c.malformed);
-        problem_results(resp, 400, msg, &results);
-    } else if (rc) {
-        /* The input could not be read to its end (a broken JSON document, a database error):
-         * nothing of the unfinished batch is stored; the results say so record by record. */
-        int status = (rc == ERR_PARSE || rc == ERR_TOOBIG || rc == ERR_INVAL) ? 400 : 500;
-        problem_results(resp, status, e.msg, &results);
-    } else {
-        resp->status = st.rejected == 0 && st.accepted + st.duplicates == st.records ? 200
-                       : st.accepted + st.duplicates == 0                         ? 422
-                                                                                  : 207;
-        if (st.records == 0)
-            resp->status = 422;
-        int brc = buf_printf(&resp->body,
-                             "{\"records\":%lld,\"accepted\":%lld,\"duplicates\":%lld,"
-                             "\"rejected\":%lld,\"findings\":%lld,\"log_size\":%lld",
-                             st.records, st.accepted, st.duplicates, st.rejected, st.findings,
-                             (long long)store_log_committed(a->s));
-        if (!brc && cut) {
-            brc = buf_printf(&resp->body, ",\"checkpoint\":");
-            if (!brc)
-                brc = buf_json_str(&resp->body, note.p ? note.p : "");
-        }
-        if (!brc)
-            brc = buf_printf(&resp->body, ",\"results\":[%s]}\n", results.p ? results.p : "");
-        if (brc)
-            oom(resp);
+    if (!piece)
+        piece = len ? len : 1;
+    for (size_t off = 0; off < len; off += piece)
+        if (intake_data(in, body + off, len - off < piece ? len - off : piece))
+            break;
+    intake_end(in, resp);
+    if (resp->after_commit) {
+        resp->after_commit = false;
+        intake_group_commit(a->group);
+        intake_answer(in, resp);
     }
-    buf_reset(&note);
-    buf_reset(&results);
+    intake_stream_close(a, in);
 }
 
 /* ---- for the other files of the module (api_int.h) ---- */
@@ -779,14 +724,19 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     a->s = s;
     a->ag = ag;
     a->log = log;
-    a->esc_cursor = -1;
+    if (!(a->group = intake_group_new(s, ag, log))) {
+        free(a);
+        return NULL;
+    }
     return a;
 }
 
 void api_free(struct api *a)
 {
-    if (a)
-        witness_close(a->witness);
+    if (!a)
+        return;
+    witness_close(a->witness);
+    intake_group_free(a->group);
     free(a);
 }
 
@@ -797,4 +747,7 @@ void api_http_app(struct api *a, struct http_app *app)
     app->handle = on_request;
     app->completed = on_completed;
     app->ctx = a;
+    app->stream = on_stream;
+    app->staged = on_staged;
+    app->commit = on_commit;
 }

@@ -2,7 +2,9 @@
  * the route table as data (method, path pattern, handler, body limit, allowed roles), the
  * handlers, and the counters behind GET /metrics. docs/api.md describes every route.
  *
- * An api is used from one thread at a time (the http layer's one thread while serving). */
+ * An api is used from one thread at a time (the http layer's one thread while serving).
+ * POST /api/v1/observations streams its body into the store as it arrives and is answered after
+ * a group commit shared by all requests of a polling round (api_intake.c). */
 #ifndef TRUCE_API_H
 #define TRUCE_API_H
 #include "auth/auth.h"
@@ -12,7 +14,8 @@
 
 #define API_LIST_DEFAULT_LIMIT 1000  /* records in a listing when ?limit= is not given */
 #define API_LIST_MAX_LIMIT 100000    /* the largest ?limit= accepted */
-#define API_INGEST_BODY_BYTES (16u << 20) /* body of POST /api/v1/observations */
+#define API_INGEST_BODY_BYTES (16u << 20) /* a JSON document or CSV body on POST
+                                            * /api/v1/observations (NDJSON: no total limit) */
 #define API_MAX_PARAMS 2             /* {name} segments in one route pattern */
 #define API_MAX_SEGMENT 256          /* bytes of one captured path segment */
 
@@ -75,5 +78,15 @@ int api_open_witness(struct api *a, const char *dir, struct errbuf *e) WUR;
 
 /* Fills app with the api's callbacks for http_start. */
 void api_http_app(struct api *a, struct http_app *app);
+
+/* Housekeeping between http_run calls: signs a checkpoint for committed leaves no checkpoint
+ * covers yet, at most once per API_CHECKPOINT_INTERVAL_MS. */
+void api_tick(struct api *a);
+
+/* The request-to-observation path of POST /api/v1/observations without sockets (tests, fuzzing):
+ * the body is fed in pieces of piece bytes (0: at once) through the same intake the server uses,
+ * committed, and the answer the server would send is filled in resp (status, body). */
+void api_post_observations(struct api *a, const char *content_type, const char *body,
+                           size_t len, size_t piece, struct http_response *resp);
 
 #endif

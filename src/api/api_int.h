@@ -11,6 +11,8 @@
 #define API_METRICS_MAX 256   /* distinct (route, method, status) counters kept */
 #define API_AUDIT_RESULT_MAX 512 /* bytes of the result text a handler leaves for the audit */
 
+struct intake_group;
+
 struct api_params {
     char v[API_MAX_PARAMS][API_MAX_SEGMENT];
     int n;
@@ -22,8 +24,10 @@ struct metric {
     unsigned long long n;
 };
 
-#define API_ADMIT_SLOTS 128 /* requests admitted and not yet handled, at most (one per connection) */
-_Static_assert(API_ADMIT_SLOTS >= HTTP_MAX_CONNECTIONS, "a slot for each connection");
+/* Requests admitted and not yet handled, at most (one per connection). With more connections
+ * configured than slots, a request that finds no slot is authenticated again by its handler. */
+#define API_ADMIT_SLOTS 512
+_Static_assert(API_ADMIT_SLOTS >= HTTP_MAX_CONNECTIONS, "a slot for each default connection");
 
 /* Who a request was authenticated as when its headers came in (http_app.admit), kept until its
  * handler runs so the token is looked up once. conn identifies the request's connection, on
@@ -46,8 +50,8 @@ struct api {
     unsigned long long metrics_dropped;
     unsigned long long obs_accepted, obs_duplicates, obs_rejected, findings_made;
     unsigned long long auth_refused, audit_failures;
-    int64_t esc_cursor; /* findings evaluated for escalation (escalation.h), -1 at first */
-    unsigned long long alerts_raised;
+    struct intake_group *group; /* POST /api/v1/observations: the group commit (api_intake.c) */
+    char refused;               /* the state of an intake whose content type was refused */
 };
 
 typedef void (*api_handler)(struct api *a, const struct http_request *req,

@@ -37,6 +37,7 @@
 #define EXIT_FAIL 3
 
 static const char *data_dir;
+static bool data_dir_given; /* by --data, not the environment or the default */
 
 static const char USAGE[] =
     "usage: truce [--data DIR] COMMAND [ARGS]\n"
@@ -56,7 +57,7 @@ static const char USAGE[] =
     "  place LAT LON                 zones, control area, distance to lines, nearest place\n"
     "  log verify|checkpoint|proof|export|...  the transparency log of every stored record\n"
     "  witness init|add-checkpoint|status     a witness that cosigns checkpoints\n"
-    "  serve [--listen HOST:PORT]    the HTTP API (docs/api.md) until SIGINT/SIGTERM\n"
+    "  serve [--config FILE] [--listen HOST:PORT]  the HTTP API (docs/api.md) until SIGTERM\n"
     "  user add|list|revoke          API users and their tokens (roles: docs/api.md)\n"
     "  audit                         the audit trail of writes\n"
     "  simulate --agreement FILE ... a ground-truth scenario: observations and truth\n"
@@ -1421,9 +1422,15 @@ static int cmd_webhook(int argc, char **argv)
 /* ---- serve ---- */
 
 static const char HELP_SERVE[] =
-    "usage: truce serve [--listen HOST:PORT] [--print-routes]\n\n"
+    "usage: truce serve [--config FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
+    "                   [--max-connections N] [--timeout-s N] [--header-bytes N]\n"
+    "                   [--body-bytes N] [--drain-ms N] [--print-routes]\n\n"
     "Serves the HTTP API (docs/api.md) over the data directory until SIGINT or SIGTERM, then\n"
-    "lets requests in flight finish and exits 0. Default --listen 127.0.0.1:8080.\n"
+    "lets requests in flight finish and exits 0. Settings come from the flags, else the\n"
+    "key = value file given with --config (keys: data, listen, log_level, max_connections,\n"
+    "timeout_s, header_bytes, body_bytes, drain_ms; docs/operations.md), else the defaults\n"
+    "(--listen 127.0.0.1:8080). The data directory: --data, else the file's data, else\n"
+    "$TRUCE_DATA, else ./truce-data. Logs: one JSON line per request and event on stderr.\n"
     "--print-routes prints the route table (method, path, the roles each route admits).\n";
 
 /* The route table: "METHOD PATTERN role,role,..." (every role the route admits; "public"
@@ -1457,15 +1464,36 @@ static int cmd_serve(int argc, char **argv)
         fputs(HELP_SERVE, stdout);
         return 0;
     }
-    const char *listen = "127.0.0.1:8080";
+    struct server_config cfg;
+    server_config_default(&cfg);
+    struct errbuf e;
+    /* the file first, then the flags over it */
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc)
+                return usage_error("serve", "%s", "--config needs a file");
+            if (server_config_load(argv[i + 1], &cfg, &e)) {
+                fprintf(stderr, "truce serve: %s\n", e.msg);
+                return EXIT_USAGE;
+            }
+        }
     for (int i = 0; i < argc; i++) {
-        if (!strcmp(argv[i], "--listen") && i + 1 < argc)
-            listen = argv[++i];
-        else if (!strcmp(argv[i], "--print-routes"))
+        if (!strcmp(argv[i], "--print-routes"))
             return print_routes();
-        else
+        if (!strcmp(argv[i], "--config")) {
+            i++;
+            continue;
+        }
+        if (strncmp(argv[i], "--", 2) || i + 1 >= argc || !strcmp(argv[i], "--data"))
             return usage_error("serve", "unknown option or missing value: %s", argv[i]);
+        if (server_config_set(&cfg, argv[i] + 2, argv[i + 1], &e)) {
+            fprintf(stderr, "truce serve: --%s\n(see `truce serve --help`)\n", e.msg);
+            return EXIT_USAGE;
+        }
+        i++;
     }
+    if (data_dir_given || !cfg.data[0])
+        str_copy(cfg.data, sizeof cfg.data, data_dir);
     /* no SA_RESTART: the signal must interrupt the server's wait so it sees the stop flag */
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -1473,7 +1501,8 @@ static int cmd_serve(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    return server_run(data_dir, listen, &serve_stop) ? EXIT_FAIL : 0;
+    signal(SIGPIPE, SIG_IGN); /* a client gone mid-answer is an error return, not a signal */
+    return server_run(&cfg, &serve_stop) ? EXIT_FAIL : 0;
 }
 
 int main(int argc, char **argv)
@@ -1484,9 +1513,9 @@ int main(int argc, char **argv)
     int i = 1;
     for (; i < argc; i++) {
         if (!strcmp(argv[i], "--data") && i + 1 < argc)
-            data_dir = argv[++i];
+            data_dir = argv[++i], data_dir_given = true;
         else if (!strncmp(argv[i], "--data=", 7))
-            data_dir = argv[i] + 7;
+            data_dir = argv[i] + 7, data_dir_given = true;
         else
             break;
     }
@@ -1502,6 +1531,7 @@ int main(int argc, char **argv)
     for (int k = 0; k < nrest; k++) {
         if (!strcmp(rest[k], "--data") && k + 1 < nrest) {
             data_dir = rest[++k];
+            data_dir_given = true;
             continue;
         }
         rest[n++] = rest[k];

@@ -1,11 +1,19 @@
 /* http.h: truce's HTTP/1.1 server layer, the only user of libmicrohttpd: start and stop a daemon
  * on an address:port with named limits (header bytes, body bytes, connection timeout, maximum
  * connections), a request/response abstraction (method, path, query, headers, body; status,
- * content type, body) and RFC 9457 problem+json responses.
+ * content type, body), RFC 9457 problem+json responses, request bodies streamed to the
+ * application as they arrive, group commit, and structured (JSON lines) logs.
  *
  * Threading: none of its own. The daemon is driven by http_run in the caller's thread, and every
  * handler runs there, one request at a time, so the application's state (the store) stays with
- * the thread that owns it. */
+ * the thread that owns it.
+ *
+ * Group commit: a handler whose answer must wait until its writes are durable sets
+ * resp->after_commit. Its connection is suspended (libmicrohttpd MHD_suspend_connection) while
+ * http_run goes on reading and handling other connections; at the end of the polling round
+ * http_run calls app->commit once for everything staged by all of them, then has each waiting
+ * request's answer made (stream->finish), queues it and resumes the connection. One commit (one
+ * fsync of the log, one of the database) thus acknowledges every request of the round. */
 #ifndef TRUCE_HTTP_H
 #define TRUCE_HTTP_H
 #include <stdbool.h>
@@ -16,9 +24,16 @@
 #define HTTP_HEADER_BYTES (32u << 10)     /* request line and headers of one request */
 #define HTTP_BODY_BYTES (16u << 20)       /* the largest body any route may accept */
 #define HTTP_TIMEOUT_S 30u                /* idle seconds before a connection is closed */
-#define HTTP_MAX_CONNECTIONS 64u          /* connections open at once */
+#define HTTP_MAX_CONNECTIONS 512u         /* connections open at once */
 #define HTTP_LISTEN_MAX 256               /* bytes of an "address:port" string */
 #define HTTP_LINK_BYTES 4096              /* a response's Link header (RFC 8288) */
+#define HTTP_USER_MAX 64                  /* bytes of the user name an access log line shows */
+/* While streamed bodies have records staged and no answer waits, http_run keeps reading for at
+ * most this long before it commits them (so a long upload is committed at least this often). */
+#define HTTP_STREAM_COMMIT_MS 1000u
+/* Once an answer waits for the group commit, http_run keeps reading for at most this long while
+ * more requests keep arriving to join the group (a round of 1 ms that brings none ends it). */
+#define HTTP_GROUP_WAIT_MS 2
 
 struct http_limits {
     size_t header_bytes, body_bytes;
@@ -33,7 +48,9 @@ struct http_request {
     const char *method, *path;
     const char *body;
     size_t body_len;
-    void *impl; /* the connection, for http_query and http_header */
+    void *impl;      /* the connection, for http_query and http_header */
+    void *state;     /* a streamed request: what its stream's open returned (else NULL) */
+    size_t body_max; /* the daemon's body limit (http_limits.body_bytes), for streams to apply */
 };
 /* The value of query parameter name (decoded), or NULL. */
 const char *http_query(const struct http_request *r, const char *name);
@@ -46,7 +63,9 @@ const char *http_header(const struct http_request *r, const char *name);
 
 /* A response the handler fills: status (default 200), content type (a static string; default
  * application/json), body, an Allow header for 405 (empty: none), a WWW-Authenticate header
- * for 401 (a static string; NULL: none) and a Link header (empty: none). */
+ * for 401 (a static string; NULL: none) and a Link header (empty: none). A handler of a streamed
+ * request may instead set after_commit: the answer is made by the stream's finish once the next
+ * group commit has run. user names the authenticated user for the access log (empty: none). */
 struct http_response {
     int status;
     const char *content_type;
@@ -54,6 +73,8 @@ struct http_response {
     char allow[64];
     const char *www_authenticate;
     char link[HTTP_LINK_BYTES];
+    bool after_commit;
+    char user[HTTP_USER_MAX];
 };
 /* Replaces the response with an RFC 9457 problem (application/problem+json) of status with
  * title and detail (detail may be NULL). Returns 0 or ERR_NOMEM. */
@@ -62,10 +83,27 @@ int http_problem(struct http_response *resp, int status, const char *title,
 /* The reason phrase of a status code ("Not Found"), "Unknown" for others. */
 const char *http_status_text(int status);
 
+/* A request whose body the application takes piece by piece as it arrives, with no overall
+ * limit (the application limits what it keeps): open runs once the headers are in (req has no
+ * body) and returns the request's state (NULL: answered 500); data gets each piece of the body
+ * in order and returns 0, or non-zero to close the connection unanswered (nothing more of it is
+ * read); then handle runs with req->state set; finish makes the answer of a handler that set
+ * after_commit, after the group commit; close frees the state when the request is over
+ * (answered or the connection gone). */
+struct http_stream {
+    void *(*open)(void *ctx, const struct http_request *req);
+    int (*data)(void *ctx, void *state, const char *p, size_t n);
+    void (*finish)(void *ctx, void *state, struct http_response *resp);
+    void (*close)(void *ctx, void *state);
+};
+
 /* What the application supplies. body_limit says how many body bytes a request may carry
  * (capped by the daemon's body limit; more gives 413 before the handler runs); handle fills
  * the response; completed (may be NULL) is told the final status of every request, including
- * those the server layer answered itself (413, 500). All run inside http_run and http_stop. */
+ * those the server layer answered itself (413, 500). stream (may be NULL) names the streamed
+ * requests (NULL for a request whose body is collected); staged (may be NULL) says whether
+ * writes wait for a commit; commit (may be NULL) makes them durable and records the outcome in
+ * the states of the streamed requests. All run inside http_run and http_stop. */
 struct http_app {
     size_t (*body_limit)(void *ctx, const char *method, const char *path);
     /* May be NULL. Called for every request once its headers are in, before any of its body is
@@ -75,6 +113,9 @@ struct http_app {
     void (*handle)(void *ctx, const struct http_request *req, struct http_response *resp);
     void (*completed)(void *ctx, const char *method, const char *path, int status);
     void *ctx;
+    const struct http_stream *(*stream)(void *ctx, const struct http_request *req);
+    bool (*staged)(void *ctx);
+    void (*commit)(void *ctx);
 };
 
 struct http_server;
@@ -85,13 +126,29 @@ struct http_server;
 int http_start(const char *listen, const struct http_limits *lim, const struct http_app *app,
                struct http_server **out, struct errbuf *e) WUR;
 /* Serves connections in the calling thread for at most wait_ms (less when a signal arrives):
- * accepts, reads, runs handlers, writes. Call it in a loop. Returns 0, or ERR_IO when the
- * daemon failed. */
+ * accepts, reads, runs handlers, writes; then, when anything was staged, runs the group commit
+ * and answers the requests that waited for it. Returns with nothing staged (no transaction open),
+ * so the caller may use the application's state between calls. Call it in a loop. Returns 0, or
+ * ERR_IO when the daemon failed. */
 int http_run(struct http_server *s, unsigned wait_ms) WUR;
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const struct http_server *s);
 /* Stops accepting connections, keeps serving those open until they close (at most drain_ms,
- * so requests in flight finish), then stops the daemon and frees s. NULL is a no-op. */
+ * so requests in flight finish; answers carry "Connection: close"), commits what is staged,
+ * then stops the daemon and frees s. NULL is a no-op. */
 void http_stop(struct http_server *s, unsigned drain_ms);
+
+/* ---- structured logs: one JSON object per line on stderr ---- */
+enum http_log_level { HTTP_LOG_DEBUG, HTTP_LOG_INFO, HTTP_LOG_WARN, HTTP_LOG_ERROR };
+extern const char *const HTTP_LOG_LEVEL_NAMES[4]; /* "debug", "info", "warn", "error" */
+/* Lines below level are not written (default info). Access lines (one per request: time,
+ * method, path, status, bytes, duration_ms, user) are at info. */
+void http_log_set_level(enum http_log_level level);
+/* Parses a level name; ERR_INVAL for another. */
+int http_log_level_parse(const char *name, enum http_log_level *out) WUR;
+/* Writes {"time":..,"level":..,"event":event,"detail":detail} (detail may be NULL) when level is
+ * enabled. */
+void http_log(enum http_log_level level, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -126,11 +126,67 @@ static int log_records(struct truce_log *log, const struct agreement *a, const s
     return rc;
 }
 
-/* Makes the batch's leaves durable, then commits the store (which records the log's size). */
-static int commit_batch(struct store *s, const struct ingest_opts *opts, struct errbuf *e)
+int ingest_record(struct store *s, const struct store_agreements *agreements,
+                  struct truce_log *log, const char *text, size_t len, struct obs *scratch,
+                  struct ingest_result *r, struct errbuf *re, struct errbuf *e)
 {
-    int rc = opts->log ? log_sync(opts->log, e) : 0;
-    return rc ? rc : store_commit(s, e);
+    re->msg[0] = 0;
+    r->client_id = "";
+    r->error = NULL;
+    r->id = 0;
+    r->n_findings = 0;
+    /* Names and parties are checked against the latest version; the rules of the version in
+     * force when the event happened judge it. */
+    const struct agreement *latest = agreements->v[agreements->n - 1];
+    int prc = obs_parse_json(text, len, latest, latest->time_zone, scratch, re);
+    const struct agreement *a = prc ? NULL : store_agreement_at(agreements, scratch->t_start_ms);
+    struct placement p;
+    if (!prc)
+        prc = place_observation(a, scratch, &p, re);
+    r->client_id = scratch->client_id;
+    if (prc) {
+        r->status = INGEST_REJECTED;
+        r->error = re->msg;
+        return 0;
+    }
+    struct finding fs[RULES_MAX_FINDINGS];
+    size_t nf;
+    rules_judge(a, scratch, &p, fs, &nf);
+    bool dup;
+    struct store_insert_ids ids;
+    int src = store_obs_insert(s, a, scratch, &p, fs, nf, &r->id, &dup, &ids, re);
+    if (src == ERR_CONFLICT) {
+        r->status = INGEST_REJECTED;
+        r->error = re->msg;
+        return 0;
+    }
+    if (src)
+        return errf(e, src, "%s", re->msg);
+    if (!dup && log) {
+        int rc = log_records(log, a, scratch, fs, &ids, e);
+        if (rc)
+            return rc;
+    }
+    r->status = dup ? INGEST_DUPLICATE : INGEST_ACCEPTED;
+    r->n_findings = dup ? 0 : nf;
+    return 0;
+}
+
+int ingest_commit(struct store *s, struct truce_log *log, struct errbuf *e)
+{
+    int rc = log ? log_sync(log, e) : 0;
+    if (!rc)
+        rc = store_commit(s, e);
+    if (rc)
+        ingest_abort(s, log);
+    return rc;
+}
+
+void ingest_abort(struct store *s, struct truce_log *log)
+{
+    store_rollback(s);
+    if (log && log_rewind(log, s, NULL))
+        fputs("truce: the log could not be rewound; it is repaired when next opened\n", stderr);
 }
 
 int ingest_stream(struct store *s, const struct store_agreements *agreements, FILE *f,
@@ -145,7 +201,6 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
     struct batch b = {0};
     struct obs *o = xmalloc(sizeof *o);
     bool in_tx = false, any_rejected = false;
-    const struct agreement *latest = agreements->v[agreements->n - 1];
     for (;;) {
         if (!in_tx) {
             if ((rc = store_begin(s, e)))
@@ -173,45 +228,16 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
             any_rejected = true;
             batch_push(&b, &r);
         } else {
-            /* Names and parties are checked against the latest version; the rules of the version
-             * in force when the event happened judge it. */
-            int prc = obs_parse_json(text, len, latest, latest->time_zone, o, &re);
-            const struct agreement *a = prc ? NULL : store_agreement_at(agreements, o->t_start_ms);
-            struct placement p;
-            if (!prc)
-                prc = place_observation(a, o, &p, &re);
-            r.client_id = o->client_id;
-            if (prc) {
-                r.status = INGEST_REJECTED;
-                r.error = re.msg;
-                any_rejected = true;
-                batch_push(&b, &r);
-            } else {
-                struct finding fs[RULES_MAX_FINDINGS];
-                size_t nf;
-                rules_judge(a, o, &p, fs, &nf);
-                bool dup;
-                struct store_insert_ids ids;
-                int src = store_obs_insert(s, a, o, &p, fs, nf, &r.id, &dup, &ids, &re);
-                if (!src && !dup && opts->log &&
-                    (rc = log_records(opts->log, a, o, fs, &ids, e)))
-                    break;
-                if (src == ERR_CONFLICT) {
-                    r.status = INGEST_REJECTED;
-                    r.error = re.msg;
-                    any_rejected = true;
-                } else if (src) {
-                    rc = errf(e, src, "%s", re.msg);
-                    break;
-                } else {
-                    r.status = dup ? INGEST_DUPLICATE : INGEST_ACCEPTED;
-                    r.n_findings = dup ? 0 : nf;
-                }
-                batch_push(&b, &r);
+            int irc = ingest_record(s, agreements, opts->log, text, len, o, &r, &re, e);
+            if (irc) {
+                rc = irc;
+                break;
             }
+            any_rejected |= r.status == INGEST_REJECTED;
+            batch_push(&b, &r);
         }
         if (b.n >= batch_max) {
-            if ((rc = commit_batch(s, opts, e))) {
+            if ((rc = ingest_commit(s, opts->log, e))) {
                 batch_emit(&b, opts, stats, true, "the batch could not be committed");
                 break;
             }
@@ -226,23 +252,13 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
     }
     if (in_tx) {
         if (rc) {
-            store_rollback(s);
-            if (opts->log && log_rewind(opts->log, s, NULL))
-                fputs("truce: the log could not be rewound; it is repaired when next opened\n",
-                      stderr);
+            ingest_abort(s, opts->log);
             batch_emit(&b, opts, stats, true, "not stored: ingest stopped by an error");
         } else if (opts->atomic && any_rejected) {
-            store_rollback(s);
-            if (opts->log && log_rewind(opts->log, s, NULL))
-                fputs("truce: the log could not be rewound; it is repaired when next opened\n",
-                      stderr);
+            ingest_abort(s, opts->log);
             batch_emit(&b, opts, stats, true,
                        "not stored: --atomic refuses the whole input when any record is rejected");
-        } else if ((rc = commit_batch(s, opts, e))) {
-            store_rollback(s);
-            if (opts->log && log_rewind(opts->log, s, NULL))
-                fputs("truce: the log could not be rewound; it is repaired when next opened\n",
-                      stderr);
+        } else if ((rc = ingest_commit(s, opts->log, e))) {
             batch_emit(&b, opts, stats, true, "the batch could not be committed");
         } else {
             if (opts->committed)

@@ -55,4 +55,20 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                   const struct ingest_opts *opts, struct ingest_stats *stats,
                   struct errbuf *e) WUR;
 
+/* The steps ingest_stream is made of, for callers that frame records and group transactions
+ * themselves (the HTTP server's group commit). ingest_record takes one record's JSON text (len
+ * bytes): validates, places and judges it and, when it is good, stores it with its log leaves in
+ * the caller's open transaction (store_begin). r gets its result (status, id, findings; client
+ * id and error point into scratch and re, valid until their next use). Returns 0 (also for a
+ * rejected record), or a negative code in e for a store or log failure after which the
+ * transaction must be abandoned with ingest_abort. */
+int ingest_record(struct store *s, const struct store_agreements *agreements,
+                  struct truce_log *log, const char *text, size_t len, struct obs *scratch,
+                  struct ingest_result *r, struct errbuf *re, struct errbuf *e) WUR;
+/* Makes the open transaction durable: the log's leaves synced, then COMMIT. On failure the
+ * transaction is rolled back and the log rewound (ingest_abort), and nothing of it is stored. */
+int ingest_commit(struct store *s, struct truce_log *log, struct errbuf *e) WUR;
+/* Abandons the open transaction: ROLLBACK and the log cut back to the committed size. */
+void ingest_abort(struct store *s, struct truce_log *log);
+
 #endif

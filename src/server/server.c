@@ -1,5 +1,5 @@
 /* server.c: server_run: open the data directory (store, agreements, log), serve the API over
- * HTTP until the stop flag is set, then drain and close. */
+ * HTTP until the stop flag is set, then drain, commit and close. */
 #include "server/server.h"
 
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include "store/store.h"
 #include "util/util.h"
 
-int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *stop)
+int server_run(const struct server_config *c, volatile sig_atomic_t *stop)
 {
     struct errbuf e;
     struct store *s = NULL;
@@ -20,38 +20,46 @@ int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *
     struct api *api = NULL;
     struct http_server *http = NULL;
     struct esc_delivery *delivery = NULL; /* webhooks: a thread with its own connection */
-    int rc = store_open(data_dir, false, &s, &e);
+    http_log_set_level(c->log_level);
+    int rc = store_open(c->data, false, &s, &e);
     if (!rc && (rc = store_agreements_load(s, &ag, &e)) == 0 && ag.n == 0)
-        rc = errf(&e, ERR_NOTFOUND, "%s: the store holds no agreement", data_dir);
+        rc = errf(&e, ERR_NOTFOUND, "%s: the store holds no agreement", c->data);
     if (!rc)
-        rc = log_open(data_dir, s, &log, &e);
+        rc = log_open(c->data, s, &log, &e);
     if (!rc && !(api = api_new(s, &ag, log)))
         rc = errf(&e, ERR_NOMEM, "out of memory");
     if (!rc)
-        rc = api_open_witness(api, data_dir, &e);
+        rc = api_open_witness(api, c->data, &e);
     if (!rc) {
         struct http_app app;
         api_http_app(api, &app);
-        struct http_limits lim;
-        http_limits_default(&lim);
-        rc = http_start(listen, &lim, &app, &http, &e);
+        rc = http_start(c->listen, &c->lim, &app, &http, &e);
     }
     if (!rc) /* alerts a crash between a batch's commit and its evaluation left unraised */
         esc_startup_evaluate(s, ag.v[ag.n - 1], log);
     if (!rc)
-        rc = esc_delivery_start(data_dir, &delivery, &e);
+        rc = esc_delivery_start(c->data, &delivery, &e);
     if (rc) {
         fprintf(stderr, "truce serve: %s\n", e.msg);
+        http_log(HTTP_LOG_ERROR, "start", "%s", e.msg);
         http_stop(http, 0);
     } else {
-        printf("listening on http://%s (port %u)\n", listen, http_port(http));
+        printf("listening on http://%s (port %u)\n", c->listen, http_port(http));
         fflush(stdout);
+        http_log(HTTP_LOG_INFO, "listening",
+                 "http://%s (port %u), data %s, at most %u connections", c->listen,
+                 http_port(http), c->data, c->lim.max_connections);
         while (!*stop && !(rc = http_run(http, SERVER_POLL_MS)))
-            ;
+            api_tick(api);
         if (rc)
-            fprintf(stderr, "truce serve: the HTTP daemon failed\n");
-        http_stop(http, SERVER_DRAIN_MS);
+            http_log(HTTP_LOG_ERROR, "stop", "the HTTP daemon failed");
+        else
+            http_log(HTTP_LOG_INFO, "stopping", "draining requests in flight (at most %u ms)",
+                     c->drain_ms);
+        http_stop(http, c->drain_ms);
+        api_tick(api);
         esc_delivery_stop(delivery);
+        http_log(HTTP_LOG_INFO, "stopped", NULL);
         printf("stopped\n");
         fflush(stdout);
     }

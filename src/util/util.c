@@ -122,16 +122,52 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return rc;
 }
 
+/* The length of the valid UTF-8 sequence at p (lead byte >= 0x80), or 0 when it is not one
+ * (overlong forms, surrogates and code points above U+10FFFF are not). */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned min;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, min = 0x10000;
+    else
+        return 0;
+    unsigned cp = c & (0x7F >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
 int buf_json_str(struct buf *b, const char *s)
 {
     if (buf_append(b, "\"", 1))
         return ERR_NOMEM;
     const unsigned char *p = (const unsigned char *)s;
     for (;;) {
-        /* copy the longest run that needs no escape in one go */
+        /* copy the longest run that needs no escape in one go (valid UTF-8 is kept as it is) */
         const unsigned char *q = p;
-        while (*q >= 0x20 && *q != '"' && *q != '\\')
-            q++;
+        for (;;) {
+            if (*q >= 0x20 && *q < 0x80 && *q != '"' && *q != '\\') {
+                q++;
+            } else if (*q >= 0x80) {
+                size_t n = utf8_len(q);
+                if (!n)
+                    break;
+                q += n;
+            } else {
+                break;
+            }
+        }
         if (q > p && buf_append(b, p, (size_t)(q - p)))
             return ERR_NOMEM;
         if (!*q)
@@ -145,8 +181,12 @@ int buf_json_str(struct buf *b, const char *s)
         case '\r': out = "\\r"; break;
         case '\t': out = "\\t"; break;
         default:
-            snprintf(esc, sizeof esc, "\\u%04x", *q);
-            out = esc;
+            if (*q >= 0x80) {
+                out = "\\ufffd"; /* a byte that is not valid UTF-8: the replacement character */
+            } else {
+                snprintf(esc, sizeof esc, "\\u%04x", *q);
+                out = esc;
+            }
         }
         if (buf_append(b, out, strlen(out)))
             return ERR_NOMEM;

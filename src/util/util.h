@@ -65,7 +65,8 @@ void buf_reset(struct buf *b); /* frees the memory; b is empty and reusable */
 int buf_append(struct buf *b, const void *data, size_t n) WUR;
 int buf_printf(struct buf *b, const char *fmt, ...) WUR __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) WUR;
-/* Appends s as a JSON string literal with quotes and escapes. */
+/* Appends s as a JSON string literal with quotes and escapes; bytes that are not valid UTF-8
+ * become U+FFFD, so the output is always valid JSON. */
 int buf_json_str(struct buf *b, const char *s) WUR;
 /* Allocation helpers that abort with a message when memory is exhausted; for CLI-lifetime data
  * only (agreement, gazetteer), never on paths that handle a record. */

@@ -139,7 +139,7 @@ code=$(curl -sS -o "$D/body" -w '%{http_code}' -H "Authorization: Bearer ${TOKEN
   --data-binary "$good" "$U/api/v1/observations")
 [ "$code" = 200 ] || fail "monitor post: $code $(cat "$D/body")"
 call GET /api/v1/audit "${TOKEN[analyst]}"; [ "$code" = 200 ] || fail "audit: $code"
-grep -qF '"actor":"u-monitor","role":"monitor","action":"POST /api/v1/observations","target":"/api/v1/observations","status":200,"result":"records 1, accepted 1 (observation ids 26..26)' <<<"$out" \
+grep -qF '"actor":"u-monitor","role":"monitor","action":"POST /api/v1/observations","target":"/api/v1/observations","status":200,"result":"records 1, accepted 1, duplicates 0' <<<"$out" \
   || fail "audit lacks the monitor's post: $out"
 grep -qF '"actor":"u-party","role":"party","action":"POST (refused)","target":"/api/v1/observations","status":403' <<<"$out" \
   || fail "audit lacks the party's refused post: $out"

@@ -74,9 +74,14 @@ has '"type":"about:blank","status":400'; has '"detail":"record 2: record: malfor
 curl -s -o /dev/null -w '%{content_type}' -H "$AUTH" --data-binary '{oops' "$U/api/v1/observations" \
   | grep -q '^application/problem+json' || fail "400 is not application/problem+json"
 req 400 --data-binary '' "$U/api/v1/observations"; has 'the body is empty'
-# oversized body: 413
-head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' ' ' > "$D/big"
+# oversized JSON document: 413 (NDJSON has no total limit, only one per record: 1 MiB lines)
+{ printf '['; head -c $((17 * 1024 * 1024)) /dev/zero | tr '\0' ' '; } > "$D/big"
 req 413 --data-binary @"$D/big" "$U/api/v1/observations"; has '"status":413'
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' 'x' > "$D/longline"
+{ echo "$good" | sed 's/http-1/long-1/'; cat "$D/longline"; echo; } > "$D/long.ndjson"
+req 207 -H 'Content-Type: application/x-ndjson' --data-binary @"$D/long.ndjson" "$U/api/v1/observations"
+has '"index":2,"status":"rejected","error":"record: line longer than 1048576 bytes"'
+has '"index":1,"status":"accepted","client_id":"long-1"'
 
 # listings with filters
 req 200 "$U/api/v1/observations?kind=sighting"
@@ -114,7 +119,8 @@ curl -s -D - -o /dev/null -X PUT "$U/healthz" | grep -qi '^Allow: GET' || fail "
 # metrics count what happened
 req 200 "$U/metrics"
 has 'truce_http_requests_total{method="POST",route="/api/v1/observations",status="200"} 3'
-has 'truce_observations_ingested_total{result="accepted"} 27'
+has 'truce_observations_ingested_total{result="accepted"} 28'
+has 'truce_observations_ingested_total{result="rejected"} 6'
 lacks 'truce_metrics_dropped_total 1'
 
 # graceful stop: SIGTERM while a slow upload is in flight; the upload is still answered (200),
