@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -156,6 +156,47 @@ int store_findings_rows(struct store *s, const struct store_filter *f,
 int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
                           int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
                           struct errbuf *e) WUR;
+
+/* ---- incidents (src/fusion, docs/fusion.md): derived from the fire observations ---- */
+
+/* Calls cb with the id and raw record of every stored fire or detection observation, in id
+ * order (fusion re-reads them). */
+int store_fire_obs_each(struct store *s,
+                        int (*cb)(void *ctx, int64_t id, const char *raw, size_t len), void *ctx,
+                        struct errbuf *e) WUR;
+
+/* One incident as stored: the columns listings and reports filter on, and its JSON. */
+struct store_incident {
+    int64_t id, t_start_ms, t_end_ms;
+    const char *region; /* NULL outside the regions */
+    long long count;
+    const char *party, *grade, *origin_method, *loc_method;
+    double lon, lat;
+    const char *json; /* the NDJSON object of docs/fusion.md */
+    size_t n_evidence;
+    const int64_t *evidence; /* observation ids */
+    bool evidence_unchanged; /* skip rewriting the evidence rows */
+};
+/* Inserts or replaces incident inc->id with its evidence (inside the caller's transaction). */
+int store_incident_put(struct store *s, const struct store_incident *inc, struct errbuf *e) WUR;
+/* Deletes incident id (merged into another) and its evidence rows. */
+int store_incident_delete(struct store *s, int64_t id, struct errbuf *e) WUR;
+/* Deletes every incident (before `truce fuse` rebuilds them). */
+int store_incidents_clear(struct store *s, struct errbuf *e) WUR;
+/* Calls cb with the JSON of each incident matching f (time on the end, party, region, limit;
+ * f may be NULL) or only incident id when id >= 0 (ERR_NOTFOUND when absent), in id order. */
+int store_incidents_list(struct store *s, const struct store_filter *f, int64_t id,
+                         int (*cb)(void *ctx, const char *json), void *ctx,
+                         struct errbuf *e) WUR;
+struct store_incident_row {
+    int64_t id, t_end_ms;
+    const char *region;
+    long long count;
+    const char *party, *grade, *json;
+};
+int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
+                           int (*cb)(void *ctx, const struct store_incident_row *r), void *ctx,
+                           struct errbuf *e) WUR;
 
 /* Number of stored observations (for summaries and tests). */
 int store_obs_count(struct store *s, long long *n, struct errbuf *e) WUR;

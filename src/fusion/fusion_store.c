@@ -1,0 +1,145 @@
+/* fusion_store.c: the fusion engine over the store: loading the stored fire observations,
+ * writing incidents as they change, and `truce fuse` (rebuild from scratch). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fusion/fusion.h"
+
+#define FUSION_MAX_MERGED 64
+
+struct load_ctx {
+    struct fusion *f;
+    const struct store_agreements *ag;
+    struct obs *o;
+    struct errbuf *e;
+    long long n;
+};
+
+/* One stored record made into a fusion observation again (as ingest did). */
+static int load_one(void *ctx, int64_t id, const char *raw, size_t len)
+{
+    struct load_ctx *c = ctx;
+    const struct agreement *latest = c->ag->v[c->ag->n - 1];
+    struct errbuf re;
+    if (obs_parse_json(raw, len, latest, latest->time_zone, c->o, &re))
+        return errf(c->e, ERR_INVAL, "stored observation %lld no longer validates: %s",
+                    (long long)id, re.msg);
+    const struct agreement *a = store_agreement_at(c->ag, c->o->t_start_ms);
+    struct placement p;
+    if (place_observation(a, c->o, &p, &re))
+        return errf(c->e, ERR_INVAL, "stored observation %lld cannot be placed: %s",
+                    (long long)id, re.msg);
+    struct fusion_obs fo;
+    if (!fusion_obs_from(c->o, &p, id, &fo))
+        return 0;
+    int64_t inc;
+    c->n++;
+    return fusion_add(c->f, &fo, &inc, NULL, 0, NULL, c->e);
+}
+
+int fusion_load(struct store *s, const struct store_agreements *ag, struct fusion **out,
+                struct errbuf *e)
+{
+    struct fusion *f = fusion_new(ag->v[ag->n - 1]);
+    if (!f)
+        return errf(e, ERR_NOMEM, "fusion: out of memory");
+    struct load_ctx c = {f, ag, malloc(sizeof(struct obs)), e, 0};
+    if (!c.o) {
+        fusion_free(f);
+        return errf(e, ERR_NOMEM, "fusion: out of memory");
+    }
+    int rc = store_fire_obs_each(s, load_one, &c, e);
+    free(c.o);
+    if (rc) {
+        fusion_free(f);
+        return rc;
+    }
+    *out = f;
+    return 0;
+}
+
+int fusion_store_incident(struct fusion *f, struct store *s, int64_t id, const int64_t *merged,
+                          size_t n_merged, struct errbuf *e)
+{
+    for (size_t i = 0; i < n_merged; i++) {
+        int rc = store_incident_delete(s, merged[i], e);
+        if (rc)
+            return rc;
+    }
+    struct fusion_incident *inc = malloc(sizeof *inc);
+    if (!inc)
+        return errf(e, ERR_NOMEM, "fusion: out of memory");
+    int rc = fusion_incident_get(f, id, inc, e);
+    struct buf json;
+    buf_init(&json);
+    if (!rc && fusion_incident_json(inc, &json))
+        rc = errf(e, ERR_NOMEM, "fusion: out of memory");
+    if (!rc) {
+        const struct agreement *a = fusion_agreement(f);
+        int region = agr_region_at(a, inc->location);
+        struct store_incident si = {
+            .id = inc->id,
+            .t_start_ms = inc->t_start_ms,
+            .t_end_ms = inc->t_end_ms,
+            .region = region >= 0 ? a->regions[region].id : NULL,
+            .count = inc->count,
+            .party = inc->party,
+            .grade = FUSION_GRADE_NAMES[inc->grade],
+            .origin_method = FUSION_ORIGIN_NAMES[inc->origin_method],
+            .loc_method = FUSION_LOC_NAMES[inc->loc_method],
+            .lon = inc->location.lon_deg,
+            .lat = inc->location.lat_deg,
+            .json = json.p,
+            .n_evidence = inc->n_evidence,
+            .evidence = inc->evidence_ids,
+        };
+        rc = store_incident_put(s, &si, e);
+    }
+    buf_reset(&json);
+    free(inc);
+    return rc;
+}
+
+int fusion_ingest(struct fusion *f, struct store *s, const struct obs *o,
+                  const struct placement *p, int64_t id, struct errbuf *e)
+{
+    struct fusion_obs fo;
+    if (!fusion_obs_from(o, p, id, &fo))
+        return 0;
+    int64_t inc, merged[FUSION_MAX_MERGED];
+    size_t n_merged;
+    int rc = fusion_add(f, &fo, &inc, merged, FUSION_MAX_MERGED, &n_merged, e);
+    return rc ? rc : fusion_store_incident(f, s, inc, merged, n_merged, e);
+}
+
+int fusion_rebuild(struct store *s, const struct store_agreements *ag, long long *n_obs,
+                   long long *n_incidents, struct errbuf *e)
+{
+    struct fusion *f;
+    int rc = fusion_load(s, ag, &f, e);
+    if (rc)
+        return rc;
+    *n_obs = (long long)fusion_obs_count(f);
+    const int64_t *ids;
+    size_t n = fusion_incident_ids(f, &ids);
+    /* the ids array is reused by summaries: copy it */
+    int64_t *copy = malloc((n ? n : 1) * sizeof *copy);
+    if (!copy) {
+        fusion_free(f);
+        return errf(e, ERR_NOMEM, "fusion: out of memory");
+    }
+    memcpy(copy, ids, n * sizeof *copy);
+    rc = store_begin(s, e);
+    if (!rc)
+        rc = store_incidents_clear(s, e);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = fusion_store_incident(f, s, copy[i], NULL, 0, e);
+    if (!rc)
+        rc = store_commit(s, e);
+    else
+        store_rollback(s);
+    *n_incidents = (long long)n;
+    free(copy);
+    fusion_free(f);
+    return rc;
+}
