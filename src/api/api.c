@@ -30,6 +30,7 @@ struct api {
     struct store *s;
     const struct store_agreements *ag;
     struct truce_log *log;
+    struct fusion *fusion; /* incidents kept up to date by intake (NULL: fusion unavailable) */
     struct metric metrics[API_METRICS_MAX];
     size_t n_metrics;
     unsigned long long metrics_dropped;
@@ -510,7 +511,8 @@ static void h_ingest(struct api *a, const struct http_request *req, const struct
                                .name = "body",
                                .result = on_result,
                                .ctx = &c,
-                               .log = a->log};
+                               .log = a->log,
+                               .fusion = a->fusion};
     struct ingest_stats st = {0};
     struct errbuf e;
     int rc = ingest_stream(a->s, a->ag, f, &opts, &st, &e);
@@ -599,11 +601,19 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     a->s = s;
     a->ag = ag;
     a->log = log;
+    struct errbuf e;
+    if (fusion_load(s, ag, &a->fusion, &e)) {
+        /* the API still serves; incidents catch up with `truce fuse` */
+        fprintf(stderr, "truce: fusion unavailable: %s\n", e.msg);
+        a->fusion = NULL;
+    }
     return a;
 }
 
 void api_free(struct api *a)
 {
+    if (a)
+        fusion_free(a->fusion);
     free(a);
 }
 

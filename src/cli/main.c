@@ -361,6 +361,14 @@ static int cmd_ingest(int argc, char **argv)
         return fail(&e);
     }
     opts.log = log;
+    struct fusion *fusion = NULL;
+    if (fusion_load(s, &ag, &fusion, &e)) {
+        log_close(log);
+        store_agreements_free(&ag);
+        store_close(s);
+        return fail(&e);
+    }
+    opts.fusion = fusion;
     ctx.tty = isatty(2);
     opts.result = on_result;
     opts.progress = on_progress;
@@ -406,6 +414,7 @@ static int cmd_ingest(int argc, char **argv)
     }
     if (total.accepted)
         cut_checkpoint(log, s, ctx.quiet);
+    fusion_free(fusion);
     log_close(log);
     if (nfiles > 1)
         printf("total: %lld records: %lld accepted, %lld duplicates, %lld rejected; %lld "

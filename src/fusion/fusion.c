@@ -205,6 +205,16 @@ void fusion_free(struct fusion *f)
 
 size_t fusion_obs_count(const struct fusion *f) { return f->n; }
 
+void fusion_clear(struct fusion *f)
+{
+    f->n = 0;
+    f->names.len = 0;
+    f->n_entries = 0;
+    f->tused = 0;
+    for (size_t i = 0; i < f->tcap; i++)
+        f->heads[i] = UINT32_MAX;
+}
+
 const struct agreement *fusion_agreement(const struct fusion *f) { return f->a; }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)

@@ -133,6 +133,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                int64_t *merged_away, size_t max_merged, size_t *n_merged, struct errbuf *e) WUR;
 
 size_t fusion_obs_count(const struct fusion *f);
+/* Forgets every observation (the memory is kept for reuse). */
+void fusion_clear(struct fusion *f);
 /* The agreement the engine attributes by. */
 const struct agreement *fusion_agreement(const struct fusion *f);
 
@@ -155,6 +157,10 @@ int fusion_incident_text(const struct fusion_incident *inc, const struct agreeme
  * order: each raw record is validated and placed again as ingest did. */
 int fusion_load(struct store *s, const struct store_agreements *ag, struct fusion **out,
                 struct errbuf *e) WUR;
+
+/* Empties f and feeds it the stored fire observations again (after a rolled-back batch). */
+int fusion_reload(struct fusion *f, struct store *s, const struct store_agreements *ag,
+                  struct errbuf *e) WUR;
 
 /* Writes incident id (and deletes the n_merged incidents merged into it) in the store's open
  * transaction. */

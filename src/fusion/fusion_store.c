@@ -37,19 +37,25 @@ static int load_one(void *ctx, int64_t id, const char *raw, size_t len)
     return fusion_add(c->f, &fo, &inc, NULL, 0, NULL, c->e);
 }
 
+int fusion_reload(struct fusion *f, struct store *s, const struct store_agreements *ag,
+                  struct errbuf *e)
+{
+    fusion_clear(f);
+    struct load_ctx c = {f, ag, malloc(sizeof(struct obs)), e, 0};
+    if (!c.o)
+        return errf(e, ERR_NOMEM, "fusion: out of memory");
+    int rc = store_fire_obs_each(s, load_one, &c, e);
+    free(c.o);
+    return rc;
+}
+
 int fusion_load(struct store *s, const struct store_agreements *ag, struct fusion **out,
                 struct errbuf *e)
 {
     struct fusion *f = fusion_new(ag->v[ag->n - 1]);
     if (!f)
         return errf(e, ERR_NOMEM, "fusion: out of memory");
-    struct load_ctx c = {f, ag, malloc(sizeof(struct obs)), e, 0};
-    if (!c.o) {
-        fusion_free(f);
-        return errf(e, ERR_NOMEM, "fusion: out of memory");
-    }
-    int rc = store_fire_obs_each(s, load_one, &c, e);
-    free(c.o);
+    int rc = fusion_reload(f, s, ag, e);
     if (rc) {
         fusion_free(f);
         return rc;

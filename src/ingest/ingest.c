@@ -144,7 +144,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
     size_t batch_max = opts->atomic ? SIZE_MAX : (opts->batch ? opts->batch : INGEST_DEFAULT_BATCH);
     struct batch b = {0};
     struct obs *o = xmalloc(sizeof *o);
-    bool in_tx = false, any_rejected = false;
+    bool in_tx = false, any_rejected = false, rolled_back = false;
     const struct agreement *latest = agreements->v[agreements->n - 1];
     for (;;) {
         if (!in_tx) {
@@ -196,6 +196,9 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                 if (!src && !dup && opts->log &&
                     (rc = log_records(opts->log, a, o, fs, &ids, e)))
                     break;
+                if (!src && !dup && opts->fusion &&
+                    (rc = fusion_ingest(opts->fusion, s, o, &p, r.id, e)))
+                    break;
                 if (src == ERR_CONFLICT) {
                     r.status = INGEST_REJECTED;
                     r.error = re.msg;
@@ -212,6 +215,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
         }
         if (b.n >= batch_max) {
             if ((rc = commit_batch(s, opts, e))) {
+                rolled_back = true;
                 batch_emit(&b, opts, stats, true, "the batch could not be committed");
                 break;
             }
@@ -225,12 +229,14 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
     if (in_tx) {
         if (rc) {
             store_rollback(s);
+            rolled_back = true;
             if (opts->log && log_rewind(opts->log, s, NULL))
                 fputs("truce: the log could not be rewound; it is repaired when next opened\n",
                       stderr);
             batch_emit(&b, opts, stats, true, "not stored: ingest stopped by an error");
         } else if (opts->atomic && any_rejected) {
             store_rollback(s);
+            rolled_back = true;
             if (opts->log && log_rewind(opts->log, s, NULL))
                 fputs("truce: the log could not be rewound; it is repaired when next opened\n",
                       stderr);
@@ -238,6 +244,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                        "not stored: --atomic refuses the whole input when any record is rejected");
         } else if ((rc = commit_batch(s, opts, e))) {
             store_rollback(s);
+            rolled_back = true;
             if (opts->log && log_rewind(opts->log, s, NULL))
                 fputs("truce: the log could not be rewound; it is repaired when next opened\n",
                       stderr);
@@ -250,6 +257,8 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
     } else if (b.n) {
         batch_emit(&b, opts, stats, true, "not stored");
     }
+    if (rolled_back && opts->fusion && fusion_reload(opts->fusion, s, agreements, NULL))
+        fputs("truce: the fusion engine could not be reloaded; run `truce fuse`\n", stderr);
     batch_clear(&b);
     free(b.v);
     buf_reset(&b.text);

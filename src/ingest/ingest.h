@@ -7,6 +7,7 @@
 #define TRUCE_INGEST_H
 #include <stdio.h>
 
+#include "fusion/fusion.h"
 #include "log/log.h"
 #include "observation/observation.h"
 #include "store/store.h"
@@ -38,6 +39,10 @@ struct ingest_opts {
     /* the transparency log: every stored observation and finding is appended as a leaf and
      * synced before its batch commits (NULL: no log, for measurements) */
     struct truce_log *log;
+    /* the fusion engine holding the stored fire observations: each accepted one is fused and its
+     * incident stored in the same transaction (NULL: no fusion; `truce fuse` catches up). After a
+     * rolled-back batch the engine is reloaded from the store. */
+    struct fusion *fusion;
 };
 
 struct ingest_stats {
