@@ -591,11 +591,20 @@ static int cmd_fuse(int argc, char **argv)
     struct store_agreements ag;
     if (open_store(&s, &ag, &e))
         return fail(&e);
-    long long n_obs = 0, n_inc = 0;
-    int rc = fusion_rebuild(s, &ag, &n_obs, &n_inc, &e);
+    struct truce_log *log = NULL;
+    if (log_open(data_dir, s, &log, &e)) {
+        store_agreements_free(&ag);
+        store_close(s);
+        return fail(&e);
+    }
+    long long n_obs = 0, n_inc = 0, n_changed = 0;
+    int rc = fusion_rebuild(s, &ag, log, &n_obs, &n_inc, &n_changed, &e);
     if (!rc)
-        printf("fused %lld fire observation%s into %lld incident%s\n", n_obs, n_obs == 1 ? "" : "s",
-               n_inc, n_inc == 1 ? "" : "s");
+        printf("fused %lld fire observation%s into %lld incident%s (%lld stored or removed)\n",
+               n_obs, n_obs == 1 ? "" : "s", n_inc, n_inc == 1 ? "" : "s", n_changed);
+    if (!rc && n_changed)
+        cut_checkpoint(log, s, false);
+    log_close(log);
     store_agreements_free(&ag);
     store_close(s);
     return rc ? fail(&e) : 0;

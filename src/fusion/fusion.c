@@ -41,6 +41,7 @@ struct index_entry {
 
 struct fusion {
     const struct agreement *a;
+    const struct store_agreements *versions;
     struct fobs *v;
     size_t n, cap;
     struct buf names; /* client ids, NUL-separated */
@@ -216,6 +217,8 @@ void fusion_clear(struct fusion *f)
 }
 
 const struct agreement *fusion_agreement(const struct fusion *f) { return f->a; }
+
+void fusion_set_versions(struct fusion *f, const struct store_agreements *ag) { f->versions = ag; }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -1031,6 +1034,73 @@ static void attribute(const struct fusion *f, const uint32_t *m, size_t n,
                side, d / 1000, other);
 }
 
+static bool rule_covers(const struct agr_rule *r, int type)
+{
+    if (!r->n_event_types)
+        return true;
+    for (size_t i = 0; i < r->n_event_types; i++)
+        if (agr_event_type_index(r->event_types[i]) == type)
+            return true;
+    return false;
+}
+
+/* The incident judged by the fire clauses of agreement a: one finding per clause in force whose
+ * event types it holds, inside the agreement's regions (as rules.c does for one report). */
+static void judge(const struct agreement *a, struct fusion_incident *inc)
+{
+    inc->n_findings = 0;
+    inc->agreement_version = a->version;
+    if (inc->t_start_ms < a->effective_ms || agr_region_at(a, inc->location) < 0)
+        return;
+    char where[192];
+    phrase_at(a, inc->location, where, sizeof where);
+    bool attributed = inc->grade == FUSION_CONFIRMED || inc->grade == FUSION_PROBABLE;
+    for (size_t i = 0; i < a->n_rules && inc->n_findings < FUSION_MAX_FINDINGS; i++) {
+        const struct agr_rule *r = &a->rules[i];
+        if (r->kind != AGR_RULE_FIRE_PROHIBITED)
+            continue;
+        int64_t from = r->effective_ms != TIME_NONE ? r->effective_ms : a->effective_ms;
+        if (inc->t_start_ms < from)
+            continue;
+        char events[256];
+        size_t len = 0;
+        events[0] = 0;
+        for (int t = 0; t < AGR_N_EVENT_TYPES && len < sizeof events; t++) {
+            if (!inc->counts[t] || !rule_covers(r, t))
+                continue;
+            if (inc->counts[t] < 0)
+                len += (size_t)snprintf(events + len, sizeof events - len, "%suncountable %s",
+                                        len ? ", " : "", AGR_EVENT_NAMES_MANY[t]);
+            else
+                len += (size_t)snprintf(events + len, sizeof events - len, "%s%lld %s",
+                                        len ? ", " : "", inc->counts[t],
+                                        inc->counts[t] == 1 ? AGR_EVENT_NAMES_ONE[t]
+                                                            : AGR_EVENT_NAMES_MANY[t]);
+        }
+        if (!len)
+            continue;
+        struct fusion_finding *fd = &inc->findings[inc->n_findings++];
+        fd->rule = (int)i;
+        fd->clause = r->clause;
+        fd->severity = r->severity;
+        str_copy(fd->party, sizeof fd->party, attributed ? inc->party : "undetermined");
+        char whose[160];
+        if (attributed)
+            snprintf(whose, sizeof whose, "Fired by %s (grade %s).", inc->party,
+                     FUSION_GRADE_NAMES[inc->grade]);
+        else if (strcmp(inc->party, "undetermined"))
+            snprintf(whose, sizeof whose,
+                     "The evidence points to %s only at grade %s: the finding names no party.",
+                     inc->party, FUSION_GRADE_NAMES[inc->grade]);
+        else
+            snprintf(whose, sizeof whose, "The party that fired is undetermined.");
+        snprintf(fd->reasons, sizeof fd->reasons,
+                 "%s (reconciled from %zu report%s) %s (%s); clause %s prohibits this fire. %s",
+                 events, inc->n_evidence, inc->n_evidence == 1 ? "" : "s", where,
+                 FUSION_LOC_NAMES[inc->loc_method], r->clause, whose);
+    }
+}
+
 /* The engine slot of store id `id`: binary search while ids arrived in ascending order (as
  * they do from the store), else a scan. */
 static uint32_t slot_of_id(const struct fusion *f, int64_t id)
@@ -1121,6 +1191,7 @@ static int summarise(struct fusion *f, uint32_t root, struct fusion_incident *in
                &inc->semi_minor_m, &inc->azimuth_deg, &views);
     free(impact);
     attribute(f, f->members, k, inc);
+    judge(f->versions ? store_agreement_at(f->versions, inc->t_start_ms) : f->a, inc);
     return 0;
 }
 
@@ -1194,6 +1265,20 @@ int fusion_incident_json(const struct fusion_incident *inc, struct buf *b)
             rc = buf_json_str(b, inc->reasons[i]);
     }
     if (!rc)
+        rc = buf_printf(b, "],\"agreement_version\":%d,\"findings\":[", inc->agreement_version);
+    for (size_t i = 0; i < inc->n_findings && !rc; i++) {
+        const struct fusion_finding *fd = &inc->findings[i];
+        rc = buf_printf(b, "%s{\"clause\":", i ? "," : "");
+        rc = rc || buf_json_str(b, fd->clause);
+        rc = rc || buf_printf(b, ",\"result\":\"violation\",\"party\":");
+        rc = rc || buf_json_str(b, fd->party);
+        rc = rc || buf_printf(b, ",\"severity\":");
+        rc = rc || buf_json_str(b, fd->severity ? fd->severity : "");
+        rc = rc || buf_printf(b, ",\"reasons\":");
+        rc = rc || buf_json_str(b, fd->reasons);
+        rc = rc || buf_printf(b, "}");
+    }
+    if (!rc)
         rc = buf_printf(b, "],\"evidence\":[");
     for (size_t i = 0; i < inc->n_evidence && !rc; i++) {
         if (i)
@@ -1234,6 +1319,9 @@ int fusion_incident_text(const struct fusion_incident *inc, const struct agreeme
                         FUSION_GRADE_NAMES[inc->grade]);
     for (size_t i = 0; i < inc->n_reasons && !rc; i++)
         rc = buf_printf(b, "    - %s\n", inc->reasons[i]);
+    for (size_t i = 0; i < inc->n_findings && !rc; i++)
+        rc = buf_printf(b, "  finding: clause %s, violation, %s\n    %s\n", inc->findings[i].clause,
+                        inc->findings[i].party, inc->findings[i].reasons);
     if (!rc)
         rc = buf_printf(b, "  evidence:");
     for (size_t i = 0; i < inc->n_evidence && !rc; i++)

@@ -17,6 +17,7 @@
 
 #include "agreement/agreement.h"
 #include "observation/observation.h"
+#include "log/log.h"
 #include "placement/placement.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -97,6 +98,16 @@ struct fusion_obs {
 bool fusion_obs_from(const struct obs *o, const struct placement *p, int64_t id,
                      struct fusion_obs *f);
 
+/* The finding an incident makes under one fire clause: the attributed party only at grade
+ * probable or better, "undetermined" otherwise. */
+#define FUSION_MAX_FINDINGS 8
+struct fusion_finding {
+    int rule; /* index into the judging agreement's rules */
+    const char *clause, *severity;
+    char party[32];
+    char reasons[640];
+};
+
 /* An incident as summarised from its members. */
 struct fusion_incident {
     int64_t id; /* the smallest store id of its evidence */
@@ -114,6 +125,9 @@ struct fusion_incident {
     enum fusion_grade grade;
     size_t n_reasons;
     char reasons[FUSION_MAX_REASONS][FUSION_REASON_BYTES];
+    int agreement_version; /* the version in force at the start, which judged it */
+    size_t n_findings;
+    struct fusion_finding findings[FUSION_MAX_FINDINGS];
     size_t n_evidence;
     const int64_t *evidence_ids;   /* sorted by client id (valid until the next engine call) */
     const char *const *evidence_client_ids;
@@ -137,6 +151,9 @@ size_t fusion_obs_count(const struct fusion *f);
 void fusion_clear(struct fusion *f);
 /* The agreement the engine attributes by. */
 const struct agreement *fusion_agreement(const struct fusion *f);
+/* Every agreement version (borrowed): an incident's findings are judged by the version in force
+ * at its start. Without it, by the engine's agreement. */
+void fusion_set_versions(struct fusion *f, const struct store_agreements *ag);
 
 /* Ids of every incident in ascending order; *ids owned by the engine, valid until the next call. */
 size_t fusion_incident_ids(struct fusion *f, const int64_t **ids);
@@ -162,20 +179,23 @@ int fusion_load(struct store *s, const struct store_agreements *ag, struct fusio
 int fusion_reload(struct fusion *f, struct store *s, const struct store_agreements *ag,
                   struct errbuf *e) WUR;
 
-/* Writes incident id (and deletes the n_merged incidents merged into it) in the store's open
- * transaction. */
-int fusion_store_incident(struct fusion *f, struct store *s, int64_t id, const int64_t *merged,
-                          size_t n_merged, struct errbuf *e) WUR;
+/* Writes incident id in the store's open transaction when it changed, and deletes the n_merged
+ * incidents merged into it (each leaves a tombstone version). Every version written is appended
+ * to log (may be NULL: the store still assigns the leaf indices; for measurements only). */
+int fusion_store_incident(struct fusion *f, struct store *s, struct truce_log *log, int64_t id,
+                          const int64_t *merged, size_t n_merged, struct errbuf *e) WUR;
 
-/* `truce fuse`: fuses every stored fire observation from scratch and replaces the stored
- * incidents in one transaction. *n_obs and *n_incidents get the counts. Deterministic: the same
- * store always gives the same incidents. */
-int fusion_rebuild(struct store *s, const struct store_agreements *ag, long long *n_obs,
-                   long long *n_incidents, struct errbuf *e) WUR;
+/* `truce fuse`: fuses every stored fire observation from scratch and brings the stored
+ * incidents in line in one transaction: changed incidents are rewritten, vanished ones deleted,
+ * unchanged ones left alone (so a re-run on an up-to-date store writes and logs nothing). The
+ * log's leaves are synced before the commit. *n_obs, *n_incidents and *n_changed get counts. */
+int fusion_rebuild(struct store *s, const struct store_agreements *ag, struct truce_log *log,
+                   long long *n_obs, long long *n_incidents, long long *n_changed,
+                   struct errbuf *e) WUR;
 
-/* Adds stored observation id (o placed as p, judged by agreement version a) to the engine and
- * stores the incident it is in; a no-op for observations fusion does not use. */
-int fusion_ingest(struct fusion *f, struct store *s, const struct obs *o,
+/* Adds stored observation id (o placed as p) to the engine and stores (and logs) the incident it
+ * is in; a no-op for observations fusion does not use. */
+int fusion_ingest(struct fusion *f, struct store *s, struct truce_log *log, const struct obs *o,
                   const struct placement *p, int64_t id, struct errbuf *e) WUR;
 
 #endif

@@ -1,5 +1,6 @@
 /* fusion_store.c: the fusion engine over the store: loading the stored fire observations,
  * writing incidents as they change, and `truce fuse` (rebuild from scratch). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +56,7 @@ int fusion_load(struct store *s, const struct store_agreements *ag, struct fusio
     struct fusion *f = fusion_new(ag->v[ag->n - 1]);
     if (!f)
         return errf(e, ERR_NOMEM, "fusion: out of memory");
+    fusion_set_versions(f, ag);
     int rc = fusion_reload(f, s, ag, e);
     if (rc) {
         fusion_free(f);
@@ -64,14 +66,31 @@ int fusion_load(struct store *s, const struct store_agreements *ag, struct fusio
     return 0;
 }
 
-int fusion_store_incident(struct fusion *f, struct store *s, int64_t id, const int64_t *merged,
-                          size_t n_merged, struct errbuf *e)
+/* Appends the leaf of a version the store just wrote. */
+static int log_version(struct truce_log *log, const struct store_log_record *r, struct errbuf *e)
 {
-    for (size_t i = 0; i < n_merged; i++) {
-        int rc = store_incident_delete(s, merged[i], e);
-        if (rc)
-            return rc;
-    }
+    return log ? log_add(log, r, e) : 0;
+}
+
+static int tombstone(struct fusion *f, struct store *s, struct truce_log *log, int64_t id,
+                     int64_t into, long long *changed, struct errbuf *e)
+{
+    char json[128];
+    if (into >= 0)
+        snprintf(json, sizeof json, "{\"id\":%lld,\"merged_into\":%lld}", (long long)id,
+                 (long long)into);
+    else
+        snprintf(json, sizeof json, "{\"id\":%lld,\"merged_into\":null}", (long long)id);
+    struct store_log_record r;
+    int rc = store_incident_delete(s, id, json, fusion_agreement(f)->version, &r, e);
+    if (!rc && changed)
+        (*changed)++;
+    return rc ? rc : log_version(log, &r, e);
+}
+
+static int put(struct fusion *f, struct store *s, struct truce_log *log, int64_t id,
+               long long *changed, struct errbuf *e)
+{
     struct fusion_incident *inc = malloc(sizeof *inc);
     if (!inc)
         return errf(e, ERR_NOMEM, "fusion: out of memory");
@@ -96,17 +115,36 @@ int fusion_store_incident(struct fusion *f, struct store *s, int64_t id, const i
             .lon = inc->location.lon_deg,
             .lat = inc->location.lat_deg,
             .json = json.p,
+            .agreement_version = inc->agreement_version,
             .n_evidence = inc->n_evidence,
             .evidence = inc->evidence_ids,
         };
-        rc = store_incident_put(s, &si, e);
+        bool logged;
+        struct store_log_record r;
+        rc = store_incident_put(s, &si, &logged, &r, e);
+        if (!rc && logged) {
+            if (changed)
+                (*changed)++;
+            rc = log_version(log, &r, e);
+        }
     }
     buf_reset(&json);
     free(inc);
     return rc;
 }
 
-int fusion_ingest(struct fusion *f, struct store *s, const struct obs *o,
+int fusion_store_incident(struct fusion *f, struct store *s, struct truce_log *log, int64_t id,
+                          const int64_t *merged, size_t n_merged, struct errbuf *e)
+{
+    for (size_t i = 0; i < n_merged; i++) {
+        int rc = tombstone(f, s, log, merged[i], id, NULL, e);
+        if (rc)
+            return rc;
+    }
+    return put(f, s, log, id, NULL, e);
+}
+
+int fusion_ingest(struct fusion *f, struct store *s, struct truce_log *log, const struct obs *o,
                   const struct placement *p, int64_t id, struct errbuf *e)
 {
     struct fusion_obs fo;
@@ -115,13 +153,35 @@ int fusion_ingest(struct fusion *f, struct store *s, const struct obs *o,
     int64_t inc, merged[FUSION_MAX_MERGED];
     size_t n_merged;
     int rc = fusion_add(f, &fo, &inc, merged, FUSION_MAX_MERGED, &n_merged, e);
-    return rc ? rc : fusion_store_incident(f, s, inc, merged, n_merged, e);
+    return rc ? rc : fusion_store_incident(f, s, log, inc, merged, n_merged, e);
 }
 
-int fusion_rebuild(struct store *s, const struct store_agreements *ag, long long *n_obs,
-                   long long *n_incidents, struct errbuf *e)
+struct id_list {
+    int64_t *v;
+    size_t n, cap;
+};
+
+static int collect_id(void *ctx, int64_t id)
+{
+    struct id_list *l = ctx;
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 1024;
+        int64_t *p = realloc(l->v, nc * sizeof *p);
+        if (!p)
+            return ERR_NOMEM;
+        l->v = p;
+        l->cap = nc;
+    }
+    l->v[l->n++] = id;
+    return 0;
+}
+
+int fusion_rebuild(struct store *s, const struct store_agreements *ag, struct truce_log *log,
+                   long long *n_obs, long long *n_incidents, long long *n_changed,
+                   struct errbuf *e)
 {
     struct fusion *f;
+    *n_changed = 0;
     int rc = fusion_load(s, ag, &f, e);
     if (rc)
         return rc;
@@ -129,23 +189,41 @@ int fusion_rebuild(struct store *s, const struct store_agreements *ag, long long
     const int64_t *ids;
     size_t n = fusion_incident_ids(f, &ids);
     /* the ids array is reused by summaries: copy it */
-    int64_t *copy = malloc((n ? n : 1) * sizeof *copy);
-    if (!copy) {
-        fusion_free(f);
-        return errf(e, ERR_NOMEM, "fusion: out of memory");
-    }
-    memcpy(copy, ids, n * sizeof *copy);
-    rc = store_begin(s, e);
-    if (!rc)
-        rc = store_incidents_clear(s, e);
+    struct id_list fresh = {0}, old = {0};
     for (size_t i = 0; i < n && !rc; i++)
-        rc = fusion_store_incident(f, s, copy[i], NULL, 0, e);
-    if (!rc)
+        if (collect_id(&fresh, ids[i]))
+            rc = errf(e, ERR_NOMEM, "fusion: out of memory");
+    bool in_tx = false;
+    if (!rc && !(rc = store_begin(s, e)))
+        in_tx = true;
+    if (!rc) {
+        e->msg[0] = 0;
+        int lrc = store_incident_ids(s, collect_id, &old, e);
+        if (lrc)
+            rc = e->msg[0] ? lrc : errf(e, ERR_NOMEM, "fusion: out of memory");
+    }
+    /* stored incidents that no longer exist (both lists ascending) */
+    for (size_t i = 0, j = 0; i < old.n && !rc; i++) {
+        while (j < fresh.n && fresh.v[j] < old.v[i])
+            j++;
+        if (j == fresh.n || fresh.v[j] != old.v[i])
+            rc = tombstone(f, s, log, old.v[i], -1, n_changed, e);
+    }
+    for (size_t i = 0; i < fresh.n && !rc; i++)
+        rc = put(f, s, log, fresh.v[i], n_changed, e);
+    if (!rc && log)
+        rc = log_sync(log, e);
+    if (!rc && in_tx)
         rc = store_commit(s, e);
-    else
+    if (rc && in_tx) {
         store_rollback(s);
-    *n_incidents = (long long)n;
-    free(copy);
+        if (log && log_rewind(log, s, NULL))
+            fputs("truce: the log could not be rewound; it is repaired when next opened\n",
+                  stderr);
+    }
+    *n_incidents = (long long)fresh.n;
+    free(fresh.v);
+    free(old.v);
     fusion_free(f);
     return rc;
 }

@@ -197,7 +197,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
                     (rc = log_records(opts->log, a, o, fs, &ids, e)))
                     break;
                 if (!src && !dup && opts->fusion &&
-                    (rc = fusion_ingest(opts->fusion, s, o, &p, r.id, e)))
+                    (rc = fusion_ingest(opts->fusion, s, opts->log, o, &p, r.id, e)))
                     break;
                 if (src == ERR_CONFLICT) {
                     r.status = INGEST_REJECTED;

@@ -24,6 +24,8 @@ enum stmt_id {
     ST_INCIDENT_DELETE,
     ST_EVIDENCE_DELETE,
     ST_EVIDENCE_INSERT,
+    ST_INCIDENT_JSON,
+    ST_INCIDENT_LOG,
     ST_N
 };
 
@@ -54,6 +56,9 @@ static const char *const STMT_SQL[ST_N] = {
     [ST_EVIDENCE_DELETE] = "DELETE FROM incident_evidence WHERE incident_id = ?1",
     [ST_EVIDENCE_INSERT] =
         "INSERT OR REPLACE INTO incident_evidence(obs_id, incident_id) VALUES (?1,?2)",
+    [ST_INCIDENT_JSON] = "SELECT json FROM incidents WHERE id = ?1",
+    [ST_INCIDENT_LOG] = "INSERT INTO incident_log(log_index, incident_id, agreement_version, "
+                        "party, grade, json) VALUES (?1,?2,?3,?4,?5,?6)",
 };
 
 /* Migration n brings the schema from version n-1 to n. Never edit a released migration: add. */
@@ -115,7 +120,11 @@ static const char *const MIGRATIONS[] = {
     "  lat REAL, json TEXT NOT NULL);"
     "CREATE INDEX incidents_t_end ON incidents(t_end_ms);"
     "CREATE TABLE incident_evidence(obs_id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL);"
-    "CREATE INDEX incident_evidence_incident ON incident_evidence(incident_id);",
+    "CREATE INDEX incident_evidence_incident ON incident_evidence(incident_id);"
+    /* every version of an incident as logged (docs/log-format.md, truce/incident/1) */
+    "CREATE TABLE incident_log(log_index INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL,"
+    "  agreement_version INTEGER NOT NULL, party TEXT NOT NULL, grade TEXT NOT NULL,"
+    "  json TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -936,17 +945,19 @@ int store_log_records(struct store *s, int64_t from_index,
                       int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
                       struct errbuf *e)
 {
-    static const char *const sql[3] = {
+    static const char *const sql[4] = {
         "SELECT log_index, version, agreement_id, json, NULL, NULL, NULL, NULL, NULL, NULL "
         "FROM agreements WHERE log_index >= ?1 ORDER BY version",
         "SELECT log_index, id, client_id, raw, agreement_version, NULL, NULL, NULL, NULL, NULL "
         "FROM observations WHERE log_index >= ?1 ORDER BY id",
         "SELECT log_index, id, obs_id, reasons, agreement_version, clause, result, party, "
-        "severity, rule_kind FROM findings WHERE log_index >= ?1 ORDER BY id"};
-    sqlite3_stmt *q[3] = {NULL, NULL, NULL};
-    bool live[3];
+        "severity, rule_kind FROM findings WHERE log_index >= ?1 ORDER BY id",
+        "SELECT log_index, incident_id, NULL, json, agreement_version, NULL, NULL, party, "
+        "grade, NULL FROM incident_log WHERE log_index >= ?1 ORDER BY log_index"};
+    sqlite3_stmt *q[4] = {NULL, NULL, NULL, NULL};
+    bool live[4] = {false, false, false, false};
     int rc = 0;
-    for (int k = 0; k < 3 && !rc; k++) {
+    for (int k = 0; k < 4 && !rc; k++) {
         if (sqlite3_prepare_v2(s->db, sql[k], -1, &q[k], NULL) != SQLITE_OK) {
             rc = dberr(s, e, "reading the log's records");
             break;
@@ -957,10 +968,10 @@ int store_log_records(struct store *s, int64_t from_index,
             rc = dberr(s, e, "reading the log's records");
         live[k] = step == SQLITE_ROW;
     }
-    /* Each table is in log order by its own id; merge the three by log_index. */
+    /* Each table is in log order by its own id; merge the four by log_index. */
     while (!rc) {
         int best = -1;
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < 4; k++)
             if (live[k] && (best < 0 || sqlite3_column_int64(q[k], 0) <
                                             sqlite3_column_int64(q[best], 0)))
                 best = k;
@@ -977,6 +988,10 @@ int store_log_records(struct store *s, int64_t from_index,
         } else if (best == STORE_LOG_OBSERVATION) {
             r.text1 = (const char *)sqlite3_column_text(st, 2); /* client id, may be NULL */
             r.agreement_version = sqlite3_column_int(st, 4);
+        } else if (best == STORE_LOG_INCIDENT) {
+            r.agreement_version = sqlite3_column_int(st, 4);
+            r.party = (const char *)sqlite3_column_text(st, 7);
+            r.grade = (const char *)sqlite3_column_text(st, 8);
         } else {
             r.obs_id = sqlite3_column_int64(st, 2);
             r.agreement_version = sqlite3_column_int(st, 4);
@@ -995,7 +1010,7 @@ int store_log_records(struct store *s, int64_t from_index,
             rc = dberr(s, e, "reading the log's records");
         live[best] = step == SQLITE_ROW;
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
         sqlite3_finalize(q[k]);
     return rc;
 }
@@ -1133,8 +1148,42 @@ static int run(struct store *s, sqlite3_stmt *st, struct errbuf *e, const char *
     return step == SQLITE_DONE ? 0 : dberr(s, e, what);
 }
 
-int store_incident_put(struct store *s, const struct store_incident *inc, struct errbuf *e)
+/* Appends a version of incident id to incident_log under the next leaf index. */
+static int incident_log(struct store *s, int64_t id, int agreement_version, const char *party,
+                        const char *grade, const char *json, struct store_log_record *out,
+                        struct errbuf *e)
 {
+    sqlite3_stmt *st = s->st[ST_INCIDENT_LOG];
+    int64_t index = s->log_size;
+    sqlite3_bind_int64(st, 1, index);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int(st, 3, agreement_version);
+    sqlite3_bind_text(st, 4, party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, grade, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, json, -1, SQLITE_STATIC);
+    int rc = run(s, st, e, "logging an incident");
+    if (rc)
+        return rc;
+    s->log_size++;
+    *out = (struct store_log_record){.kind = STORE_LOG_INCIDENT, .log_index = index, .id = id,
+                                     .agreement_version = agreement_version, .party = party,
+                                     .grade = grade, .body = json, .body_len = strlen(json)};
+    return 0;
+}
+
+int store_incident_put(struct store *s, const struct store_incident *inc, bool *logged,
+                       struct store_log_record *out, struct errbuf *e)
+{
+    *logged = false;
+    sqlite3_stmt *q = s->st[ST_INCIDENT_JSON];
+    sqlite3_bind_int64(q, 1, inc->id);
+    int step = sqlite3_step(q);
+    bool same = step == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), inc->json);
+    sqlite3_reset(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return dberr(s, e, "reading an incident");
+    if (same)
+        return 0;
     sqlite3_stmt *st = s->st[ST_INCIDENT_PUT];
     sqlite3_bind_int64(st, 1, inc->id);
     sqlite3_bind_int64(st, 2, inc->t_start_ms);
@@ -1159,15 +1208,43 @@ int store_incident_put(struct store *s, const struct store_incident *inc, struct
             rc = run(s, s->st[ST_EVIDENCE_INSERT], e, "storing an incident's evidence");
         }
     }
+    if (!rc)
+        rc = incident_log(s, inc->id, inc->agreement_version, inc->party, inc->grade, inc->json,
+                          out, e);
+    if (!rc)
+        *logged = true;
     return rc;
 }
 
-int store_incident_delete(struct store *s, int64_t id, struct errbuf *e)
+int store_incident_delete(struct store *s, int64_t id, const char *tombstone_json,
+                          int agreement_version, struct store_log_record *out, struct errbuf *e)
 {
     sqlite3_bind_int64(s->st[ST_INCIDENT_DELETE], 1, id);
     int rc = run(s, s->st[ST_INCIDENT_DELETE], e, "deleting a merged incident");
-    sqlite3_bind_int64(s->st[ST_EVIDENCE_DELETE], 1, id);
-    return rc ? rc : run(s, s->st[ST_EVIDENCE_DELETE], e, "deleting a merged incident");
+    if (!rc) {
+        sqlite3_bind_int64(s->st[ST_EVIDENCE_DELETE], 1, id);
+        rc = run(s, s->st[ST_EVIDENCE_DELETE], e, "deleting a merged incident");
+    }
+    if (!rc)
+        rc = incident_log(s, id, agreement_version, "undetermined", "merged", tombstone_json, out,
+                          e);
+    return rc;
+}
+
+int store_incident_ids(struct store *s, int (*cb)(void *ctx, int64_t id), void *ctx,
+                       struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM incidents ORDER BY id", -1, &st, NULL) !=
+        SQLITE_OK)
+        return dberr(s, e, "listing incidents");
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(ctx, sqlite3_column_int64(st, 0));
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "listing incidents");
+    sqlite3_finalize(st);
+    return rc;
 }
 
 int store_incidents_list(struct store *s, const struct store_filter *f, int64_t id,

@@ -66,7 +66,8 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
 int64_t store_log_size(const struct store *s);
 int64_t store_log_committed(const struct store *s);
 
-enum store_log_kind { STORE_LOG_AGREEMENT, STORE_LOG_OBSERVATION, STORE_LOG_FINDING };
+enum store_log_kind { STORE_LOG_AGREEMENT, STORE_LOG_OBSERVATION, STORE_LOG_FINDING,
+                      STORE_LOG_INCIDENT };
 /* One logged record with the fields its leaf is made of (docs/log-format.md). */
 struct store_log_record {
     enum store_log_kind kind;
@@ -74,7 +75,8 @@ struct store_log_record {
     int64_t obs_id;        /* findings */
     int agreement_version; /* observations and findings */
     const char *text1;     /* agreement id, or an observation's client id (NULL: none) */
-    const char *clause, *result, *party, *severity, *rule_kind; /* findings */
+    const char *clause, *result, *party, *severity, *rule_kind; /* findings (party: incidents) */
+    const char *grade;     /* incidents */
     const char *body;      /* agreement JSON, observation raw record, finding reasons */
     size_t body_len;
 };
@@ -173,14 +175,25 @@ struct store_incident {
     const char *party, *grade, *origin_method, *loc_method;
     double lon, lat;
     const char *json; /* the NDJSON object of docs/fusion.md */
+    int agreement_version;
     size_t n_evidence;
     const int64_t *evidence; /* observation ids */
     bool evidence_unchanged; /* skip rewriting the evidence rows */
 };
-/* Inserts or replaces incident inc->id with its evidence (inside the caller's transaction). */
-int store_incident_put(struct store *s, const struct store_incident *inc, struct errbuf *e) WUR;
-/* Deletes incident id (merged into another) and its evidence rows. */
-int store_incident_delete(struct store *s, int64_t id, struct errbuf *e) WUR;
+/* Inserts or replaces incident inc->id with its evidence (inside the caller's transaction).
+ * When its JSON is what is stored already nothing is written and *logged is false; otherwise the
+ * new version is kept in incident_log under the next leaf index and *out is the record whose leaf
+ * the caller must append to the transparency log. */
+int store_incident_put(struct store *s, const struct store_incident *inc, bool *logged,
+                       struct store_log_record *out, struct errbuf *e) WUR;
+/* Deletes incident id (merged into another, or gone in a rebuild) and its evidence rows, and
+ * logs the tombstone JSON given (party "undetermined", grade "merged") like a put. */
+int store_incident_delete(struct store *s, int64_t id, const char *tombstone_json,
+                          int agreement_version, struct store_log_record *out,
+                          struct errbuf *e) WUR;
+/* Calls cb with the id of every stored incident, ascending. */
+int store_incident_ids(struct store *s, int (*cb)(void *ctx, int64_t id), void *ctx,
+                       struct errbuf *e) WUR;
 /* Deletes every incident (before `truce fuse` rebuilds them). */
 int store_incidents_clear(struct store *s, struct errbuf *e) WUR;
 /* Calls cb with the JSON of each incident matching f (time on the end, party, region, limit;

@@ -422,9 +422,11 @@ static void test_ingest_fuses_like_a_rebuild(void)
     buf_init(&inc1);
     buf_init(&inc2);
     CHECK_INT(store_incidents_list(st, NULL, -1, collect, &inc1, &e), 0);
-    long long n_obs, n_inc;
-    CHECK_INT(fusion_rebuild(st, &ag, &n_obs, &n_inc, &e), 0);
+    long long n_obs, n_inc, n_changed;
+    CHECK_INT(fusion_rebuild(st, &ag, NULL, &n_obs, &n_inc, &n_changed, &e), 0);
     CHECK_INT(n_obs, (long long)g.n);
+    CHECK_INT(n_inc, 16);
+    CHECK_INT(n_changed, 0); /* incremental fusion left nothing to redo */
     CHECK_INT(store_incidents_list(st, NULL, -1, collect, &inc2, &e), 0);
     CHECK(inc1.len > 0);
     CHECK_STR(inc1.p, inc2.p);
