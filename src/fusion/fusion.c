@@ -542,7 +542,9 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                     if (f->v[j].stamp == f->stamp)
                         continue;
                     f->v[j].stamp = f->stamp;
-                    if (find(f, j) == find(f, me) || !same_event(&f->v[me], &f->v[j]))
+                    uint32_t rj = find(f, j), rme = find(f, me);
+                    if (rj == rme || f->v[rj].size + f->v[rme].size > FUSION_MAX_EVIDENCE ||
+                        !same_event(&f->v[me], &f->v[j]))
                         continue;
                     int64_t gone;
                     root = join(f, me, j, &gone);
@@ -657,9 +659,9 @@ static bool triangulate(const struct fusion *f, const uint32_t *m, size_t n,
                         struct geo_point *out, double *major, double *minor, double *azimuth,
                         size_t *viewpoints)
 {
-    const struct fusion_obs *use[64];
+    const struct fusion_obs *use[FUSION_MAX_EVIDENCE];
     size_t k = 0;
-    for (size_t i = 0; i < n && k < 64; i++) {
+    for (size_t i = 0; i < n && k < FUSION_MAX_EVIDENCE; i++) {
         const struct fusion_obs *o = &f->v[m[i]].o;
         if (o->has_bearing && o->has_observer)
             use[k++] = o;
@@ -690,8 +692,8 @@ static bool triangulate(const struct fusion *f, const uint32_t *m, size_t n,
     if (views < 2 || !crossing)
         return false;
     struct geo_point ref = use[0]->observer;
-    struct xy P[64];
-    double range[64], sig[64];
+    struct xy P[FUSION_MAX_EVIDENCE];
+    double range[FUSION_MAX_EVIDENCE], sig[FUSION_MAX_EVIDENCE];
     for (size_t i = 0; i < k; i++) {
         P[i] = geo_xy(ref, use[i]->observer);
         range[i] = use[i]->dist_max_m > 0 ? (use[i]->dist_min_m + use[i]->dist_max_m) / 2 : 5000;
@@ -924,11 +926,11 @@ static void attribute(const struct fusion *f, const uint32_t *m, size_t n,
 {
     const struct agreement *a = f->a;
     int outgoing = agr_event_type_index("outgoing");
-    uint32_t out_m[64];
+    uint32_t out_m[FUSION_MAX_EVIDENCE];
     size_t n_out = 0, n_flight = 0;
     for (size_t i = 0; i < n; i++) {
         const struct fusion_obs *o = &f->v[m[i]].o;
-        if (outgoing >= 0 && o->counts[outgoing] != 0 && n_out < 64)
+        if (outgoing >= 0 && o->counts[outgoing] != 0 && n_out < FUSION_MAX_EVIDENCE)
             out_m[n_out++] = m[i];
         if (!isnan(o->flight_from_deg))
             n_flight++;

@@ -38,6 +38,10 @@
 #define FUSION_MIN_BASELINE_M 500.0
 /* Bearing lines crossing at less than this angle do not triangulate. */
 #define FUSION_MIN_CROSSING_DEG 15.0
+/* Reports in one incident (a named limit on untrusted input: each new report re-summarises its
+ * incident). A report that would grow an incident beyond it starts or joins another; below the
+ * limit incidents do not depend on arrival order, at it the split does. */
+#define FUSION_MAX_EVIDENCE 64
 /* Reasons kept per incident. */
 #define FUSION_MAX_REASONS 6
 #define FUSION_REASON_BYTES 320
