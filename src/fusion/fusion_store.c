@@ -102,6 +102,11 @@ static int put(struct fusion *f, struct store *s, struct truce_log *log, int64_t
     if (!rc) {
         const struct agreement *a = fusion_agreement(f);
         int region = agr_region_at(a, inc->location);
+        char counts[FUSION_N_EVENT_TYPES * 22];
+        size_t cl = 0;
+        for (int t = 0; t < AGR_N_EVENT_TYPES; t++)
+            cl += (size_t)snprintf(counts + cl, sizeof counts - cl, "%s%lld", t ? "," : "",
+                                   inc->counts[t]);
         struct store_incident si = {
             .id = inc->id,
             .t_start_ms = inc->t_start_ms,
@@ -115,6 +120,7 @@ static int put(struct fusion *f, struct store *s, struct truce_log *log, int64_t
             .lon = inc->location.lon_deg,
             .lat = inc->location.lat_deg,
             .json = json.p,
+            .counts = counts,
             .agreement_version = inc->agreement_version,
             .n_evidence = inc->n_evidence,
             .evidence = inc->evidence_ids,

@@ -175,6 +175,8 @@ struct store_incident {
     const char *party, *grade, *origin_method, *loc_method;
     double lon, lat;
     const char *json; /* the NDJSON object of docs/fusion.md */
+    const char *counts; /* reconciled count per event type in AGR_EVENT_TYPES order, comma-
+                         * separated ("40,0,0,3,0,0,0,0,0"; -1 uncountable) */
     int agreement_version;
     size_t n_evidence;
     const int64_t *evidence; /* observation ids */
@@ -205,7 +207,7 @@ struct store_incident_row {
     int64_t id, t_end_ms;
     const char *region;
     long long count;
-    const char *party, *grade, *json;
+    const char *party, *grade, *json, *counts;
 };
 int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
                            int (*cb)(void *ctx, const struct store_incident_row *r), void *ctx,
