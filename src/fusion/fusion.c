@@ -21,7 +21,7 @@ const char *const FUSION_GRADE_NAMES[4] = {"confirmed", "probable", "possible", 
  * tube artillery and Grad reach about 20 km. */
 #define FUSION_FLIGHT_RANGE_M 20000.0
 /* The index cells one observation may cover (bigger regions are not fused anyway). */
-#define FUSION_MAX_KEYS 256
+#define FUSION_MAX_KEYS 1024
 
 /* ---- the engine's compact copy of an observation ---- */
 struct fobs {
@@ -438,28 +438,48 @@ static bool shapes_near(const struct shape *s, const struct shape *t, double tol
 }
 
 /* The "same event" relation: compatible types, windows overlapping within the tolerance,
- * regions within the space tolerance. Symmetric, so the components do not depend on order. */
-static bool same_event(const struct fobs *a, const struct fobs *b)
+ * regions within the space tolerance. Symmetric, so the components do not depend on order.
+ * Tested in two steps for speed: the cheap tests against a probe made once per new report, then
+ * the outlines. */
+struct probe {
+    const struct fobs *x;
+    double mlat, mlon;
+    bool sector, shaped;
+    struct shape s;
+};
+
+static bool near_enough(const struct probe *p, const struct fobs *b)
 {
+    const struct fobs *a = p->x;
     if (!(a->groups & b->groups))
         return false;
+    /* the windows, widened by the tolerance, must share at least half the shorter one: a
+     * report of 06:00-06:40 and one of 06:35-07:15 are two stretches of fire, not one event */
     const int64_t tol = FUSION_TIME_TOLERANCE_S * 1000LL;
-    if (a->o.t_start_ms - tol > b->o.t_end_ms || b->o.t_start_ms - tol > a->o.t_end_ms)
+    int64_t lo = a->o.t_start_ms > b->o.t_start_ms ? a->o.t_start_ms : b->o.t_start_ms;
+    int64_t hi = a->o.t_end_ms < b->o.t_end_ms ? a->o.t_end_ms : b->o.t_end_ms;
+    int64_t da = a->o.t_end_ms - a->o.t_start_ms, db = b->o.t_end_ms - b->o.t_start_ms;
+    int64_t shorter = da < db ? da : db;
+    if (hi - lo + tol < 0 || (hi - lo + tol) * FUSION_MIN_OVERLAP_DIV < shorter)
         return false;
-    double mlat, mlon;
-    m_per_deg((a->o.centre.lat_deg + b->o.centre.lat_deg) / 2, &mlat, &mlon);
-    double dx = (a->o.centre.lon_deg - b->o.centre.lon_deg) * mlon;
-    double dy = (a->o.centre.lat_deg - b->o.centre.lat_deg) * mlat;
+    double dx = (a->o.centre.lon_deg - b->o.centre.lon_deg) * p->mlon;
+    double dy = (a->o.centre.lat_deg - b->o.centre.lat_deg) * p->mlat;
     double reach = a->o.radius_m + b->o.radius_m + FUSION_SPACE_TOLERANCE_M;
-    if (dx * dx + dy * dy > reach * reach)
-        return false;
-    bool sa = a->o.has_bearing && a->o.has_observer, sb = b->o.has_bearing && b->o.has_observer;
-    if (!sa && !sb)
-        return true;
-    struct shape s, t;
-    shape_of(&a->o, a->o.centre, mlat, mlon, &s);
-    shape_of(&b->o, a->o.centre, mlat, mlon, &t);
-    return shapes_near(&s, &t, FUSION_SPACE_TOLERANCE_M);
+    return dx * dx + dy * dy <= reach * reach;
+}
+
+static bool outlines_meet(struct probe *p, const struct fobs *b)
+{
+    bool sb = b->o.has_bearing && b->o.has_observer;
+    if (!p->sector && !sb)
+        return true; /* two circles: the distance test was exact */
+    if (!p->shaped) {
+        shape_of(&p->x->o, p->x->o.centre, p->mlat, p->mlon, &p->s);
+        p->shaped = true;
+    }
+    struct shape t;
+    shape_of(&b->o, p->x->o.centre, p->mlat, p->mlon, &t);
+    return shapes_near(&p->s, &t, FUSION_SPACE_TOLERANCE_M);
 }
 
 static uint32_t find(struct fusion *f, uint32_t i)
@@ -533,6 +553,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             x->fusable = false;
         } else {
             f->stamp++;
+            struct probe pr = {.x = &f->v[me], .sector = o->has_bearing && o->has_observer};
+            m_per_deg(o->centre.lat_deg, &pr.mlat, &pr.mlon);
             for (size_t k = 0; k < nk; k++) {
                 size_t slot = table_slot(f, keys[k], false);
                 if (slot == SIZE_MAX)
@@ -542,9 +564,11 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                     if (f->v[j].stamp == f->stamp)
                         continue;
                     f->v[j].stamp = f->stamp;
+                    if (!near_enough(&pr, &f->v[j]))
+                        continue;
                     uint32_t rj = find(f, j), rme = find(f, me);
                     if (rj == rme || f->v[rj].size + f->v[rme].size > FUSION_MAX_EVIDENCE ||
-                        !same_event(&f->v[me], &f->v[j]))
+                        !outlines_meet(&pr, &f->v[j]))
                         continue;
                     int64_t gone;
                     root = join(f, me, j, &gone);

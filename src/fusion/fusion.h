@@ -25,6 +25,8 @@
 /* Two windows are the same time when they overlap after widening by this (clock skew, rounding
  * of reported times to the minute or the quarter hour). */
 #define FUSION_TIME_TOLERANCE_S 600
+/* ... and share, so widened, at least 1/FUSION_MIN_OVERLAP_DIV of the shorter window. */
+#define FUSION_MIN_OVERLAP_DIV 2
 /* Two regions are the same place when they intersect after this margin. */
 #define FUSION_SPACE_TOLERANCE_M 300.0
 /* A report over a longer window summarises many events and is not fused (its own incident). */
@@ -32,8 +34,8 @@
 /* A region wider than this (radius) cannot locate one event and is not fused. */
 #define FUSION_MAX_RADIUS_M 30000.0
 /* The index: one time bucket and one grid cell (degrees). */
-#define FUSION_BUCKET_S 3600
-#define FUSION_CELL_DEG 0.25
+#define FUSION_BUCKET_S 1800
+#define FUSION_CELL_DEG 0.1
 /* Two observers closer than this are one viewpoint for triangulation. */
 #define FUSION_MIN_BASELINE_M 500.0
 /* Bearing lines crossing at less than this angle do not triangulate. */
