@@ -35,8 +35,20 @@ struct fobs {
     bool fusable;
 };
 
-struct index_entry {
-    uint32_t obs, next;
+/* One report in one key of the index, with what the first, cheap test needs (so the scan of a
+ * key reads one contiguous array): times in whole minutes, widened outwards, and the centre and
+ * radius in single precision (the test adds FUSION_CAND_SLACK_M). */
+struct cand {
+    uint32_t obs;
+    int32_t t0_min, t1_min;
+    float lon, lat, radius_m;
+    uint32_t groups;
+};
+#define FUSION_CAND_SLACK_M 20.0
+
+struct key_vec {
+    struct cand *v;
+    uint32_t n, cap;
 };
 
 struct fusion {
@@ -49,8 +61,8 @@ struct fusion {
     uint64_t *keys;
     uint32_t *heads;
     size_t tcap, tused;
-    struct index_entry *entries;
-    size_t n_entries, entries_cap;
+    struct key_vec *vecs; /* heads[] holds an index into vecs */
+    size_t n_vecs, vecs_cap;
     uint32_t stamp;
     bool ids_ascending;
     /* scratch for listings and summaries */
@@ -196,7 +208,9 @@ void fusion_free(struct fusion *f)
     buf_reset(&f->names);
     free(f->keys);
     free(f->heads);
-    free(f->entries);
+    for (size_t i = 0; i < f->n_vecs; i++)
+        free(f->vecs[i].v);
+    free(f->vecs);
     free(f->ids);
     free(f->members);
     free(f->ev_ids);
@@ -210,7 +224,9 @@ void fusion_clear(struct fusion *f)
 {
     f->n = 0;
     f->names.len = 0;
-    f->n_entries = 0;
+    for (size_t i = 0; i < f->n_vecs; i++)
+        free(f->vecs[i].v);
+    f->n_vecs = 0;
     f->tused = 0;
     for (size_t i = 0; i < f->tcap; i++)
         f->heads[i] = UINT32_MAX;
@@ -427,13 +443,36 @@ static double seg_seg_dist2(struct xy a, struct xy b, struct xy c, struct xy d)
 /* True when the two shapes come within tol metres of each other. */
 static bool shapes_near(const struct shape *s, const struct shape *t, double tol)
 {
+    double sx0 = INFINITY, sx1 = -INFINITY, sy0 = INFINITY, sy1 = -INFINITY;
+    double tx0 = INFINITY, tx1 = -INFINITY, ty0 = INFINITY, ty1 = -INFINITY;
+    for (size_t i = 0; i < s->n; i++) {
+        sx0 = fmin(sx0, s->p[i].x), sx1 = fmax(sx1, s->p[i].x);
+        sy0 = fmin(sy0, s->p[i].y), sy1 = fmax(sy1, s->p[i].y);
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        tx0 = fmin(tx0, t->p[i].x), tx1 = fmax(tx1, t->p[i].x);
+        ty0 = fmin(ty0, t->p[i].y), ty1 = fmax(ty1, t->p[i].y);
+    }
+    if (sx0 - tol > tx1 || tx0 - tol > sx1 || sy0 - tol > ty1 || ty0 - tol > sy1)
+        return false;
     if (in_shape(s, t->p[0]) || in_shape(t, s->p[0]))
         return true;
     double tol2 = tol * tol;
-    for (size_t i = 0, j = s->n - 1; i < s->n; j = i++)
-        for (size_t k = 0, l = t->n - 1; k < t->n; l = k++)
-            if (seg_seg_dist2(s->p[j], s->p[i], t->p[l], t->p[k]) <= tol2)
+    for (size_t i = 0, j = s->n - 1; i < s->n; j = i++) {
+        /* skip edges of s whose box is farther than tol from t's box */
+        struct xy a = s->p[j], b = s->p[i];
+        if (fmin(a.x, b.x) - tol > tx1 || fmax(a.x, b.x) + tol < tx0 ||
+            fmin(a.y, b.y) - tol > ty1 || fmax(a.y, b.y) + tol < ty0)
+            continue;
+        for (size_t k = 0, l = t->n - 1; k < t->n; l = k++) {
+            struct xy c = t->p[l], d = t->p[k];
+            if (fmin(a.x, b.x) - tol > fmax(c.x, d.x) || fmin(c.x, d.x) - tol > fmax(a.x, b.x) ||
+                fmin(a.y, b.y) - tol > fmax(c.y, d.y) || fmin(c.y, d.y) - tol > fmax(a.y, b.y))
+                continue;
+            if (seg_seg_dist2(a, b, c, d) <= tol2)
                 return true;
+        }
+    }
     return false;
 }
 
@@ -555,12 +594,33 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             f->stamp++;
             struct probe pr = {.x = &f->v[me], .sector = o->has_bearing && o->has_observer};
             m_per_deg(o->centre.lat_deg, &pr.mlat, &pr.mlon);
+            /* the cheap test on the index's own copy, conservative (minutes rounded outwards,
+             * single-precision centres with a slack); the exact tests follow on survivors */
+            const int64_t tol_min = FUSION_TIME_TOLERANCE_S / 60 + 1;
+            int32_t a0 = (int32_t)(o->t_start_ms / 60000), a1 = (int32_t)(o->t_end_ms / 60000) + 1;
+            int64_t dur_a = a1 - a0;
             for (size_t k = 0; k < nk; k++) {
                 size_t slot = table_slot(f, keys[k], false);
                 if (slot == SIZE_MAX)
                     continue;
-                for (uint32_t en = f->heads[slot]; en != UINT32_MAX; en = f->entries[en].next) {
-                    uint32_t j = f->entries[en].obs;
+                const struct key_vec *kv = &f->vecs[f->heads[slot]];
+                for (uint32_t c = 0; c < kv->n; c++) {
+                    const struct cand *cd = &kv->v[c];
+                    if (!(cd->groups & x->groups))
+                        continue;
+                    int64_t lo = a0 > cd->t0_min ? a0 : cd->t0_min;
+                    int64_t hi = a1 < cd->t1_min ? a1 : cd->t1_min;
+                    int64_t dur_b = cd->t1_min - cd->t0_min;
+                    int64_t shorter = (dur_a < dur_b ? dur_a : dur_b) - 2;
+                    if (hi - lo + tol_min < 0 || (hi - lo + tol_min) * FUSION_MIN_OVERLAP_DIV < shorter)
+                        continue;
+                    double dx = (o->centre.lon_deg - cd->lon) * pr.mlon;
+                    double dy = (o->centre.lat_deg - cd->lat) * pr.mlat;
+                    double reach = o->radius_m + cd->radius_m + FUSION_SPACE_TOLERANCE_M +
+                                   FUSION_CAND_SLACK_M;
+                    if (dx * dx + dy * dy > reach * reach)
+                        continue;
+                    uint32_t j = cd->obs;
                     if (f->v[j].stamp == f->stamp)
                         continue;
                     f->v[j].stamp = f->stamp;
@@ -577,14 +637,28 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                         merged_away[(*n_merged)++] = gone;
                 }
             }
+            struct cand mine = {me, a0, a1, (float)o->centre.lon_deg, (float)o->centre.lat_deg,
+                                (float)o->radius_m, x->groups};
             for (size_t k = 0; k < nk; k++) {
                 size_t slot = table_slot(f, keys[k], true);
-                if (slot == SIZE_MAX ||
-                    grow((void **)&f->entries, &f->entries_cap, f->n_entries + 1,
-                         sizeof *f->entries))
+                if (slot == SIZE_MAX)
                     return errf(e, ERR_NOMEM, "fusion: out of memory");
-                f->entries[f->n_entries] = (struct index_entry){me, f->heads[slot]};
-                f->heads[slot] = (uint32_t)f->n_entries++;
+                if (f->heads[slot] == UINT32_MAX) {
+                    if (grow((void **)&f->vecs, &f->vecs_cap, f->n_vecs + 1, sizeof *f->vecs))
+                        return errf(e, ERR_NOMEM, "fusion: out of memory");
+                    f->vecs[f->n_vecs] = (struct key_vec){NULL, 0, 0};
+                    f->heads[slot] = (uint32_t)f->n_vecs++;
+                }
+                struct key_vec *kv = &f->vecs[f->heads[slot]];
+                if (kv->n == kv->cap) {
+                    uint32_t nc = kv->cap ? kv->cap * 2 : 4;
+                    struct cand *nv = realloc(kv->v, nc * sizeof *nv);
+                    if (!nv)
+                        return errf(e, ERR_NOMEM, "fusion: out of memory");
+                    kv->v = nv;
+                    kv->cap = nc;
+                }
+                kv->v[kv->n++] = mine;
             }
         }
     }
