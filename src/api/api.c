@@ -9,33 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/api_int.h"
 #include "ingest/ingest.h"
 #include "report/report.h"
 
-#define API_METRICS_MAX 256 /* distinct (route, method, status) counters kept */
 #define API_CHECKPOINT_MAX_NOTE (64u << 10)
-
-struct api_params {
-    char v[API_MAX_PARAMS][API_MAX_SEGMENT];
-    int n;
-};
-
-struct metric {
-    int route; /* index in ROUTES, -1 for requests no route matched */
-    int status;
-    unsigned long long n;
-};
-
-struct api {
-    struct store *s;
-    const struct store_agreements *ag;
-    struct truce_log *log;
-    struct fusion *fusion; /* incidents kept up to date by intake (NULL: fusion unavailable) */
-    struct metric metrics[API_METRICS_MAX];
-    size_t n_metrics;
-    unsigned long long metrics_dropped;
-    unsigned long long obs_accepted, obs_duplicates, obs_rejected, findings_made;
-};
 
 typedef void (*api_handler)(struct api *a, const struct http_request *req,
                             const struct api_params *p, struct http_response *resp);
@@ -74,6 +52,8 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/reports/daily/{date}", h_report, 0, PUB},
     {"GET", "/api/v1/agreements", h_agreements, 0, PUB},
     {"GET", "/api/v1/log/checkpoint", h_checkpoint, 0, PUB},
+    {"GET", "/api/v1/incidents", api_h_incidents, 0, PUB},
+    {"GET", "/api/v1/incidents/{id}", api_h_incident, 0, PUB},
 };
 #undef PUB
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
@@ -256,11 +236,6 @@ static void h_metrics(struct api *a, const struct http_request *req, const struc
     if (rc)
         oom(resp);
 }
-
-struct list_ctx {
-    struct buf *b;
-    size_t n;
-};
 
 static int list_item(void *ctx, const char *json)
 {
@@ -624,3 +599,20 @@ void api_http_app(struct api *a, struct http_app *app)
     app->completed = on_completed;
     app->ctx = a;
 }
+
+/* ---- shared with the handlers in the module's other files (api_int.h) ---- */
+
+void api_problem(struct http_response *resp, int status, const char *detail)
+{
+    problem(resp, status, detail);
+}
+
+void api_oom(struct http_response *resp) { oom(resp); }
+
+int api_filter_from_query(struct api *a, const struct http_request *req, struct store_filter *f,
+                          struct http_response *resp)
+{
+    return filter_from_query(a, req, f, resp);
+}
+
+int api_list_item(void *ctx, const char *json) { return list_item(ctx, json); }

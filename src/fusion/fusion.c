@@ -1114,7 +1114,17 @@ static void attribute(const struct fusion *f, const uint32_t *m, size_t n,
         add_reason(inc, "the whole wedge lies on %s's side of the line", party);
         return;
     }
-    /* impacts against the line: fire landing deep on one side is likely the other's (weak) */
+    /* impacts against the line: fire landing deep on one side is likely the other's (weak);
+     * only for explosions (small arms are heard where they are fired) */
+    bool explosions = false;
+    for (int t = 0; t < AGR_N_EVENT_TYPES; t++)
+        explosions = explosions || (inc->counts[t] != 0 && agr_event_is_explosion(t) &&
+                                    t != agr_event_type_index("outgoing"));
+    if (!explosions) {
+        add_reason(inc, "no outgoing fire, flight direction or explosion was reported: the "
+                        "origin is not estimated");
+        return;
+    }
     double d;
     const char *why;
     const char *side = side_of_circle(a, inc->location, inc->semi_major_m, &d, &why);
