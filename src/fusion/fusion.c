@@ -985,26 +985,24 @@ static void phrase_at(const struct agreement *a, struct geo_point p, char *buf, 
 /* Origin from a reported flight direction: the wedge behind the impact area along the
  * direction the fire came from. Every sample of the wedge must lie on one side, clear of the
  * margin plus the location's own uncertainty. */
-static const char *side_of_wedge(const struct agreement *a, struct geo_point loc, double loc_r,
-                                 double az, double hw, struct geo_point *centre, double *radius,
-                                 const char **why)
+static const char *side_of_sector(const struct agreement *a, const struct geo_sector *s,
+                                  double extra_r, struct geo_point *centre, double *radius,
+                                  const char **why)
 {
     static _Thread_local struct geo_region reg;
-    struct geo_sector s = {.observer = loc, .n_bearings = 1, .dist_min_m = 0,
-                           .dist_max_m = FUSION_FLIGHT_RANGE_M};
-    s.azi_deg[0] = az;
-    s.half_width_deg[0] = hw;
     *why = "nocontrol";
-    if (geo_sector_region(&s, &reg))
+    if (geo_sector_region(s, &reg))
         return NULL;
-    *centre = reg.centre;
-    *radius = reg.radius_m;
+    if (centre)
+        *centre = reg.centre;
+    if (radius)
+        *radius = reg.radius_m;
     const char *party = NULL;
     for (size_t i = 0; i < reg.n_samples; i++) {
         double d;
         const char *w;
-        /* the sample spacing is covered by the location's radius plus the margin */
-        const char *p = side_of_circle(a, reg.samples[i], loc_r, &d, &w);
+        /* the sample spacing is covered by extra_r plus the margin */
+        const char *p = side_of_circle(a, reg.samples[i], extra_r, &d, &w);
         if (!p) {
             *why = w;
             return NULL;
@@ -1017,6 +1015,39 @@ static const char *side_of_wedge(const struct agreement *a, struct geo_point loc
     }
     *why = NULL;
     return party;
+}
+
+static const char *side_of_wedge(const struct agreement *a, struct geo_point loc, double loc_r,
+                                 double az, double hw, struct geo_point *centre, double *radius,
+                                 const char **why)
+{
+    struct geo_sector s = {.observer = loc, .n_bearings = 1, .dist_min_m = 0,
+                           .dist_max_m = FUSION_FLIGHT_RANGE_M};
+    s.azi_deg[0] = az;
+    s.half_width_deg[0] = hw;
+    return side_of_sector(a, &s, loc_r, centre, radius, why);
+}
+
+/* One viewpoint's outgoing report: would a misjudged distance (the range stretched to
+ * [near / FUSION_RANGE_STRETCH - 1 km, far x FUSION_RANGE_STRETCH + 1 km]) or a bearing
+ * FUSION_BEARING_SLACK_DEG further out put the launch across the line? */
+#define FUSION_RANGE_STRETCH 1.5
+#define FUSION_BEARING_SLACK_DEG 5.0
+static bool stretched_same_side(const struct agreement *a, const struct fusion_obs *o,
+                                const char *party)
+{
+    if (!o->has_bearing || !o->has_observer)
+        return false;
+    struct geo_sector s = {.observer = o->observer, .n_bearings = 1};
+    s.azi_deg[0] = o->bearing_deg;
+    s.half_width_deg[0] = fmin(o->half_width_deg + FUSION_BEARING_SLACK_DEG, 180.0);
+    s.dist_min_m = fmax(0, o->dist_min_m / FUSION_RANGE_STRETCH - 1000.0);
+    s.dist_max_m = o->dist_max_m * FUSION_RANGE_STRETCH + 1000.0;
+    const char *why;
+    /* samples are about 1/20 of the sector apart: half the far arc's spacing covers the gaps */
+    double gap = s.dist_max_m * (s.half_width_deg[0] * M_PI / 180) / 10;
+    const char *p = side_of_sector(a, &s, fmin(gap, 2000.0), NULL, NULL, &why);
+    return p && !strcmp(p, party);
 }
 
 static void attribute(const struct fusion *f, const uint32_t *m, size_t n,
@@ -1074,6 +1105,21 @@ static void attribute(const struct fusion *f, const uint32_t *m, size_t n,
         add_reason(inc, "the whole launch area lies on %s's side, %.1f km from the line (margin "
                         "%.0f km)",
                    party, d / 1000, RULES_CONTROL_MARGIN_M / 1000);
+        if (inc->grade == FUSION_PROBABLE) {
+            /* the report the sector came from: the smallest sector among them */
+            const struct fusion_obs *best = NULL;
+            for (size_t i = 0; i < n_out; i++) {
+                const struct fusion_obs *o = &f->v[out_m[i]].o;
+                if (o->how == PLACE_SECTOR && (!best || o->radius_m < best->radius_m))
+                    best = o;
+            }
+            if (!best || !stretched_same_side(a, best, party)) {
+                inc->grade = FUSION_POSSIBLE;
+                add_reason(inc, "but a misjudged distance (x%.1f) or bearing (%.0f degrees) could "
+                                "put the launch across the line: possible, not probable",
+                           FUSION_RANGE_STRETCH, FUSION_BEARING_SLACK_DEG);
+            }
+        }
         return;
     }
     if (n_flight) {
@@ -1110,8 +1156,11 @@ static void attribute(const struct fusion *f, const uint32_t *m, size_t n,
             return;
         }
         str_copy(inc->party, sizeof inc->party, party);
-        inc->grade = views >= 2 ? FUSION_PROBABLE : FUSION_POSSIBLE;
-        add_reason(inc, "the whole wedge lies on %s's side of the line", party);
+        /* a longer-range weapon may have fired from beyond the wedge: never more than possible */
+        inc->grade = FUSION_POSSIBLE;
+        add_reason(inc, "the whole wedge lies on %s's side of the line; fire from beyond %.0f km "
+                        "cannot be excluded, so possible at most",
+                   party, FUSION_FLIGHT_RANGE_M / 1000);
         return;
     }
     /* impacts against the line: fire landing deep on one side is likely the other's (weak);

@@ -347,6 +347,38 @@ static void test_outgoing_on_one_side_is_that_party(void)
     fusion_free(f);
 }
 
+static void test_outgoing_near_the_line_is_only_possible(void)
+{
+    /* an observer 6 km from the line, hearing outgoing fire 2-3 km towards it: the sector is
+     * clear of the line by more than the margin, but a misjudged distance could put the launch
+     * at the line, so the grade stays possible */
+    struct geo_point line_pt = on_the_line();
+    struct geo_point o = line_pt;
+    double best = 0;
+    for (int az = 0; az < 360; az += 5) {
+        struct geo_point q = geo_direct(line_pt, az, 6000);
+        double d = fabs(geo_line_signed_distance_m(agr->lines[0].line, q));
+        if (d > best) {
+            best = d;
+            o = q;
+        }
+    }
+    CHECK(best > 5000);
+    char j[1024];
+    fire_json(j, sizeof j, "n-1", "2016-10-10T06:00:00Z", "2016-10-10T06:20:00Z", o,
+              compass_to(o, line_pt), 2, 3, "[{\"type\":\"outgoing\",\"count\":4}]", NULL);
+    struct fusion *f = fusion_new(agr);
+    int64_t id;
+    CHECK_INT(add_json(f, j, 1, &id), 0);
+    struct fusion_incident inc;
+    struct errbuf e;
+    CHECK_INT(fusion_incident_get(f, id, &inc, &e), 0);
+    CHECK_STR(inc.party, agr_control_at(agr, o));
+    CHECK_STR(FUSION_GRADE_NAMES[inc.grade], "possible");
+    CHECK_CONTAINS(inc.reasons[inc.n_reasons - 1], "misjudged distance");
+    fusion_free(f);
+}
+
 static void test_flight_direction_from_deep_inside(void)
 {
     /* impacts in Avdiivka (government-controlled), fire reported coming from the east, where
@@ -454,6 +486,7 @@ int main(void)
         T(test_order_does_not_change_incidents),
         T(test_outgoing_straddling_the_line_is_undetermined),
         T(test_outgoing_on_one_side_is_that_party),
+        T(test_outgoing_near_the_line_is_only_possible),
         T(test_flight_direction_from_deep_inside),
         T(test_detection_keeps_its_accuracy),
         T(test_ingest_fuses_like_a_rebuild),
