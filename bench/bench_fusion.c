@@ -226,7 +226,7 @@ int main(int argc, char **argv)
     int64_t *ids = malloc(n_inc * sizeof *ids);
     memcpy(ids, ids0, n_inc * sizeof *ids);
     static struct fusion_incident inc;
-    size_t pure = 0, tri = 0;
+    size_t pure = 0, tri = 0, covered = 0;
     double *err = malloc(n_inc * sizeof *err);
     /* completeness: events with 2+ reports whose reports all landed in one incident */
     int64_t *event_incident = malloc(n_events * sizeof *event_incident);
@@ -253,8 +253,19 @@ int main(int argc, char **argv)
             event_incident[ev] = inc.id;
         }
         pure += one;
-        if (inc.loc_method == FUSION_LOC_TRIANGULATED && one)
-            err[tri++] = geo_distance_m(inc.location, truth[inc.evidence_ids[0] - 1].where);
+        if (inc.loc_method == FUSION_LOC_TRIANGULATED && one) {
+            struct geo_point tp = truth[inc.evidence_ids[0] - 1].where;
+            err[tri++] = geo_distance_m(inc.location, tp);
+            /* inside the 95 % ellipse? */
+            double dd, az;
+            geo_inverse(inc.location, tp, &dd, &az);
+            double x = dd * sin(az * M_PI / 180), y = dd * cos(az * M_PI / 180);
+            double t = inc.azimuth_deg * M_PI / 180;
+            double u = x * sin(t) + y * cos(t), w = x * cos(t) - y * sin(t);
+            covered += u * u / (inc.semi_major_m * inc.semi_major_m) +
+                           w * w / (inc.semi_minor_m * inc.semi_minor_m) <=
+                       1.0;
+        }
         t_check += now_s() - c0;
     }
     double t_sum = now_s() - t0 - t_check;
@@ -274,9 +285,11 @@ int main(int argc, char **argv)
            n, n_events, DAYS, n_inc, t_link, t_sum, t_fuse, TARGET_FUSE_S, t_wall, t_sort,
            t_fuse / t_sort);
     printf("fusion: incidents from one event %.4f, multi-report events in one incident %.4f, "
-           "triangulated %zu with median error %.0f m (p95 %.0f m)\n",
+           "triangulated %zu with median error %.0f m (p95 %.0f m), truth inside the 95%% ellipse "
+           "%.3f\n",
            (double)pure / (double)n_inc, multi ? (double)whole / (double)multi : 1.0, tri,
-           tri ? err[tri / 2] : NAN, tri ? err[(size_t)(0.95 * (double)(tri - 1))] : NAN);
+           tri ? err[tri / 2] : NAN, tri ? err[(size_t)(0.95 * (double)(tri - 1))] : NAN,
+           tri ? (double)covered / (double)tri : NAN);
     free(err);
     free(event_incident);
     free(event_reports);

@@ -795,7 +795,9 @@ static bool triangulate(const struct fusion *f, const uint32_t *m, size_t n,
     for (size_t i = 0; i < k; i++) {
         P[i] = geo_xy(ref, use[i]->observer);
         range[i] = use[i]->dist_max_m > 0 ? (use[i]->dist_min_m + use[i]->dist_max_m) / 2 : 5000;
-        sig[i] = fmax(use[i]->half_width_deg, 1.0) / sqrt(3.0) * DEG; /* uniform over +-hw */
+        /* the word's interval read as uniform (sd hw / sqrt 3), plus the observer's own error */
+        double q = use[i]->half_width_deg / sqrt(3.0);
+        sig[i] = sqrt(q * q + FUSION_BEARING_SD_DEG * FUSION_BEARING_SD_DEG) * DEG;
     }
     struct xy X = {0, 0};
     double cxx = 0, cxy = 0, cyy = 0;

@@ -38,6 +38,9 @@
 #define FUSION_CELL_DEG 0.1
 /* Two observers closer than this are one viewpoint for triangulation. */
 #define FUSION_MIN_BASELINE_M 500.0
+/* A person's bearing is off by this much (standard deviation, degrees) before it is rounded to
+ * a compass word or a tolerance: added to the word's own spread in triangulation. */
+#define FUSION_BEARING_SD_DEG 5.0
 /* Bearing lines crossing at less than this angle do not triangulate. */
 #define FUSION_MIN_CROSSING_DEG 15.0
 /* Reports in one incident (a named limit on untrusted input: each new report re-summarises its
