@@ -5,9 +5,10 @@
  * 1. Generates N placed fire observations (default 1,000,000; argv[1] or $TRUCE_BENCH_N) with a
  *    fixed seed on the minsk-2015 geography: events within 12 km of the line of contact, uniform
  *    over 30 days from 2016-10-01, each reported by 1 (30 %), 2 (40 %) or 3 (30 %) observers 2-8
- *    km away with a 16-point compass bearing (after up to 8 degrees of error) and a 4 km distance
- *    range, 10 % of them outgoing fire, 10 % of events a located detection instead; placed as
- *    placement does (geo_sector_summary). The truth (event of each observation) is kept.
+ *    km away with a 16-point compass bearing (after up to 8 degrees of error) and a 3-5 km
+ *    distance range whose middle is up to 1.5 km off the truth; 10 % of events outgoing fire,
+ *    10 % with a located detection; placed as placement does (geo_sector_summary). The truth
+ *    (event of each observation) is kept.
  * 2. Baseline 1: sorting the placed observations by start time (the least any time-ordered
  *    pass over them costs). Fusion: fusion_add of every observation, then every incident
  *    summarised (reconciled counts, location, origin, attribution, findings). Target: <= 10 s.
@@ -119,8 +120,10 @@ static void report(struct geo_point ev, int64_t t0, int64_t id, bool outgoing, b
     struct geo_sector s = {.observer = obsr, .n_bearings = 1};
     s.azi_deg[0] = word;
     s.half_width_deg[0] = 11.25;
-    s.dist_min_m = fmax(0, dist - 2000);
-    s.dist_max_m = dist + 2000;
+    /* the range the observer gives: 3-5 km wide, its middle off the truth by up to 1.5 km */
+    double mid = dist + (urand() - 0.5) * 3000, half = 1500 + 1000 * urand();
+    s.dist_min_m = fmax(0, mid - half);
+    s.dist_max_m = fmax(mid + half, s.dist_min_m + 1000);
     o->how = PLACE_SECTOR;
     o->has_observer = true;
     o->observer = obsr;

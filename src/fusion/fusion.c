@@ -831,6 +831,58 @@ static bool triangulate(const struct fusion *f, const uint32_t *m, size_t n,
             range[i] = fmax(hypot(X.x - P[i].x, X.y - P[i].y), 100.0);
         }
     }
+    /* Gauss-Newton with the reported distance ranges as well: the middle of each range, its
+     * half-width as one standard deviation (sound is a poor range-finder); assumed ranges are
+     * left out */
+    for (int iter = 0; iter < 6; iter++) {
+        double a11 = 0, a12 = 0, a22 = 0, g1 = 0, g2 = 0;
+        bool ranged = false;
+        for (size_t i = 0; i < k; i++) {
+            double th = use[i]->bearing_deg * DEG;
+            double nx = cos(th), ny = -sin(th);
+            double sp = fmax(sig[i] * range[i], 50.0), w = 1.0 / (sp * sp);
+            double res = nx * (P[i].x - X.x) + ny * (P[i].y - X.y);
+            a11 += w * nx * nx;
+            a12 += w * nx * ny;
+            a22 += w * ny * ny;
+            g1 += w * nx * res;
+            g2 += w * ny * res;
+            if (use[i]->distance_assumed || !(use[i]->dist_max_m > use[i]->dist_min_m))
+                continue;
+            double dx = X.x - P[i].x, dy = X.y - P[i].y, r = hypot(dx, dy);
+            if (r < 1)
+                continue;
+            double ux = dx / r, uy = dy / r;
+            double sr = fmax((use[i]->dist_max_m - use[i]->dist_min_m) / 2, 200.0);
+            double wr = 1.0 / (sr * sr), rr = (use[i]->dist_min_m + use[i]->dist_max_m) / 2 - r;
+            a11 += wr * ux * ux;
+            a12 += wr * ux * uy;
+            a22 += wr * uy * uy;
+            g1 += wr * ux * rr;
+            g2 += wr * uy * rr;
+            ranged = true;
+        }
+        if (!ranged)
+            break;
+        double det = a11 * a22 - a12 * a12;
+        if (!(fabs(det) > 1e-30))
+            break;
+        double sx = (a22 * g1 - a12 * g2) / det, sy = (a11 * g2 - a12 * g1) / det;
+        X.x += sx;
+        X.y += sy;
+        cxx = a22 / det;
+        cyy = a11 / det;
+        cxy = -a12 / det;
+        for (size_t i = 0; i < k; i++)
+            range[i] = fmax(hypot(X.x - P[i].x, X.y - P[i].y), 100.0);
+        if (hypot(sx, sy) < 1.0)
+            break;
+    }
+    for (size_t i = 0; i < k; i++) {
+        double th = use[i]->bearing_deg * DEG;
+        if ((X.x - P[i].x) * sin(th) + (X.y - P[i].y) * cos(th) <= 0)
+            return false;
+    }
     /* the point must be compatible with the reported distance ranges (with their own slack) */
     for (size_t i = 0; i < k; i++) {
         if (use[i]->distance_assumed || use[i]->dist_max_m <= 0)
