@@ -597,11 +597,15 @@ static int cmd_fuse(int argc, char **argv)
         store_close(s);
         return fail(&e);
     }
-    long long n_obs = 0, n_inc = 0, n_changed = 0;
-    int rc = fusion_rebuild(s, &ag, log, &n_obs, &n_inc, &n_changed, &e);
+    long long n_obs = 0, n_inc = 0, n_changed = 0, n_skipped = 0;
+    int rc = fusion_rebuild(s, &ag, log, &n_obs, &n_inc, &n_changed, &n_skipped, &e);
     if (!rc)
         printf("fused %lld fire observation%s into %lld incident%s (%lld stored or removed)\n",
                n_obs, n_obs == 1 ? "" : "s", n_inc, n_inc == 1 ? "" : "s", n_changed);
+    if (!rc && n_skipped)
+        printf("%lld stored fire observation%s left out: no longer valid under the newest "
+               "agreement, or no usable region or time window\n",
+               n_skipped, n_skipped == 1 ? "" : "s");
     if (!rc && n_changed)
         cut_checkpoint(log, s, false);
     log_close(log);

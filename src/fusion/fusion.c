@@ -65,6 +65,7 @@ struct fusion {
     size_t n_vecs, vecs_cap;
     uint32_t stamp;
     bool ids_ascending;
+    size_t skipped;
     /* scratch for listings and summaries */
     int64_t *ids;
     size_t ids_cap;
@@ -220,8 +221,13 @@ void fusion_free(struct fusion *f)
 
 size_t fusion_obs_count(const struct fusion *f) { return f->n; }
 
+void fusion_count_skipped(struct fusion *f) { f->skipped++; }
+
+size_t fusion_skipped(const struct fusion *f) { return f->skipped; }
+
 void fusion_clear(struct fusion *f)
 {
+    f->skipped = 0;
     f->n = 0;
     f->names.len = 0;
     for (size_t i = 0; i < f->n_vecs; i++)
@@ -379,28 +385,36 @@ static void shape_of(const struct fusion_obs *o, struct geo_point ref, double ml
         double a0 = (o->bearing_deg - o->half_width_deg) * DEG;
         double a1 = (o->bearing_deg + o->half_width_deg) * DEG;
         /* the outer arc is pushed out so the chords do not cut the true arc */
-        double rout = o->dist_max_m / cos((a1 - a0) / (2 * k));
-        for (int i = 0; i <= k; i++) {
-            double a = a0 + (a1 - a0) * i / k;
-            s->p[s->n++] = (struct xy){c.x + rout * sin(a), c.y + rout * cos(a)};
+        double step = (a1 - a0) / k;
+        double rout = o->dist_max_m / cos(step / 2);
+        /* the arc's unit vectors by rotation: one sincos for the start, one for the step */
+        double us[9], uc[9], ss = sin(step), cs = cos(step);
+        us[0] = sin(a0);
+        uc[0] = cos(a0);
+        for (int i = 1; i <= k; i++) {
+            us[i] = us[i - 1] * cs + uc[i - 1] * ss;
+            uc[i] = uc[i - 1] * cs - us[i - 1] * ss;
         }
+        for (int i = 0; i <= k; i++)
+            s->p[s->n++] = (struct xy){c.x + rout * us[i], c.y + rout * uc[i]};
         if (o->dist_min_m > 0) {
-            for (int i = k; i >= 0; i--) {
-                double a = a0 + (a1 - a0) * i / k;
-                s->p[s->n++] = (struct xy){c.x + o->dist_min_m * sin(a),
-                                           c.y + o->dist_min_m * cos(a)};
-            }
+            for (int i = k; i >= 0; i--)
+                s->p[s->n++] = (struct xy){c.x + o->dist_min_m * us[i], c.y + o->dist_min_m * uc[i]};
         } else {
             s->p[s->n++] = c;
         }
         return;
     }
+    static const double S16[16] = {0, 0.38268343236508978, 0.70710678118654757,
+                                   0.92387953251128674, 1, 0.92387953251128674,
+                                   0.70710678118654757, 0.38268343236508978, 0,
+                                   -0.38268343236508978, -0.70710678118654757,
+                                   -0.92387953251128674, -1, -0.92387953251128674,
+                                   -0.70710678118654757, -0.38268343236508978};
     struct xy c = to_xy(o->centre, ref, mlat, mlon);
-    double r = o->radius_m / cos(M_PI / 16);
-    for (int i = 0; i < 16; i++) {
-        double a = 2 * M_PI * i / 16;
-        s->p[s->n++] = (struct xy){c.x + r * sin(a), c.y + r * cos(a)};
-    }
+    double r = o->radius_m / 0.98078528040323043; /* cos(pi/16): circumscribed */
+    for (int i = 0; i < 16; i++)
+        s->p[s->n++] = (struct xy){c.x + r * S16[i], c.y + r * S16[(i + 4) % 16]};
 }
 
 static bool in_shape(const struct shape *s, struct xy q)

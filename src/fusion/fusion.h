@@ -156,6 +156,10 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                int64_t *merged_away, size_t max_merged, size_t *n_merged, struct errbuf *e) WUR;
 
 size_t fusion_obs_count(const struct fusion *f);
+/* Reports left out of fusion (stored records that no longer validate or place, regions or
+ * windows fusion cannot use), counted by the callers that skip them. */
+void fusion_count_skipped(struct fusion *f);
+size_t fusion_skipped(const struct fusion *f);
 /* Forgets every observation (the memory is kept for reuse). */
 void fusion_clear(struct fusion *f);
 /* The agreement the engine attributes by. */
@@ -197,10 +201,11 @@ int fusion_store_incident(struct fusion *f, struct store *s, struct truce_log *l
 /* `truce fuse`: fuses every stored fire observation from scratch and brings the stored
  * incidents in line in one transaction: changed incidents are rewritten, vanished ones deleted,
  * unchanged ones left alone (so a re-run on an up-to-date store writes and logs nothing). The
- * log's leaves are synced before the commit. *n_obs, *n_incidents and *n_changed get counts. */
+ * log's leaves are synced before the commit. *n_obs, *n_incidents, *n_changed and *n_skipped
+ * (stored fire reports left out, see fusion_skipped) get counts. */
 int fusion_rebuild(struct store *s, const struct store_agreements *ag, struct truce_log *log,
                    long long *n_obs, long long *n_incidents, long long *n_changed,
-                   struct errbuf *e) WUR;
+                   long long *n_skipped, struct errbuf *e) WUR;
 
 /* Adds stored observation id (o placed as p) to the engine and stores (and logs) the incident it
  * is in; a no-op for observations fusion does not use. */

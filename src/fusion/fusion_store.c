@@ -22,20 +22,26 @@ static int load_one(void *ctx, int64_t id, const char *raw, size_t len)
     struct load_ctx *c = ctx;
     const struct agreement *latest = c->ag->v[c->ag->n - 1];
     struct errbuf re;
-    if (obs_parse_json(raw, len, latest, latest->time_zone, c->o, &re))
-        return errf(c->e, ERR_INVAL, "stored observation %lld no longer validates: %s",
-                    (long long)id, re.msg);
-    const struct agreement *a = store_agreement_at(c->ag, c->o->t_start_ms);
+    /* A stored record that no longer validates (say a place name an amendment dropped) or
+     * cannot be placed stays stored and logged; it is only left out of fusion, and counted. */
+    const struct agreement *a;
     struct placement p;
-    if (place_observation(a, c->o, &p, &re))
-        return errf(c->e, ERR_INVAL, "stored observation %lld cannot be placed: %s",
-                    (long long)id, re.msg);
+    if (obs_parse_json(raw, len, latest, latest->time_zone, c->o, &re) ||
+        place_observation(a = store_agreement_at(c->ag, c->o->t_start_ms), c->o, &p, &re)) {
+        fusion_count_skipped(c->f);
+        return 0;
+    }
     struct fusion_obs fo;
     if (!fusion_obs_from(c->o, &p, id, &fo))
         return 0;
     int64_t inc;
     c->n++;
-    return fusion_add(c->f, &fo, &inc, NULL, 0, NULL, c->e);
+    int rc = fusion_add(c->f, &fo, &inc, NULL, 0, NULL, &re);
+    if (rc == ERR_INVAL) {
+        fusion_count_skipped(c->f);
+        return 0;
+    }
+    return rc ? errf(c->e, rc, "%s", re.msg) : 0;
 }
 
 int fusion_reload(struct fusion *f, struct store *s, const struct store_agreements *ag,
@@ -158,8 +164,16 @@ int fusion_ingest(struct fusion *f, struct store *s, struct truce_log *log, cons
         return 0;
     int64_t inc, merged[FUSION_MAX_MERGED];
     size_t n_merged;
-    int rc = fusion_add(f, &fo, &inc, merged, FUSION_MAX_MERGED, &n_merged, e);
-    return rc ? rc : fusion_store_incident(f, s, log, inc, merged, n_merged, e);
+    struct errbuf fe;
+    int rc = fusion_add(f, &fo, &inc, merged, FUSION_MAX_MERGED, &n_merged, &fe);
+    if (rc == ERR_INVAL) {
+        /* no usable region or window: stored, not fused (the engine is unchanged) */
+        fusion_count_skipped(f);
+        return 0;
+    }
+    if (rc)
+        return errf(e, rc, "%s", fe.msg);
+    return fusion_store_incident(f, s, log, inc, merged, n_merged, e);
 }
 
 struct id_list {
@@ -184,7 +198,7 @@ static int collect_id(void *ctx, int64_t id)
 
 int fusion_rebuild(struct store *s, const struct store_agreements *ag, struct truce_log *log,
                    long long *n_obs, long long *n_incidents, long long *n_changed,
-                   struct errbuf *e)
+                   long long *n_skipped, struct errbuf *e)
 {
     struct fusion *f;
     *n_changed = 0;
@@ -192,6 +206,7 @@ int fusion_rebuild(struct store *s, const struct store_agreements *ag, struct tr
     if (rc)
         return rc;
     *n_obs = (long long)fusion_obs_count(f);
+    *n_skipped = (long long)fusion_skipped(f);
     const int64_t *ids;
     size_t n = fusion_incident_ids(f, &ids);
     /* the ids array is reused by summaries: copy it */

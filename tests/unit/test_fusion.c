@@ -418,6 +418,32 @@ static void test_detection_keeps_its_accuracy(void)
     fusion_free(f);
 }
 
+static void test_unusable_region_is_refused_and_changes_nothing(void)
+{
+    struct fusion *f = fusion_new(agr);
+    struct fusion_obs o;
+    memset(&o, 0, sizeof o);
+    o.id = 1;
+    o.client_id = "bad";
+    o.t_start_ms = o.t_end_ms = 1476079200000LL;
+    o.centre = (struct geo_point){NAN, 48.0};
+    o.radius_m = 1000;
+    o.counts[0] = 3;
+    int64_t id;
+    struct errbuf e;
+    CHECK_INT(fusion_add(f, &o, &id, NULL, 0, NULL, &e), ERR_INVAL);
+    CHECK_CONTAINS(e.msg, "observation 1");
+    CHECK_INT(fusion_obs_count(f), 0);
+    o.centre.lon_deg = 37.7;
+    o.t_end_ms = o.t_start_ms - 1; /* an inverted window */
+    CHECK_INT(fusion_add(f, &o, &id, NULL, 0, NULL, &e), ERR_INVAL);
+    o.t_end_ms = o.t_start_ms + 60000;
+    CHECK_INT(fusion_add(f, &o, &id, NULL, 0, NULL, &e), 0);
+    CHECK_INT(fusion_obs_count(f), 1);
+    CHECK_INT(id, 1);
+    fusion_free(f);
+}
+
 /* Incremental fusion through ingest stores the same incidents as a from-scratch rebuild. */
 static int collect(void *ctx, const char *json)
 {
@@ -454,8 +480,9 @@ static void test_ingest_fuses_like_a_rebuild(void)
     buf_init(&inc1);
     buf_init(&inc2);
     CHECK_INT(store_incidents_list(st, NULL, -1, collect, &inc1, &e), 0);
-    long long n_obs, n_inc, n_changed;
-    CHECK_INT(fusion_rebuild(st, &ag, NULL, &n_obs, &n_inc, &n_changed, &e), 0);
+    long long n_obs, n_inc, n_changed, n_skipped;
+    CHECK_INT(fusion_rebuild(st, &ag, NULL, &n_obs, &n_inc, &n_changed, &n_skipped, &e), 0);
+    CHECK_INT(n_skipped, 0);
     CHECK_INT(n_obs, (long long)g.n);
     CHECK_INT(n_inc, 16);
     CHECK_INT(n_changed, 0); /* incremental fusion left nothing to redo */
@@ -489,6 +516,7 @@ int main(void)
         T(test_outgoing_near_the_line_is_only_possible),
         T(test_flight_direction_from_deep_inside),
         T(test_detection_keeps_its_accuracy),
+        T(test_unusable_region_is_refused_and_changes_nothing),
         T(test_ingest_fuses_like_a_rebuild),
     };
     int rc = T_RUN(tests);
