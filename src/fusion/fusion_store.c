@@ -127,6 +127,7 @@ static int put(struct fusion *f, struct store *s, struct truce_log *log, int64_t
             .lat = inc->location.lat_deg,
             .json = json.p,
             .counts = counts,
+            .finding_party = inc->n_findings ? inc->findings[0].party : NULL,
             .agreement_version = inc->agreement_version,
             .n_evidence = inc->n_evidence,
             .evidence = inc->evidence_ids,

@@ -144,7 +144,8 @@ struct incidents_collect {
     const struct agreement *a;
     struct incident_tally *regions; /* MAX_REGIONS */
     long long *by_party;            /* (n_parties + 1) x REPORT_GRADES; last row: other ids */
-    long long total;
+    long long *findings_by_party;   /* n_parties + 1: incident fire findings naming each party */
+    long long total, findings;
 };
 
 static int on_incident(void *ctx, const struct store_incident_row *r)
@@ -179,6 +180,11 @@ static int on_incident(void *ctx, const struct store_incident_row *r)
         g = REPORT_GRADES - 1;
     }
     c->by_party[(size_t)pi * REPORT_GRADES + (size_t)g]++;
+    if (r->finding_party) {
+        int fi = agr_party_index(c->a, r->finding_party);
+        c->findings_by_party[fi >= 0 ? (size_t)fi : c->a->n_parties]++;
+        c->findings++;
+    }
     return 0;
 }
 
@@ -222,10 +228,9 @@ static int gather(struct store *s, const struct agreement *a, int y, int m, int 
         (rc = store_report_zones(s, r->from, r->to, on_zone, &r->zones, e)) ||
         (rc = store_report_findings(s, r->from, r->to, on_finding, &r->findings, e)))
         return rc;
-    r->ic = (struct incidents_collect){a, r->inc,
-                                       xcalloc((a->n_parties + 1) * REPORT_GRADES,
-                                               sizeof(long long)),
-                                       0};
+    r->ic = (struct incidents_collect){
+        a, r->inc, xcalloc((a->n_parties + 1) * REPORT_GRADES, sizeof(long long)),
+        xcalloc(a->n_parties + 1, sizeof(long long)), 0, 0};
     return store_report_incidents(s, r->from, r->to, on_incident, &r->ic, e);
 }
 
@@ -235,6 +240,7 @@ static void release(struct report_data *r)
     free(r->zones.v);
     free(r->findings.v);
     free(r->ic.by_party);
+    free(r->ic.findings_by_party);
 }
 
 /* Regions to report: every agreement region, plus "outside" when it has events. */
@@ -290,6 +296,12 @@ static int write_incidents_text(const struct agreement *a, struct report_data *r
     }
     rc = rc || buf_printf(b, "- Undetermined: %lld\n",
                           r->ic.by_party[a->n_parties * REPORT_GRADES + REPORT_GRADES - 1]);
+    rc = rc || buf_printf(b, "Fire findings by incident: %lld (", r->ic.findings);
+    for (size_t pi = 0; pi <= a->n_parties && !rc; pi++)
+        rc = buf_printf(b, "%s%s %lld", pi ? ", " : "",
+                        pi < a->n_parties ? a->parties[pi].id : "undetermined",
+                        r->ic.findings_by_party[pi]);
+    rc = rc || buf_printf(b, ")\n");
     return rc;
 }
 
@@ -494,7 +506,13 @@ static int write_json(const struct agreement *a, struct report_data *r, int y, i
                 rc = buf_printf(b, ",\"%s\":%lld", GRADE_NAMES[k], g[k]);
         rc = rc || buf_append(b, "}", 1);
     }
-    rc = rc || buf_printf(b, "]}");
+    rc = rc || buf_printf(b, "],\"fire_findings\":{\"total\":%lld", r->ic.findings);
+    for (size_t pi = 0; pi <= a->n_parties && !rc; pi++) {
+        rc = buf_printf(b, ",");
+        rc = rc || buf_json_str(b, pi < a->n_parties ? a->parties[pi].id : "undetermined");
+        rc = rc || buf_printf(b, ":%lld", r->ic.findings_by_party[pi]);
+    }
+    rc = rc || buf_printf(b, "}}");
     rc = rc || buf_printf(b, ",\"uncountable\":[");
     for (size_t i = 0; i < r->cc.n_unc && !rc; i++) {
         rc = buf_printf(b, "%s{\"observation\":%lld,\"event_type\":\"%s\",\"where\":", i ? "," : "",

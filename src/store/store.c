@@ -51,8 +51,8 @@ static const char *const STMT_SQL[ST_N] = {
         "(?1,?2,?3,?4,?5,?6,?7,'provisional',?8,?9,?10,?11,?12)",
     [ST_INCIDENT_PUT] =
         "INSERT OR REPLACE INTO incidents(id, t_start_ms, t_end_ms, region, count, party, grade, "
-        "origin_method, loc_method, lon, lat, json, counts) VALUES "
-        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+        "origin_method, loc_method, lon, lat, json, counts, finding_party) VALUES "
+        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
     [ST_INCIDENT_DELETE] = "DELETE FROM incidents WHERE id = ?1",
     [ST_EVIDENCE_DELETE] = "DELETE FROM incident_evidence WHERE incident_id = ?1",
     [ST_EVIDENCE_INSERT] =
@@ -118,7 +118,7 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE incidents(id INTEGER PRIMARY KEY, t_start_ms INTEGER NOT NULL,"
     "  t_end_ms INTEGER NOT NULL, region TEXT, count INTEGER NOT NULL, party TEXT NOT NULL,"
     "  grade TEXT NOT NULL, origin_method TEXT NOT NULL, loc_method TEXT NOT NULL, lon REAL,"
-    "  lat REAL, json TEXT NOT NULL, counts TEXT NOT NULL);"
+    "  lat REAL, json TEXT NOT NULL, counts TEXT NOT NULL, finding_party TEXT);"
     "CREATE INDEX incidents_t_end ON incidents(t_end_ms);"
     "CREATE TABLE incident_evidence(obs_id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL);"
     "CREATE INDEX incident_evidence_incident ON incident_evidence(incident_id);"
@@ -1200,6 +1200,8 @@ int store_incident_put(struct store *s, const struct store_incident *inc, bool *
     sqlite3_bind_double(st, 11, inc->lat);
     sqlite3_bind_text(st, 12, inc->json, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 13, inc->counts, -1, SQLITE_STATIC);
+    if (inc->finding_party)
+        sqlite3_bind_text(st, 14, inc->finding_party, -1, SQLITE_STATIC);
     int rc = run(s, st, e, "storing an incident");
     if (!rc && !inc->evidence_unchanged) {
         sqlite3_bind_int64(s->st[ST_EVIDENCE_DELETE], 1, inc->id);
@@ -1300,8 +1302,8 @@ int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, t_end_ms, region, count, party, grade, json, counts "
-                           "FROM incidents "
+                           "SELECT id, t_end_ms, region, count, party, grade, json, counts, "
+                           "finding_party FROM incidents "
                            "WHERE t_end_ms >= ?1 AND t_end_ms < ?2 ORDER BY id",
                            -1, &st, NULL) != SQLITE_OK)
         return dberr(s, e, "reading incidents for the report");
@@ -1318,6 +1320,7 @@ int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
             .grade = (const char *)sqlite3_column_text(st, 5),
             .json = (const char *)sqlite3_column_text(st, 6),
             .counts = (const char *)sqlite3_column_text(st, 7),
+            .finding_party = (const char *)sqlite3_column_text(st, 8),
         };
         rc = cb(ctx, &r);
     }

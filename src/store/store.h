@@ -177,6 +177,7 @@ struct store_incident {
     const char *json; /* the NDJSON object of docs/fusion.md */
     const char *counts; /* reconciled count per event type in AGR_EVENT_TYPES order, comma-
                          * separated ("40,0,0,3,0,0,0,0,0"; -1 uncountable) */
+    const char *finding_party; /* the party its fire finding names, NULL without a finding */
     int agreement_version;
     size_t n_evidence;
     const int64_t *evidence; /* observation ids */
@@ -207,7 +208,7 @@ struct store_incident_row {
     int64_t id, t_end_ms;
     const char *region;
     long long count;
-    const char *party, *grade, *json, *counts;
+    const char *party, *grade, *json, *counts, *finding_party;
 };
 int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
                            int (*cb)(void *ctx, const struct store_incident_row *r), void *ctx,

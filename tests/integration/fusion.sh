@@ -69,6 +69,7 @@ has "the mission recorded 102 ceasefire violations"
 has "de-duplicated: 3 incidents fused from the reports"
 grep -E '^  Donetsk region +3 +57 ' <<<"$out" >/dev/null || fail "de-duplicated row: $out"
 has "Armed formations of certain areas of Donetsk and Luhansk oblasts: 1 confirmed, 0 probable, 0 possible"
+has "Fire findings by incident: 3 (ua 0, af 1, undetermined 2)"
 
 # the API
 if ! command -v curl >/dev/null 2>&1; then echo "ok (API skipped: no curl)"; exit 0; fi
