@@ -708,6 +708,8 @@ static const char *name_of(const struct fusion *f, uint32_t i)
     return f->names.p + f->v[i].client_off;
 }
 
+/* qsort has no context argument: the engine being summarised (an engine is used from one
+ * thread at a time, fusion.h). */
 static const struct fusion *sort_ctx;
 static int cmp_member(const void *a, const void *b)
 {
@@ -1353,12 +1355,10 @@ static int summarise(struct fusion *f, uint32_t root, struct fusion_incident *in
                      struct errbuf *e)
 {
     size_t n = f->v[root].size;
+    size_t names_cap = f->ev_cap;
     if (grow((void **)&f->members, &f->members_cap, n, sizeof *f->members) ||
+        grow((void **)&f->ev_names, &names_cap, n, sizeof *f->ev_names) ||
         grow((void **)&f->ev_ids, &f->ev_cap, n, sizeof *f->ev_ids))
-        return errf(e, ERR_NOMEM, "fusion: out of memory");
-    free(f->ev_names);
-    f->ev_names = malloc(f->ev_cap * sizeof *f->ev_names);
-    if (!f->ev_names)
         return errf(e, ERR_NOMEM, "fusion: out of memory");
     size_t k = 0;
     uint32_t i = root;

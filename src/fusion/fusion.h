@@ -9,7 +9,7 @@
  * time-bucket x grid-cell index; no quadratic step) and deterministic: incidents are the
  * connected components of the "same event" relation, which does not depend on arrival order,
  * and an incident's summary is computed from its members sorted by client id. In memory only;
- * the store persists the results. */
+ * the store persists the results. One thread uses an engine at a time. */
 #ifndef TRUCE_FUSION_H
 #define TRUCE_FUSION_H
 #include <stdbool.h>
