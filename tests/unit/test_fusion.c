@@ -500,6 +500,103 @@ static void test_ingest_fuses_like_a_rebuild(void)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* A report bridging two incidents merges them: the later one is deleted from the store and its
+ * tombstone logged; a rebuild then finds nothing to change. */
+struct tomb_ctx {
+    int incident_versions, tombstones;
+    char last_tomb[128];
+};
+
+static int count_versions(void *ctx, const struct store_log_record *r)
+{
+    struct tomb_ctx *c = ctx;
+    if (r->kind != STORE_LOG_INCIDENT)
+        return 0;
+    c->incident_versions++;
+    if (!strcmp(r->grade, "merged")) {
+        c->tombstones++;
+        snprintf(c->last_tomb, sizeof c->last_tomb, "%.*s", (int)r->body_len, r->body);
+    }
+    return 0;
+}
+
+static void test_a_bridging_report_merges_incidents(void)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/truce-fusion-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    struct store *st;
+    struct store_agreements ag;
+    struct errbuf e;
+    CHECK_INT(store_open(dir, true, &st, &e), 0);
+    CHECK_INT(store_agreement_add(st, agr, &e), 0);
+    CHECK_INT(store_agreements_load(st, &ag, &e), 0);
+    struct fusion *f;
+    CHECK_INT(fusion_load(st, &ag, &f, &e), 0);
+    /* two craters 1.5 km apart (detections, 200 m accuracy): two incidents */
+    struct geo_point x = {37.7000, 48.0000}, y = geo_direct(x, 90, 1500);
+    char a[512], b[512], c[1024];
+    snprintf(a, sizeof a,
+             "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.6f,%.6f]},"
+             "\"properties\":{\"kind\":\"detection\",\"client_id\":\"m-a\",\"time\":"
+             "\"2016-10-10T06:10:00Z\",\"means\":\"radar\",\"accuracy_m\":200,\"events\":"
+             "[{\"type\":\"impact\",\"count\":3}]}}",
+             x.lon_deg, x.lat_deg);
+    snprintf(b, sizeof b,
+             "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.6f,%.6f]},"
+             "\"properties\":{\"kind\":\"detection\",\"client_id\":\"m-b\",\"time\":"
+             "\"2016-10-10T06:12:00Z\",\"means\":\"radar\",\"accuracy_m\":200,\"events\":"
+             "[{\"type\":\"impact\",\"count\":2}]}}",
+             y.lon_deg, y.lat_deg);
+    /* a patrol 4 km south of the pair hears both, 3-6 km NNE/N/NE */
+    struct geo_point mid = geo_direct(x, 90, 750), o = geo_direct(mid, 180, 4000);
+    fire_json(c, sizeof c, "m-c", "2016-10-10T06:00:00Z", "2016-10-10T06:30:00Z", o,
+              compass_to(o, mid), 2, 6, "[{\"type\":\"undetermined_explosion\",\"count\":5}]",
+              NULL);
+    static char text[4096];
+    int len = snprintf(text, sizeof text, "%s\n%s\n", a, b);
+    FILE *in = fmemopen(text, (size_t)len, "r");
+    struct ingest_opts op = {.format = OBS_FMT_NDJSON, .name = "t", .fusion = f};
+    struct ingest_stats stats;
+    CHECK_INT(ingest_stream(st, &ag, in, &op, &stats, &e), 0);
+    fclose(in);
+    struct buf l1;
+    buf_init(&l1);
+    CHECK_INT(store_incidents_list(st, NULL, -1, collect, &l1, &e), 0);
+    CHECK_CONTAINS(l1.p, "\"id\":1,");
+    CHECK_CONTAINS(l1.p, "\"id\":2,");
+    len = snprintf(text, sizeof text, "%s\n", c);
+    in = fmemopen(text, (size_t)len, "r");
+    CHECK_INT(ingest_stream(st, &ag, in, &op, &stats, &e), 0);
+    fclose(in);
+    CHECK_INT(stats.accepted, 1);
+    struct buf l2;
+    buf_init(&l2);
+    CHECK_INT(store_incidents_list(st, NULL, -1, collect, &l2, &e), 0);
+    CHECK_CONTAINS(l2.p, "\"id\":1,");
+    CHECK(!strstr(l2.p, "\"id\":2,"));
+    CHECK_CONTAINS(l2.p, "\"evidence\":[\"m-a\",\"m-b\",\"m-c\"]");
+    CHECK_CONTAINS(l2.p, "\"impact\":3"); /* reconciled: the larger crater count */
+    struct tomb_ctx tc = {0, 0, ""};
+    CHECK_INT(store_log_records(st, 0, count_versions, &tc, &e), 0);
+    CHECK_INT(tc.tombstones, 1);
+    CHECK_STR(tc.last_tomb, "{\"id\":2,\"merged_into\":1}");
+    CHECK_INT(tc.incident_versions, 4); /* 1, 2, the tombstone of 2, 1 again */
+    long long n_obs, n_inc, n_changed, n_skipped;
+    CHECK_INT(fusion_rebuild(st, &ag, NULL, &n_obs, &n_inc, &n_changed, &n_skipped, &e), 0);
+    CHECK_INT(n_inc, 1);
+    CHECK_INT(n_changed, 0);
+    buf_reset(&l1);
+    buf_reset(&l2);
+    fusion_free(f);
+    store_agreements_free(&ag);
+    store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 int main(void)
 {
     struct errbuf e;
@@ -518,6 +615,7 @@ int main(void)
         T(test_detection_keeps_its_accuracy),
         T(test_unusable_region_is_refused_and_changes_nothing),
         T(test_ingest_fuses_like_a_rebuild),
+        T(test_a_bridging_report_merges_incidents),
     };
     int rc = T_RUN(tests);
     agr_free(agr);
