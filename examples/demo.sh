@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo `make demo` runs: a fresh data directory with the minsk-2015 scenario, its sample
-# observations ingested, and the daily report of 10 October 2016 printed.
+# observations ingested, and the daily report of 10 October 2016 printed; then reports of the
+# same events by several observers fused into incidents.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DEMO_DATA:-demo-data}
@@ -13,6 +14,12 @@ echo "== truce ingest examples/minsk-2015/observations.ndjson"
 echo
 echo "== truce report --date 2016-10-10"
 ./truce --data "$DATA" report --date 2016-10-10
+echo
+echo "== truce ingest examples/minsk-2015/fusion.ndjson   (reports of the same events by several observers)"
+./truce --data "$DATA" ingest --quiet examples/minsk-2015/fusion.ndjson
+echo
+echo "== truce incidents --date 2016-10-12   (fused, located, attributed: docs/fusion.md)"
+./truce --data "$DATA" incidents --date 2016-10-12
 echo
 echo "== truce log verify   (every stored record against the transparency log)"
 ./truce --data "$DATA" log verify
@@ -32,6 +39,7 @@ Where everything is:
   try next           ./truce --data $DATA findings --format text
                      ./truce --data $DATA observations --kind sighting
                      ./truce --data $DATA report --date 2016-10-11 --format json
+                     ./truce --data $DATA incidents --format ndjson
                      ./truce --data $DATA log export /tmp/truce-log && ./truce log verify --export /tmp/truce-log --key "\$(./truce --data $DATA log key)"
                      ./truce --help
 MSG
