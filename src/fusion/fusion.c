@@ -1446,18 +1446,25 @@ int fusion_incident_json(const struct fusion_incident *inc, struct buf *b)
     time_format_utc(inc->t_end_ms, t1, sizeof t1);
     int rc = buf_printf(b, "{\"id\":%lld,\"start\":\"%s\",\"end\":\"%s\",\"events\":{",
                         (long long)inc->id, t0, t1);
+    /* counted types as numbers; types no report could count are listed apart */
     bool first = true;
     for (int t = 0; t < AGR_N_EVENT_TYPES && !rc; t++) {
-        if (!inc->counts[t])
+        if (inc->counts[t] <= 0)
             continue;
-        rc = buf_printf(b, "%s\"%s\":", first ? "" : ",", AGR_EVENT_TYPES[t]);
-        if (!rc)
-            rc = inc->counts[t] < 0 ? buf_printf(b, "\"uncountable\"")
-                                    : buf_printf(b, "%lld", inc->counts[t]);
+        rc = buf_printf(b, "%s\"%s\":%lld", first ? "" : ",", AGR_EVENT_TYPES[t], inc->counts[t]);
         first = false;
     }
     if (!rc)
-        rc = buf_printf(b, "},\"count\":%lld,\"location\":{\"lon\":%.6f,\"lat\":%.6f,"
+        rc = buf_printf(b, "},\"uncountable\":[");
+    first = true;
+    for (int t = 0; t < AGR_N_EVENT_TYPES && !rc; t++) {
+        if (inc->counts[t] >= 0)
+            continue;
+        rc = buf_printf(b, "%s\"%s\"", first ? "" : ",", AGR_EVENT_TYPES[t]);
+        first = false;
+    }
+    if (!rc)
+        rc = buf_printf(b, "],\"count\":%lld,\"location\":{\"lon\":%.6f,\"lat\":%.6f,"
                            "\"method\":\"%s\"",
                         inc->count, inc->location.lon_deg, inc->location.lat_deg,
                         FUSION_LOC_NAMES[inc->loc_method]);

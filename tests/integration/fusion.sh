@@ -26,12 +26,12 @@ out=$("$T" --data "$D/a" incidents --format ndjson)
 [ "$(wc -l <<<"$out")" = 3 ] || fail "3 incidents expected: $out"
 line1=$(sed -n 1p <<<"$out"); line2=$(sed -n 2p <<<"$out"); line3=$(sed -n 3p <<<"$out")
 out=$line1
-has '"id":1,'; has '"events":{"outgoing":12},"count":12'
+has '"id":1,'; has '"events":{"outgoing":12},"uncountable":[],"count":12'
 has '"method":"launch_triangulated"}'; has '"party":"af","grade":"confirmed"'
 has '"evidence":["fusion-demo-out-1","fusion-demo-out-2"]'
 has '"findings":[{"clause":"minsk2-1","result":"violation","party":"af"'
 out=$line2
-has '"events":{"undetermined_explosion":40},"count":40'
+has '"events":{"undetermined_explosion":40},"uncountable":[],"count":40'
 has '"method":"triangulated"'; has '"attribution_method":"flight_direction"'
 has '"party":"undetermined","grade":"undetermined"'; has 'straddles the line'
 out=$line3

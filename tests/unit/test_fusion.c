@@ -342,7 +342,7 @@ static void test_outgoing_on_one_side_is_that_party(void)
     CHECK_CONTAINS(b.p, "\"party\":\"af\"");
     CHECK_CONTAINS(b.p, "\"method\":\"launch_triangulated\"");
     CHECK_CONTAINS(b.p, "\"evidence\":[\"o-1\",\"o-2\"]");
-    CHECK_CONTAINS(b.p, "\"events\":{\"outgoing\":6}");
+    CHECK_CONTAINS(b.p, "\"events\":{\"outgoing\":6},\"uncountable\":[],\"count\":6");
     buf_reset(&b);
     fusion_free(f);
 }
