@@ -24,10 +24,9 @@ static int load_one(void *ctx, int64_t id, const char *raw, size_t len)
     struct errbuf re;
     /* A stored record that no longer validates (say a place name an amendment dropped) or
      * cannot be placed stays stored and logged; it is only left out of fusion, and counted. */
-    const struct agreement *a;
     struct placement p;
     if (obs_parse_json(raw, len, latest, latest->time_zone, c->o, &re) ||
-        place_observation(a = store_agreement_at(c->ag, c->o->t_start_ms), c->o, &p, &re)) {
+        place_observation(store_agreement_at(c->ag, c->o->t_start_ms), c->o, &p, &re)) {
         fusion_count_skipped(c->f);
         return 0;
     }
