@@ -452,6 +452,9 @@ static bool near_enough(const struct probe *p, const struct fobs *b)
     int64_t shorter = da < db ? da : db;
     if (hi - lo + tol < 0 || (hi - lo + tol) * FUSION_MIN_OVERLAP_DIV < shorter)
         return false;
+    /* a survey fits only reports with a reported distance (a vague wedge fits anything) */
+    if (a->survey != b->survey && (a->survey ? b : a)->o.distance_assumed)
+        return false;
     double dx = (a->o.centre.lon_deg - b->o.centre.lon_deg) * p->mlon;
     double dy = (a->o.centre.lat_deg - b->o.centre.lat_deg) * p->mlat;
     double reach = a->o.radius_m + b->o.radius_m + FUSION_SPACE_TOLERANCE_M;
@@ -504,6 +507,42 @@ static uint32_t join(struct fusion *f, uint32_t i, uint32_t j, int64_t *gone)
     return ri;
 }
 
+/* Does survey sv fit report a better than report b: the smaller region, then the nearer
+ * centre, then the smaller id (a total order, so the choice does not depend on arrival). */
+static bool fits_better(const struct fusion *f, uint32_t sv, uint32_t a, uint32_t b)
+{
+    const struct fusion_obs *s = &f->v[sv].o, *x = &f->v[a].o, *y = &f->v[b].o;
+    if (x->radius_m != y->radius_m)
+        return x->radius_m < y->radius_m;
+    double mlat, mlon;
+    m_per_deg(s->centre.lat_deg, &mlat, &mlon);
+    double dxa = (x->centre.lon_deg - s->centre.lon_deg) * mlon;
+    double dya = (x->centre.lat_deg - s->centre.lat_deg) * mlat;
+    double dxb = (y->centre.lon_deg - s->centre.lon_deg) * mlon;
+    double dyb = (y->centre.lat_deg - s->centre.lat_deg) * mlat;
+    double da = dxa * dxa + dya * dya, db = dxb * dxb + dyb * dyb;
+    if (da != db)
+        return da < db;
+    return x->id < y->id;
+}
+
+static void attach(struct fusion *f, uint32_t sv, uint32_t report)
+{
+    f->v[sv].attached = report;
+    f->v[sv].att_next = f->v[report].att_head;
+    f->v[report].att_head = sv;
+}
+
+static void detach(struct fusion *f, uint32_t sv)
+{
+    uint32_t *link = &f->v[f->v[sv].attached].att_head;
+    while (*link != UINT32_MAX && *link != sv)
+        link = &f->v[*link].att_next;
+    if (*link == sv)
+        *link = f->v[sv].att_next;
+    f->v[sv].attached = f->v[sv].att_next = UINT32_MAX;
+}
+
 int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                int64_t *merged_away, size_t max_merged, size_t *n_merged, struct errbuf *e)
 {
@@ -531,11 +570,20 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->next = me;
     x->size = 1;
     x->min_id = o->id;
+    x->attached = x->att_next = x->att_head = UINT32_MAX;
     x->groups = groups_of(o->counts);
-    x->fusable = x->groups && o->t_end_ms - o->t_start_ms <= FUSION_MAX_WINDOW_S * 1000LL &&
+    int64_t window = o->t_end_ms - o->t_start_ms;
+    x->survey = window > FUSION_MAX_WINDOW_S * 1000LL && o->how == PLACE_LOCATED &&
+                o->radius_m <= FUSION_SURVEY_MAX_RADIUS_M &&
+                window <= FUSION_SURVEY_MAX_WINDOW_S * 1000LL;
+    x->fusable = x->groups && (window <= FUSION_MAX_WINDOW_S * 1000LL || x->survey) &&
                  o->radius_m <= FUSION_MAX_RADIUS_M;
+    f->n_changed = 0;
     f->n++;
     uint32_t root = me;
+    uint32_t best = UINT32_MAX;           /* a new survey: the report it fits best */
+    uint32_t surveys[FUSION_MAX_EVIDENCE]; /* a new report: surveys it may take over */
+    size_t n_surveys = 0;
     if (x->fusable) {
         uint64_t keys[FUSION_MAX_KEYS];
         size_t nk = keys_of(o, keys);
@@ -577,6 +625,16 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                     f->v[j].stamp = f->stamp;
                     if (!near_enough(&pr, &f->v[j]))
                         continue;
+                    if (x->survey || f->v[j].survey) {
+                        /* surveys are attached, never linked (and not to each other) */
+                        if ((x->survey && f->v[j].survey) || !outlines_meet(&pr, &f->v[j]))
+                            continue;
+                        if (x->survey && (best == UINT32_MAX || fits_better(f, me, j, best)))
+                            best = j;
+                        else if (!x->survey && n_surveys < FUSION_MAX_EVIDENCE)
+                            surveys[n_surveys++] = j;
+                        continue;
+                    }
                     uint32_t rj = find(f, j), rme = find(f, me);
                     if (rj == rme || f->v[rj].size + f->v[rme].size > FUSION_MAX_EVIDENCE ||
                         !outlines_meet(&pr, &f->v[j]))
@@ -613,8 +671,35 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             }
         }
     }
+    if (x->survey && best != UINT32_MAX) {
+        attach(f, me, best);
+        root = find(f, best);
+    }
+    for (size_t i = 0; i < n_surveys; i++) {
+        uint32_t sv = surveys[i], cur = f->v[sv].attached;
+        if (cur != UINT32_MAX && !fits_better(f, sv, me, cur))
+            continue;
+        if (cur == UINT32_MAX) {
+            /* the survey's own incident ends in this one */
+            if (n_merged && *n_merged < max_merged && merged_away)
+                merged_away[(*n_merged)++] = f->v[sv].o.id;
+        } else {
+            detach(f, sv);
+            uint32_t old = find(f, cur);
+            if (old != find(f, me) && f->n_changed < sizeof f->changed / sizeof f->changed[0])
+                f->changed[f->n_changed++] = f->v[old].min_id;
+        }
+        attach(f, sv, me);
+    }
     *incident = f->v[find(f, root)].min_id;
     return 0;
+}
+
+size_t fusion_also_changed(const struct fusion *f, int64_t *out, size_t max)
+{
+    size_t n = f->n_changed < max ? f->n_changed : max;
+    memcpy(out, f->changed, n * sizeof *out);
+    return n;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -631,7 +716,7 @@ size_t fusion_incident_ids(struct fusion *f, const int64_t **ids)
         return 0;
     }
     for (size_t i = 0; i < f->n; i++)
-        if (f->v[i].parent == i)
+        if (f->v[i].parent == i && f->v[i].attached == UINT32_MAX)
             f->ids[n++] = f->v[i].min_id;
     qsort(f->ids, n, sizeof *f->ids, cmp_i64);
     *ids = f->ids;
@@ -684,7 +769,17 @@ static uint32_t slot_of_id(const struct fusion *f, int64_t id)
 static int summarise(struct fusion *f, uint32_t root, struct fusion_incident *inc,
                      struct errbuf *e)
 {
-    size_t n = f->v[root].size;
+    /* the component's reports and the surveys attached to them */
+    size_t n = 0;
+    {
+        uint32_t i = root;
+        do {
+            n++;
+            for (uint32_t sv = f->v[i].att_head; sv != UINT32_MAX; sv = f->v[sv].att_next)
+                n++;
+            i = f->v[i].next;
+        } while (i != root);
+    }
     size_t names_cap = f->ev_cap;
     if (grow((void **)&f->members, &f->members_cap, n, sizeof *f->members) ||
         grow((void **)&f->ev_names, &names_cap, n, sizeof *f->ev_names) ||
@@ -694,6 +789,8 @@ static int summarise(struct fusion *f, uint32_t root, struct fusion_incident *in
     uint32_t i = root;
     do {
         f->members[k++] = i;
+        for (uint32_t sv = f->v[i].att_head; sv != UINT32_MAX && k < n; sv = f->v[sv].att_next)
+            f->members[k++] = sv;
         i = f->v[i].next;
     } while (i != root && k < n);
     sort_ctx = f;
@@ -702,14 +799,20 @@ static int summarise(struct fusion *f, uint32_t root, struct fusion_incident *in
     inc->id = f->v[root].min_id;
     inc->t_start_ms = INT64_MAX;
     inc->t_end_ms = INT64_MIN;
+    /* the time is the reports' of the moment, not the surveys' of the morning after */
+    bool timed = false;
+    for (size_t j = 0; j < k && !timed; j++)
+        timed = !f->v[f->members[j]].survey;
     for (size_t j = 0; j < k; j++) {
         const struct fobs *x = &f->v[f->members[j]];
         f->ev_ids[j] = x->o.id;
         f->ev_names[j] = name_of(f, f->members[j]);
-        if (x->o.t_start_ms < inc->t_start_ms)
-            inc->t_start_ms = x->o.t_start_ms;
-        if (x->o.t_end_ms > inc->t_end_ms)
-            inc->t_end_ms = x->o.t_end_ms;
+        if (!(timed && x->survey)) {
+            if (x->o.t_start_ms < inc->t_start_ms)
+                inc->t_start_ms = x->o.t_start_ms;
+            if (x->o.t_end_ms > inc->t_end_ms)
+                inc->t_end_ms = x->o.t_end_ms;
+        }
         inc->groups |= x->groups;
         /* reconciled: the largest count of each type over the reports, not their sum */
         for (int t = 0; t < FUSION_N_EVENT_TYPES; t++) {
@@ -756,7 +859,7 @@ int fusion_incident_get(struct fusion *f, int64_t id, struct fusion_incident *ou
                         struct errbuf *e)
 {
     uint32_t i = slot_of_id(f, id);
-    if (i == UINT32_MAX || f->v[find(f, i)].min_id != id)
+    if (i == UINT32_MAX || f->v[i].attached != UINT32_MAX || f->v[find(f, i)].min_id != id)
         return errf(e, ERR_NOTFOUND, "incident %lld: not found", (long long)id);
     return summarise(f, find(f, i), out, e);
 }

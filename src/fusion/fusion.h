@@ -31,6 +31,13 @@
 #define FUSION_SPACE_TOLERANCE_M 300.0
 /* A report over a longer window summarises many events and is not fused (its own incident). */
 #define FUSION_MAX_WINDOW_S (3 * 3600)
+/* ... except a located detection of craters (a UAV or satellite survey of the morning after):
+ * one with at most this accuracy is fused over a window up to FUSION_SURVEY_MAX_WINDOW_S. Over so
+ * long a window it may match reports of several events, so it does not link them: it is
+ * attached to the one report it fits best (the smallest region, then the nearest, then the
+ * smallest id), whose incident it joins; it does not set the incident's time. */
+#define FUSION_SURVEY_MAX_RADIUS_M 1000.0
+#define FUSION_SURVEY_MAX_WINDOW_S (96 * 3600)
 /* A region wider than this (radius) cannot locate one event and is not fused. */
 #define FUSION_MAX_RADIUS_M 30000.0
 /* The index: one time bucket and one grid cell (degrees). */
@@ -156,6 +163,9 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                int64_t *merged_away, size_t max_merged, size_t *n_merged, struct errbuf *e) WUR;
 
 size_t fusion_obs_count(const struct fusion *f);
+/* Incidents other than fusion_add's *incident that its last call changed (a survey moved to a
+ * report it fits better): up to max ids into out; returns their number. */
+size_t fusion_also_changed(const struct fusion *f, int64_t *out, size_t max);
 /* Reports left out of fusion (stored records that no longer validate or place, regions or
  * windows fusion cannot use), counted by the callers that skip them. */
 void fusion_count_skipped(struct fusion *f);

@@ -24,6 +24,10 @@ struct fobs {
     uint32_t stamp;
     unsigned groups;
     bool fusable;
+    bool survey;          /* a crater survey: attached to one report, never linked */
+    uint32_t attached;    /* surveys: the report it is attached to (UINT32_MAX: none) */
+    uint32_t att_next;    /* surveys: the next survey attached to the same report */
+    uint32_t att_head;    /* reports: the first survey attached to it (UINT32_MAX: none) */
 };
 
 /* One report in one key of the index, with what the first, cheap test needs (so the scan of a
@@ -56,6 +60,8 @@ struct fusion {
     size_t n_vecs, vecs_cap;
     uint32_t stamp;
     bool ids_ascending;
+    int64_t changed[8]; /* incidents a survey moved out of in the last fusion_add */
+    size_t n_changed;
     size_t skipped;
     /* scratch for listings and summaries */
     int64_t *ids;

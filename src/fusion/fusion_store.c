@@ -173,7 +173,12 @@ int fusion_ingest(struct fusion *f, struct store *s, struct truce_log *log, cons
     }
     if (rc)
         return errf(e, rc, "%s", fe.msg);
-    return fusion_store_incident(f, s, log, inc, merged, n_merged, e);
+    /* incidents a survey left for this one */
+    int64_t also[8];
+    size_t n_also = fusion_also_changed(f, also, 8);
+    for (size_t i = 0; i < n_also && !rc; i++)
+        rc = put(f, s, log, also[i], NULL, e);
+    return rc ? rc : fusion_store_incident(f, s, log, inc, merged, n_merged, e);
 }
 
 struct id_list {
