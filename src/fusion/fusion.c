@@ -507,22 +507,22 @@ static uint32_t join(struct fusion *f, uint32_t i, uint32_t j, int64_t *gone)
     return ri;
 }
 
-/* Does survey sv fit report a better than report b: the smaller region, then the nearer
- * centre, then the smaller id (a total order, so the choice does not depend on arrival). */
+/* Does survey sv fit report a better than report b: the crater nearer the middle of the
+ * report's region (its distance from the region's centre over the region's radius), then the
+ * smaller id (a total order, so the choice does not depend on arrival). */
 static bool fits_better(const struct fusion *f, uint32_t sv, uint32_t a, uint32_t b)
 {
     const struct fusion_obs *s = &f->v[sv].o, *x = &f->v[a].o, *y = &f->v[b].o;
-    if (x->radius_m != y->radius_m)
-        return x->radius_m < y->radius_m;
     double mlat, mlon;
     m_per_deg(s->centre.lat_deg, &mlat, &mlon);
     double dxa = (x->centre.lon_deg - s->centre.lon_deg) * mlon;
     double dya = (x->centre.lat_deg - s->centre.lat_deg) * mlat;
     double dxb = (y->centre.lon_deg - s->centre.lon_deg) * mlon;
     double dyb = (y->centre.lat_deg - s->centre.lat_deg) * mlat;
-    double da = dxa * dxa + dya * dya, db = dxb * dxb + dyb * dyb;
-    if (da != db)
-        return da < db;
+    double ra = fmax(x->radius_m, 100.0), rb = fmax(y->radius_m, 100.0);
+    double qa = (dxa * dxa + dya * dya) / (ra * ra), qb = (dxb * dxb + dyb * dyb) / (rb * rb);
+    if (qa != qb)
+        return qa < qb;
     return x->id < y->id;
 }
 

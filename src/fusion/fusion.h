@@ -34,8 +34,9 @@
 /* ... except a located detection of craters (a UAV or satellite survey of the morning after):
  * one with at most this accuracy is fused over a window up to FUSION_SURVEY_MAX_WINDOW_S. Over so
  * long a window it may match reports of several events, so it does not link them: it is
- * attached to the one report it fits best (the smallest region, then the nearest, then the
- * smallest id), whose incident it joins; it does not set the incident's time. */
+ * attached to the one report it fits best (nearest the middle of the report's region, relative
+ * to the region's radius; then the smallest id), whose incident it joins; it does not set the
+ * incident's time. */
 #define FUSION_SURVEY_MAX_RADIUS_M 1000.0
 #define FUSION_SURVEY_MAX_WINDOW_S (96 * 3600)
 /* A region wider than this (radius) cannot locate one event and is not fused. */

@@ -168,6 +168,12 @@ static double urand(void)
     return (double)(rng >> 11) / 9007199254740992.0;
 }
 
+#define SURVEY_JSON                                                                        \
+    "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.6f,%.6f]},"       \
+    "\"properties\":{\"kind\":\"detection\",\"client_id\":\"ev%02d-survey\",\"time\":{\"start\":"  \
+    "\"2016-10-09T20:00:00Z\",\"end\":\"2016-10-11T08:00:00Z\"},\"means\":\"uav\","               \
+    "\"accuracy_m\":100,\"events\":[{\"type\":\"impact\",\"count\":4}]}}"
+
 static void make_scenario(struct gen *g)
 {
     g->n = 0;
@@ -186,6 +192,10 @@ static void make_scenario(struct gen *g)
                      "[{\"type\":\"undetermined_explosion\",\"count\":%d}]", count - k);
             fire_json(g->json[g->n++], 1024, id, start, end, o, compass_to(o, p),
                       fmax(0, d / 1000 - 2), d / 1000 + 2, events, NULL);
+        }
+        if (ev % 3 == 0 && g->n < 64) {
+            /* a survey of the craters the next morning, over a 36-hour window */
+            snprintf(g->json[g->n++], 1024, SURVEY_JSON, p.lon_deg, p.lat_deg, ev);
         }
     }
 }
@@ -237,15 +247,28 @@ static void test_order_does_not_change_incidents(void)
     incidents_text(f, a, sizeof a);
     const int64_t *ids;
     size_t n_in_order = fusion_incident_ids(f, &ids);
-    /* 16 events an hour apart, three reports each: each event one incident */
+    /* 16 events an hour apart, three reports each and a crater survey for every third: each
+     * event one incident; the surveys (36-hour windows) are attached to their own event's
+     * incident, which they then locate */
     CHECK_INT(n_in_order, 16);
+    size_t with_survey = 0;
     for (size_t i = 0; i < n_in_order; i++) {
         struct fusion_incident x;
         struct errbuf e;
         CHECK_INT(fusion_incident_get(f, ids[i], &x, &e), 0);
-        CHECK_INT(x.n_evidence, 3);
-        CHECK_STR(FUSION_LOC_NAMES[x.loc_method], "triangulated");
+        CHECK(x.n_evidence == 3 || x.n_evidence == 4);
+        bool one_event = true;
+        for (size_t j = 1; j < x.n_evidence; j++)
+            one_event = one_event && !strncmp(x.evidence_client_ids[j], x.evidence_client_ids[0], 4);
+        if (!one_event)
+            for (size_t j = 0; j < x.n_evidence; j++)
+                fprintf(stderr, "  incident %lld: %s\n", (long long)x.id, x.evidence_client_ids[j]);
+        CHECK(one_event);
+        with_survey += x.n_evidence == 4;
+        CHECK_STR(FUSION_LOC_NAMES[x.loc_method], x.n_evidence == 4 ? "detection" : "triangulated");
+        CHECK(x.t_end_ms - x.t_start_ms < 3600000); /* the survey's window does not count */
     }
+    CHECK_INT(with_survey, 6);
     for (int round = 0; round < 3; round++) {
         size_t order[64];
         for (size_t i = 0; i < g.n; i++)
@@ -486,6 +509,7 @@ static void test_ingest_fuses_like_a_rebuild(void)
     CHECK_INT(n_obs, (long long)g.n);
     CHECK_INT(n_inc, 16);
     CHECK_INT(n_changed, 0); /* incremental fusion left nothing to redo */
+    CHECK_INT(n_skipped, 0);
     CHECK_INT(store_incidents_list(st, NULL, -1, collect, &inc2, &e), 0);
     CHECK(inc1.len > 0);
     CHECK_STR(inc1.p, inc2.p);
