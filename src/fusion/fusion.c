@@ -31,6 +31,16 @@ static unsigned groups_of(const long long *counts)
     return g;
 }
 
+static uint8_t role_of(const long long *counts)
+{
+    int outgoing = agr_event_type_index("outgoing");
+    bool launch = outgoing >= 0 && counts[outgoing] != 0, lands = false;
+    for (int t = 0; t < AGR_N_EVENT_TYPES && t < FUSION_N_EVENT_TYPES; t++)
+        if (t != outgoing && counts[t] != 0 && agr_event_is_explosion(t))
+            lands = true;
+    return lands ? FUSION_ROLE_EXPLOSIVE : launch ? FUSION_ROLE_LAUNCH : FUSION_ROLE_OTHER;
+}
+
 /* The bearings as one arc: the smallest arc holding every bearing interval (the complement of
  * the largest gap between them). False when the intervals cover the whole circle. */
 static bool bearings_arc(const struct obs *o, double *centre, double *half)
@@ -275,11 +285,11 @@ static void m_per_deg(double lat, double *mlat, double *mlon)
 
 /* The index keys of o: every bucket of [start, end + tolerance] times every cell of the bounding
  * box of its region. Returns their number, or 0 when o is not indexed. */
-static size_t keys_of(const struct fusion_obs *o, uint64_t *out)
+static size_t keys_of(const struct fusion_obs *o, double extra_m, uint64_t *out)
 {
     double mlat, mlon;
     m_per_deg(o->centre.lat_deg, &mlat, &mlon);
-    double r = o->radius_m + FUSION_SPACE_TOLERANCE_M;
+    double r = o->radius_m + FUSION_SPACE_TOLERANCE_M + extra_m;
     double dlat = r / mlat, dlon = r / fmax(mlon, 1000.0);
     int x0 = (int)floor((o->centre.lon_deg - dlon + 180.0) / FUSION_CELL_DEG);
     int x1 = (int)floor((o->centre.lon_deg + dlon + 180.0) / FUSION_CELL_DEG);
@@ -507,6 +517,52 @@ static uint32_t join(struct fusion *f, uint32_t i, uint32_t j, int64_t *gone)
     return ri;
 }
 
+/* Which side of the line a report's region lies on (cached): +1 right, -1 left of the nearest
+ * line that names its parties, 0 when the region reaches across it or there is no such line. */
+static int side_of(struct fusion *f, uint32_t i)
+{
+    struct fobs *x = &f->v[i];
+    if (x->side != 2)
+        return x->side;
+    double best = INFINITY, d_best = 0;
+    for (size_t k = 0; k < f->a->n_lines; k++) {
+        const struct agr_line *l = &f->a->lines[k];
+        if (!l->right_party || !l->left_party)
+            continue;
+        double d = geo_line_signed_distance_m(l->line, x->o.centre);
+        if (fabs(d) < best) {
+            best = fabs(d);
+            d_best = d;
+        }
+    }
+    x->side = !isfinite(best) || best <= x->o.radius_m ? 0 : d_best > 0 ? 1 : -1;
+    return x->side;
+}
+
+/* The launch-and-landing relation (see FUSION_LAUNCH_START_S): a and b are one launch-only and
+ * one explosions report, neither a survey. */
+static bool launch_and_landing(struct fusion *f, uint32_t a, uint32_t b)
+{
+    const struct fobs *x = &f->v[a], *y = &f->v[b];
+    if (x->survey || y->survey)
+        return false;
+    int64_t ds = x->o.t_start_ms - y->o.t_start_ms;
+    if (ds > FUSION_LAUNCH_START_S * 1000LL || -ds > FUSION_LAUNCH_START_S * 1000LL)
+        return false;
+    const int64_t tol = FUSION_TIME_TOLERANCE_S * 1000LL;
+    if (x->o.t_start_ms - tol > y->o.t_end_ms || y->o.t_start_ms - tol > x->o.t_end_ms)
+        return false;
+    double mlat, mlon;
+    m_per_deg(x->o.centre.lat_deg, &mlat, &mlon);
+    double dx = (x->o.centre.lon_deg - y->o.centre.lon_deg) * mlon;
+    double dy = (x->o.centre.lat_deg - y->o.centre.lat_deg) * mlat;
+    double reach = FUSION_MAX_FIRE_RANGE_M + x->o.radius_m + y->o.radius_m;
+    if (dx * dx + dy * dy > reach * reach)
+        return false;
+    /* fire crosses the line: a landing clearly on the launch's own side is another event */
+    return side_of(f, a) * side_of(f, b) <= 0;
+}
+
 /* Does survey sv fit report a better than report b: the crater nearer the middle of the
  * report's region (its distance from the region's centre over the region's radius), then the
  * smaller id (a total order, so the choice does not depend on arrival). */
@@ -572,6 +628,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->min_id = o->id;
     x->attached = x->att_next = x->att_head = UINT32_MAX;
     x->groups = groups_of(o->counts);
+    x->role = role_of(o->counts);
+    x->side = 2;
     int64_t window = o->t_end_ms - o->t_start_ms;
     x->survey = window > FUSION_MAX_WINDOW_S * 1000LL && o->how == PLACE_LOCATED &&
                 o->radius_m <= FUSION_SURVEY_MAX_RADIUS_M &&
@@ -586,7 +644,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     size_t n_surveys = 0;
     if (x->fusable) {
         uint64_t keys[FUSION_MAX_KEYS];
-        size_t nk = keys_of(o, keys);
+        size_t nk = keys_of(o, x->role == FUSION_ROLE_LAUNCH ? FUSION_MAX_FIRE_RANGE_M : 0, keys);
         if (!nk) {
             x->fusable = false;
         } else {
@@ -605,24 +663,49 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                 const struct key_vec *kv = &f->vecs[f->heads[slot]];
                 for (uint32_t c = 0; c < kv->n; c++) {
                     const struct cand *cd = &kv->v[c];
-                    if (!(cd->groups & x->groups))
+                    if (!(cd->groups & x->groups & 15u))
                         continue;
-                    int64_t lo = a0 > cd->t0_min ? a0 : cd->t0_min;
-                    int64_t hi = a1 < cd->t1_min ? a1 : cd->t1_min;
-                    int64_t dur_b = cd->t1_min - cd->t0_min;
-                    int64_t shorter = (dur_a < dur_b ? dur_a : dur_b) - 2;
-                    if (hi - lo + tol_min < 0 || (hi - lo + tol_min) * FUSION_MIN_OVERLAP_DIV < shorter)
-                        continue;
+                    unsigned crole = cd->groups >> 4;
+                    bool pair = (x->role == FUSION_ROLE_LAUNCH && crole == FUSION_ROLE_EXPLOSIVE) ||
+                                (x->role == FUSION_ROLE_EXPLOSIVE && crole == FUSION_ROLE_LAUNCH);
                     double dx = (o->centre.lon_deg - cd->lon) * pr.mlon;
                     double dy = (o->centre.lat_deg - cd->lat) * pr.mlat;
                     double reach = o->radius_m + cd->radius_m + FUSION_SPACE_TOLERANCE_M +
                                    FUSION_CAND_SLACK_M;
+                    if (pair) {
+                        /* a launch and a landing: started together, within range */
+                        int64_t ds = (int64_t)a0 - cd->t0_min;
+                        if (ds > FUSION_LAUNCH_START_S / 60 + 1 ||
+                            -ds > FUSION_LAUNCH_START_S / 60 + 1)
+                            continue;
+                        reach += FUSION_MAX_FIRE_RANGE_M;
+                    } else {
+                        int64_t lo = a0 > cd->t0_min ? a0 : cd->t0_min;
+                        int64_t hi = a1 < cd->t1_min ? a1 : cd->t1_min;
+                        int64_t dur_b = cd->t1_min - cd->t0_min;
+                        int64_t shorter = (dur_a < dur_b ? dur_a : dur_b) - 2;
+                        if (hi - lo + tol_min < 0 ||
+                            (hi - lo + tol_min) * FUSION_MIN_OVERLAP_DIV < shorter)
+                            continue;
+                    }
                     if (dx * dx + dy * dy > reach * reach)
                         continue;
                     uint32_t j = cd->obs;
                     if (f->v[j].stamp == f->stamp)
                         continue;
                     f->v[j].stamp = f->stamp;
+                    if (pair) {
+                        uint32_t rj = find(f, j), rme = find(f, me);
+                        if (rj == rme || f->v[rj].size + f->v[rme].size > FUSION_MAX_EVIDENCE ||
+                            !launch_and_landing(f, me, j))
+                            continue;
+                        int64_t gone;
+                        root = join(f, me, j, &gone);
+                        if (gone >= 0 && n_merged && *n_merged < max_merged && merged_away &&
+                            gone != o->id)
+                            merged_away[(*n_merged)++] = gone;
+                        continue;
+                    }
                     if (!near_enough(&pr, &f->v[j]))
                         continue;
                     if (x->survey || f->v[j].survey) {
@@ -647,7 +730,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                 }
             }
             struct cand mine = {me, a0, a1, (float)o->centre.lon_deg, (float)o->centre.lat_deg,
-                                (float)o->radius_m, x->groups};
+                                (float)o->radius_m, x->groups | (unsigned)x->role << 4};
             for (size_t k = 0; k < nk; k++) {
                 size_t slot = table_slot(f, keys[k], true);
                 if (slot == SIZE_MAX)

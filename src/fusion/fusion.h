@@ -44,6 +44,11 @@
 /* The index: one time bucket and one grid cell (degrees). */
 #define FUSION_BUCKET_S 1800
 #define FUSION_CELL_DEG 0.1
+/* A report of outgoing rounds only (the launch) and a report of explosions (the landing) are
+ * one event when they start within FUSION_LAUNCH_START_S of each other, their regions are
+ * within FUSION_MAX_FIRE_RANGE_M, and the landing is not on the launch's side of the line. */
+#define FUSION_LAUNCH_START_S 300
+#define FUSION_MAX_FIRE_RANGE_M 20000.0
 /* Two observers closer than this are one viewpoint for triangulation. */
 #define FUSION_MIN_BASELINE_M 500.0
 /* A person's bearing is off by this much (standard deviation, degrees) before it is rounded to

@@ -25,10 +25,16 @@ struct fobs {
     unsigned groups;
     bool fusable;
     bool survey;          /* a crater survey: attached to one report, never linked */
+    uint8_t role;         /* FUSION_ROLE_*: launch only, explosions, other */
+    int8_t side;          /* side of the line of its region (+1, -1, 0 straddles; 2 unknown) */
     uint32_t attached;    /* surveys: the report it is attached to (UINT32_MAX: none) */
     uint32_t att_next;    /* surveys: the next survey attached to the same report */
     uint32_t att_head;    /* reports: the first survey attached to it (UINT32_MAX: none) */
 };
+
+/* What a report tells of an event: its launch only (outgoing rounds, nothing landing), the
+ * explosions where it landed, or other fire (small arms, flares, ...). */
+enum { FUSION_ROLE_OTHER, FUSION_ROLE_LAUNCH, FUSION_ROLE_EXPLOSIVE };
 
 /* One report in one key of the index, with what the first, cheap test needs (so the scan of a
  * key reads one contiguous array): times in whole minutes, widened outwards, and the centre and
@@ -37,7 +43,7 @@ struct cand {
     uint32_t obs;
     int32_t t0_min, t1_min;
     float lon, lat, radius_m;
-    uint32_t groups;
+    uint32_t groups; /* compatibility groups, and the role << 4 */
 };
 #define FUSION_CAND_SLACK_M 20.0
 
