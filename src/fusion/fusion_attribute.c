@@ -190,12 +190,6 @@ void fusion_attribute(const struct fusion *f, const uint32_t *m, size_t n,
     inc->origin_method = FUSION_ORIGIN_NONE;
     char where[192];
     if (n_out) {
-        if (n_out < n) {
-            double d_km = geo_distance_m(f->v[out_m[0]].o.centre, inc->location) / 1000;
-            add_reason(inc, "the outgoing fire began with the explosions %.0f km away across the "
-                            "line (within %d min): one event",
-                       d_km, FUSION_LAUNCH_START_S / 60);
-        }
         enum fusion_loc_method lm;
         double major, minor, az;
         size_t views;
@@ -206,6 +200,11 @@ void fusion_attribute(const struct fusion *f, const uint32_t *m, size_t n,
             assumed = assumed || (f->v[out_m[i]].o.distance_assumed && lm != FUSION_LOC_TRIANGULATED);
         inc->origin_method = lm == FUSION_LOC_TRIANGULATED ? FUSION_ORIGIN_LAUNCH_TRIANG
                                                            : FUSION_ORIGIN_OUTGOING;
+        if (n_out < n)
+            add_reason(inc, "the outgoing fire began with the explosions %.0f km away across the "
+                            "line (within %d min): one event",
+                       geo_distance_m(inc->origin, inc->location) / 1000,
+                       FUSION_LAUNCH_START_S / 60);
         fusion_phrase_at(a, inc->origin, where, sizeof where);
         double d;
         const char *why;
