@@ -462,9 +462,6 @@ static bool near_enough(const struct probe *p, const struct fobs *b)
     int64_t shorter = da < db ? da : db;
     if (hi - lo + tol < 0 || (hi - lo + tol) * FUSION_MIN_OVERLAP_DIV < shorter)
         return false;
-    /* a survey fits only reports with a reported distance (a vague wedge fits anything) */
-    if (a->survey != b->survey && (a->survey ? b : a)->o.distance_assumed)
-        return false;
     double dx = (a->o.centre.lon_deg - b->o.centre.lon_deg) * p->mlon;
     double dy = (a->o.centre.lat_deg - b->o.centre.lat_deg) * p->mlat;
     double reach = a->o.radius_m + b->o.radius_m + FUSION_SPACE_TOLERANCE_M;
