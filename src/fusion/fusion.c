@@ -152,17 +152,18 @@ struct fusion *fusion_new(const struct agreement *a)
     return f;
 }
 
+static void table_clear(struct key_table *t);
+static void table_free(struct key_table *t);
+
 void fusion_free(struct fusion *f)
 {
     if (!f)
         return;
     free(f->v);
     buf_reset(&f->names);
-    free(f->keys);
-    free(f->heads);
-    for (size_t i = 0; i < f->n_vecs; i++)
-        free(f->vecs[i].v);
-    free(f->vecs);
+    table_free(&f->ix);
+    table_free(&f->launch_ix);
+    table_free(&f->landing_ix);
     free(f->ids);
     free(f->members);
     free(f->ev_ids);
@@ -181,12 +182,9 @@ void fusion_clear(struct fusion *f)
     f->skipped = 0;
     f->n = 0;
     f->names.len = 0;
-    for (size_t i = 0; i < f->n_vecs; i++)
-        free(f->vecs[i].v);
-    f->n_vecs = 0;
-    f->tused = 0;
-    for (size_t i = 0; i < f->tcap; i++)
-        f->heads[i] = UINT32_MAX;
+    table_clear(&f->ix);
+    table_clear(&f->launch_ix);
+    table_clear(&f->landing_ix);
 }
 
 const struct agreement *fusion_agreement(const struct fusion *f) { return f->a; }
@@ -221,9 +219,9 @@ static size_t key_hash(uint64_t k, size_t cap)
     return (size_t)k & (cap - 1);
 }
 
-static int table_rehash(struct fusion *f)
+static int table_rehash(struct key_table *t)
 {
-    size_t nc = f->tcap ? f->tcap * 2 : 4096;
+    size_t nc = t->tcap ? t->tcap * 2 : 4096;
     uint64_t *nk = malloc(nc * sizeof *nk);
     uint32_t *nh = malloc(nc * sizeof *nh);
     if (!nk || !nh) {
@@ -233,46 +231,103 @@ static int table_rehash(struct fusion *f)
     }
     for (size_t i = 0; i < nc; i++)
         nh[i] = UINT32_MAX;
-    for (size_t i = 0; i < f->tcap; i++) {
-        if (f->heads[i] == UINT32_MAX)
+    for (size_t i = 0; i < t->tcap; i++) {
+        if (t->heads[i] == UINT32_MAX)
             continue;
-        size_t h = key_hash(f->keys[i], nc);
+        size_t h = key_hash(t->keys[i], nc);
         while (nh[h] != UINT32_MAX)
             h = (h + 1) & (nc - 1);
-        nk[h] = f->keys[i];
-        nh[h] = f->heads[i];
+        nk[h] = t->keys[i];
+        nh[h] = t->heads[i];
     }
-    free(f->keys);
-    free(f->heads);
-    f->keys = nk;
-    f->heads = nh;
-    f->tcap = nc;
+    free(t->keys);
+    free(t->heads);
+    t->keys = nk;
+    t->heads = nh;
+    t->tcap = nc;
     return 0;
 }
 
 /* The slot of key k (inserting an empty one when `create`); SIZE_MAX when absent. */
-static size_t table_slot(struct fusion *f, uint64_t k, bool create)
+static size_t table_slot(struct key_table *t, uint64_t k, bool create)
 {
-    if (!f->tcap) {
-        if (!create || table_rehash(f))
+    if (!t->tcap) {
+        if (!create || table_rehash(t))
             return SIZE_MAX;
     }
-    size_t h = key_hash(k, f->tcap);
-    while (f->heads[h] != UINT32_MAX) {
-        if (f->keys[h] == k)
+    size_t h = key_hash(k, t->tcap);
+    while (t->heads[h] != UINT32_MAX) {
+        if (t->keys[h] == k)
             return h;
-        h = (h + 1) & (f->tcap - 1);
+        h = (h + 1) & (t->tcap - 1);
     }
     if (!create)
         return SIZE_MAX;
-    if ((f->tused + 1) * 2 > f->tcap) {
-        if (table_rehash(f))
+    if ((t->tused + 1) * 2 > t->tcap) {
+        if (table_rehash(t))
             return SIZE_MAX;
-        return table_slot(f, k, true);
+        return table_slot(t, k, true);
     }
-    f->keys[h] = k;
-    f->tused++;
+    t->keys[h] = k;
+    t->tused++;
     return h;
+}
+
+/* The reports filed under key k, or NULL. */
+static const struct key_vec *table_get(const struct key_table *t, uint64_t k)
+{
+    if (!t->tcap)
+        return NULL;
+    size_t h = key_hash(k, t->tcap);
+    while (t->heads[h] != UINT32_MAX) {
+        if (t->keys[h] == k)
+            return &t->vecs[t->heads[h]];
+        h = (h + 1) & (t->tcap - 1);
+    }
+    return NULL;
+}
+
+/* Files c under key k. */
+static int table_push(struct key_table *t, uint64_t k, const struct cand *c)
+{
+    size_t slot = table_slot(t, k, true);
+    if (slot == SIZE_MAX)
+        return ERR_NOMEM;
+    if (t->heads[slot] == UINT32_MAX) {
+        if (grow((void **)&t->vecs, &t->vecs_cap, t->n_vecs + 1, sizeof *t->vecs))
+            return ERR_NOMEM;
+        t->vecs[t->n_vecs] = (struct key_vec){NULL, 0, 0};
+        t->heads[slot] = (uint32_t)t->n_vecs++;
+    }
+    struct key_vec *kv = &t->vecs[t->heads[slot]];
+    if (kv->n == kv->cap) {
+        uint32_t nc = kv->cap ? kv->cap * 2 : 4;
+        struct cand *nv = realloc(kv->v, nc * sizeof *nv);
+        if (!nv)
+            return ERR_NOMEM;
+        kv->v = nv;
+        kv->cap = nc;
+    }
+    kv->v[kv->n++] = *c;
+    return 0;
+}
+
+static void table_clear(struct key_table *t)
+{
+    for (size_t i = 0; i < t->n_vecs; i++)
+        free(t->vecs[i].v);
+    t->n_vecs = 0;
+    t->tused = 0;
+    for (size_t i = 0; i < t->tcap; i++)
+        t->heads[i] = UINT32_MAX;
+}
+
+static void table_free(struct key_table *t)
+{
+    table_clear(t);
+    free(t->keys);
+    free(t->heads);
+    free(t->vecs);
 }
 
 /* Metres per degree of latitude and longitude at latitude lat (WGS84, series). */
@@ -305,6 +360,37 @@ static size_t keys_of(const struct fusion_obs *o, double extra_m, uint64_t *out)
                     return 0;
                 out[n++] = key_of(b, x, y);
             }
+    return n;
+}
+
+/* The keys of the launch and landing tables: (10 minutes of the start, 0.25 degree cell).
+ * With `query`, every key a partner can be filed under: the start buckets within
+ * FUSION_LAUNCH_START_S, the cells within FUSION_MAX_FIRE_RANGE_M plus both regions; else the
+ * one key of the report itself. */
+#define FUSION_PAIR_BUCKET_S 600
+#define FUSION_PAIR_CELL_DEG 2.0
+static size_t pair_keys(const struct fusion_obs *o, bool query, uint64_t *out)
+{
+    int64_t b0 = o->t_start_ms / (FUSION_PAIR_BUCKET_S * 1000LL), b1 = b0;
+    double r = 0;
+    if (query) {
+        b0 = (o->t_start_ms - FUSION_LAUNCH_START_S * 1000LL - 60000) / (FUSION_PAIR_BUCKET_S * 1000LL);
+        b1 = (o->t_start_ms + FUSION_LAUNCH_START_S * 1000LL + 60000) / (FUSION_PAIR_BUCKET_S * 1000LL);
+        r = FUSION_MAX_FIRE_RANGE_M + o->radius_m + FUSION_PAIR_MAX_RADIUS_M + 100.0;
+    }
+    double mlat, mlon;
+    m_per_deg(o->centre.lat_deg, &mlat, &mlon);
+    double dlat = r / mlat, dlon = r / fmax(mlon, 1000.0);
+    int x0 = (int)floor((o->centre.lon_deg - dlon + 180.0) / FUSION_PAIR_CELL_DEG);
+    int x1 = (int)floor((o->centre.lon_deg + dlon + 180.0) / FUSION_PAIR_CELL_DEG);
+    int y0 = (int)floor((o->centre.lat_deg - dlat + 90.0) / FUSION_PAIR_CELL_DEG);
+    int y1 = (int)floor((o->centre.lat_deg + dlat + 90.0) / FUSION_PAIR_CELL_DEG);
+    size_t n = 0;
+    for (int64_t b = b0; b <= b1; b++)
+        for (int x = x0; x <= x1; x++)
+            for (int y = y0; y <= y1; y++)
+                if (n < FUSION_MAX_KEYS)
+                    out[n++] = key_of(b, x, y);
     return n;
 }
 
@@ -641,7 +727,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     size_t n_surveys = 0;
     if (x->fusable) {
         uint64_t keys[FUSION_MAX_KEYS];
-        size_t nk = keys_of(o, x->role == FUSION_ROLE_LAUNCH ? FUSION_MAX_FIRE_RANGE_M : 0, keys);
+        size_t nk = keys_of(o, 0, keys);
         if (!nk) {
             x->fusable = false;
         } else {
@@ -654,55 +740,34 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             int32_t a0 = (int32_t)(o->t_start_ms / 60000), a1 = (int32_t)(o->t_end_ms / 60000) + 1;
             int64_t dur_a = a1 - a0;
             for (size_t k = 0; k < nk; k++) {
-                size_t slot = table_slot(f, keys[k], false);
-                if (slot == SIZE_MAX)
-                    continue;
-                const struct key_vec *kv = &f->vecs[f->heads[slot]];
-                for (uint32_t c = 0; c < kv->n; c++) {
+                const struct key_vec *kv = table_get(&f->ix, keys[k]);
+                for (uint32_t c = 0; kv && c < kv->n; c++) {
                     const struct cand *cd = &kv->v[c];
                     if (!(cd->groups & x->groups & 15u))
                         continue;
+                    /* a launch and a landing are matched through their own tables (below),
+                     * never by overlapping regions */
                     unsigned crole = cd->groups >> 4;
-                    bool pair = (x->role == FUSION_ROLE_LAUNCH && crole == FUSION_ROLE_EXPLOSIVE) ||
-                                (x->role == FUSION_ROLE_EXPLOSIVE && crole == FUSION_ROLE_LAUNCH);
+                    if ((x->role == FUSION_ROLE_LAUNCH && crole == FUSION_ROLE_EXPLOSIVE) ||
+                        (x->role == FUSION_ROLE_EXPLOSIVE && crole == FUSION_ROLE_LAUNCH))
+                        continue;
+                    int64_t lo = a0 > cd->t0_min ? a0 : cd->t0_min;
+                    int64_t hi = a1 < cd->t1_min ? a1 : cd->t1_min;
+                    int64_t dur_b = cd->t1_min - cd->t0_min;
+                    int64_t shorter = (dur_a < dur_b ? dur_a : dur_b) - 2;
+                    if (hi - lo + tol_min < 0 ||
+                        (hi - lo + tol_min) * FUSION_MIN_OVERLAP_DIV < shorter)
+                        continue;
                     double dx = (o->centre.lon_deg - cd->lon) * pr.mlon;
                     double dy = (o->centre.lat_deg - cd->lat) * pr.mlat;
                     double reach = o->radius_m + cd->radius_m + FUSION_SPACE_TOLERANCE_M +
                                    FUSION_CAND_SLACK_M;
-                    if (pair) {
-                        /* a launch and a landing: started together, within range */
-                        int64_t ds = (int64_t)a0 - cd->t0_min;
-                        if (ds > FUSION_LAUNCH_START_S / 60 + 1 ||
-                            -ds > FUSION_LAUNCH_START_S / 60 + 1)
-                            continue;
-                        reach += FUSION_MAX_FIRE_RANGE_M;
-                    } else {
-                        int64_t lo = a0 > cd->t0_min ? a0 : cd->t0_min;
-                        int64_t hi = a1 < cd->t1_min ? a1 : cd->t1_min;
-                        int64_t dur_b = cd->t1_min - cd->t0_min;
-                        int64_t shorter = (dur_a < dur_b ? dur_a : dur_b) - 2;
-                        if (hi - lo + tol_min < 0 ||
-                            (hi - lo + tol_min) * FUSION_MIN_OVERLAP_DIV < shorter)
-                            continue;
-                    }
                     if (dx * dx + dy * dy > reach * reach)
                         continue;
                     uint32_t j = cd->obs;
                     if (f->v[j].stamp == f->stamp)
                         continue;
                     f->v[j].stamp = f->stamp;
-                    if (pair) {
-                        uint32_t rj = find(f, j), rme = find(f, me);
-                        if (rj == rme || f->v[rj].size + f->v[rme].size > FUSION_MAX_EVIDENCE ||
-                            !launch_and_landing(f, me, j))
-                            continue;
-                        int64_t gone;
-                        root = join(f, me, j, &gone);
-                        if (gone >= 0 && n_merged && *n_merged < max_merged && merged_away &&
-                            gone != o->id)
-                            merged_away[(*n_merged)++] = gone;
-                        continue;
-                    }
                     if (!near_enough(&pr, &f->v[j]))
                         continue;
                     if (x->survey || f->v[j].survey) {
@@ -728,26 +793,49 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             }
             struct cand mine = {me, a0, a1, (float)o->centre.lon_deg, (float)o->centre.lat_deg,
                                 (float)o->radius_m, x->groups | (unsigned)x->role << 4};
-            for (size_t k = 0; k < nk; k++) {
-                size_t slot = table_slot(f, keys[k], true);
-                if (slot == SIZE_MAX)
+            for (size_t k = 0; k < nk; k++)
+                if (table_push(&f->ix, keys[k], &mine))
                     return errf(e, ERR_NOMEM, "fusion: out of memory");
-                if (f->heads[slot] == UINT32_MAX) {
-                    if (grow((void **)&f->vecs, &f->vecs_cap, f->n_vecs + 1, sizeof *f->vecs))
-                        return errf(e, ERR_NOMEM, "fusion: out of memory");
-                    f->vecs[f->n_vecs] = (struct key_vec){NULL, 0, 0};
-                    f->heads[slot] = (uint32_t)f->n_vecs++;
+            /* launch and landing: a launch looks among the landings that started within
+             * FUSION_LAUNCH_START_S and FUSION_MAX_FIRE_RANGE_M, and a landing among the
+             * launches; each is filed under one key of its own start and centre */
+            bool pairable = !x->survey && o->radius_m <= FUSION_PAIR_MAX_RADIUS_M &&
+                            (x->role == FUSION_ROLE_LAUNCH || x->role == FUSION_ROLE_EXPLOSIVE);
+            if (pairable) {
+                struct key_table *other = x->role == FUSION_ROLE_LAUNCH ? &f->landing_ix
+                                                                        : &f->launch_ix;
+                struct key_table *own = x->role == FUSION_ROLE_LAUNCH ? &f->launch_ix
+                                                                      : &f->landing_ix;
+                uint64_t pk[FUSION_MAX_KEYS];
+                size_t np = pair_keys(o, true, pk);
+                for (size_t k = 0; k < np; k++) {
+                    const struct key_vec *kv = table_get(other, pk[k]);
+                    for (uint32_t c = 0; kv && c < kv->n; c++) {
+                        const struct cand *cd = &kv->v[c];
+                        int64_t ds = (int64_t)a0 - cd->t0_min;
+                        if (ds > FUSION_LAUNCH_START_S / 60 + 1 ||
+                            -ds > FUSION_LAUNCH_START_S / 60 + 1)
+                            continue;
+                        double dx = (o->centre.lon_deg - cd->lon) * pr.mlon;
+                        double dy = (o->centre.lat_deg - cd->lat) * pr.mlat;
+                        double reach = FUSION_MAX_FIRE_RANGE_M + o->radius_m + cd->radius_m +
+                                       FUSION_CAND_SLACK_M;
+                        if (dx * dx + dy * dy > reach * reach)
+                            continue;
+                        uint32_t j = cd->obs;
+                        uint32_t rj = find(f, j), rme = find(f, me);
+                        if (rj == rme || f->v[rj].size + f->v[rme].size > FUSION_MAX_EVIDENCE ||
+                            !launch_and_landing(f, me, j))
+                            continue;
+                        int64_t gone;
+                        root = join(f, me, j, &gone);
+                        if (gone >= 0 && n_merged && *n_merged < max_merged && merged_away &&
+                            gone != o->id)
+                            merged_away[(*n_merged)++] = gone;
+                    }
                 }
-                struct key_vec *kv = &f->vecs[f->heads[slot]];
-                if (kv->n == kv->cap) {
-                    uint32_t nc = kv->cap ? kv->cap * 2 : 4;
-                    struct cand *nv = realloc(kv->v, nc * sizeof *nv);
-                    if (!nv)
-                        return errf(e, ERR_NOMEM, "fusion: out of memory");
-                    kv->v = nv;
-                    kv->cap = nc;
-                }
-                kv->v[kv->n++] = mine;
+                if (pair_keys(o, false, pk) != 1 || table_push(own, pk[0], &mine))
+                    return errf(e, ERR_NOMEM, "fusion: out of memory");
             }
         }
     }

@@ -49,6 +49,8 @@
  * within FUSION_MAX_FIRE_RANGE_M, and the landing is not on the launch's side of the line. */
 #define FUSION_LAUNCH_START_S 300
 #define FUSION_MAX_FIRE_RANGE_M 20000.0
+/* Reports with wider regions (assumed distances) are not matched as launch and landing. */
+#define FUSION_PAIR_MAX_RADIUS_M 12000.0
 /* Two observers closer than this are one viewpoint for triangulation. */
 #define FUSION_MIN_BASELINE_M 500.0
 /* A person's bearing is off by this much (standard deviation, degrees) before it is rounded to

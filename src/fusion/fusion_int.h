@@ -52,18 +52,24 @@ struct key_vec {
     uint32_t n, cap;
 };
 
+/* An open-addressing table from a key to a vector of reports. */
+struct key_table {
+    uint64_t *keys;
+    uint32_t *heads; /* index into vecs; UINT32_MAX: empty slot */
+    size_t tcap, tused;
+    struct key_vec *vecs;
+    size_t n_vecs, vecs_cap;
+};
+
 struct fusion {
     const struct agreement *a;
     const struct store_agreements *versions;
     struct fobs *v;
     size_t n, cap;
     struct buf names; /* client ids, NUL-separated */
-    /* open-addressing table: key -> head entry (UINT32_MAX empty) */
-    uint64_t *keys;
-    uint32_t *heads;
-    size_t tcap, tused;
-    struct key_vec *vecs; /* heads[] holds an index into vecs */
-    size_t n_vecs, vecs_cap;
+    struct key_table ix;         /* every report: (half hour, 0.1 deg cell) of its extent */
+    struct key_table launch_ix;  /* launch-only reports: (10 min of the start, 0.25 deg cell) */
+    struct key_table landing_ix; /* explosion reports: the same keys, for launch and landing */
     uint32_t stamp;
     bool ids_ascending;
     int64_t changed[8]; /* incidents a survey moved out of in the last fusion_add */

@@ -59,13 +59,18 @@ static bool triangulate(const struct fusion *f, const uint32_t *m, size_t n,
     *viewpoints = 0;
     if (k < 2)
         return false;
+    /* the observers in the local plane (PROJ geodesics from the first) */
+    struct geo_point ref = use[0]->observer;
+    struct xy P[FUSION_MAX_EVIDENCE];
+    for (size_t i = 0; i < k; i++)
+        P[i] = geo_xy(ref, use[i]->observer);
     /* distinct viewpoints and the widest crossing angle between them */
     bool crossing = false;
     size_t views = 0;
     for (size_t i = 0; i < k; i++) {
         bool distinct = true;
         for (size_t j = 0; j < i; j++) {
-            double d = geo_distance_m(use[i]->observer, use[j]->observer);
+            double d = hypot(P[i].x - P[j].x, P[i].y - P[j].y);
             if (d < FUSION_MIN_BASELINE_M) {
                 distinct = false;
                 continue;
@@ -81,11 +86,8 @@ static bool triangulate(const struct fusion *f, const uint32_t *m, size_t n,
     *viewpoints = views;
     if (views < 2 || !crossing)
         return false;
-    struct geo_point ref = use[0]->observer;
-    struct xy P[FUSION_MAX_EVIDENCE];
     double range[FUSION_MAX_EVIDENCE], sig[FUSION_MAX_EVIDENCE];
     for (size_t i = 0; i < k; i++) {
-        P[i] = geo_xy(ref, use[i]->observer);
         range[i] = use[i]->dist_max_m > 0 ? (use[i]->dist_min_m + use[i]->dist_max_m) / 2 : 5000;
         /* the word's interval read as uniform (sd hw / sqrt 3), plus the observer's own error */
         double q = use[i]->half_width_deg / sqrt(3.0);
