@@ -22,9 +22,9 @@
 #include "store/store.h"
 #include "util/util.h"
 
-/* Two windows are the same time when they overlap after widening by this (clock skew, rounding
- * of reported times to the minute or the quarter hour). */
-#define FUSION_TIME_TOLERANCE_S 600
+/* Two windows are the same time when they overlap after widening by this (clock skew, reported
+ * times rounded to 5 minutes; 240 s scored best against the simulator, docs/fusion.md). */
+#define FUSION_TIME_TOLERANCE_S 240
 /* ... and share, so widened, at least 1/FUSION_MIN_OVERLAP_DIV of the shorter window. */
 #define FUSION_MIN_OVERLAP_DIV 2
 /* Two regions are the same place when they intersect after this margin. */
