@@ -402,6 +402,51 @@ static void test_outgoing_near_the_line_is_only_possible(void)
     fusion_free(f);
 }
 
+static void test_launch_and_landing(void)
+{
+    /* outgoing rounds seen in Donetsk (af), explosions heard 15 km away across the line in
+     * government-held ground at the same time: one event; explosions on af's own side at the
+     * same time are another event */
+    struct geo_point launch = {37.8050, 47.9950};
+    struct geo_point across = geo_direct(launch, 300, 15000);
+    struct geo_point same_side = geo_direct(launch, 120, 6000);
+    CHECK_STR(agr_control_at(agr, across), "ua");
+    CHECK_STR(agr_control_at(agr, same_side), "af");
+    struct geo_point o1 = geo_direct(launch, 160, 2500), o2 = geo_direct(across, 240, 4000),
+                     o3 = geo_direct(same_side, 200, 3000);
+    char j[1024];
+    struct fusion *f = fusion_new(agr);
+    int64_t id1, id2, id3;
+    fire_json(j, sizeof j, "ll-launch", "2016-10-10T18:00:00Z", "2016-10-10T18:20:00Z", o1,
+              compass_to(o1, launch), 2, 3, "[{\"type\":\"outgoing\",\"count\":8}]", NULL);
+    CHECK_INT(add_json(f, j, 1, &id1), 0);
+    fire_json(j, sizeof j, "ll-other", "2016-10-10T18:01:00Z", "2016-10-10T18:15:00Z", o3,
+              compass_to(o3, same_side), 2, 4, "[{\"type\":\"undetermined_explosion\",\"count\":5}]",
+              NULL);
+    CHECK_INT(add_json(f, j, 2, &id2), 0);
+    fire_json(j, sizeof j, "ll-landing", "2016-10-10T18:02:00Z", "2016-10-10T18:25:00Z", o2,
+              compass_to(o2, across), 3, 5, "[{\"type\":\"undetermined_explosion\",\"count\":7}]",
+              NULL);
+    CHECK_INT(add_json(f, j, 3, &id3), 0);
+    CHECK_INT(id2, 2); /* the same side: not the launch's landing */
+    CHECK_INT(id3, 1); /* across the line: the landing joins the launch */
+    struct fusion_incident inc;
+    struct errbuf e;
+    CHECK_INT(fusion_incident_get(f, 1, &inc, &e), 0);
+    CHECK_INT(inc.n_evidence, 2);
+    CHECK(geo_distance_m(inc.location, across) < 3000);  /* located at the landing */
+    CHECK(geo_distance_m(inc.origin, launch) < inc.origin_radius_m); /* origin at the launch */
+    CHECK_STR(inc.party, "af");
+    CHECK_CONTAINS(inc.reasons[0], "began with the explosions");
+    /* an hour later the same reports would be another event */
+    fire_json(j, sizeof j, "ll-late", "2016-10-10T19:10:00Z", "2016-10-10T19:25:00Z", o2,
+              compass_to(o2, across), 3, 5, "[{\"type\":\"undetermined_explosion\",\"count\":7}]",
+              NULL);
+    CHECK_INT(add_json(f, j, 4, &id3), 0);
+    CHECK_INT(id3, 4);
+    fusion_free(f);
+}
+
 static void test_flight_direction_from_deep_inside(void)
 {
     /* impacts in Avdiivka (government-controlled), fire reported coming from the east, where
@@ -635,6 +680,7 @@ int main(void)
         T(test_outgoing_straddling_the_line_is_undetermined),
         T(test_outgoing_on_one_side_is_that_party),
         T(test_outgoing_near_the_line_is_only_possible),
+        T(test_launch_and_landing),
         T(test_flight_direction_from_deep_inside),
         T(test_detection_keeps_its_accuracy),
         T(test_unusable_region_is_refused_and_changes_nothing),
