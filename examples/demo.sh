@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The demo `make demo` runs: a fresh data directory with the minsk-2015 scenario, its sample
-# observations ingested, and the daily report of 10 October 2016 printed; then the data is served
-# over HTTP at 127.0.0.1:8080 (DEMO_LISTEN) until Ctrl-C. DEMO_SERVE=0 skips the serving, for
-# CI and tests.
+# observations ingested, and the daily report of 10 October 2016 printed; reports of the same
+# events by several observers fused into incidents; then the data is served over HTTP at
+# 127.0.0.1:8080 (DEMO_LISTEN) until Ctrl-C. DEMO_SERVE=0 skips the serving, for CI and tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DEMO_DATA:-demo-data}
@@ -18,6 +18,12 @@ echo "== truce alerts --format text   (escalation thresholds the observations cr
 echo
 echo "== truce report --date 2016-10-10"
 ./truce --data "$DATA" report --date 2016-10-10
+echo
+echo "== truce ingest examples/minsk-2015/fusion.ndjson   (reports of the same events by several observers)"
+./truce --data "$DATA" ingest --quiet examples/minsk-2015/fusion.ndjson
+echo
+echo "== truce incidents --date 2016-10-12   (fused, located, attributed: docs/fusion.md)"
+./truce --data "$DATA" incidents --date 2016-10-12
 echo
 echo "== truce log verify   (every stored record against the transparency log)"
 ./truce --data "$DATA" log verify
@@ -38,6 +44,7 @@ Where everything is:
                      ./truce --data $DATA observations --kind sighting
                      ./truce --data $DATA alerts show 3; ./truce --data $DATA alerts ack 3 --by me   (docs/escalation.md)
                      ./truce --data $DATA report --date 2016-10-11 --format json
+                     ./truce --data $DATA incidents --format ndjson
                      ./truce --data $DATA log export /tmp/truce-log && ./truce log verify --export /tmp/truce-log --key "\$(./truce --data $DATA log key)"
                      ./truce --help
 MSG

@@ -89,6 +89,9 @@ static const struct api_route ROUTES[] = {
     {"GET", "/ogc/collections/{collection}", api_ogc_collection_, 0, ALL},
     {"GET", "/ogc/collections/{collection}/items", api_ogc_items_, 0, READERS},
     {"GET", "/ogc/collections/{collection}/items/{fid}", api_ogc_item_, 0, READERS},
+    /* incidents (api_incidents.c, docs/fusion.md) */
+    {"GET", "/api/v1/incidents", api_h_incidents, 0, READERS | API_ROLE_PARTY},
+    {"GET", "/api/v1/incidents/{id}", api_h_incident, 0, READERS},
 };
 #undef ALL
 #undef ADMIN
@@ -724,7 +727,14 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     a->s = s;
     a->ag = ag;
     a->log = log;
-    if (!(a->group = intake_group_new(s, ag, log))) {
+    struct errbuf e;
+    if (fusion_load(s, ag, &a->fusion, &e)) {
+        /* the API still serves; incidents catch up with `truce fuse` */
+        fprintf(stderr, "truce: fusion unavailable: %s\n", e.msg);
+        a->fusion = NULL;
+    }
+    if (!(a->group = intake_group_new(s, ag, log, a->fusion))) {
+        fusion_free(a->fusion);
         free(a);
         return NULL;
     }
@@ -737,6 +747,7 @@ void api_free(struct api *a)
         return;
     witness_close(a->witness);
     intake_group_free(a->group);
+    fusion_free(a->fusion);
     free(a);
 }
 
@@ -751,3 +762,4 @@ void api_http_app(struct api *a, struct http_app *app)
     app->staged = on_staged;
     app->commit = on_commit;
 }
+

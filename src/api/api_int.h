@@ -1,11 +1,12 @@
 /* api_int.h: what the api module's files share and no other module may include: the api's
  * state, the handler signature, the problem helpers, the paged-listing glue (query
- * parameters -> store_page, next links) and the OGC API - Features handlers of api_ogc.c. Handlers run one at a time in the
- * http layer's thread; a->who is the principal of the request being handled. */
+ * parameters -> store_page, next links) and the OGC API - Features handlers of api_ogc.c.
+ * Handlers run one at a time in the http layer's thread; a->who is the principal of the request being handled. */
 #ifndef TRUCE_API_INT_H
 #define TRUCE_API_INT_H
 #include "api/api.h"
 #include "escalation/escalation.h"
+#include "fusion/fusion.h"
 #include "witness/witness.h"
 
 #define API_METRICS_MAX 256   /* distinct (route, method, status) counters kept */
@@ -45,6 +46,7 @@ struct api {
     struct auth_principal who; /* of the request being handled */
     struct api_admitted admitted[API_ADMIT_SLOTS];
     char audit_result[API_AUDIT_RESULT_MAX]; /* a handler's summary of a write, for the audit */
+    struct fusion *fusion; /* incidents kept up to date by intake (NULL: fusion unavailable) */
     struct metric metrics[API_METRICS_MAX];
     size_t n_metrics;
     unsigned long long metrics_dropped;
@@ -142,5 +144,11 @@ void api_ogc_items_(struct api *, const struct http_request *, const struct api_
                     struct http_response *);
 void api_ogc_item_(struct api *, const struct http_request *, const struct api_params *,
                    struct http_response *);
+
+/* api_incidents.c: GET /api/v1/incidents and /api/v1/incidents/{id} */
+void api_h_incidents(struct api *a, const struct http_request *req, const struct api_params *p,
+                     struct http_response *resp);
+void api_h_incident(struct api *a, const struct http_request *req, const struct api_params *p,
+                    struct http_response *resp);
 
 #endif

@@ -37,6 +37,7 @@ struct intake_group {
     bool cp_any;
     unsigned long long commits, committed_records;
     size_t collected; /* bytes of bodies being collected by all intakes */
+    struct fusion *fusion; /* incidents of the stored fire reports (may be NULL) */
     struct esc_hook esc;  /* escalation after each commit; its cursor is esc_cursor */
     int64_t esc_cursor;
 };
@@ -75,7 +76,7 @@ struct intake {
 /* ---- the group ---- */
 
 struct intake_group *intake_group_new(struct store *s, const struct store_agreements *ag,
-                                      struct truce_log *log)
+                                      struct truce_log *log, struct fusion *fusion)
 {
     struct intake_group *g = calloc(1, sizeof *g);
     if (!g)
@@ -88,6 +89,7 @@ struct intake_group *intake_group_new(struct store *s, const struct store_agreem
     g->s = s;
     g->ag = ag;
     g->log = log;
+    g->fusion = fusion;
     g->esc_cursor = -1;
     g->esc = (struct esc_hook){s, ag->v[ag->n - 1], log, &g->esc_cursor, 0};
     buf_init(&g->cp_note);
@@ -179,7 +181,7 @@ void intake_group_commit(struct intake_group *g)
         return;
     struct errbuf e;
     int64_t t0 = time_now_ms();
-    int rc = ingest_commit(g->s, g->log, &e);
+    int rc = ingest_commit(g->s, g->log, g->fusion, g->ag, &e);
     http_log(HTTP_LOG_DEBUG, "commit", "%lld records in %lld ms", g->staged,
              (long long)(time_now_ms() - t0));
     g->in_tx = false;
@@ -207,7 +209,7 @@ static void group_fail(struct intake_group *g, const char *why)
 {
     http_log(HTTP_LOG_ERROR, "ingest", "the group transaction was abandoned: %s", why);
     if (g->in_tx)
-        ingest_abort(g->s, g->log);
+        ingest_abort(g->s, g->log, g->fusion, g->ag);
     g->in_tx = false;
     g->staged = 0;
     settle_all(g, false, why);
@@ -294,7 +296,7 @@ static int stage(struct intake *in, const char *text, size_t len)
         g->in_tx = true;
     }
     struct ingest_result r = {.index = ++in->index, .client_id = ""};
-    if (ingest_record(g->s, g->ag, g->log, text, len, g->scratch, &r, &re, &e)) {
+    if (ingest_record(g->s, g->ag, g->log, g->fusion, text, len, g->scratch, &r, &re, &e)) {
         in->staged_stored = true;
         group_fail(g, e.msg);
         return -1;

@@ -27,9 +27,10 @@
 struct intake_group;
 struct intake;
 
-/* The group of store s (its agreements ag and log, which may be NULL). NULL: out of memory. */
+/* The group of store s (its agreements ag, log and fusion engine, which may be NULL: records are
+ * fused into incidents as they are staged). NULL: out of memory. */
 struct intake_group *intake_group_new(struct store *s, const struct store_agreements *ag,
-                                      struct truce_log *log);
+                                      struct truce_log *log, struct fusion *fusion);
 void intake_group_free(struct intake_group *g);
 /* Whether records are staged in the open transaction. */
 bool intake_group_staged(const struct intake_group *g);

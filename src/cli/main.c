@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "escalation/escalation.h"
+#include "fusion/fusion.h"
 #include "ingest/ingest.h"
 #include "ledger/ledger.h"
 #include "log/log.h"
@@ -54,6 +55,8 @@ static const char USAGE[] =
     "  observations [FILTERS]        list stored observations as NDJSON\n"
     "  findings [FILTERS]            list findings\n"
     "  report --date YYYY-MM-DD      the daily report (--format text|json)\n"
+    "  fuse                          re-fuse every fire observation into incidents\n"
+    "  incidents [--date D]          located, attributed incidents (--format text|ndjson)\n"
     "  place LAT LON                 zones, control area, distance to lines, nearest place\n"
     "  log verify|checkpoint|proof|export|...  the transparency log of every stored record\n"
     "  witness init|add-checkpoint|status     a witness that cosigns checkpoints\n"
@@ -382,6 +385,14 @@ static int cmd_ingest(int argc, char **argv)
     struct esc_hook hook = {s, ag.v[ag.n - 1], log, &esc_cursor, 0};
     opts.committed = esc_hook_after_batch; /* thresholds of the latest agreement version */
     opts.committed_ctx = &hook;
+    struct fusion *fusion = NULL;
+    if (fusion_load(s, &ag, &fusion, &e)) {
+        log_close(log);
+        store_agreements_free(&ag);
+        store_close(s);
+        return fail(&e);
+    }
+    opts.fusion = fusion;
     ctx.tty = isatty(2);
     opts.result = on_result;
     opts.progress = on_progress;
@@ -436,6 +447,7 @@ static int cmd_ingest(int argc, char **argv)
                hook.alerts == 1 ? "" : "s");
     if (total.accepted)
         cut_checkpoint(log, s, ctx.quiet);
+    fusion_free(fusion);
     log_close(log);
     if (nfiles > 1)
         printf("total: %lld records: %lld accepted, %lld duplicates, %lld rejected; %lld "
@@ -586,6 +598,160 @@ static int cmd_report(int argc, char **argv)
     if (!rc)
         fwrite(out.p, 1, out.len, stdout);
     buf_reset(&out);
+    store_agreements_free(&ag);
+    store_close(s);
+    return rc ? fail(&e) : 0;
+}
+
+/* ---- fusion: incidents ---- */
+
+static const char HELP_FUSE[] =
+    "usage: truce fuse\n\n"
+    "Fuses every stored fire observation into incidents from scratch and replaces the stored\n"
+    "incidents (ingest fuses each new observation as it arrives; this re-run gives the same\n"
+    "incidents, and fills them in for a store from before fusion). See docs/fusion.md.\n";
+
+static int cmd_fuse(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_FUSE, stdout);
+        return 0;
+    }
+    if (argc)
+        return usage_error("fuse", "unknown option %s", argv[0]);
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    struct truce_log *log = NULL;
+    if (log_open(data_dir, s, &log, &e)) {
+        store_agreements_free(&ag);
+        store_close(s);
+        return fail(&e);
+    }
+    long long n_obs = 0, n_inc = 0, n_changed = 0, n_skipped = 0;
+    int rc = fusion_rebuild(s, &ag, log, &n_obs, &n_inc, &n_changed, &n_skipped, &e);
+    if (!rc)
+        printf("fused %lld fire observation%s into %lld incident%s (%lld stored or removed)\n",
+               n_obs, n_obs == 1 ? "" : "s", n_inc, n_inc == 1 ? "" : "s", n_changed);
+    if (!rc && n_skipped)
+        printf("%lld stored fire observation%s left out: no longer valid under the newest "
+               "agreement, or no usable region or time window\n",
+               n_skipped, n_skipped == 1 ? "" : "s");
+    if (!rc && n_changed)
+        cut_checkpoint(log, s, false);
+    log_close(log);
+    store_agreements_free(&ag);
+    store_close(s);
+    return rc ? fail(&e) : 0;
+}
+
+static const char HELP_INCIDENTS[] =
+    "usage: truce incidents [--date YYYY-MM-DD] [--party ID] [--region ID] [--limit N]\n"
+    "                       [--format text|ndjson]\n\n"
+    "The incidents fused from the fire observations: reconciled counts per event type, the\n"
+    "location with its 95 % error ellipse and how it was obtained, the estimated origin, the\n"
+    "attributed party with its grade (confirmed, probable, possible, undetermined) and reasons,\n"
+    "and the client ids of the evidence. --date limits them to that day's report window (the 24\n"
+    "hours ending at the agreement's cut-off). ndjson: one object per line in id order\n"
+    "(docs/fusion.md).\n";
+
+struct incidents_text_ctx {
+    const struct store_filter *f;
+    const struct agreement *a;
+    struct buf out;
+};
+
+static int cmd_incidents(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_INCIDENTS, stdout);
+        return 0;
+    }
+    bool text = true;
+    const char *date = NULL;
+    struct store_filter f;
+    store_filter_init(&f);
+    for (int i = 0; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--format") && v) {
+            i++;
+            text = !strcmp(argv[i], "text");
+            if (!text && strcmp(argv[i], "ndjson"))
+                return usage_error("incidents", "unknown format %s (text, ndjson)", argv[i]);
+        } else if (!strcmp(argv[i], "--date") && v) {
+            date = argv[++i];
+        } else if (!strcmp(argv[i], "--party") && v) {
+            f.party = argv[++i];
+        } else if (!strcmp(argv[i], "--region") && v) {
+            f.region = argv[++i];
+        } else if (!strcmp(argv[i], "--limit") && v) {
+            if (str_to_ll(argv[++i], &f.limit) || f.limit < 1)
+                return usage_error("incidents", "--limit takes a positive number, not %s", argv[i]);
+        } else {
+            return usage_error("incidents", "unknown option or missing value: %s", argv[i]);
+        }
+    }
+    int y = 0, m = 0, d = 0;
+    char extra;
+    if (date && (sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 || m < 1 || m > 12 ||
+                 d < 1 || d > 31))
+        return usage_error("incidents", "--date takes YYYY-MM-DD, not %s", date);
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    const struct agreement *a = ag.v[ag.n - 1];
+    int rc = 0;
+    if (date && agr_report_window(a, y, m, d, &f.from_ms, &f.to_ms))
+        rc = errf(&e, ERR_INVAL, "--date %s: no such day in the agreement's time zone", date);
+    if (!rc && !text) {
+        rc = store_incidents_list(s, &f, -1, print_line, NULL, &e);
+    } else if (!rc) {
+        /* the text form is made from the engine, which gives the same incidents as stored */
+        struct fusion *fu = NULL;
+        rc = fusion_load(s, &ag, &fu, &e);
+        const int64_t *ids;
+        size_t n = rc ? 0 : fusion_incident_ids(fu, &ids);
+        int64_t *copy = n ? malloc(n * sizeof *copy) : NULL;
+        if (n && !copy)
+            rc = errf(&e, ERR_NOMEM, "out of memory");
+        if (copy)
+            memcpy(copy, ids, n * sizeof *copy);
+        struct fusion_incident *inc = malloc(sizeof *inc);
+        struct buf out;
+        buf_init(&out);
+        long long shown = 0;
+        for (size_t i = 0; i < n && !rc && inc; i++) {
+            if ((rc = fusion_incident_get(fu, copy[i], inc, &e)))
+                break;
+            if ((f.from_ms != TIME_NONE && inc->t_end_ms < f.from_ms) ||
+                (f.to_ms != TIME_NONE && inc->t_end_ms >= f.to_ms) ||
+                (f.party && strcmp(f.party, inc->party)))
+                continue;
+            if (f.region) {
+                int r = agr_region_at(a, inc->location);
+                if (r < 0 || strcmp(a->regions[r].id, f.region))
+                    continue;
+            }
+            if (f.limit > 0 && shown >= f.limit)
+                break;
+            shown++;
+            out.len = 0;
+            if (fusion_incident_text(inc, a, &out))
+                rc = errf(&e, ERR_NOMEM, "out of memory");
+            else
+                fwrite(out.p, 1, out.len, stdout);
+        }
+        buf_reset(&out);
+        free(inc);
+        free(copy);
+        if (fu && !rc)
+            printf("%lld incident%s\n", shown, shown == 1 ? "" : "s");
+        fusion_free(fu);
+    }
     store_agreements_free(&ag);
     store_close(s);
     return rc ? fail(&e) : 0;
@@ -1551,6 +1717,10 @@ int main(int argc, char **argv)
         return cmd_report(n, rest);
     if (!strcmp(cmd, "place"))
         return cmd_place(n, rest);
+    if (!strcmp(cmd, "fuse"))
+        return cmd_fuse(n, rest);
+    if (!strcmp(cmd, "incidents"))
+        return cmd_incidents(n, rest);
     if (!strcmp(cmd, "log"))
         return cmd_log(n, rest);
     if (!strcmp(cmd, "witness"))

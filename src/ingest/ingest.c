@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fusion/fusion.h"
 #include "placement/placement.h"
 #include "rules/rules.h"
 
@@ -127,8 +128,9 @@ static int log_records(struct truce_log *log, const struct agreement *a, const s
 }
 
 int ingest_record(struct store *s, const struct store_agreements *agreements,
-                  struct truce_log *log, const char *text, size_t len, struct obs *scratch,
-                  struct ingest_result *r, struct errbuf *re, struct errbuf *e)
+                  struct truce_log *log, struct fusion *fusion, const char *text, size_t len,
+                  struct obs *scratch, struct ingest_result *r, struct errbuf *re,
+                  struct errbuf *e)
 {
     re->msg[0] = 0;
     r->client_id = "";
@@ -167,26 +169,36 @@ int ingest_record(struct store *s, const struct store_agreements *agreements,
         if (rc)
             return rc;
     }
+    if (!dup && fusion) { /* the incident it joins, stored and logged in the same transaction */
+        int rc = fusion_ingest(fusion, s, log, scratch, &p, r->id, e);
+        if (rc)
+            return rc;
+    }
     r->status = dup ? INGEST_DUPLICATE : INGEST_ACCEPTED;
     r->n_findings = dup ? 0 : nf;
     return 0;
 }
 
-int ingest_commit(struct store *s, struct truce_log *log, struct errbuf *e)
+int ingest_commit(struct store *s, struct truce_log *log, struct fusion *fusion,
+                  const struct store_agreements *agreements, struct errbuf *e)
 {
     int rc = log ? log_sync(log, e) : 0;
     if (!rc)
         rc = store_commit(s, e);
     if (rc)
-        ingest_abort(s, log);
+        ingest_abort(s, log, fusion, agreements);
     return rc;
 }
 
-void ingest_abort(struct store *s, struct truce_log *log)
+void ingest_abort(struct store *s, struct truce_log *log, struct fusion *fusion,
+                  const struct store_agreements *agreements)
 {
     store_rollback(s);
     if (log && log_rewind(log, s, NULL))
         fputs("truce: the log could not be rewound; it is repaired when next opened\n", stderr);
+    /* the engine saw the records rolled back: back to what the store holds */
+    if (fusion && fusion_reload(fusion, s, agreements, NULL))
+        fputs("truce: the fusion engine could not be reloaded; run `truce fuse`\n", stderr);
 }
 
 int ingest_stream(struct store *s, const struct store_agreements *agreements, FILE *f,
@@ -228,7 +240,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
             any_rejected = true;
             batch_push(&b, &r);
         } else {
-            int irc = ingest_record(s, agreements, opts->log, text, len, o, &r, &re, e);
+            int irc = ingest_record(s, agreements, opts->log, opts->fusion, text, len, o, &r, &re, e);
             if (irc) {
                 rc = irc;
                 break;
@@ -237,7 +249,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
             batch_push(&b, &r);
         }
         if (b.n >= batch_max) {
-            if ((rc = ingest_commit(s, opts->log, e))) {
+            if ((rc = ingest_commit(s, opts->log, opts->fusion, agreements, e))) {
                 batch_emit(&b, opts, stats, true, "the batch could not be committed");
                 break;
             }
@@ -252,13 +264,13 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
     }
     if (in_tx) {
         if (rc) {
-            ingest_abort(s, opts->log);
+            ingest_abort(s, opts->log, opts->fusion, agreements);
             batch_emit(&b, opts, stats, true, "not stored: ingest stopped by an error");
         } else if (opts->atomic && any_rejected) {
-            ingest_abort(s, opts->log);
+            ingest_abort(s, opts->log, opts->fusion, agreements);
             batch_emit(&b, opts, stats, true,
                        "not stored: --atomic refuses the whole input when any record is rejected");
-        } else if ((rc = ingest_commit(s, opts->log, e))) {
+        } else if ((rc = ingest_commit(s, opts->log, opts->fusion, agreements, e))) {
             batch_emit(&b, opts, stats, true, "the batch could not be committed");
         } else {
             if (opts->committed)

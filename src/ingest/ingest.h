@@ -7,6 +7,7 @@
 #define TRUCE_INGEST_H
 #include <stdio.h>
 
+#include "fusion/fusion.h"
 #include "log/log.h"
 #include "observation/observation.h"
 #include "store/store.h"
@@ -42,6 +43,10 @@ struct ingest_opts {
      * evaluates its thresholds here; its failures do not stop the ingest */
     void (*committed)(void *committed_ctx);
     void *committed_ctx;
+    /* the fusion engine holding the stored fire observations: each accepted one is fused and its
+     * incident stored in the same transaction (NULL: no fusion; `truce fuse` catches up). After a
+     * rolled-back batch the engine is reloaded from the store. */
+    struct fusion *fusion;
 };
 
 struct ingest_stats {
@@ -59,16 +64,21 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
  * themselves (the HTTP server's group commit). ingest_record takes one record's JSON text (len
  * bytes): validates, places and judges it and, when it is good, stores it with its log leaves in
  * the caller's open transaction (store_begin). r gets its result (status, id, findings; client
- * id and error point into scratch and re, valid until their next use). Returns 0 (also for a
+ * id and error point into scratch and re, valid until their next use); an accepted fire report
+ * is fused into its incident (fusion may be NULL). Returns 0 (also for a
  * rejected record), or a negative code in e for a store or log failure after which the
  * transaction must be abandoned with ingest_abort. */
 int ingest_record(struct store *s, const struct store_agreements *agreements,
-                  struct truce_log *log, const char *text, size_t len, struct obs *scratch,
-                  struct ingest_result *r, struct errbuf *re, struct errbuf *e) WUR;
+                  struct truce_log *log, struct fusion *fusion, const char *text, size_t len,
+                  struct obs *scratch, struct ingest_result *r, struct errbuf *re,
+                  struct errbuf *e) WUR;
 /* Makes the open transaction durable: the log's leaves synced, then COMMIT. On failure the
  * transaction is rolled back and the log rewound (ingest_abort), and nothing of it is stored. */
-int ingest_commit(struct store *s, struct truce_log *log, struct errbuf *e) WUR;
-/* Abandons the open transaction: ROLLBACK and the log cut back to the committed size. */
-void ingest_abort(struct store *s, struct truce_log *log);
+int ingest_commit(struct store *s, struct truce_log *log, struct fusion *fusion,
+                  const struct store_agreements *agreements, struct errbuf *e) WUR;
+/* Abandons the open transaction: ROLLBACK, the log cut back to the committed size, and the fusion
+ * engine (fusion may be NULL) reloaded from the store. */
+void ingest_abort(struct store *s, struct truce_log *log, struct fusion *fusion,
+                  const struct store_agreements *agreements);
 
 #endif

@@ -58,6 +58,11 @@ int log_leaf_bytes(const struct store_log_record *r, struct buf *out)
              put_int(out, "window_end_ms", r->window_end_ms) ||
              put_int(out, "findings", r->n_findings);
         break;
+    case STORE_LOG_INCIDENT:
+        rc = buf_append(out, "truce/incident/1\n", 17) || put_int(out, "id", r->id) ||
+             put_int(out, "agreement_version", r->agreement_version) ||
+             put_line(out, "party", r->party) || put_line(out, "grade", r->grade);
+        break;
     default:
         rc = buf_append(out, "truce/finding/1\n", 16) || put_int(out, "id", r->id) ||
              put_int(out, "observation", r->obs_id) ||
@@ -182,7 +187,7 @@ static int verify_one(void *ctx, const struct store_log_record *r)
 {
     struct verify_ctx *c = ctx;
     static const char *const kinds[] = {"agreement version", "observation", "finding",
-                                        "alert"};
+                                        "alert", "incident version"};
     if (r->log_index != c->expect) {
         c->first_bad = c->expect;
         return errf(c->e, ERR_CONFLICT,

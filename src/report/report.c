@@ -157,9 +157,68 @@ static int on_alert(void *ctx, const struct store_alert *al)
     return 0;
 }
 
+/* De-duplicated counts: the incidents fused from the reports (src/fusion), per region, and who
+ * fired them by grade. */
+struct incident_tally {
+    long long incidents;
+    struct tally t;
+};
+#define REPORT_GRADES 4 /* confirmed, probable, possible, undetermined */
+static const char *const GRADE_NAMES[REPORT_GRADES] = {"confirmed", "probable", "possible",
+                                                       "undetermined"};
+struct incidents_collect {
+    const struct agreement *a;
+    struct incident_tally *regions; /* MAX_REGIONS */
+    long long *by_party;            /* (n_parties + 1) x REPORT_GRADES; last row: other ids */
+    long long *findings_by_party;   /* n_parties + 1: incident fire findings naming each party */
+    long long total, findings;
+};
+
+static int on_incident(void *ctx, const struct store_incident_row *r)
+{
+    struct incidents_collect *c = ctx;
+    struct incident_tally *it = &c->regions[region_slot(c->a, r->region)];
+    it->incidents++;
+    c->total++;
+    const char *p = r->counts;
+    for (int type = 0; type < AGR_N_EVENT_TYPES && type < 16 && p && *p; type++) {
+        char *end;
+        long long n = strtoll(p, &end, 10);
+        if (end == p)
+            break;
+        p = *end == ',' ? end + 1 : end;
+        if (n < 0) {
+            it->t.uncountable[type]++;
+            continue;
+        }
+        it->t.by_type[type] += n;
+        it->t.total += n;
+        if (agr_event_is_explosion(type))
+            it->t.explosions += n;
+    }
+    int g = 0;
+    while (g < REPORT_GRADES - 1 && strcmp(GRADE_NAMES[g], r->grade))
+        g++;
+    int pi = agr_party_index(c->a, r->party);
+    if (pi < 0 || g == REPORT_GRADES - 1) {
+        /* undetermined, or a party id the agreement does not know */
+        pi = (int)c->a->n_parties;
+        g = REPORT_GRADES - 1;
+    }
+    c->by_party[(size_t)pi * REPORT_GRADES + (size_t)g]++;
+    if (r->finding_party) {
+        int fi = agr_party_index(c->a, r->finding_party);
+        c->findings_by_party[fi >= 0 ? (size_t)fi : c->a->n_parties]++;
+        c->findings++;
+    }
+    return 0;
+}
+
 struct report_data {
     int64_t from, to, prev_from;
     struct tally cur[MAX_REGIONS], prev[MAX_REGIONS];
+    struct incident_tally inc[MAX_REGIONS];
+    struct incidents_collect ic;
     struct collect cc;
     struct zones_collect zones;
     struct findings_collect findings;
@@ -196,6 +255,11 @@ static int gather(struct store *s, const struct agreement *a, int y, int m, int 
         (rc = store_report_zones(s, r->from, r->to, on_zone, &r->zones, e)) ||
         (rc = store_report_findings(s, r->from, r->to, on_finding, &r->findings, e)))
         return rc;
+    r->ic = (struct incidents_collect){
+        a, r->inc, xcalloc((a->n_parties + 1) * REPORT_GRADES, sizeof(long long)),
+        xcalloc(a->n_parties + 1, sizeof(long long)), 0, 0};
+    if ((rc = store_report_incidents(s, r->from, r->to, on_incident, &r->ic, e)))
+        return rc;
     struct store_alert_filter af = {0, 0, -1, NULL, true, r->from, r->to};
     return store_alerts_select(s, &af, on_alert, &r->alerts, e);
 }
@@ -206,6 +270,8 @@ static void release(struct report_data *r)
     free(r->zones.v);
     free(r->findings.v);
     free(r->alerts.v);
+    free(r->ic.by_party);
+    free(r->ic.findings_by_party);
 }
 
 /* Regions to report: every agreement region, plus "outside" when it has events. */
@@ -222,6 +288,52 @@ static const char *slot_name(const struct agreement *a, size_t i)
 static long long bursts_and_shots(const struct tally *t)
 {
     return t->by_type[agr_event_type_index("burst")] + t->by_type[agr_event_type_index("shot")];
+}
+
+/* The de-duplicated table beside the as-recorded one, and who fired by grade. */
+static int write_incidents_text(const struct agreement *a, struct report_data *r, struct buf *b)
+{
+    int rc = buf_printf(b, "\nCeasefire violations by event type (de-duplicated: %lld incident%s "
+                           "fused from the reports)\n",
+                        r->ic.total, r->ic.total == 1 ? "" : "s");
+    rc = rc || buf_printf(b, "  %-28s %9s %7s %10s %8s %9s %8s %12s %11s %7s %7s %12s\n", "region",
+                          "incidents", "total", "explosions", "impacts", "airbursts", "outgoing",
+                          "undetermined", "projectiles", "flares", "muzzle", "bursts+shots");
+    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
+        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+        struct incident_tally *it = &r->inc[slot];
+        if (i == n_slots(a) && !it->incidents)
+            continue;
+        const struct tally *t = &it->t;
+        rc = buf_printf(b, "  %-28s %9lld %7lld %10lld %8lld %9lld %8lld %12lld %11lld %7lld %7lld "
+                           "%12lld\n",
+                        slot_name(a, slot), it->incidents, t->total, t->explosions,
+                        t->by_type[agr_event_type_index("impact")],
+                        t->by_type[agr_event_type_index("airburst")],
+                        t->by_type[agr_event_type_index("outgoing")],
+                        t->by_type[agr_event_type_index("undetermined_explosion")],
+                        t->by_type[agr_event_type_index("projectile_in_flight")],
+                        t->by_type[agr_event_type_index("illumination_flare")],
+                        t->by_type[agr_event_type_index("muzzle_flash")], bursts_and_shots(t));
+    }
+    rc = rc || buf_printf(b, "  Reports of the same event count once: the largest count of each "
+                             "type among them (docs/fusion.md).\n");
+    rc = rc || buf_printf(b, "\nWho fired (incidents; findings name a party only at grade "
+                             "probable or better)\n");
+    for (size_t pi = 0; pi < a->n_parties && !rc; pi++) {
+        const long long *g = &r->ic.by_party[pi * REPORT_GRADES];
+        rc = buf_printf(b, "- %s: %lld confirmed, %lld probable, %lld possible\n",
+                        party_name(a, a->parties[pi].id), g[0], g[1], g[2]);
+    }
+    rc = rc || buf_printf(b, "- Undetermined: %lld\n",
+                          r->ic.by_party[a->n_parties * REPORT_GRADES + REPORT_GRADES - 1]);
+    rc = rc || buf_printf(b, "Fire findings by incident: %lld (", r->ic.findings);
+    for (size_t pi = 0; pi <= a->n_parties && !rc; pi++)
+        rc = buf_printf(b, "%s%s %lld", pi ? ", " : "",
+                        pi < a->n_parties ? a->parties[pi].id : "undetermined",
+                        r->ic.findings_by_party[pi]);
+    rc = rc || buf_printf(b, ")\n");
+    return rc;
 }
 
 static int write_text(const struct agreement *a, struct report_data *r, int y, int m, int d,
@@ -270,6 +382,7 @@ static int write_text(const struct agreement *a, struct report_data *r, int y, i
                         t->by_type[agr_event_type_index("muzzle_flash")], bursts_and_shots(t));
     }
     rc = rc || buf_printf(b, "  Counts given as \"about N\" count N and \"at least N\" count N.\n");
+    rc = rc || write_incidents_text(a, r, b);
     if (!rc && r->cc.n_unc) {
         rc = buf_printf(b, "\nUncountable events (not in the totals)\n");
         for (size_t i = 0; i < r->cc.n_unc && !rc; i++) {
@@ -415,7 +528,37 @@ static int write_json(const struct agreement *a, struct report_data *r, int y, i
         rc = rc || buf_printf(b, ",\"previous\":") || tally_json(b, &r->prev[slot]);
         rc = rc || buf_append(b, "}", 1);
     }
-    rc = rc || buf_printf(b, "],\"uncountable\":[");
+    rc = rc || buf_printf(b, "],\"incidents\":{\"total\":%lld,\"regions\":[", r->ic.total);
+    first = true;
+    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
+        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+        if (i == n_slots(a) && !r->inc[slot].incidents)
+            continue;
+        rc = buf_printf(b, "%s{\"region\":", first ? "" : ",");
+        first = false;
+        rc = rc || (i < n_slots(a) ? buf_json_str(b, a->regions[i].id) : buf_append(b, "null", 4));
+        rc = rc || buf_printf(b, ",\"incidents\":%lld,\"deduplicated\":", r->inc[slot].incidents);
+        rc = rc || tally_json(b, &r->inc[slot].t);
+        rc = rc || buf_append(b, "}", 1);
+    }
+    rc = rc || buf_printf(b, "],\"attribution\":[");
+    for (size_t pi = 0; pi <= a->n_parties && !rc; pi++) {
+        const long long *g = &r->ic.by_party[pi * REPORT_GRADES];
+        rc = buf_printf(b, "%s{\"party\":", pi ? "," : "");
+        rc = rc || buf_json_str(b, pi < a->n_parties ? a->parties[pi].id : "undetermined");
+        for (int k = 0; k < REPORT_GRADES && !rc; k++)
+            if (pi < a->n_parties ? k < REPORT_GRADES - 1 : k == REPORT_GRADES - 1)
+                rc = buf_printf(b, ",\"%s\":%lld", GRADE_NAMES[k], g[k]);
+        rc = rc || buf_append(b, "}", 1);
+    }
+    rc = rc || buf_printf(b, "],\"fire_findings\":{\"total\":%lld", r->ic.findings);
+    for (size_t pi = 0; pi <= a->n_parties && !rc; pi++) {
+        rc = buf_printf(b, ",");
+        rc = rc || buf_json_str(b, pi < a->n_parties ? a->parties[pi].id : "undetermined");
+        rc = rc || buf_printf(b, ":%lld", r->ic.findings_by_party[pi]);
+    }
+    rc = rc || buf_printf(b, "}}");
+    rc = rc || buf_printf(b, ",\"uncountable\":[");
     for (size_t i = 0; i < r->cc.n_unc && !rc; i++) {
         rc = buf_printf(b, "%s{\"observation\":%lld,\"event_type\":\"%s\",\"where\":", i ? "," : "",
                         (long long)r->cc.unc[i].obs_id, r->cc.unc[i].type);

@@ -21,6 +21,12 @@ enum stmt_id {
     ST_EVENT_INSERT,
     ST_ZONE_INSERT,
     ST_FINDING_INSERT,
+    ST_INCIDENT_PUT,
+    ST_INCIDENT_DELETE,
+    ST_EVIDENCE_DELETE,
+    ST_EVIDENCE_INSERT,
+    ST_INCIDENT_JSON,
+    ST_INCIDENT_LOG,
     ST_N
 };
 
@@ -44,6 +50,17 @@ static const char *const STMT_SQL[ST_N] = {
         "INSERT INTO findings(obs_id, agreement_version, clause, rule_kind, result, party, "
         "severity, status, reasons, created_ms, t_end_ms, region, log_index) VALUES "
         "(?1,?2,?3,?4,?5,?6,?7,'provisional',?8,?9,?10,?11,?12)",
+    [ST_INCIDENT_PUT] =
+        "INSERT OR REPLACE INTO incidents(id, t_start_ms, t_end_ms, region, count, party, grade, "
+        "origin_method, loc_method, lon, lat, json, counts, finding_party) VALUES "
+        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    [ST_INCIDENT_DELETE] = "DELETE FROM incidents WHERE id = ?1",
+    [ST_EVIDENCE_DELETE] = "DELETE FROM incident_evidence WHERE incident_id = ?1",
+    [ST_EVIDENCE_INSERT] =
+        "INSERT OR REPLACE INTO incident_evidence(obs_id, incident_id) VALUES (?1,?2)",
+    [ST_INCIDENT_JSON] = "SELECT json FROM incidents WHERE id = ?1",
+    [ST_INCIDENT_LOG] = "INSERT INTO incident_log(log_index, incident_id, agreement_version, "
+                        "party, grade, json) VALUES (?1,?2,?3,?4,?5,?6)",
 };
 
 /* Migration n brings the schema from version n-1 to n. Never edit a released migration: add. */
@@ -130,6 +147,19 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX observations_time ON observations(t_end_ms, lon, lat, kind, party, region);"
     "CREATE INDEX observations_lat ON observations(lat, lon, t_end_ms, kind, party, region);"
     "CREATE INDEX findings_obs ON findings(obs_id);",
+    /* 7: incidents fused from fire observations (docs/fusion.md); derived data, rebuilt by
+     * `truce fuse`; an incident's id is the smallest observation id of its evidence */
+    "CREATE TABLE incidents(id INTEGER PRIMARY KEY, t_start_ms INTEGER NOT NULL,"
+    "  t_end_ms INTEGER NOT NULL, region TEXT, count INTEGER NOT NULL, party TEXT NOT NULL,"
+    "  grade TEXT NOT NULL, origin_method TEXT NOT NULL, loc_method TEXT NOT NULL, lon REAL,"
+    "  lat REAL, json TEXT NOT NULL, counts TEXT NOT NULL, finding_party TEXT);"
+    "CREATE INDEX incidents_t_end ON incidents(t_end_ms);"
+    "CREATE TABLE incident_evidence(obs_id INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL);"
+    "CREATE INDEX incident_evidence_incident ON incident_evidence(incident_id);"
+    /* every version of an incident as logged (docs/log-format.md, truce/incident/1) */
+    "CREATE TABLE incident_log(log_index INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL,"
+    "  agreement_version INTEGER NOT NULL, party TEXT NOT NULL, grade TEXT NOT NULL,"
+    "  json TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -976,7 +1006,7 @@ int store_log_records(struct store *s, int64_t from_index,
                       int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
                       struct errbuf *e)
 {
-    static const char *const sql[4] = {
+    static const char *const sql[5] = { /* in enum store_log_kind order */
         "SELECT log_index, version, agreement_id, json, NULL, NULL, NULL, NULL, NULL, NULL "
         "FROM agreements WHERE log_index >= ?1 ORDER BY version",
         "SELECT log_index, id, client_id, raw, agreement_version, NULL, NULL, NULL, NULL, NULL "
@@ -984,10 +1014,12 @@ int store_log_records(struct store *s, int64_t from_index,
         "SELECT log_index, id, obs_id, reasons, agreement_version, clause, result, party, "
         "severity, rule_kind FROM findings WHERE log_index >= ?1 ORDER BY id",
         "SELECT log_index, id, threshold, finding_ids, agreement_version, level, region, party, "
-        "window_start_ms, window_end_ms, findings FROM alerts WHERE log_index >= ?1 ORDER BY id"};
-    enum { N_KINDS = 4 };
-    sqlite3_stmt *q[N_KINDS] = {NULL, NULL, NULL, NULL};
-    bool live[N_KINDS] = {false, false, false, false};
+        "window_start_ms, window_end_ms, findings FROM alerts WHERE log_index >= ?1 ORDER BY id",
+        "SELECT log_index, incident_id, NULL, json, agreement_version, NULL, NULL, party, "
+        "grade, NULL FROM incident_log WHERE log_index >= ?1 ORDER BY log_index"};
+    enum { N_KINDS = 5 };
+    sqlite3_stmt *q[N_KINDS] = {NULL, NULL, NULL, NULL, NULL};
+    bool live[N_KINDS] = {false, false, false, false, false};
     int rc = 0;
     for (int k = 0; k < N_KINDS && !rc; k++) {
         if (sqlite3_prepare_v2(s->db, sql[k], -1, &q[k], NULL) != SQLITE_OK) {
@@ -1020,6 +1052,10 @@ int store_log_records(struct store *s, int64_t from_index,
         } else if (best == STORE_LOG_OBSERVATION) {
             r.text1 = (const char *)sqlite3_column_text(st, 2); /* client id, may be NULL */
             r.agreement_version = sqlite3_column_int(st, 4);
+        } else if (best == STORE_LOG_INCIDENT) {
+            r.agreement_version = sqlite3_column_int(st, 4);
+            r.party = (const char *)sqlite3_column_text(st, 7);
+            r.grade = (const char *)sqlite3_column_text(st, 8);
         } else if (best == STORE_LOG_ALERT) {
             r.threshold = (const char *)sqlite3_column_text(st, 2);
             r.agreement_version = sqlite3_column_int(st, 4);
@@ -1624,5 +1660,221 @@ int store_esc_counts(struct store *s, struct store_esc_counts *out, struct errbu
     if (step != SQLITE_DONE)
         rc = dberr(s, e, "counting alerts");
     sqlite3_finalize(q);
+    return rc;
+}
+
+/* ---- incidents (fusion) ---- */
+
+int store_fire_obs_each(struct store *s, int (*cb)(void *ctx, int64_t id, const char *raw,
+                                                   size_t len),
+                        void *ctx, struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, raw FROM observations WHERE kind IN ('fire', 'detection') "
+                           "ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading fire observations");
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+                (size_t)sqlite3_column_bytes(st, 1));
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading fire observations");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_incidents_clear(struct store *s, struct errbuf *e)
+{
+    return exec(s, "DELETE FROM incident_evidence; DELETE FROM incidents;", e);
+}
+
+static int run(struct store *s, sqlite3_stmt *st, struct errbuf *e, const char *what)
+{
+    int step = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return step == SQLITE_DONE ? 0 : dberr(s, e, what);
+}
+
+/* Appends a version of incident id to incident_log under the next leaf index. */
+static int incident_log(struct store *s, int64_t id, int agreement_version, const char *party,
+                        const char *grade, const char *json, struct store_log_record *out,
+                        struct errbuf *e)
+{
+    sqlite3_stmt *st = s->st[ST_INCIDENT_LOG];
+    int64_t index = s->log_size;
+    sqlite3_bind_int64(st, 1, index);
+    sqlite3_bind_int64(st, 2, id);
+    sqlite3_bind_int(st, 3, agreement_version);
+    sqlite3_bind_text(st, 4, party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, grade, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, json, -1, SQLITE_STATIC);
+    int rc = run(s, st, e, "logging an incident");
+    if (rc)
+        return rc;
+    s->log_size++;
+    *out = (struct store_log_record){.kind = STORE_LOG_INCIDENT, .log_index = index, .id = id,
+                                     .agreement_version = agreement_version, .party = party,
+                                     .grade = grade, .body = json, .body_len = strlen(json)};
+    return 0;
+}
+
+int store_incident_put(struct store *s, const struct store_incident *inc, bool *logged,
+                       struct store_log_record *out, struct errbuf *e)
+{
+    *logged = false;
+    sqlite3_stmt *q = s->st[ST_INCIDENT_JSON];
+    sqlite3_bind_int64(q, 1, inc->id);
+    int step = sqlite3_step(q);
+    bool same = step == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(q, 0), inc->json);
+    sqlite3_reset(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return dberr(s, e, "reading an incident");
+    if (same)
+        return 0;
+    sqlite3_stmt *st = s->st[ST_INCIDENT_PUT];
+    sqlite3_bind_int64(st, 1, inc->id);
+    sqlite3_bind_int64(st, 2, inc->t_start_ms);
+    sqlite3_bind_int64(st, 3, inc->t_end_ms);
+    if (inc->region)
+        sqlite3_bind_text(st, 4, inc->region, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, inc->count);
+    sqlite3_bind_text(st, 6, inc->party, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, inc->grade, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, inc->origin_method, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, inc->loc_method, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 10, inc->lon);
+    sqlite3_bind_double(st, 11, inc->lat);
+    sqlite3_bind_text(st, 12, inc->json, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, inc->counts, -1, SQLITE_STATIC);
+    if (inc->finding_party)
+        sqlite3_bind_text(st, 14, inc->finding_party, -1, SQLITE_STATIC);
+    int rc = run(s, st, e, "storing an incident");
+    if (!rc && !inc->evidence_unchanged) {
+        sqlite3_bind_int64(s->st[ST_EVIDENCE_DELETE], 1, inc->id);
+        rc = run(s, s->st[ST_EVIDENCE_DELETE], e, "storing an incident's evidence");
+        for (size_t i = 0; i < inc->n_evidence && !rc; i++) {
+            sqlite3_bind_int64(s->st[ST_EVIDENCE_INSERT], 1, inc->evidence[i]);
+            sqlite3_bind_int64(s->st[ST_EVIDENCE_INSERT], 2, inc->id);
+            rc = run(s, s->st[ST_EVIDENCE_INSERT], e, "storing an incident's evidence");
+        }
+    }
+    if (!rc)
+        rc = incident_log(s, inc->id, inc->agreement_version, inc->party, inc->grade, inc->json,
+                          out, e);
+    if (!rc)
+        *logged = true;
+    return rc;
+}
+
+int store_incident_delete(struct store *s, int64_t id, const char *tombstone_json,
+                          int agreement_version, struct store_log_record *out, struct errbuf *e)
+{
+    sqlite3_bind_int64(s->st[ST_INCIDENT_DELETE], 1, id);
+    int rc = run(s, s->st[ST_INCIDENT_DELETE], e, "deleting a merged incident");
+    if (!rc) {
+        sqlite3_bind_int64(s->st[ST_EVIDENCE_DELETE], 1, id);
+        rc = run(s, s->st[ST_EVIDENCE_DELETE], e, "deleting a merged incident");
+    }
+    if (!rc)
+        rc = incident_log(s, id, agreement_version, "undetermined", "merged", tombstone_json, out,
+                          e);
+    return rc;
+}
+
+int store_incident_ids(struct store *s, int (*cb)(void *ctx, int64_t id), void *ctx,
+                       struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM incidents ORDER BY id", -1, &st, NULL) !=
+        SQLITE_OK)
+        return dberr(s, e, "listing incidents");
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cb(ctx, sqlite3_column_int64(st, 0));
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "listing incidents");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_incidents_list(struct store *s, const struct store_filter *f, int64_t id,
+                         int (*cb)(void *ctx, const char *json), void *ctx, struct errbuf *e)
+{
+    char sql[512];
+    size_t n = (size_t)snprintf(sql, sizeof sql, "SELECT json FROM incidents WHERE 1");
+    if (id >= 0)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " AND id = ?1");
+    if (f && f->from_ms != TIME_NONE)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " AND t_end_ms >= ?2");
+    if (f && f->to_ms != TIME_NONE)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " AND t_end_ms < ?3");
+    if (f && f->party)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " AND party = ?4");
+    if (f && f->region)
+        n += (size_t)snprintf(sql + n, sizeof sql - n, " AND region = ?5");
+    snprintf(sql + n, sizeof sql - n, " ORDER BY id%s", f && f->limit > 0 ? " LIMIT ?6" : "");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "listing incidents");
+    if (id >= 0)
+        sqlite3_bind_int64(st, 1, id);
+    if (f && f->from_ms != TIME_NONE)
+        sqlite3_bind_int64(st, 2, f->from_ms);
+    if (f && f->to_ms != TIME_NONE)
+        sqlite3_bind_int64(st, 3, f->to_ms);
+    if (f && f->party)
+        sqlite3_bind_text(st, 4, f->party, -1, SQLITE_STATIC);
+    if (f && f->region)
+        sqlite3_bind_text(st, 5, f->region, -1, SQLITE_STATIC);
+    if (f && f->limit > 0)
+        sqlite3_bind_int64(st, 6, f->limit);
+    int rc = 0, step;
+    long long found = 0;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        found++;
+        rc = cb(ctx, (const char *)sqlite3_column_text(st, 0));
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "listing incidents");
+    sqlite3_finalize(st);
+    if (!rc && id >= 0 && !found)
+        rc = errf(e, ERR_NOTFOUND, "incident %lld: not found", (long long)id);
+    return rc;
+}
+
+int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
+                           int (*cb)(void *ctx, const struct store_incident_row *r), void *ctx,
+                           struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, t_end_ms, region, count, party, grade, json, counts, "
+                           "finding_party FROM incidents "
+                           "WHERE t_end_ms >= ?1 AND t_end_ms < ?2 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading incidents for the report");
+    sqlite3_bind_int64(st, 1, from_ms);
+    sqlite3_bind_int64(st, 2, to_ms);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_incident_row r = {
+            .id = sqlite3_column_int64(st, 0),
+            .t_end_ms = sqlite3_column_int64(st, 1),
+            .region = (const char *)sqlite3_column_text(st, 2),
+            .count = sqlite3_column_int64(st, 3),
+            .party = (const char *)sqlite3_column_text(st, 4),
+            .grade = (const char *)sqlite3_column_text(st, 5),
+            .json = (const char *)sqlite3_column_text(st, 6),
+            .counts = (const char *)sqlite3_column_text(st, 7),
+            .finding_party = (const char *)sqlite3_column_text(st, 8),
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading incidents for the report");
+    sqlite3_finalize(st);
     return rc;
 }

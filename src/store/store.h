@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 struct store;
 
@@ -66,7 +66,13 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
 int64_t store_log_size(const struct store *s);
 int64_t store_log_committed(const struct store *s);
 
-enum store_log_kind { STORE_LOG_AGREEMENT, STORE_LOG_OBSERVATION, STORE_LOG_FINDING, STORE_LOG_ALERT };
+enum store_log_kind {
+    STORE_LOG_AGREEMENT,
+    STORE_LOG_OBSERVATION,
+    STORE_LOG_FINDING,
+    STORE_LOG_ALERT,
+    STORE_LOG_INCIDENT
+};
 /* One logged record with the fields its leaf is made of (docs/log-format.md). */
 struct store_log_record {
     enum store_log_kind kind;
@@ -74,11 +80,13 @@ struct store_log_record {
     int64_t obs_id;        /* findings */
     int agreement_version; /* observations and findings */
     const char *text1;     /* agreement id, or an observation's client id (NULL: none) */
-    const char *clause, *result, *party, *severity, *rule_kind; /* findings (party: alerts) */
+    const char *clause, *result, *party, *severity, *rule_kind; /* findings (party: alerts,
+                                                                     incidents) */
+    const char *grade;                      /* incidents */
     const char *threshold, *level, *region; /* alerts ("" for no region or party) */
     int64_t window_start_ms, window_end_ms, n_findings; /* alerts */
     const char *body; /* agreement JSON, observation raw record, finding reasons, alert's
-                         finding ids as a JSON array */
+                         finding ids as a JSON array, incident JSON */
     size_t body_len;
 };
 /* A checkpoint the log signed (the signed note's text is kept whole). */
@@ -201,6 +209,61 @@ int store_findings_rows(struct store *s, const struct store_filter *f,
 int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
                           int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
                           struct errbuf *e) WUR;
+
+/* ---- incidents (src/fusion, docs/fusion.md): derived from the fire observations ---- */
+
+/* Calls cb with the id and raw record of every stored fire or detection observation, in id
+ * order (fusion re-reads them). */
+int store_fire_obs_each(struct store *s,
+                        int (*cb)(void *ctx, int64_t id, const char *raw, size_t len), void *ctx,
+                        struct errbuf *e) WUR;
+
+/* One incident as stored: the columns listings and reports filter on, and its JSON. */
+struct store_incident {
+    int64_t id, t_start_ms, t_end_ms;
+    const char *region; /* NULL outside the regions */
+    long long count;
+    const char *party, *grade, *origin_method, *loc_method;
+    double lon, lat;
+    const char *json; /* the NDJSON object of docs/fusion.md */
+    const char *counts; /* reconciled count per event type in AGR_EVENT_TYPES order, comma-
+                         * separated ("40,0,0,3,0,0,0,0,0"; -1 uncountable) */
+    const char *finding_party; /* the party its fire finding names, NULL without a finding */
+    int agreement_version;
+    size_t n_evidence;
+    const int64_t *evidence; /* observation ids */
+    bool evidence_unchanged; /* skip rewriting the evidence rows */
+};
+/* Inserts or replaces incident inc->id with its evidence (inside the caller's transaction).
+ * When its JSON is what is stored already nothing is written and *logged is false; otherwise the
+ * new version is kept in incident_log under the next leaf index and *out is the record whose leaf
+ * the caller must append to the transparency log. */
+int store_incident_put(struct store *s, const struct store_incident *inc, bool *logged,
+                       struct store_log_record *out, struct errbuf *e) WUR;
+/* Deletes incident id (merged into another, or gone in a rebuild) and its evidence rows, and
+ * logs the tombstone JSON given (party "undetermined", grade "merged") like a put. */
+int store_incident_delete(struct store *s, int64_t id, const char *tombstone_json,
+                          int agreement_version, struct store_log_record *out,
+                          struct errbuf *e) WUR;
+/* Calls cb with the id of every stored incident, ascending. */
+int store_incident_ids(struct store *s, int (*cb)(void *ctx, int64_t id), void *ctx,
+                       struct errbuf *e) WUR;
+/* Deletes every incident (before `truce fuse` rebuilds them). */
+int store_incidents_clear(struct store *s, struct errbuf *e) WUR;
+/* Calls cb with the JSON of each incident matching f (time on the end, party, region, limit;
+ * f may be NULL) or only incident id when id >= 0 (ERR_NOTFOUND when absent), in id order. */
+int store_incidents_list(struct store *s, const struct store_filter *f, int64_t id,
+                         int (*cb)(void *ctx, const char *json), void *ctx,
+                         struct errbuf *e) WUR;
+struct store_incident_row {
+    int64_t id, t_end_ms;
+    const char *region;
+    long long count;
+    const char *party, *grade, *json, *counts, *finding_party;
+};
+int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
+                           int (*cb)(void *ctx, const struct store_incident_row *r), void *ctx,
+                           struct errbuf *e) WUR;
 
 /* Number of stored observations (for summaries and tests). */
 int store_obs_count(struct store *s, long long *n, struct errbuf *e) WUR;

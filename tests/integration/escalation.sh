@@ -130,7 +130,7 @@ b=$(grep ' 3 [0-9]* /guarantor$' "$D/r1/received" | cut -d' ' -f1)
 grep -qF '"type":"truce.alert/1","instance":"truce.example/minsk-2015","alert":{"id":3,' "$D/r1/$b.body" \
   || fail "body: $(head -c 400 "$D/r1/$b.body")"
 grep -qF '"findings":[{"id":12,' "$D/r1/$b.body" || fail "findings summary: $(head -c 800 "$D/r1/$b.body")"
-grep -qF '"checkpoint":{"size":51,' "$D/r1/$b.body" || fail "checkpoint reference: $(head -c 2000 "$D/r1/$b.body")"
+grep -qF '"checkpoint":{"size":68,' "$D/r1/$b.body" || fail "checkpoint reference: $(head -c 2000 "$D/r1/$b.body")"
 # the same check with openssl alone: the verifier key's last field is base64(0x01 || public key)
 if command -v openssl >/dev/null 2>&1; then
   key=$(cat "$D/data/log/verifier.key")

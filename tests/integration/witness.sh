@@ -26,15 +26,15 @@ printf '%s\n' "$(sed 's/smm-/grow-a-/' examples/minsk-2015/observations.ndjson)"
 "$T" --data "$D/a" ingest --quiet "$D/grow-a.ndjson" >/dev/null
 "$T" --data "$D/a" log witness-request --old 0 > "$D/req"
 set +e; "$T" witness add-checkpoint "$D/w" --log "$origin=$key" < "$D/req" > "$D/resp" 2>/dev/null; set -e
-[ "$(head -2 "$D/resp" | tr '\n' ' ')" = "409 51 " ] || fail "stale request: $(cat "$D/resp")"
-"$T" --data "$D/a" log witness-request --old 51 > "$D/req"
+[ "$(head -2 "$D/resp" | tr '\n' ' ')" = "409 68 " ] || fail "stale request: $(cat "$D/resp")"
+"$T" --data "$D/a" log witness-request --old 68 > "$D/req"
 "$T" witness add-checkpoint "$D/w" --log "$origin=$key" < "$D/req" > "$D/resp" || fail "extension refused: $(cat "$D/resp")"
 # split view: the copy grows with other records under the same key
 printf '%s\n' "$(sed 's/smm-/grow-b-/; s/"count": 48/"count": 49/' examples/minsk-2015/observations.ndjson)" > "$D/grow-b.ndjson"
 "$T" --data "$D/b" ingest --quiet "$D/grow-b.ndjson" >/dev/null
 size_a=$("$T" --data "$D/a" log root | cut -d' ' -f1); size_b=$("$T" --data "$D/b" log root | cut -d' ' -f1)
 [ "$size_a" = "$size_b" ] || fail "test set-up: sizes $size_a and $size_b differ"
-"$T" --data "$D/b" log witness-request --old 51 > "$D/req"
+"$T" --data "$D/b" log witness-request --old 68 > "$D/req"
 set +e; "$T" witness add-checkpoint "$D/w" --log "$origin=$key" < "$D/req" > "$D/resp" 2>"$D/err"; rc=$?; set -e
 [ "$rc" != 0 ] || fail "the witness cosigned a split view"
 grep -q "^409" "$D/resp" || fail "split view answered $(head -1 "$D/resp"): $(cat "$D/err")"

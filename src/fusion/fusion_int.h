@@ -1,0 +1,109 @@
+/* fusion_int.h: what the files of the fusion module share (not a public header): the engine's
+ * state, its compact copy of each report, the local plane, and the location, attribution and
+ * wording steps of an incident's summary. */
+#ifndef TRUCE_FUSION_INT_H
+#define TRUCE_FUSION_INT_H
+#include <math.h>
+
+#include "fusion/fusion.h"
+
+#define DEG (M_PI / 180.0)
+/* How far fire may have come along a reported flight direction (the origin wedge's length):
+ * tube artillery and Grad reach about 20 km. */
+#define FUSION_FLIGHT_RANGE_M 20000.0
+/* The index cells one observation may cover (bigger regions are not fused anyway). */
+#define FUSION_MAX_KEYS 1024
+
+/* ---- the engine's compact copy of an observation ---- */
+struct fobs {
+    struct fusion_obs o; /* client_id points into the engine's string arena */
+    size_t client_off;
+    uint32_t parent, next; /* union-find parent; circular list of the component's members */
+    uint32_t size;         /* at roots: members */
+    int64_t min_id;        /* at roots: the incident id */
+    uint32_t stamp;
+    unsigned groups;
+    bool fusable;
+    bool survey;          /* a crater survey: attached to one report, never linked */
+    uint8_t role;         /* FUSION_ROLE_*: launch only, explosions, other */
+    int8_t side;          /* side of the line of its region (+1, -1, 0 straddles; 2 unknown) */
+    uint32_t attached;    /* surveys: the report it is attached to (UINT32_MAX: none) */
+    uint32_t att_next;    /* surveys: the next survey attached to the same report */
+    uint32_t att_head;    /* reports: the first survey attached to it (UINT32_MAX: none) */
+};
+
+/* What a report tells of an event: its launch only (outgoing rounds, nothing landing), the
+ * explosions where it landed, or other fire (small arms, flares, ...). */
+enum { FUSION_ROLE_OTHER, FUSION_ROLE_LAUNCH, FUSION_ROLE_EXPLOSIVE };
+
+/* One report in one key of the index, with what the first, cheap test needs (so the scan of a
+ * key reads one contiguous array): times in whole minutes, widened outwards, and the centre and
+ * radius in single precision (the test adds FUSION_CAND_SLACK_M). */
+struct cand {
+    uint32_t obs;
+    int32_t t0_min, t1_min;
+    float lon, lat, radius_m;
+    uint32_t groups; /* compatibility groups, and the role << 4 */
+};
+#define FUSION_CAND_SLACK_M 20.0
+
+struct key_vec {
+    struct cand *v;
+    uint32_t n, cap;
+};
+
+/* An open-addressing table from a key to a vector of reports. */
+struct key_table {
+    uint64_t *keys;
+    uint32_t *heads; /* index into vecs; UINT32_MAX: empty slot */
+    size_t tcap, tused;
+    struct key_vec *vecs;
+    size_t n_vecs, vecs_cap;
+};
+
+struct fusion {
+    const struct agreement *a;
+    const struct store_agreements *versions;
+    struct fobs *v;
+    size_t n, cap;
+    struct buf names; /* client ids, NUL-separated */
+    struct key_table ix;         /* every report: (half hour, 0.1 deg cell) of its extent */
+    struct key_table launch_ix;  /* launch-only reports: (10 min of the start, 0.25 deg cell) */
+    struct key_table landing_ix; /* explosion reports: the same keys, for launch and landing */
+    uint32_t stamp;
+    bool ids_ascending;
+    int64_t changed[8]; /* incidents a survey moved out of in the last fusion_add */
+    size_t n_changed;
+    size_t skipped;
+    /* scratch for listings and summaries */
+    int64_t *ids;
+    size_t ids_cap;
+    uint32_t *members;
+    size_t members_cap;
+    int64_t *ev_ids;
+    const char **ev_names;
+    size_t ev_cap;
+};
+
+/* A point of a local plane: metres east and north of a reference. */
+struct xy {
+    double x, y;
+};
+
+/* The location of members m[0..n) of f's reports (fusion_locate.c): detections, triangulation
+ * of bearings, else the smallest region; *viewpoints gets the distinct viewpoints used. */
+void fusion_locate(const struct fusion *f, const uint32_t *m, size_t n,
+                   enum fusion_loc_method *method, struct geo_point *loc, double *major,
+                   double *minor, double *azimuth, size_t *viewpoints);
+
+/* The origin, party, grade and reasons of an incident from its members (fusion_attribute.c). */
+void fusion_attribute(const struct fusion *f, const uint32_t *m, size_t n,
+                      struct fusion_incident *inc);
+
+/* The incident judged by agreement a's fire clauses: inc->findings (fusion_attribute.c). */
+void fusion_judge(const struct agreement *a, struct fusion_incident *inc);
+
+/* "3 km SE of Avdiivka" for p, or its coordinates without a gazetteer. */
+void fusion_phrase_at(const struct agreement *a, struct geo_point p, char *buf, size_t n);
+
+#endif
