@@ -102,9 +102,10 @@ bool fusion_obs_from(const struct obs *o, const struct placement *p, int64_t id,
                                                 ? p->radius_m : 0)
                                          : o->dist_max_m;
     if (p->how == PLACE_SECTOR && p->distance_assumed) {
-        /* placement assumed 0 .. the family's default distance */
+        /* placement assumed 0 .. the family's default distance (the sector reaches that far,
+         * not only as far as the radius of its bounding circle) */
         f->dist_min_m = 0;
-        f->dist_max_m = p->radius_m > 0 ? fmax(f->dist_max_m, 0) : 0;
+        f->dist_max_m = place_assumed_distance_m(o);
     }
     f->has_bearing = p->how == PLACE_SECTOR && bearings_arc(o, &f->bearing_deg, &f->half_width_deg);
     bool any = false;

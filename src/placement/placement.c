@@ -13,7 +13,7 @@ const char *const PLACE_HOW_NAMES[4] = {"located", "sector", "circle", "observer
 const char *const PLACE_REL_NAMES[3] = {"in", "maybe_in", "near"};
 
 /* The largest default distance of the events in o: explosions are heard furthest. */
-static double default_distance_m(const struct obs *o)
+double place_assumed_distance_m(const struct obs *o)
 {
     double km = 0;
     for (size_t i = 0; i < o->n_events; i++) {
@@ -200,7 +200,7 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
         memcpy(s.half_width_deg, o->bearing_half_width_deg, o->n_bearings * sizeof(double));
         if (isnan(o->dist_max_m)) {
             s.dist_min_m = 0;
-            s.dist_max_m = default_distance_m(o);
+            s.dist_max_m = place_assumed_distance_m(o);
             p->distance_assumed = true;
         } else {
             s.dist_min_m = o->dist_min_m;
@@ -214,7 +214,7 @@ int place_observation(const struct agreement *a, const struct obs *o, struct pla
         lr.circle_radius_m = p->radius_m;
         p->how = PLACE_SECTOR;
     } else if (o->has_observer) {
-        double r = isnan(o->dist_max_m) ? default_distance_m(o) : o->dist_max_m;
+        double r = isnan(o->dist_max_m) ? place_assumed_distance_m(o) : o->dist_max_m;
         p->distance_assumed = isnan(o->dist_max_m);
         p->how = isnan(o->dist_max_m) && o->kind != OBS_FIRE ? PLACE_OBSERVER : PLACE_CIRCLE;
         if (p->how == PLACE_OBSERVER)

@@ -18,6 +18,9 @@
 #define PLACE_DEFAULT_SMALL_ARMS_KM 3.0
 #define PLACE_DEFAULT_VISUAL_KM 10.0
 
+/* The distance assumed for o when it gives none: the largest default of its events (metres). */
+double place_assumed_distance_m(const struct obs *o);
+
 enum place_how {
     PLACE_LOCATED,  /* a located point or polygon with its accuracy */
     PLACE_SECTOR,   /* an annular sector from an observer's bearings and distance range */
