@@ -649,7 +649,7 @@ static bool launch_and_landing(struct fusion *f, uint32_t a, uint32_t b)
 
 /* Does survey sv fit report a better than report b: the crater nearer the middle of the
  * report's region (its distance from the region's centre over the region's radius), then the
- * smaller id (a total order, so the choice does not depend on arrival). */
+ * smaller client id (a total order that does not depend on arrival). */
 static bool fits_better(const struct fusion *f, uint32_t sv, uint32_t a, uint32_t b)
 {
     const struct fusion_obs *s = &f->v[sv].o, *x = &f->v[a].o, *y = &f->v[b].o;
@@ -663,6 +663,13 @@ static bool fits_better(const struct fusion *f, uint32_t sv, uint32_t a, uint32_
     double qa = (dxa * dxa + dya * dya) / (ra * ra), qb = (dxb * dxb + dyb * dyb) / (rb * rb);
     if (qa != qb)
         return qa < qb;
+    /* two reports with the same region (one observer's): the smaller client id, which does not
+     * depend on arrival as the store's ids do */
+    int c = strcmp(f->names.p + f->v[a].client_off, f->names.p + f->v[b].client_off);
+    if (c)
+        return c < 0;
+    if (x->t_start_ms != y->t_start_ms)
+        return x->t_start_ms < y->t_start_ms;
     return x->id < y->id;
 }
 
@@ -681,6 +688,158 @@ static void detach(struct fusion *f, uint32_t sv)
     if (*link == sv)
         *link = f->v[sv].att_next;
     f->v[sv].attached = f->v[sv].att_next = UINT32_MAX;
+}
+
+/* ---- parting a component: reports one observer told apart are two incidents ---- */
+
+/* Two reports of one observer (the same means at the same position) telling of the same part of
+ * an event (both launches, both explosions, or both other fire): the observer told two events
+ * apart, so they are never one incident. Surveys are not linked and never conflict. */
+static bool told_apart(const struct fobs *x, const struct fobs *y)
+{
+    return !x->survey && !y->survey && x->o.has_observer && y->o.has_observer &&
+           x->o.means == y->o.means && x->role == y->role &&
+           fabs(x->o.observer.lon_deg - y->o.observer.lon_deg) < 1e-7 &&
+           fabs(x->o.observer.lat_deg - y->o.observer.lat_deg) < 1e-7;
+}
+
+/* The link of fusion_add between members a and b of one component, tested again. */
+static bool linked(struct fusion *f, uint32_t a, uint32_t b)
+{
+    const struct fobs *x = &f->v[a], *y = &f->v[b];
+    if (x->survey || y->survey)
+        return false;
+    if ((x->role == FUSION_ROLE_LAUNCH && y->role == FUSION_ROLE_EXPLOSIVE) ||
+        (x->role == FUSION_ROLE_EXPLOSIVE && y->role == FUSION_ROLE_LAUNCH))
+        return x->o.radius_m <= FUSION_PAIR_MAX_RADIUS_M &&
+               y->o.radius_m <= FUSION_PAIR_MAX_RADIUS_M && launch_and_landing(f, a, b);
+    struct probe pr = {.x = x, .sector = x->o.has_bearing && x->o.has_observer};
+    m_per_deg(x->o.centre.lat_deg, &pr.mlat, &pr.mlon);
+    return near_enough(&pr, y) && outlines_meet(&pr, y);
+}
+
+struct part_edge {
+    int64_t gap_ms; /* how far apart the two windows start and end */
+    uint8_t a, b;   /* ranks of the members in the component's sorted order */
+};
+
+static int cmp_edge(const void *p, const void *q)
+{
+    const struct part_edge *x = p, *y = q;
+    if (x->gap_ms != y->gap_ms)
+        return x->gap_ms < y->gap_ms ? -1 : 1;
+    if (x->a != y->a)
+        return x->a < y->a ? -1 : 1;
+    return (x->b > y->b) - (x->b < y->b);
+}
+
+static const struct fusion *sort_ctx;
+static int cmp_member(const void *a, const void *b);
+
+/* Parts the component of member me into incidents and sets every member's inc_id. Without two
+ * reports told apart the component is one incident. Otherwise its links are taken closest in
+ * time first (the start and end gaps summed; then the members' order by client id) and a link
+ * is skipped when it would put two reports told apart into one incident: a function of the
+ * component alone, so the incidents do not depend on arrival order. Incidents that ceased go to
+ * merged_away, incidents other than me's that changed to f->changed. */
+static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, size_t max_merged,
+                        size_t *n_merged)
+{
+    uint32_t m[FUSION_MAX_EVIDENCE];
+    int64_t old[FUSION_MAX_EVIDENCE];
+    size_t k = 0, n_old = 0;
+    uint32_t root = find(f, me), i = root;
+    do {
+        if (k < FUSION_MAX_EVIDENCE)
+            m[k++] = i;
+        i = f->v[i].next;
+    } while (i != root);
+    for (size_t j = 0; j < k; j++) {
+        if (m[j] == me)
+            continue;
+        bool seen = false;
+        for (size_t q = 0; q < n_old && !seen; q++)
+            seen = old[q] == f->v[m[j]].inc_id;
+        if (!seen)
+            old[n_old++] = f->v[m[j]].inc_id;
+    }
+    /* conflicts as bit masks over the members */
+    uint64_t conflict[FUSION_MAX_EVIDENCE];
+    bool any = false;
+    sort_ctx = f;
+    qsort(m, k, sizeof *m, cmp_member);
+    for (size_t a = 0; a < k; a++) {
+        conflict[a] = 0;
+        for (size_t b = 0; b < k; b++)
+            if (a != b && told_apart(&f->v[m[a]], &f->v[m[b]])) {
+                conflict[a] |= 1ULL << b;
+                any = true;
+            }
+    }
+    uint8_t part[FUSION_MAX_EVIDENCE];
+    for (size_t a = 0; a < k; a++)
+        part[a] = 0;
+    if (any) {
+        struct part_edge *edges = malloc(k * k / 2 * sizeof *edges + sizeof *edges);
+        size_t ne = 0;
+        uint64_t members[FUSION_MAX_EVIDENCE], against[FUSION_MAX_EVIDENCE];
+        for (size_t a = 0; a < k; a++) {
+            part[a] = (uint8_t)a;
+            members[a] = 1ULL << a;
+            against[a] = conflict[a];
+        }
+        for (size_t a = 0; edges && a < k; a++)
+            for (size_t b = a + 1; b < k; b++) {
+                if (conflict[a] & (1ULL << b) || !linked(f, m[a], m[b]))
+                    continue;
+                const struct fusion_obs *x = &f->v[m[a]].o, *y = &f->v[m[b]].o;
+                int64_t g = llabs(x->t_start_ms - y->t_start_ms) + llabs(x->t_end_ms - y->t_end_ms);
+                edges[ne++] = (struct part_edge){g, (uint8_t)a, (uint8_t)b};
+            }
+        if (edges)
+            qsort(edges, ne, sizeof *edges, cmp_edge);
+        for (size_t q = 0; q < ne; q++) {
+            uint8_t pa = part[edges[q].a], pb = part[edges[q].b];
+            if (pa == pb || (members[pa] & against[pb]))
+                continue;
+            /* the lower label takes the other part */
+            uint8_t lo = pa < pb ? pa : pb, hi = pa < pb ? pb : pa;
+            members[lo] |= members[hi];
+            against[lo] |= against[hi];
+            for (size_t a = 0; a < k; a++)
+                if (part[a] == hi)
+                    part[a] = lo;
+        }
+        free(edges);
+        /* without memory to weigh the links each report stays its own incident: still a
+         * function of the component, and never two reports told apart together */
+    }
+    /* each part's id is its smallest report id */
+    int64_t pid[FUSION_MAX_EVIDENCE];
+    for (size_t a = 0; a < k; a++)
+        pid[a] = INT64_MAX;
+    for (size_t a = 0; a < k; a++)
+        if (f->v[m[a]].o.id < pid[part[a]])
+            pid[part[a]] = f->v[m[a]].o.id;
+    for (size_t a = 0; a < k; a++)
+        f->v[m[a]].inc_id = pid[part[a]];
+    int64_t mine = f->v[me].inc_id;
+    for (size_t q = 0; q < n_old; q++) {
+        bool alive = false;
+        for (size_t a = 0; a < k && !alive; a++)
+            alive = pid[a] == old[q];
+        if (!alive && n_merged && merged_away && *n_merged < max_merged)
+            merged_away[(*n_merged)++] = old[q];
+    }
+    for (size_t a = 0; a < k; a++) {
+        if (pid[a] == INT64_MAX || pid[a] == mine)
+            continue;
+        bool dup = false;
+        for (size_t q = 0; q < f->n_changed && !dup; q++)
+            dup = f->changed[q] == pid[a];
+        if (!dup && f->n_changed < FUSION_MAX_CHANGED)
+            f->changed[f->n_changed++] = pid[a];
+    }
 }
 
 int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
@@ -710,6 +869,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->next = me;
     x->size = 1;
     x->min_id = o->id;
+    x->inc_id = o->id;
     x->attached = x->att_next = x->att_head = UINT32_MAX;
     x->groups = groups_of(o->counts);
     x->role = role_of(o->counts);
@@ -722,7 +882,6 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                  o->radius_m <= FUSION_MAX_RADIUS_M;
     f->n_changed = 0;
     f->n++;
-    uint32_t root = me;
     uint32_t best = UINT32_MAX;           /* a new survey: the report it fits best */
     uint32_t surveys[FUSION_MAX_EVIDENCE]; /* a new report: surveys it may take over */
     size_t n_surveys = 0;
@@ -786,10 +945,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                         !outlines_meet(&pr, &f->v[j]))
                         continue;
                     int64_t gone;
-                    root = join(f, me, j, &gone);
-                    if (gone >= 0 && n_merged && *n_merged < max_merged && merged_away &&
-                        gone != o->id)
-                        merged_away[(*n_merged)++] = gone;
+                    join(f, me, j, &gone);
                 }
             }
             struct cand mine = {me, a0, a1, (float)o->centre.lon_deg, (float)o->centre.lat_deg,
@@ -829,10 +985,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                             !launch_and_landing(f, me, j))
                             continue;
                         int64_t gone;
-                        root = join(f, me, j, &gone);
-                        if (gone >= 0 && n_merged && *n_merged < max_merged && merged_away &&
-                            gone != o->id)
-                            merged_away[(*n_merged)++] = gone;
+                        join(f, me, j, &gone);
                     }
                 }
                 if (pair_keys(o, false, pk) != 1 || table_push(own, pk[0], &mine))
@@ -840,10 +993,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             }
         }
     }
-    if (x->survey && best != UINT32_MAX) {
+    if (x->survey && best != UINT32_MAX)
         attach(f, me, best);
-        root = find(f, best);
-    }
     for (size_t i = 0; i < n_surveys; i++) {
         uint32_t sv = surveys[i], cur = f->v[sv].attached;
         if (cur != UINT32_MAX && !fits_better(f, sv, me, cur))
@@ -855,12 +1006,17 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
         } else {
             detach(f, sv);
             uint32_t old = find(f, cur);
-            if (old != find(f, me) && f->n_changed < sizeof f->changed / sizeof f->changed[0])
-                f->changed[f->n_changed++] = f->v[old].min_id;
+            if (old != find(f, me) && f->n_changed < FUSION_MAX_CHANGED)
+                f->changed[f->n_changed++] = f->v[cur].inc_id;
         }
         attach(f, sv, me);
     }
-    *incident = f->v[find(f, root)].min_id;
+    if (x->survey)
+        *incident = best != UINT32_MAX ? f->v[best].inc_id : o->id;
+    else {
+        repartition(f, me, merged_away, max_merged, n_merged);
+        *incident = f->v[me].inc_id;
+    }
     return 0;
 }
 
@@ -885,8 +1041,8 @@ size_t fusion_incident_ids(struct fusion *f, const int64_t **ids)
         return 0;
     }
     for (size_t i = 0; i < f->n; i++)
-        if (f->v[i].parent == i && f->v[i].attached == UINT32_MAX)
-            f->ids[n++] = f->v[i].min_id;
+        if (f->v[i].attached == UINT32_MAX && f->v[i].inc_id == f->v[i].o.id)
+            f->ids[n++] = f->v[i].o.id;
     qsort(f->ids, n, sizeof *f->ids, cmp_i64);
     *ids = f->ids;
     return n;
@@ -901,7 +1057,6 @@ static const char *name_of(const struct fusion *f, uint32_t i)
 
 /* qsort has no context argument: the engine being summarised (an engine is used from one
  * thread at a time, fusion.h). */
-static const struct fusion *sort_ctx;
 static int cmp_member(const void *a, const void *b)
 {
     uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
@@ -935,17 +1090,19 @@ static uint32_t slot_of_id(const struct fusion *f, int64_t id)
     return UINT32_MAX;
 }
 
-static int summarise(struct fusion *f, uint32_t root, struct fusion_incident *inc,
+static int summarise(struct fusion *f, uint32_t root, int64_t id, struct fusion_incident *inc,
                      struct errbuf *e)
 {
-    /* the component's reports and the surveys attached to them */
+    /* the reports of incident id (its part of the component) and the surveys attached to them */
     size_t n = 0;
     {
         uint32_t i = root;
         do {
-            n++;
-            for (uint32_t sv = f->v[i].att_head; sv != UINT32_MAX; sv = f->v[sv].att_next)
+            if (f->v[i].inc_id == id) {
                 n++;
+                for (uint32_t sv = f->v[i].att_head; sv != UINT32_MAX; sv = f->v[sv].att_next)
+                    n++;
+            }
             i = f->v[i].next;
         } while (i != root);
     }
@@ -957,15 +1114,18 @@ static int summarise(struct fusion *f, uint32_t root, struct fusion_incident *in
     size_t k = 0;
     uint32_t i = root;
     do {
-        f->members[k++] = i;
-        for (uint32_t sv = f->v[i].att_head; sv != UINT32_MAX && k < n; sv = f->v[sv].att_next)
-            f->members[k++] = sv;
+        if (f->v[i].inc_id == id) {
+            f->members[k++] = i;
+            for (uint32_t sv = f->v[i].att_head; sv != UINT32_MAX && k < n;
+                 sv = f->v[sv].att_next)
+                f->members[k++] = sv;
+        }
         i = f->v[i].next;
     } while (i != root && k < n);
     sort_ctx = f;
     qsort(f->members, k, sizeof *f->members, cmp_member);
     memset(inc, 0, sizeof *inc);
-    inc->id = f->v[root].min_id;
+    inc->id = id;
     inc->t_start_ms = INT64_MAX;
     inc->t_end_ms = INT64_MIN;
     /* the time is the reports' of the moment, not the surveys' of the morning after */
@@ -1028,8 +1188,8 @@ int fusion_incident_get(struct fusion *f, int64_t id, struct fusion_incident *ou
                         struct errbuf *e)
 {
     uint32_t i = slot_of_id(f, id);
-    if (i == UINT32_MAX || f->v[i].attached != UINT32_MAX || f->v[find(f, i)].min_id != id)
+    if (i == UINT32_MAX || f->v[i].attached != UINT32_MAX || f->v[i].inc_id != id)
         return errf(e, ERR_NOTFOUND, "incident %lld: not found", (long long)id);
-    return summarise(f, find(f, i), out, e);
+    return summarise(f, find(f, i), id, out, e);
 }
 

@@ -172,7 +172,9 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
 
 size_t fusion_obs_count(const struct fusion *f);
 /* Incidents other than fusion_add's *incident that its last call changed (a survey moved to a
- * report it fits better): up to max ids into out; returns their number. */
+ * report it fits better, a component whose reports were parted anew): up to max ids into out;
+ * returns their number (at most FUSION_MAX_CHANGED). */
+#define FUSION_MAX_CHANGED (2 * FUSION_MAX_EVIDENCE)
 size_t fusion_also_changed(const struct fusion *f, int64_t *out, size_t max);
 /* Reports left out of fusion (stored records that no longer validate or place, regions or
  * windows fusion cannot use), counted by the callers that skip them. */

@@ -20,7 +20,8 @@ struct fobs {
     size_t client_off;
     uint32_t parent, next; /* union-find parent; circular list of the component's members */
     uint32_t size;         /* at roots: members */
-    int64_t min_id;        /* at roots: the incident id */
+    int64_t min_id;        /* at roots: the smallest id of the component */
+    int64_t inc_id;        /* the incident it is in (its part of the component) */
     uint32_t stamp;
     unsigned groups;
     bool fusable;
@@ -72,7 +73,8 @@ struct fusion {
     struct key_table landing_ix; /* explosion reports: the same keys, for launch and landing */
     uint32_t stamp;
     bool ids_ascending;
-    int64_t changed[8]; /* incidents a survey moved out of in the last fusion_add */
+    int64_t changed[FUSION_MAX_CHANGED]; /* incidents the last fusion_add changed besides its own
+                                          * (a survey moved out, a component split anew) */
     size_t n_changed;
     size_t skipped;
     /* scratch for listings and summaries */

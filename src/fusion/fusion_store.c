@@ -6,7 +6,7 @@
 
 #include "fusion/fusion.h"
 
-#define FUSION_MAX_MERGED 64
+#define FUSION_MAX_MERGED (2 * FUSION_MAX_EVIDENCE)
 
 struct load_ctx {
     struct fusion *f;
@@ -174,8 +174,8 @@ int fusion_ingest(struct fusion *f, struct store *s, struct truce_log *log, cons
     if (rc)
         return errf(e, rc, "%s", fe.msg);
     /* incidents a survey left for this one */
-    int64_t also[8];
-    size_t n_also = fusion_also_changed(f, also, 8);
+    int64_t also[FUSION_MAX_CHANGED];
+    size_t n_also = fusion_also_changed(f, also, FUSION_MAX_CHANGED);
     for (size_t i = 0; i < n_also && !rc; i++)
         rc = put(f, s, log, also[i], NULL, e);
     return rc ? rc : fusion_store_incident(f, s, log, inc, merged, n_merged, e);
