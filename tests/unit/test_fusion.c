@@ -289,6 +289,78 @@ static void test_order_does_not_change_incidents(void)
     fusion_free(f);
 }
 
+/* The evidence of every incident of f, "a b;c d;" in the order of the incidents' first ids. */
+static void groups_text(struct fusion *f, char *buf, size_t n)
+{
+    const int64_t *ids;
+    size_t k = fusion_incident_ids(f, &ids), len = 0;
+    int64_t copy[16];
+    for (size_t i = 0; i < k && i < 16; i++)
+        copy[i] = ids[i];
+    char parts[16][128];
+    for (size_t i = 0; i < k && i < 16; i++) {
+        struct fusion_incident x;
+        struct errbuf e;
+        parts[i][0] = 0;
+        if (fusion_incident_get(f, copy[i], &x, &e))
+            continue;
+        size_t l = 0;
+        for (size_t j = 0; j < x.n_evidence; j++)
+            l += (size_t)snprintf(parts[i] + l, sizeof parts[i] - l, "%s ", x.evidence_client_ids[j]);
+    }
+    /* sorted, so the text does not depend on the ids */
+    for (size_t i = 1; i < k && i < 16; i++)
+        for (size_t j = i; j > 0 && strcmp(parts[j], parts[j - 1]) < 0; j--) {
+            char t[128];
+            memcpy(t, parts[j], sizeof t);
+            memcpy(parts[j], parts[j - 1], sizeof t);
+            memcpy(parts[j - 1], t, sizeof t);
+        }
+    buf[0] = 0;
+    for (size_t i = 0; i < k && i < 16; i++)
+        len += (size_t)snprintf(buf + len, n - len, "%s;", parts[i]);
+}
+
+/* Two events at once south-east of Popasna (simulator, seed 2016, day 22), each reported by the
+ * Zolote camera and the Popasna acoustic sensor. The camera's bearing of one event crosses the
+ * sensor's sector of the other, so the links chain all four reports; but each observer filed
+ * two reports of explosions, telling the events apart: two incidents, in every arrival order. */
+static void test_reports_one_observer_told_apart_stay_apart(void)
+{
+    static const char *const rec[4] = {
+        "{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"kind\":\"fire\",\"client_id\":\"sim2016-00001238\",\"means\":\"camera\",\"report\":\"SIM 2016 day 22\",\"time\":{\"start\":\"2016-10-22T22:18:00+03:00\",\"end\":\"2016-10-22T22:40:00+03:00\"},\"observer\":{\"name\":\"SMM camera in Zolote\",\"coordinates\":[38.51512,48.698757]},\"bearings\":214,\"bearing_tolerance_deg\":5.0,\"events\":[{\"type\":\"undetermined_explosion\",\"count\":\"about 18\"}]}}",
+        "{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"kind\":\"fire\",\"client_id\":\"sim2016-00001239\",\"means\":\"acoustic\",\"report\":\"SIM 2016 day 22\",\"time\":{\"start\":\"2016-10-22T22:16:15+03:00\",\"end\":\"2016-10-22T22:36:28+03:00\"},\"observer\":{\"name\":\"acoustic sensor near Popasna\",\"coordinates\":[38.37804,48.636877]},\"bearings\":100,\"bearing_tolerance_deg\":8.0,\"distance_km\":[4.6,5.8],\"events\":[{\"type\":\"undetermined_explosion\",\"count\":15}]}}",
+        "{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"kind\":\"fire\",\"client_id\":\"sim2016-00001250\",\"means\":\"camera\",\"report\":\"SIM 2016 day 22\",\"time\":{\"start\":\"2016-10-22T22:33:00+03:00\",\"end\":\"2016-10-22T22:42:00+03:00\"},\"observer\":{\"name\":\"SMM camera in Zolote\",\"coordinates\":[38.51512,48.698757]},\"bearings\":194,\"bearing_tolerance_deg\":5.0,\"events\":[{\"type\":\"undetermined_explosion\",\"count\":9}]}}",
+        "{\"type\":\"Feature\",\"geometry\":null,\"properties\":{\"kind\":\"fire\",\"client_id\":\"sim2016-00001251\",\"means\":\"acoustic\",\"report\":\"SIM 2016 day 22\",\"time\":{\"start\":\"2016-10-22T22:27:49+03:00\",\"end\":\"2016-10-22T22:35:45+03:00\"},\"observer\":{\"name\":\"acoustic sensor near Popasna\",\"coordinates\":[38.37804,48.636877]},\"bearings\":72,\"bearing_tolerance_deg\":8.0,\"distance_km\":[9.1,11.2],\"events\":[{\"type\":\"undetermined_explosion\",\"count\":8}]}}"};
+    /* the chain: some report of one event links to a report of the other */
+    bool chained = false;
+    for (int a = 0; a < 2; a++)
+        for (int b = 2; b < 4; b++) {
+            struct fusion *f = fusion_new(agr);
+            int64_t ia, ib;
+            CHECK_INT(add_json(f, rec[a], 1, &ia), 0);
+            CHECK_INT(add_json(f, rec[b], 2, &ib), 0);
+            chained = chained || ia == ib;
+            fusion_free(f);
+        }
+    CHECK(chained);
+    static const int perm[24][4] = {
+        {0, 1, 2, 3}, {0, 1, 3, 2}, {0, 2, 1, 3}, {0, 2, 3, 1}, {0, 3, 1, 2}, {0, 3, 2, 1},
+        {1, 0, 2, 3}, {1, 0, 3, 2}, {1, 2, 0, 3}, {1, 2, 3, 0}, {1, 3, 0, 2}, {1, 3, 2, 0},
+        {2, 0, 1, 3}, {2, 0, 3, 1}, {2, 1, 0, 3}, {2, 1, 3, 0}, {2, 3, 0, 1}, {2, 3, 1, 0},
+        {3, 0, 1, 2}, {3, 0, 2, 1}, {3, 1, 0, 2}, {3, 1, 2, 0}, {3, 2, 0, 1}, {3, 2, 1, 0}};
+    for (int p = 0; p < 24; p++) {
+        struct fusion *f = fusion_new(agr);
+        int64_t inc;
+        for (int i = 0; i < 4; i++)
+            CHECK_INT(add_json(f, rec[perm[p][i]], i + 1, &inc), 0);
+        char text[1024];
+        groups_text(f, text, sizeof text);
+        CHECK_STR(text, "sim2016-00001238 sim2016-00001239 ;sim2016-00001250 sim2016-00001251 ;");
+        fusion_free(f);
+    }
+}
+
 /* A point on the line of contact and one deep in the area of the armed formations. */
 static struct geo_point on_the_line(void)
 {
@@ -677,6 +749,7 @@ int main(void)
         T(test_two_compass_bearings_triangulate_near_donetsk),
         T(test_unrelated_reports_stay_apart),
         T(test_order_does_not_change_incidents),
+        T(test_reports_one_observer_told_apart_stay_apart),
         T(test_outgoing_straddling_the_line_is_undetermined),
         T(test_outgoing_on_one_side_is_that_party),
         T(test_outgoing_near_the_line_is_only_possible),
