@@ -5,8 +5,8 @@
  * and the limits of ?limit=), not the oas30 conformance class.
  *
  * Collections are rows of one table (COLLECTIONS). A store-backed collection gives a function
- * that lists a page of records with their placed point (store_obs_page, store_findings_page: a
- * new one such as incidents is one row); an agreement-backed one builds its features from the
+ * that lists a page of records with their placed point (store_obs_page, store_findings_page,
+ * store_incidents_page); an agreement-backed one builds its features from the
  * stored agreement JSON (zones, lines). Metadata documents are built with jansson; item pages are
  * streamed into the body, as the JSON listings are, since each record already is JSON text. */
 #include <jansson.h>
@@ -53,6 +53,12 @@ static const struct ogc_collection COLLECTIONS[] = {
      NULL, zone_features},
     {"lines", "Lines", "The reference lines of the agreement in force (lines of contact).", NULL,
      line_features},
+    {"incidents", "Incidents",
+     "Fused incidents (reports of one event, reconciled, located and attributed: docs/fusion.md), "
+     "each at its location; properties as in GET /api/v1/incidents (the incident object, with "
+     "its error ellipse, origin, party, grade, findings and evidence). Time: the incident's "
+     "end. Filters: party (the attributed party or \"undetermined\") and region.",
+     store_incidents_page, NULL},
 };
 #define N_COLLECTIONS (sizeof COLLECTIONS / sizeof COLLECTIONS[0])
 
@@ -556,7 +562,8 @@ void api_ogc_items_(struct api *a, const struct http_request *req, const struct 
         char msg[API_MAX_SEGMENT + 160];
         snprintf(msg, sizeof msg,
                  "unknown query parameter \"%s\" (items take bbox, datetime, limit, cursor; "
-                 "observations and findings also kind, party, region, clause)",
+                 "observations and findings also kind, party, region, clause; incidents party, "
+                 "region)",
                  unknown);
         api_problem(resp, 400, msg);
         return;
@@ -564,6 +571,11 @@ void api_ogc_items_(struct api *a, const struct http_request *req, const struct 
     struct store_page pg;
     if (api_page_from_query_(req, "UTC", API_OGC_DEFAULT_LIMIT, API_OGC_MAX_LIMIT, &pg, resp))
         return;
+    if (c->page == store_incidents_page && (pg.f.kind || pg.f.clause)) {
+        api_problem(resp, 400, "incidents take bbox, datetime, limit, cursor, party and region "
+                               "(kind and clause apply to observations and findings)");
+        return;
+    }
     if (c->page)
         store_items(a, c, req, &pg, resp);
     else

@@ -169,6 +169,12 @@ int store_obs_page(struct store *s, const struct store_page *p,
 int store_findings_page(struct store *s, const struct store_page *p,
                         int (*cb)(void *ctx, const struct store_item *it), void *ctx,
                         struct errbuf *e) WUR;
+/* The same for incidents (truce incidents): a page at a time in (end time, id) order, each at its
+ * location (lon, lat), its JSON the incident object; party, region, bbox and time filters
+ * (f.kind and f.clause are not used). */
+int store_incidents_page(struct store *s, const struct store_page *p,
+                         int (*cb)(void *ctx, const struct store_item *it), void *ctx,
+                         struct errbuf *e) WUR;
 /* Writes the query plans store_obs_page (findings: store_findings_page) would use for p into
  * out, one "EXPLAIN QUERY PLAN" detail per line (for tests and benchmarks). */
 int store_page_plan(struct store *s, const struct store_page *p, bool findings, struct buf *out,

@@ -1,5 +1,5 @@
-/* store_page.c: paged listings of observations and findings in (end time, id) order with
- * keyset positions, for the HTTP API and OGC API - Features.
+/* store_page.c: paged listings of observations, findings and incidents in (end time, id) order
+ * with keyset positions, for the HTTP API and OGC API - Features.
  *
  * The ids of a page come from an index alone, by one of two plans:
  * - band: with a bbox whose latitude band holds at most STORE_PAGE_BAND_ROWS observations (a
@@ -10,7 +10,8 @@
  *   in order from the window's start or the keyset position, filters checked in the index, until
  *   the page is full: about limit / (fraction of rows matching) entries.
  * Then each id is fetched whole (events and zones too) by primary key. Nothing uses OFFSET.
- * Must not write. */
+ * Incidents (one per fused event, far fewer than reports) always take the time plan on
+ * incidents(t_end_ms), the bbox checked on each row's location. Must not write. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,10 +113,11 @@ static int use_band(struct store *s, const struct store_page *p, bool *band, str
     return rc;
 }
 
-/* The bbox conditions on the observation (aliased o). */
-static void where_bbox(struct keyq *q, const struct geo_bbox *bb)
+/* The bbox conditions on the observation (aliased o) or the incident (aliased i). */
+static void where_bbox(struct keyq *q, const struct geo_bbox *bb, bool incidents)
 {
-    q_sql(q, "%s", " AND o.lat BETWEEN ? AND ? AND o.lon BETWEEN ? AND ?");
+    q_sql(q, "%s", incidents ? " AND i.lat BETWEEN ? AND ? AND i.lon BETWEEN ? AND ?"
+                             : " AND o.lat BETWEEN ? AND ? AND o.lon BETWEEN ? AND ?");
     q_dbl(q, bb->min_lat);
     q_dbl(q, bb->max_lat);
     q_dbl(q, bb->min_lon);
@@ -152,6 +154,31 @@ static void order_limit(struct keyq *q, const char *t, const char *id, long long
     snprintf(cond, sizeof cond, " ORDER BY %s, %s LIMIT ?", t, id);
     q_sql(q, "%s", cond);
     q_int(q, limit > 0 ? limit : INT64_MAX);
+}
+
+/* The key query of an incidents page: the time index, party and region, the bbox on the
+ * incident's location (kind and clause do not apply to incidents and are refused by callers). */
+static void incident_key_query(const struct store_page *p, struct keyq *q)
+{
+    memset(q, 0, sizeof *q);
+    if (p->id > 0) {
+        q_sql(q, "%s", "SELECT i.id, i.t_end_ms FROM incidents i WHERE i.id = ?");
+        q_int(q, p->id);
+        return;
+    }
+    q_sql(q, "%s", "SELECT i.id, i.t_end_ms FROM incidents i INDEXED BY incidents_t_end WHERE 1");
+    if (p->f.party) {
+        q_sql(q, "%s", " AND i.party = ?");
+        q_text(q, p->f.party);
+    }
+    if (p->f.region) {
+        q_sql(q, "%s", " AND i.region = ?");
+        q_text(q, p->f.region);
+    }
+    if (p->has_bbox)
+        where_bbox(q, &p->bbox, true);
+    where_time_keyset(q, p, "i.t_end_ms", "i.id");
+    order_limit(q, "i.t_end_ms", "i.id", p->f.limit);
 }
 
 /* Builds the key query of page p, selecting (id, end time) in order, on the latitude index
@@ -214,7 +241,7 @@ static void key_query(const struct store_page *p, bool findings, bool band, stru
         }
     }
     if (p->has_bbox)
-        where_bbox(q, &p->bbox);
+        where_bbox(q, &p->bbox, false);
     where_time_keyset(q, p, t, id);
     order_limit(q, t, id, p->f.limit);
 }
@@ -298,6 +325,48 @@ int store_findings_page(struct store *s, const struct store_page *p,
                         struct errbuf *e)
 {
     return page(s, p, true, cb, ctx, e);
+}
+
+int store_incidents_page(struct store *s, const struct store_page *p,
+                         int (*cb)(void *ctx, const struct store_item *it), void *ctx,
+                         struct errbuf *e)
+{
+    sqlite3_stmt *keys = NULL, *row = NULL;
+    struct keyq q;
+    incident_key_query(p, &q);
+    int rc = 0;
+    if (sqlite3_prepare_v2(store_db(s), "SELECT lon, lat, json FROM incidents WHERE id = ?1", -1,
+                           &row, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(store_db(s), q.sql, -1, &keys, NULL) != SQLITE_OK) {
+        rc = dberr(s, e, "listing incidents");
+        goto out;
+    }
+    q_bind(&q, keys);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(keys)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(keys, 0), t = sqlite3_column_int64(keys, 1);
+        sqlite3_reset(row);
+        sqlite3_bind_int64(row, 1, id);
+        int rs = sqlite3_step(row);
+        if (rs == SQLITE_DONE)
+            continue; /* cannot happen inside one read: the key query saw it */
+        if (rs != SQLITE_ROW) {
+            rc = dberr(s, e, "listing incidents");
+            break;
+        }
+        struct store_item it = {.id = id,
+                                .t_ms = t,
+                                .lon = col_or_nan(row, 0),
+                                .lat = col_or_nan(row, 1),
+                                .json = (const char *)sqlite3_column_text(row, 2)};
+        rc = cb(ctx, &it);
+    }
+    if (!rc && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = dberr(s, e, "listing incidents");
+out:
+    sqlite3_finalize(row);
+    sqlite3_finalize(keys);
+    return rc;
 }
 
 int store_page_plan(struct store *s, const struct store_page *p, bool findings, struct buf *out,

@@ -37,6 +37,10 @@ export GDAL_HTTP_HEADERS="$AUTH"
 "$T" --data "$D/data" findings > "$D/findings.ndjson"
 N_OBS=$(wc -l < "$D/obs.ndjson")
 N_FINDINGS=$(wc -l < "$D/findings.ndjson")
+# the incidents fused as the reports were ingested (docs/fusion.md)
+"$T" --data "$D/data" incidents --format ndjson > "$D/incidents.ndjson"
+N_INC=$(wc -l < "$D/incidents.ndjson")
+[ "$N_INC" -gt 3 ] || fail "the example gave $N_INC incidents"
 [ "$N_OBS" -gt 20 ] && [ "$N_FINDINGS" -gt 10 ] || fail "the example gave $N_OBS observations, $N_FINDINGS findings"
 # the agreement's zones and lines, straight from the stored agreement
 N_ZONES=$(jq '.zones | length' examples/minsk-2015/agreement.json)
@@ -67,7 +71,8 @@ O="OAPIF:$U/ogc"
 ogrinfo -ro -so "$O" > "$D/layers" 2>&1 || fail "ogrinfo: $(cat "$D/layers")"
 ! grep -q ERROR "$D/layers" || fail "ogrinfo reported errors: $(cat "$D/layers")"
 for layer in "1: observations (title: Observations) (Point)" "2: findings (title: Findings) (Point)" \
-             "3: zones (title: Zones) (Polygon)" "4: lines (title: Lines) (Line String)"; do
+             "3: zones (title: Zones) (Polygon)" "4: lines (title: Lines) (Line String)" \
+             "5: incidents (title: Incidents) (Point)"; do
   grep -qF "$layer" "$D/layers" || fail "ogrinfo lacks layer '$layer': $(cat "$D/layers")"
 done
 count() { ogrinfo -ro -so "$O" "$1" 2>&1 | sed -n 's/^Feature Count: //p'; }
@@ -75,6 +80,15 @@ eq "$(count observations)" "$N_OBS" "ogrinfo observations count"
 eq "$(count findings)" "$N_FINDINGS" "ogrinfo findings count"
 eq "$(count zones)" "$N_ZONES" "ogrinfo zones count"
 eq "$(count lines)" "$N_LINES" "ogrinfo lines count"
+eq "$(count incidents)" "$N_INC" "ogrinfo incidents count (truce incidents --format ndjson | wc -l)"
+# an incident as GDAL reads it: its location (the JSON rounds it to 1e-6 degrees), its grade
+read -r IID ILON ILAT IGRADE < <(jq -r '"\(.id) \(.location.lon) \(.location.lat) \(.grade)"' "$D/incidents.ndjson" | head -1)
+ogrinfo -ro "$O" incidents -fid "$IID" > "$D/incident" 2>&1 || fail "ogrinfo incidents -fid: $(cat "$D/incident")"
+grep -q "grade (String) = $IGRADE" "$D/incident" || fail "incident $IID: no grade $IGRADE in $(cat "$D/incident")"
+read -r GLON GLAT < <(sed -n 's/^ *POINT (\([-0-9.]*\) \([-0-9.]*\))$/\1 \2/p' "$D/incident")
+awk -v a="$GLON" -v b="$ILON" -v c="$GLAT" -v d="$ILAT" \
+  'BEGIN { exit !((a - b) ^ 2 < 1e-12 && (c - d) ^ 2 < 1e-12) }' \
+  || fail "incident $IID: GDAL reads POINT ($GLON $GLAT), the incident is at ($ILON $ILAT)"
 # the located detection's point, as GDAL reads it, against the stored placement
 read -r DID DLON DLAT < <(jq -r 'select(.kind == "detection") | "\(.id) \(.lon) \(.lat)"' "$D/obs.ndjson" | head -1)
 [ -n "$DID" ] || fail "no detection in the example"
@@ -97,7 +111,7 @@ req 200 "$U/ogc/conformance"
 jq -e '.conformsTo | index("http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core")' <<<"$out" >/dev/null \
   || fail "conformance lacks core: $out"
 req 200 "$U/ogc/collections"
-eq "$(jq -r '[.collections[].id] | join(",")' <<<"$out")" "observations,findings,zones,lines" "collections"
+eq "$(jq -r '[.collections[].id] | join(",")' <<<"$out")" "observations,findings,zones,lines,incidents" "collections"
 req 200 "$U/ogc/collections/findings"; eq "$(jq -r .itemType <<<"$out")" feature "itemType"
 req 404 "$U/ogc/collections/nope"
 req 404 "$U/ogc/collections/nope/items"
@@ -119,6 +133,13 @@ req 400 "$U/ogc/collections/observations/items?limit=10001"
 req 400 "$U/ogc/collections/observations/items?limit=ten"
 req 400 "$U/ogc/collections/observations/items?colour=red"; grep -qF 'unknown query parameter \"colour\"' <<<"$out" || fail "unknown parameter: $out"
 req 200 "$U/ogc/collections/observations/items?f=json&limit=1"
+req 200 "$U/ogc/collections/incidents/items/$IID"
+eq "$(jq -c '.properties.evidence' <<<"$out")" "$(jq -c "select(.id == $IID) | .evidence" "$D/incidents.ndjson")" "incident $IID evidence"
+jq -e --argjson lon "$ILON" --argjson lat "$ILAT" \
+  '(.geometry.coordinates[0] - $lon | fabs) < 1e-6 and (.geometry.coordinates[1] - $lat | fabs) < 1e-6' \
+  <<<"$out" >/dev/null || fail "incident $IID coordinates: $(jq -c .geometry <<<"$out"), wanted [$ILON,$ILAT]"
+req 400 "$U/ogc/collections/incidents/items?kind=fire"
+req 400 "$U/ogc/collections/incidents/items?clause=minsk2-1"
 
 # ---- paging: next links followed to the end give every feature exactly once ----
 # follow URL: prints every feature id of every page, one per line
@@ -134,9 +155,9 @@ follow() {
   done
   echo "$pages" > "$D/pages"
 }
-for coll in observations findings zones; do
+for coll in observations findings zones incidents; do
   follow "$U/ogc/collections/$coll/items?limit=2"
-  case $coll in observations) want=$N_OBS ;; findings) want=$N_FINDINGS ;; zones) want=$N_ZONES ;; esac
+  case $coll in observations) want=$N_OBS ;; findings) want=$N_FINDINGS ;; zones) want=$N_ZONES ;; incidents) want=$N_INC ;; esac
   eq "$(wc -l < "$D/ids")" "$want" "$coll: features over all pages"
   eq "$(sort -u "$D/ids" | wc -l)" "$want" "$coll: distinct features over all pages"
   eq "$(cat "$D/pages")" $(( (want + 1) / 2 )) "$coll: pages of 2"
@@ -158,6 +179,10 @@ wantf=$(jq -r --slurpfile o "$D/obs.ndjson" \
   "$D/findings.ndjson" | sort)
 follow "$U/ogc/collections/findings/items?limit=3&bbox=$BBOX"
 eq "$(sort "$D/ids")" "$wantf" "findings bbox $BBOX"
+wanti=$(jq -r 'select(.location.lon >= 37.5 and .location.lon <= 38.5 and .location.lat >= 47.5 and .location.lat <= 48.5) | .id' "$D/incidents.ndjson" | sort)
+[ -n "$wanti" ] && [ "$(wc -l <<<"$wanti")" -lt "$N_INC" ] || fail "incidents in $BBOX: '$wanti' of $N_INC: choose another box"
+follow "$U/ogc/collections/incidents/items?limit=2&bbox=$BBOX"
+eq "$(sort "$D/ids")" "$wanti" "incidents bbox $BBOX"
 req 200 "$U/ogc/collections/lines/items?bbox=0,0,1,1"; eq "$(jq .numberReturned <<<"$out")" 0 "lines far away"
 req 200 "$U/ogc/collections/lines/items?bbox=37,47,39,49"; eq "$(jq .numberReturned <<<"$out")" "$N_LINES" "lines near"
 req 400 "$U/ogc/collections/observations/items?bbox=1,2,3"
@@ -178,6 +203,9 @@ follow "$U/ogc/collections/observations/items?limit=4&datetime=../$B"
 eq "$(sort "$D/ids")" "$(dt_want "" $B)" "datetime ../$B"
 follow "$U/ogc/collections/observations/items?limit=4&datetime=$A/.."
 eq "$(sort "$D/ids")" "$(dt_want $A "")" "datetime $A/.."
+wanti=$(jq -r --arg a "$A" --arg b "$B" 'select(.end >= $a and .end <= $b) | .id' "$D/incidents.ndjson" | sort)
+follow "$U/ogc/collections/incidents/items?limit=2&datetime=$A/$B"
+eq "$(sort "$D/ids")" "$wanti" "incidents datetime $A/$B"
 I=$(jq -r "select(.id == $DID) | .time_end" "$D/obs.ndjson")
 req 200 "$U/ogc/collections/observations/items?datetime=$I"
 jq -e --argjson id "$DID" '[.features[].id] | index($id)' <<<"$out" >/dev/null || fail "instant $I lacks $DID"
