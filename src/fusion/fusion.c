@@ -699,8 +699,23 @@ static bool told_apart(const struct fobs *x, const struct fobs *y)
 {
     return !x->survey && !y->survey && x->o.has_observer && y->o.has_observer &&
            x->o.means == y->o.means && x->role == y->role &&
-           fabs(x->o.observer.lon_deg - y->o.observer.lon_deg) < 1e-7 &&
-           fabs(x->o.observer.lat_deg - y->o.observer.lat_deg) < 1e-7;
+           x->o.observer.lon_deg == y->o.observer.lon_deg &&
+           x->o.observer.lat_deg == y->o.observer.lat_deg;
+}
+
+/* An order on the observer identity of told_apart, so a sort finds two reports told apart. */
+static int cmp_observer(const void *p, const void *q)
+{
+    const struct fobs *x = *(const struct fobs *const *)p, *y = *(const struct fobs *const *)q;
+    if (x->o.means != y->o.means)
+        return x->o.means < y->o.means ? -1 : 1;
+    if (x->role != y->role)
+        return x->role < y->role ? -1 : 1;
+    if (x->o.observer.lon_deg != y->o.observer.lon_deg)
+        return x->o.observer.lon_deg < y->o.observer.lon_deg ? -1 : 1;
+    if (x->o.observer.lat_deg != y->o.observer.lat_deg)
+        return x->o.observer.lat_deg < y->o.observer.lat_deg ? -1 : 1;
+    return 0;
 }
 
 /* The link of fusion_add between members a and b of one component, tested again. */
@@ -763,23 +778,33 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
         if (!seen)
             old[n_old++] = f->v[m[j]].inc_id;
     }
-    /* conflicts as bit masks over the members */
-    uint64_t conflict[FUSION_MAX_EVIDENCE];
+    /* any two reports told apart? (a sort by observer: k log k, not k squared) */
     bool any = false;
-    sort_ctx = f;
-    qsort(m, k, sizeof *m, cmp_member);
-    for (size_t a = 0; a < k; a++) {
-        conflict[a] = 0;
-        for (size_t b = 0; b < k; b++)
-            if (a != b && told_apart(&f->v[m[a]], &f->v[m[b]])) {
-                conflict[a] |= 1ULL << b;
-                any = true;
-            }
+    if (k > 1) {
+        const struct fobs *byobs[FUSION_MAX_EVIDENCE];
+        size_t nb = 0;
+        for (size_t a = 0; a < k; a++)
+            if (f->v[m[a]].o.has_observer && !f->v[m[a]].survey)
+                byobs[nb++] = &f->v[m[a]];
+        if (nb > 1)
+            qsort(byobs, nb, sizeof *byobs, cmp_observer);
+        for (size_t a = 1; a < nb && !any; a++)
+            any = told_apart(byobs[a - 1], byobs[a]);
     }
     uint8_t part[FUSION_MAX_EVIDENCE];
     for (size_t a = 0; a < k; a++)
         part[a] = 0;
     if (any) {
+        /* conflicts as bit masks over the members, in the order of their client ids */
+        uint64_t conflict[FUSION_MAX_EVIDENCE];
+        sort_ctx = f;
+        qsort(m, k, sizeof *m, cmp_member);
+        for (size_t a = 0; a < k; a++) {
+            conflict[a] = 0;
+            for (size_t b = 0; b < k; b++)
+                if (a != b && told_apart(&f->v[m[a]], &f->v[m[b]]))
+                    conflict[a] |= 1ULL << b;
+        }
         struct part_edge *edges = malloc(k * k / 2 * sizeof *edges + sizeof *edges);
         size_t ne = 0;
         uint64_t members[FUSION_MAX_EVIDENCE], against[FUSION_MAX_EVIDENCE];
