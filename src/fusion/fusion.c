@@ -165,6 +165,8 @@ void fusion_free(struct fusion *f)
     table_free(&f->ix);
     table_free(&f->launch_ix);
     table_free(&f->landing_ix);
+    free(f->observers.keys);
+    free(f->observers.slot);
     free(f->ids);
     free(f->members);
     free(f->ev_ids);
@@ -186,6 +188,9 @@ void fusion_clear(struct fusion *f)
     table_clear(&f->ix);
     table_clear(&f->launch_ix);
     table_clear(&f->landing_ix);
+    f->observers.used = 0;
+    for (size_t i = 0; i < f->observers.cap; i++)
+        f->observers.slot[i] = UINT32_MAX;
 }
 
 const struct agreement *fusion_agreement(const struct fusion *f) { return f->a; }
@@ -594,6 +599,8 @@ static uint32_t join(struct fusion *f, uint32_t i, uint32_t j, int64_t *gone)
     *gone = f->v[ri].min_id < f->v[rj].min_id ? f->v[rj].min_id : f->v[ri].min_id;
     f->v[rj].parent = ri;
     f->v[ri].size += f->v[rj].size;
+    f->v[ri].n_shared += f->v[rj].n_shared;
+    f->v[ri].parted = f->v[ri].parted || f->v[rj].parted;
     f->v[ri].min_id = keep;
     uint32_t t = f->v[ri].next; /* splice the circular member lists */
     f->v[ri].next = f->v[rj].next;
@@ -692,6 +699,106 @@ static void detach(struct fusion *f, uint32_t sv)
 
 /* ---- parting a component: reports one observer told apart are two incidents ---- */
 
+/* The incident report i is in: the component's smallest id, or its part's in a parted one. */
+static int64_t inc_of(struct fusion *f, uint32_t i)
+{
+    uint32_t r = find(f, i);
+    return f->v[r].parted ? f->v[i].inc_id : f->v[r].min_id;
+}
+
+static void note_old(struct fusion *f, int64_t id)
+{
+    for (size_t q = 0; q < f->n_old; q++)
+        if (f->old_ids[q] == id)
+            return;
+    if (f->n_old < FUSION_MAX_CHANGED)
+        f->old_ids[f->n_old++] = id;
+}
+
+/* Notes the incidents of the component of j, about to be joined to the new report's. */
+static void note_absorbed(struct fusion *f, uint32_t j)
+{
+    uint32_t r = find(f, j);
+    if (!f->v[r].parted) {
+        note_old(f, f->v[r].min_id);
+        return;
+    }
+    f->old_parted = true;
+    uint32_t i = r;
+    do {
+        note_old(f, f->v[i].inc_id);
+        i = f->v[i].next;
+    } while (i != r);
+}
+
+/* A hash of the observer identity of told_apart: means, role and position. */
+static uint64_t observer_key(const struct fobs *x)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL, w[2];
+    memcpy(&w[0], &x->o.observer.lon_deg, 8);
+    memcpy(&w[1], &x->o.observer.lat_deg, 8);
+    h ^= (uint64_t)x->o.means * 0x100000001b3ULL + x->role;
+    for (int i = 0; i < 2; i++) {
+        h ^= w[i];
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+    }
+    return h;
+}
+
+/* Files report me under its observer; marks it and the first report of the same observer
+ * shared (a 64-bit hash: a collision only costs the exact test). */
+static int note_observer(struct fusion *f, uint32_t me)
+{
+    struct fobs *x = &f->v[me];
+    if (!x->o.has_observer || x->survey)
+        return 0;
+    if ((f->observers.used + 1) * 2 > f->observers.cap) {
+        size_t nc = f->observers.cap ? f->observers.cap * 2 : 1024;
+        uint64_t *nk = malloc(nc * sizeof *nk);
+        uint32_t *ns = malloc(nc * sizeof *ns);
+        if (!nk || !ns) {
+            free(nk);
+            free(ns);
+            return ERR_NOMEM;
+        }
+        for (size_t i = 0; i < nc; i++)
+            ns[i] = UINT32_MAX;
+        for (size_t i = 0; i < f->observers.cap; i++) {
+            if (f->observers.slot[i] == UINT32_MAX)
+                continue;
+            size_t h = (size_t)f->observers.keys[i] & (nc - 1);
+            while (ns[h] != UINT32_MAX)
+                h = (h + 1) & (nc - 1);
+            nk[h] = f->observers.keys[i];
+            ns[h] = f->observers.slot[i];
+        }
+        free(f->observers.keys);
+        free(f->observers.slot);
+        f->observers.keys = nk;
+        f->observers.slot = ns;
+        f->observers.cap = nc;
+    }
+    uint64_t k = observer_key(x);
+    size_t h = (size_t)k & (f->observers.cap - 1);
+    while (f->observers.slot[h] != UINT32_MAX && f->observers.keys[h] != k)
+        h = (h + 1) & (f->observers.cap - 1);
+    if (f->observers.slot[h] == UINT32_MAX) {
+        f->observers.keys[h] = k;
+        f->observers.slot[h] = me;
+        f->observers.used++;
+        return 0;
+    }
+    uint32_t first = f->observers.slot[h];
+    x->shared = true;
+    x->n_shared = 1;
+    if (!f->v[first].shared) {
+        f->v[first].shared = true;
+        f->v[find(f, first)].n_shared++;
+    }
+    return 0;
+}
+
 /* Two reports of one observer (the same means at the same position) telling of the same part of
  * an event (both launches, both explosions, or both other fire): the observer told two events
  * apart, so they are never one incident. Surveys are not linked and never conflict. */
@@ -751,7 +858,8 @@ static int cmp_edge(const void *p, const void *q)
 static const struct fusion *sort_ctx;
 static int cmp_member(const void *a, const void *b);
 
-/* Parts the component of member me into incidents and sets every member's inc_id. Without two
+/* Parts the component of member me into incidents and sets every member's inc_id (and the
+ * root's parted). The incidents its components were before this add are in f->old_ids. Without two
  * reports told apart the component is one incident. Otherwise its links are taken closest in
  * time first (the start and end gaps summed; then the members' order by client id) and a link
  * is skipped when it would put two reports told apart into one incident: a function of the
@@ -761,23 +869,15 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
                         size_t *n_merged)
 {
     uint32_t m[FUSION_MAX_EVIDENCE];
-    int64_t old[FUSION_MAX_EVIDENCE];
-    size_t k = 0, n_old = 0;
+    size_t k = 0;
     uint32_t root = find(f, me), i = root;
     do {
         if (k < FUSION_MAX_EVIDENCE)
             m[k++] = i;
         i = f->v[i].next;
     } while (i != root);
-    for (size_t j = 0; j < k; j++) {
-        if (m[j] == me)
-            continue;
-        bool seen = false;
-        for (size_t q = 0; q < n_old && !seen; q++)
-            seen = old[q] == f->v[m[j]].inc_id;
-        if (!seen)
-            old[n_old++] = f->v[m[j]].inc_id;
-    }
+    const int64_t *old = f->old_ids;
+    size_t n_old = f->n_old;
     /* any two reports told apart? (a sort by observer: k log k, not k squared) */
     bool any = false;
     if (k > 1) {
@@ -846,8 +946,12 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
     for (size_t a = 0; a < k; a++)
         if (f->v[m[a]].o.id < pid[part[a]])
             pid[part[a]] = f->v[m[a]].o.id;
-    for (size_t a = 0; a < k; a++)
+    bool several = false;
+    for (size_t a = 0; a < k; a++) {
         f->v[m[a]].inc_id = pid[part[a]];
+        several = several || part[a] != 0;
+    }
+    f->v[root].parted = several;
     int64_t mine = f->v[me].inc_id;
     for (size_t q = 0; q < n_old; q++) {
         bool alive = false;
@@ -895,6 +999,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->size = 1;
     x->min_id = o->id;
     x->inc_id = o->id;
+    x->n_shared = 0;
+    x->parted = x->shared = false;
     x->attached = x->att_next = x->att_head = UINT32_MAX;
     x->groups = groups_of(o->counts);
     x->role = role_of(o->counts);
@@ -906,7 +1012,11 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->fusable = x->groups && (window <= FUSION_MAX_WINDOW_S * 1000LL || x->survey) &&
                  o->radius_m <= FUSION_MAX_RADIUS_M;
     f->n_changed = 0;
+    f->n_old = 0;
+    f->old_parted = false;
     f->n++;
+    if (x->fusable && note_observer(f, me))
+        return errf(e, ERR_NOMEM, "fusion: out of memory");
     uint32_t best = UINT32_MAX;           /* a new survey: the report it fits best */
     uint32_t surveys[FUSION_MAX_EVIDENCE]; /* a new report: surveys it may take over */
     size_t n_surveys = 0;
@@ -970,6 +1080,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                         !outlines_meet(&pr, &f->v[j]))
                         continue;
                     int64_t gone;
+                    note_absorbed(f, j);
                     join(f, me, j, &gone);
                 }
             }
@@ -1010,6 +1121,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                             !launch_and_landing(f, me, j))
                             continue;
                         int64_t gone;
+                        note_absorbed(f, j);
                         join(f, me, j, &gone);
                     }
                 }
@@ -1032,15 +1144,23 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             detach(f, sv);
             uint32_t old = find(f, cur);
             if (old != find(f, me) && f->n_changed < FUSION_MAX_CHANGED)
-                f->changed[f->n_changed++] = f->v[cur].inc_id;
+                f->changed[f->n_changed++] = inc_of(f, cur);
         }
         attach(f, sv, me);
     }
-    if (x->survey)
-        *incident = best != UINT32_MAX ? f->v[best].inc_id : o->id;
-    else {
+    if (x->survey) {
+        *incident = best != UINT32_MAX ? inc_of(f, best) : o->id;
+    } else if (f->v[find(f, me)].n_shared >= 2 || f->old_parted) {
+        /* two reports of one observer may be in the component: part it (repartition) */
         repartition(f, me, merged_away, max_merged, n_merged);
-        *incident = f->v[me].inc_id;
+        *incident = inc_of(f, me);
+    } else {
+        /* one incident: the components it absorbed ceased */
+        *incident = f->v[find(f, me)].min_id;
+        for (size_t q = 0; q < f->n_old; q++)
+            if (f->old_ids[q] != *incident && merged_away && n_merged &&
+                *n_merged < max_merged)
+                merged_away[(*n_merged)++] = f->old_ids[q];
     }
     return 0;
 }
@@ -1066,7 +1186,7 @@ size_t fusion_incident_ids(struct fusion *f, const int64_t **ids)
         return 0;
     }
     for (size_t i = 0; i < f->n; i++)
-        if (f->v[i].attached == UINT32_MAX && f->v[i].inc_id == f->v[i].o.id)
+        if (f->v[i].attached == UINT32_MAX && inc_of(f, (uint32_t)i) == f->v[i].o.id)
             f->ids[n++] = f->v[i].o.id;
     qsort(f->ids, n, sizeof *f->ids, cmp_i64);
     *ids = f->ids;
@@ -1120,10 +1240,11 @@ static int summarise(struct fusion *f, uint32_t root, int64_t id, struct fusion_
 {
     /* the reports of incident id (its part of the component) and the surveys attached to them */
     size_t n = 0;
+    bool parted = f->v[root].parted;
     {
         uint32_t i = root;
         do {
-            if (f->v[i].inc_id == id) {
+            if (!parted || f->v[i].inc_id == id) {
                 n++;
                 for (uint32_t sv = f->v[i].att_head; sv != UINT32_MAX; sv = f->v[sv].att_next)
                     n++;
@@ -1139,7 +1260,7 @@ static int summarise(struct fusion *f, uint32_t root, int64_t id, struct fusion_
     size_t k = 0;
     uint32_t i = root;
     do {
-        if (f->v[i].inc_id == id) {
+        if (!parted || f->v[i].inc_id == id) {
             f->members[k++] = i;
             for (uint32_t sv = f->v[i].att_head; sv != UINT32_MAX && k < n;
                  sv = f->v[sv].att_next)
@@ -1213,7 +1334,7 @@ int fusion_incident_get(struct fusion *f, int64_t id, struct fusion_incident *ou
                         struct errbuf *e)
 {
     uint32_t i = slot_of_id(f, id);
-    if (i == UINT32_MAX || f->v[i].attached != UINT32_MAX || f->v[i].inc_id != id)
+    if (i == UINT32_MAX || f->v[i].attached != UINT32_MAX || inc_of(f, i) != id)
         return errf(e, ERR_NOTFOUND, "incident %lld: not found", (long long)id);
     return summarise(f, find(f, i), id, out, e);
 }

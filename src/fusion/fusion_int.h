@@ -21,7 +21,10 @@ struct fobs {
     uint32_t parent, next; /* union-find parent; circular list of the component's members */
     uint32_t size;         /* at roots: members */
     int64_t min_id;        /* at roots: the smallest id of the component */
-    int64_t inc_id;        /* the incident it is in (its part of the component) */
+    int64_t inc_id;        /* in a parted component: the incident it is in (its part) */
+    uint32_t n_shared;     /* at roots: members whose observer another report shares */
+    bool parted;           /* at roots: the component holds two or more incidents */
+    bool shared;           /* another report in the engine has its observer (told_apart) */
     uint32_t stamp;
     unsigned groups;
     bool fusable;
@@ -73,6 +76,11 @@ struct fusion {
     struct key_table landing_ix; /* explosion reports: the same keys, for launch and landing */
     uint32_t stamp;
     bool ids_ascending;
+    struct { uint64_t *keys; uint32_t *slot; size_t cap, used; } observers; /* observer
+                                 * identity -> first report with it (told_apart candidates) */
+    int64_t old_ids[FUSION_MAX_CHANGED]; /* incidents the components absorbed in this add were */
+    size_t n_old;
+    bool old_parted;                     /* one of those components was parted */
     int64_t changed[FUSION_MAX_CHANGED]; /* incidents the last fusion_add changed besides its own
                                           * (a survey moved out, a component split anew) */
     size_t n_changed;
