@@ -800,14 +800,20 @@ static int note_observer(struct fusion *f, uint32_t me)
 }
 
 /* Two reports of one observer (the same means at the same position) telling of the same part of
- * an event (both launches, both explosions, or both other fire): the observer told two events
- * apart, so they are never one incident. Surveys are not linked and never conflict. */
+ * an event (both launches, both explosions, or both other fire) in directions that do not
+ * overlap: the observer told two events apart, so they are never one incident. The same
+ * observer's reports in overlapping directions (a report sent again under another id, or
+ * without a bearing) are not told apart. Surveys are not linked and never conflict. */
 static bool told_apart(const struct fobs *x, const struct fobs *y)
 {
-    return !x->survey && !y->survey && x->o.has_observer && y->o.has_observer &&
-           x->o.means == y->o.means && x->role == y->role &&
-           x->o.observer.lon_deg == y->o.observer.lon_deg &&
-           x->o.observer.lat_deg == y->o.observer.lat_deg;
+    if (x->survey || y->survey || !x->o.has_observer || !y->o.has_observer ||
+        x->o.means != y->o.means || x->role != y->role ||
+        x->o.observer.lon_deg != y->o.observer.lon_deg ||
+        x->o.observer.lat_deg != y->o.observer.lat_deg || !x->o.has_bearing ||
+        !y->o.has_bearing)
+        return false;
+    double d = fabs(fmod(x->o.bearing_deg - y->o.bearing_deg + 540.0, 360.0) - 180.0);
+    return d > x->o.half_width_deg + y->o.half_width_deg;
 }
 
 /* An order on the observer identity of told_apart, so a sort finds two reports told apart. */
@@ -888,8 +894,10 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
                 byobs[nb++] = &f->v[m[a]];
         if (nb > 1)
             qsort(byobs, nb, sizeof *byobs, cmp_observer);
-        for (size_t a = 1; a < nb && !any; a++)
-            any = told_apart(byobs[a - 1], byobs[a]);
+        /* every pair within a run of one observer (runs are short) */
+        for (size_t a = 0; a < nb && !any; a++)
+            for (size_t b = a + 1; b < nb && !any && !cmp_observer(&byobs[a], &byobs[b]); b++)
+                any = told_apart(byobs[a], byobs[b]);
     }
     uint8_t part[FUSION_MAX_EVIDENCE];
     for (size_t a = 0; a < k; a++)
