@@ -449,14 +449,19 @@ static int next_link(const struct http_request *req, const struct list_ctx *c,
     return rc;
 }
 
-static void list(struct api *a, const struct http_request *req, struct http_response *resp,
-                 bool findings)
+void api_list_page(struct api *a, const struct http_request *req, struct http_response *resp,
+                   enum api_list_kind kind)
 {
     struct store_page p;
     if (api_page_from_query_(req, a->ag->v[a->ag->n - 1]->time_zone, API_LIST_DEFAULT_LIMIT,
                              API_LIST_MAX_LIMIT, &p, resp) ||
         api_scope_party(a, &p.f.party, resp))
         return;
+    if (kind == API_LIST_INCIDENTS && (p.f.kind || p.f.clause)) {
+        problem(resp, 400, "incidents are filtered by bbox, datetime (or from, to), party, region, "
+                           "cursor and limit; not by kind or clause");
+        return;
+    }
     struct list_ctx c = {.b = &resp->body, .limit = p.f.limit};
     p.f.limit++;
     struct errbuf e;
@@ -465,8 +470,9 @@ static void list(struct api *a, const struct http_request *req, struct http_resp
         oom(resp);
         return;
     }
-    rc = findings ? store_findings_page(a->s, &p, list_item, &c, &e)
-                  : store_obs_page(a->s, &p, list_item, &c, &e);
+    rc = kind == API_LIST_FINDINGS    ? store_findings_page(a->s, &p, list_item, &c, &e)
+         : kind == API_LIST_INCIDENTS ? store_incidents_page(a->s, &p, list_item, &c, &e)
+                                      : store_obs_page(a->s, &p, list_item, &c, &e);
     if (rc && rc != API_LIST_STOP) {
         problem(resp, 500, rc == ERR_NOMEM ? "out of memory" : e.msg);
         return;
@@ -484,14 +490,14 @@ static void h_observations(struct api *a, const struct http_request *req,
                            const struct api_params *p, struct http_response *resp)
 {
     (void)p;
-    list(a, req, resp, false);
+    api_list_page(a, req, resp, API_LIST_OBSERVATIONS);
 }
 
 static void h_findings(struct api *a, const struct http_request *req, const struct api_params *p,
                        struct http_response *resp)
 {
     (void)p;
-    list(a, req, resp, true);
+    api_list_page(a, req, resp, API_LIST_FINDINGS);
 }
 
 static int one_item(void *ctx, const struct store_item *it)

@@ -145,6 +145,12 @@ void api_ogc_items_(struct api *, const struct http_request *, const struct api_
 void api_ogc_item_(struct api *, const struct http_request *, const struct api_params *,
                    struct http_response *);
 
+/* A paged JSON listing (GET /api/v1/observations, findings, incidents): the filters and cursor
+ * of the query, the records as a JSON array, a Link header to the next page when there is one. */
+enum api_list_kind { API_LIST_OBSERVATIONS, API_LIST_FINDINGS, API_LIST_INCIDENTS };
+void api_list_page(struct api *a, const struct http_request *req, struct http_response *resp,
+                   enum api_list_kind kind);
+
 /* api_incidents.c: GET /api/v1/incidents and /api/v1/incidents/{id} */
 void api_h_incidents(struct api *a, const struct http_request *req, const struct api_params *p,
                      struct http_response *resp);

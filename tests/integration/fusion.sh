@@ -95,6 +95,19 @@ code() { curl -sS --max-time 20 -o "$D/body" -w '%{http_code}' -H "$AUTHH" "$@";
 has '"party":"af","grade":"confirmed"'; has '"id":5,'
 [ "$(code "$U/api/v1/incidents?party=af&limit=5")" = 200 ] || fail "GET incidents?party"; out=$(cat "$D/body")
 lacks '"id":5,'
+# pages of one: the Link header leads to the next page, and the pages hold every incident once
+url="$U/api/v1/incidents?limit=1"; ids=""
+for _ in 1 2 3 4 5; do
+  got=$(curl -sS --max-time 20 -D "$D/h" -o "$D/body" -w '%{http_code}' -H "$AUTHH" "$url")
+  [ "$got" = 200 ] || fail "page $url: $got"
+  ids="$ids $(grep -o '"id":[0-9]*' "$D/body" | head -1)"
+  url=$(tr -d '\r' < "$D/h" | sed -n 's/^Link: <\(.*\)>; rel="next"$/\1/ip')
+  [ -n "$url" ] || break
+done
+[ "$(echo $ids)" = "$(curl -sS -H "$AUTHH" "$U/api/v1/incidents" | grep -o '"id":[0-9]*,"start"' | sed 's/,"start"//' | tr '\n' ' ' | sed 's/ $//')" ] \
+  || fail "paged incidents: $ids"
+[ "$(wc -w <<<"$ids")" -ge 2 ] || fail "paging saw fewer than 2 incidents: $ids"
+[ "$(code "$U/api/v1/incidents?kind=fire")" = 400 ] || fail "kind on incidents must be 400"
 [ "$(code "$U/api/v1/incidents/1")" = 200 ] || fail "GET incidents/1"; out=$(cat "$D/body")
 has '"count":52'
 [ "$(code "$U/api/v1/incidents/3")" = 404 ] || fail "an id that is no incident must be 404"
