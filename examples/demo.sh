@@ -50,13 +50,21 @@ Where everything is:
 MSG
 if [ "${DEMO_SERVE:-1}" = 0 ]; then exit 0; fi
 LISTEN=${DEMO_LISTEN:-127.0.0.1:8080}
+echo
+echo "== truce user add   (API users: a token is printed once, only its hash is stored)"
+ANALYST=$(./truce --data "$DATA" user add demo-analyst --role analyst)
+MONITOR=$(./truce --data "$DATA" user add demo-monitor --role monitor)
+echo "analyst token  $ANALYST"
+echo "monitor token  $MONITOR"
 cat <<MSG
 
 == truce serve --listen $LISTEN   (the HTTP API, docs/api.md; Ctrl-C stops it)
   try                curl -s http://$LISTEN/healthz
                      curl -s "http://$LISTEN/api/v1/reports/daily/2016-10-10?format=text"
-                     curl -s "http://$LISTEN/api/v1/findings?party=af"
-                     curl -s -H 'Content-Type: application/x-ndjson' --data-binary @examples/minsk-2015/observations.ndjson http://$LISTEN/api/v1/observations
+                     curl -s -H "Authorization: Bearer $ANALYST" "http://$LISTEN/api/v1/incidents"
+                     curl -s -H "Authorization: Bearer $ANALYST" "http://$LISTEN/api/v1/findings?party=af"
+                     curl -s -H "Authorization: Bearer $MONITOR" -H 'Content-Type: application/x-ndjson' --data-binary @examples/minsk-2015/fusion.ndjson http://$LISTEN/api/v1/observations
+                     ogrinfo -ro --config GDAL_HTTP_HEADERS "Authorization: Bearer $ANALYST" OAPIF:http://$LISTEN/ogc incidents
   logs               one JSON line per request below (log_level=warn in a config file quiets them)
 MSG
 exec ./truce --data "$DATA" serve --listen "$LISTEN"

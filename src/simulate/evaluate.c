@@ -1,4 +1,5 @@
-/* evaluate.c: scoring incidents (the NDJSON of INCIDENT-CONTRACT.md) against a simulator truth:
+/* evaluate.c: scoring incidents (the NDJSON of `truce incidents --format ndjson`, docs/fusion.md
+ * "Output: the incident object") against a simulator truth:
  * precision and recall of incidents, overall and for events reported by two or more observers,
  * location error, attribution per grade and the share left undetermined.
  *

@@ -9,7 +9,7 @@
  * from. A seed reproduces a scenario exactly (own xoshiro256** generator).
  *
  * sim_truth_parse() reads a truth file back; sim_eval_* score incidents in the NDJSON of
- * the incident contract (INCIDENT-CONTRACT.md, `truce incidents --format ndjson`) against it.
+ * the incident objects of `truce incidents --format ndjson` (docs/fusion.md, "Output: the incident object") against it.
  *
  * This module does not open the store and does not know the fusion code: it only shares the
  * observation format and the incident contract with them. */
