@@ -690,6 +690,8 @@ static void on_commit(void *ctx) { intake_group_commit(((struct api *)ctx)->grou
 
 void api_tick(struct api *a) { intake_group_tick(a->group); }
 
+void api_finish(struct api *a) { intake_group_finish(a->group); }
+
 void api_post_observations(struct api *a, const char *content_type, const char *body,
                            size_t len, size_t piece, struct http_response *resp)
 {

@@ -82,6 +82,9 @@ void api_http_app(struct api *a, struct http_app *app);
 /* Housekeeping between http_run calls: signs a checkpoint for committed leaves no checkpoint
  * covers yet, at most once per API_CHECKPOINT_INTERVAL_MS. */
 void api_tick(struct api *a);
+/* When the server stops, after the last request: commits what is staged and signs a checkpoint
+ * over every committed leaf (api_tick signs at most once a second). */
+void api_finish(struct api *a);
 
 /* The request-to-observation path of POST /api/v1/observations without sockets (tests, fuzzing):
  * the body is fed in pieces of piece bytes (0: at once) through the same intake the server uses,

@@ -115,13 +115,16 @@ void intake_group_free(struct intake_group *g)
 
 bool intake_group_staged(const struct intake_group *g) { return g->in_tx; }
 
-static void checkpoint_if_due(struct intake_group *g)
+/* Signs a checkpoint over the committed leaves when they are not all in one: at most once per
+ * API_CHECKPOINT_INTERVAL_MS, or at once when final (the server stops). */
+static void checkpoint_if_due(struct intake_group *g, bool final)
 {
     if (!g->log || g->in_tx)
         return;
     int64_t size = store_log_committed(g->s);
     int64_t now = time_now_ms();
-    if (size <= g->cp_size || (g->cp_any && now - g->cp_ms < API_CHECKPOINT_INTERVAL_MS))
+    if (size <= g->cp_size ||
+        (!final && g->cp_any && now - g->cp_ms < API_CHECKPOINT_INTERVAL_MS))
         return;
     g->cp_any = true;
     g->cp_ms = now;
@@ -136,7 +139,13 @@ static void checkpoint_if_due(struct intake_group *g)
     g->cp_size = size;
 }
 
-void intake_group_tick(struct intake_group *g) { checkpoint_if_due(g); }
+void intake_group_tick(struct intake_group *g) { checkpoint_if_due(g, false); }
+
+void intake_group_finish(struct intake_group *g)
+{
+    intake_group_commit(g);
+    checkpoint_if_due(g, true);
+}
 
 void intake_group_counters(const struct intake_group *g, unsigned long long *commits,
                            unsigned long long *records)
@@ -195,7 +204,7 @@ void intake_group_commit(struct intake_group *g)
     settle_all(g, rc == 0, rc ? e.msg : NULL);
     if (!rc) {
         esc_hook_after_batch(&g->esc); /* alerts (and their leaves) in their own transaction */
-        checkpoint_if_due(g);
+        checkpoint_if_due(g, false);
     }
 }
 

@@ -40,6 +40,9 @@ void intake_group_commit(struct intake_group *g);
 /* Signs a checkpoint when committed leaves are not in one and API_CHECKPOINT_INTERVAL_MS
  * passed since the last. */
 void intake_group_tick(struct intake_group *g);
+/* Commits what is staged and signs a checkpoint over every committed leaf, whatever the interval
+ * (the server is stopping). */
+void intake_group_finish(struct intake_group *g);
 
 /* Group commits made and the records they stored, since the start (for /metrics). */
 void intake_group_counters(const struct intake_group *g, unsigned long long *commits,

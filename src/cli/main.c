@@ -1,5 +1,7 @@
-/* main.c: the `truce` command line: init, agreement check|add|show, ingest, observations,
- * findings, report and place. Each subcommand has --help. The data directory comes from
+/* main.c: the `truce` command line: init, agreement, ingest, observations, findings, incidents,
+ * fuse, report, place, log, witness, serve, user, audit, alerts, subscriber, deliver, webhook,
+ * simulate and evaluate (the bodies of some live in their modules: auth, escalation, fusion,
+ * simulate). Each subcommand has --help. The data directory comes from
  * --data DIR, else $TRUCE_DATA, else ./truce-data.
  *
  * A short-lived CLI may exit on failure; every message names what failed and why. Exit codes:
@@ -1076,8 +1078,8 @@ static const char HELP_LOG[] =
     "       truce log verify --export DIR --key VKEY\n"
     "       truce log witness-request --old N\n"
     "       truce log cosign --witness VKEY RESPONSE_FILE\n\n"
-    "The transparency log holds one leaf per stored agreement version, observation and finding\n"
-    "(RFC 6962 Merkle tree; leaf bytes in docs/log-format.md).\n"
+    "The transparency log holds one leaf per stored agreement version, observation, finding,\n"
+    "incident version and escalation alert (RFC 6962 Merkle tree; docs/log-format.md).\n"
     "  verify       recomputes every leaf from the stored records and checks the tree and the\n"
     "               newest signed checkpoint; names the first leaf that does not match\n"
     "  key          the log's verifier key (name+keyid+base64), for parties and witnesses\n"

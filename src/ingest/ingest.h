@@ -1,4 +1,4 @@
-/* ingest.h: the intake pipeline shared by the CLI (and later the server): read records, validate
+/* ingest.h: the intake pipeline shared by the CLI and the server: read records, validate
  * (M2), place (M3), judge (M6 rules) and store them, one transaction per batch. Each record gets
  * its own result, reported only after its batch has committed, so an "accepted" result is
  * durable. Good records are stored and bad ones reported; with `atomic` one bad record refuses

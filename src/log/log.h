@@ -1,5 +1,6 @@
 /* log.h: truce's transparency log over the store (capability M8): the bytes of the leaf of each
- * logged record (agreement versions, observations, findings; docs/log-format.md), the ledger
+ * logged record (agreement versions, observations, findings, incident versions, alerts;
+ * docs/log-format.md), the ledger
  * files kept in step with the store, and the check that every stored record is in the log
  * unchanged.
  *

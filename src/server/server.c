@@ -57,7 +57,7 @@ int server_run(const struct server_config *c, volatile sig_atomic_t *stop)
             http_log(HTTP_LOG_INFO, "stopping", "draining requests in flight (at most %u ms)",
                      c->drain_ms);
         http_stop(http, c->drain_ms);
-        api_tick(api);
+        api_finish(api);
         esc_delivery_stop(delivery);
         http_log(HTTP_LOG_INFO, "stopped", NULL);
         printf("stopped\n");

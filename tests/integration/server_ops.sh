@@ -105,6 +105,12 @@ n_ok=$(grep -c . <<<"$ok" || true)
 missing=$(comm -23 <(sort <<<"$ok") <(sort "$D/stored") | head -5)
 [ -z "$missing" ] || fail "answered 2xx but not stored: $missing"
 "$T" --data "$D/data" log verify >/dev/null || fail "log verify after SIGTERM under load"
+# the server signed a checkpoint over every committed leaf before it exited
+if command -v sqlite3 >/dev/null 2>&1; then
+  cp=$(sqlite3 "$D/data/truce.db" "SELECT max(size) FROM checkpoints")
+  size=$(sqlite3 "$D/data/truce.db" "SELECT size FROM log_state")
+  [ -n "$size" ] && [ "$cp" = "$size" ] || fail "newest checkpoint covers $cp of $size leaves after SIGTERM"
+fi
 grep -qF '"event":"stopped"' "$D/server.err" || fail "no stopped event"
 echo "SIGTERM under load: $n_ok of $N answered 2xx, all stored"
 echo ok
