@@ -2,6 +2,7 @@
  * observation and finding listings, the daily report, agreements, observation intake through
  * ingest_stream with the transparency log, the newest checkpoint) and the per-route counters. */
 #include "api/api.h"
+#include "api/api_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,32 +13,7 @@
 #include "ingest/ingest.h"
 #include "report/report.h"
 
-#define API_METRICS_MAX 256 /* distinct (route, method, status) counters kept */
 #define API_CHECKPOINT_MAX_NOTE (64u << 10)
-
-struct api_params {
-    char v[API_MAX_PARAMS][API_MAX_SEGMENT];
-    int n;
-};
-
-struct metric {
-    int route; /* index in ROUTES, -1 for requests no route matched */
-    int status;
-    unsigned long long n;
-};
-
-struct api {
-    struct store *s;
-    const struct store_agreements *ag;
-    struct truce_log *log;
-    struct metric metrics[API_METRICS_MAX];
-    size_t n_metrics;
-    unsigned long long metrics_dropped;
-    unsigned long long obs_accepted, obs_duplicates, obs_rejected, findings_made;
-};
-
-typedef void (*api_handler)(struct api *a, const struct http_request *req,
-                            const struct api_params *p, struct http_response *resp);
 
 struct api_route {
     const char *method, *pattern;
@@ -73,6 +49,11 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/reports/daily/{date}", h_report, 0, PUB},
     {"GET", "/api/v1/agreements", h_agreements, 0, PUB},
     {"GET", "/api/v1/log/checkpoint", h_checkpoint, 0, PUB},
+    {"GET", "/api/v1/geography", api_h_geography, 0, PUB},
+    {"GET", "/api/v1/log/proof/observation/{id}", api_h_proof_observation, 0, PUB},
+    {"GET", "/api/v1/public/reports", api_h_public_reports, 0, PUB},
+    {"GET", "/api/v1/public/reports/{date}", api_h_public_report, 0, PUB},
+    {"GET", "/api/v1/public/findings", api_h_public_findings, 0, PUB},
 };
 #undef PUB
 #define N_ROUTES (sizeof ROUTES / sizeof ROUTES[0])
@@ -141,6 +122,9 @@ static size_t on_body_limit(void *ctx, const char *method, const char *path)
     return r >= 0 ? ROUTES[r].body_limit : HTTP_BODY_BYTES;
 }
 
+#define oom api_oom
+#define problem api_problem
+
 static void count(struct api *a, int route, int status)
 {
     for (size_t i = 0; i < a->n_metrics; i++)
@@ -162,17 +146,17 @@ static void on_completed(void *ctx, const char *method, const char *path, int st
     count(ctx, find_route(method, path, &p, &known, NULL, 0), status);
 }
 
-static void oom(struct http_response *resp)
+void api_oom(struct http_response *resp)
 {
     /* The problem body is small; if even that fails the status still goes out. */
     if (http_problem(resp, 500, NULL, "out of memory"))
         resp->status = 500;
 }
 
-static void problem(struct http_response *resp, int status, const char *detail)
+void api_problem(struct http_response *resp, int status, const char *detail)
 {
     if (http_problem(resp, status, NULL, detail))
-        oom(resp);
+        api_oom(resp);
 }
 
 static void on_request(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -189,7 +173,8 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
             problem(resp, 405, msg);
         } else {
             resp->allow[0] = 0;
-            problem(resp, 404, "no such resource; the routes are listed in docs/api.md");
+            if (!api_static_serve(a, req, resp)) /* the dashboard's files (api_web.c) */
+                problem(resp, 404, "no such resource; the routes are listed in docs/api.md");
         }
         return;
     }
@@ -357,8 +342,12 @@ static void h_report(struct api *a, const struct http_request *req, const struct
     enum report_format fmt = REPORT_JSON;
     if (format && !strcmp(format, "text"))
         fmt = REPORT_TEXT;
+    else if (format && !strcmp(format, "html"))
+        fmt = REPORT_HTML;
+    else if (format && !strcmp(format, "pdf"))
+        fmt = REPORT_PDF;
     else if (format && strcmp(format, "json")) {
-        problem(resp, 400, "query parameter format: json or text");
+        problem(resp, 400, "query parameter format: json, text, html or pdf");
         return;
     }
     const struct agreement *ag = a->ag->v[a->ag->n - 1];
@@ -371,7 +360,10 @@ static void h_report(struct api *a, const struct http_request *req, const struct
         problem(resp, rc == ERR_INVAL ? 400 : 500, e.msg);
         return;
     }
-    resp->content_type = fmt == REPORT_TEXT ? "text/plain; charset=utf-8" : "application/json";
+    resp->content_type = fmt == REPORT_TEXT   ? "text/plain; charset=utf-8"
+                         : fmt == REPORT_HTML ? "text/html; charset=utf-8"
+                         : fmt == REPORT_PDF  ? "application/pdf"
+                                              : "application/json";
 }
 
 static void h_agreements(struct api *a, const struct http_request *req,
@@ -604,6 +596,7 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
 
 void api_free(struct api *a)
 {
+    free(a->web_dir);
     free(a);
 }
 

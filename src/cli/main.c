@@ -507,11 +507,14 @@ static int cmd_list(int argc, char **argv, bool findings)
 /* ---- report ---- */
 
 static const char HELP_REPORT[] =
-    "usage: truce report --date YYYY-MM-DD [--format text|json]\n\n"
+    "usage: truce report --date YYYY-MM-DD [--format text|json|html|pdf] [--output FILE]\n\n"
     "The daily report for the 24 hours ending at the agreement's cut-off (19:30 for Minsk II) on\n"
     "that date in the agreement's time zone: per region \"N ceasefire violations, including M\n"
     "explosions\" against the previous period, the breakdown by event type, disengagement\n"
-    "areas, weapons in violation of withdrawal lines by side, and findings by clause.\n";
+    "areas, weapons in violation of withdrawal lines by side, and findings by clause.\n"
+    "html is one self-contained page with a map, trend charts and the annex of observations\n"
+    "(docs/dashboard.md); pdf is that page printed by headless Chromium (Debian's chromium, or\n"
+    "TRUCE_CHROMIUM). The report goes to stdout, or to FILE with --output.\n";
 
 static int cmd_report(int argc, char **argv)
 {
@@ -519,7 +522,7 @@ static int cmd_report(int argc, char **argv)
         fputs(HELP_REPORT, stdout);
         return 0;
     }
-    const char *date = NULL;
+    const char *date = NULL, *output = NULL;
     enum report_format fmt = REPORT_TEXT;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--date") && i + 1 < argc)
@@ -528,9 +531,16 @@ static int cmd_report(int argc, char **argv)
             i++;
             if (!strcmp(argv[i], "json"))
                 fmt = REPORT_JSON;
+            else if (!strcmp(argv[i], "html"))
+                fmt = REPORT_HTML;
+            else if (!strcmp(argv[i], "pdf"))
+                fmt = REPORT_PDF;
             else if (strcmp(argv[i], "text"))
-                return usage_error("report", "unknown format %s (text, json)", argv[i]);
-        } else
+                return usage_error("report", "unknown format %s (text, json, html, pdf)",
+                                   argv[i]);
+        } else if (!strcmp(argv[i], "--output") && i + 1 < argc)
+            output = argv[++i];
+        else
             return usage_error("report", "unknown option or missing value: %s", argv[i]);
     }
     int y, m, d;
@@ -550,8 +560,13 @@ static int cmd_report(int argc, char **argv)
     struct buf out;
     buf_init(&out);
     int rc = report_daily(s, a, y, m, d, fmt, &out, &e);
-    if (!rc)
+    if (!rc && output) {
+        FILE *f = fopen(output, "wb");
+        if (!f || fwrite(out.p, 1, out.len, f) != out.len || fclose(f))
+            rc = errf(&e, ERR_IO, "%s: cannot write the report", output);
+    } else if (!rc) {
         fwrite(out.p, 1, out.len, stdout);
+    }
     buf_reset(&out);
     store_agreements_free(&ag);
     store_close(s);
@@ -1142,9 +1157,11 @@ out:
 /* ---- serve ---- */
 
 static const char HELP_SERVE[] =
-    "usage: truce serve [--listen HOST:PORT]\n\n"
+    "usage: truce serve [--listen HOST:PORT] [--web DIR]\n\n"
     "Serves the HTTP API (docs/api.md) over the data directory until SIGINT or SIGTERM, then\n"
-    "lets requests in flight finish and exits 0. Default --listen 127.0.0.1:8080.\n";
+    "lets requests in flight finish and exits 0. Default --listen 127.0.0.1:8080.\n"
+    "The dashboard (docs/dashboard.md) is served at / from --web DIR, by default the web build\n"
+    "next to the program (web/dist, made by `make web`); the public page is at /public.\n";
 
 static volatile sig_atomic_t serve_stop;
 
@@ -1164,6 +1181,8 @@ static int cmd_serve(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--listen") && i + 1 < argc)
             listen = argv[++i];
+        else if (!strcmp(argv[i], "--web") && i + 1 < argc)
+            server_set_web_dir(argv[++i]);
         else
             return usage_error("serve", "unknown option or missing value: %s", argv[i]);
     }

@@ -3,32 +3,11 @@
  * The counts are computed once into a `struct tally` per region and period; the text and JSON
  * writers only format it, so both always say the same thing. */
 #include "report/report.h"
+#include "report/report_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_REGIONS (LIMIT_AGREEMENT_REGIONS + 1) /* regions plus "outside every region" */
-
-struct tally {
-    long long by_type[16];   /* counted events per AGR_EVENT_TYPES index */
-    long long uncountable[16]; /* number of reports of uncountable events per type */
-    long long total;         /* all counted events (ceasefire violations) */
-    long long explosions;
-    bool has_about;          /* some counts were "about" or "at least" */
-};
-
-struct uncountable_item {
-    int64_t obs_id;
-    char region[64], type[40], phrase[192];
-};
-
-struct collect {
-    const struct agreement *a;
-    struct tally *t; /* MAX_REGIONS */
-    struct uncountable_item *unc;
-    size_t n_unc, cap_unc;
-};
 
 static int region_slot(const struct agreement *a, const char *region)
 {
@@ -70,16 +49,6 @@ static int on_event(void *ctx, const struct store_event_row *r)
     return 0;
 }
 
-struct zone_item {
-    char zone[64], relation[16], kind[16], phrase[192];
-    double distance_m;
-    long long n_events;
-};
-struct zones_collect {
-    struct zone_item *v;
-    size_t n, cap;
-};
-
 static int on_zone(void *ctx, const struct store_zone_row *r)
 {
     struct zones_collect *z = ctx;
@@ -96,15 +65,6 @@ static int on_zone(void *ctx, const struct store_zone_row *r)
     it->n_events = r->n_events;
     return 0;
 }
-
-struct finding_item {
-    int64_t id, obs_id;
-    char clause[64], kind[32], result[16], party[32], reasons[768];
-};
-struct findings_collect {
-    struct finding_item *v;
-    size_t n, cap;
-};
 
 static int on_finding(void *ctx, const struct store_finding_row *r)
 {
@@ -124,22 +84,14 @@ static int on_finding(void *ctx, const struct store_finding_row *r)
     return 0;
 }
 
-static const char *party_name(const struct agreement *a, const char *id)
+const char *report_party_name(const struct agreement *a, const char *id)
 {
     int i = agr_party_index(a, id);
     return i >= 0 ? a->parties[i].name : id;
 }
 
 
-struct report_data {
-    int64_t from, to, prev_from;
-    struct tally cur[MAX_REGIONS], prev[MAX_REGIONS];
-    struct collect cc;
-    struct zones_collect zones;
-    struct findings_collect findings;
-};
-
-static int gather(struct store *s, const struct agreement *a, int y, int m, int d,
+int report_gather(struct store *s, const struct agreement *a, int y, int m, int d,
                   struct report_data *r, struct errbuf *e)
 {
     memset(r, 0, sizeof *r);
@@ -172,7 +124,7 @@ static int gather(struct store *s, const struct agreement *a, int y, int m, int 
     return 0;
 }
 
-static void release(struct report_data *r)
+void report_release(struct report_data *r)
 {
     free(r->cc.unc);
     free(r->zones.v);
@@ -180,17 +132,17 @@ static void release(struct report_data *r)
 }
 
 /* Regions to report: every agreement region, plus "outside" when it has events. */
-static size_t n_slots(const struct agreement *a)
+size_t report_n_slots(const struct agreement *a)
 {
     return a->n_regions < MAX_REGIONS - 1 ? a->n_regions : MAX_REGIONS - 1;
 }
 
-static const char *slot_name(const struct agreement *a, size_t i)
+const char *report_slot_name(const struct agreement *a, size_t i)
 {
-    return i < n_slots(a) ? a->regions[i].name : "Outside the report regions";
+    return i < report_n_slots(a) ? a->regions[i].name : "Outside the report regions";
 }
 
-static long long bursts_and_shots(const struct tally *t)
+long long report_bursts_and_shots(const struct tally *t)
 {
     return t->by_type[agr_event_type_index("burst")] + t->by_type[agr_event_type_index("shot")];
 }
@@ -209,36 +161,36 @@ static int write_text(const struct agreement *a, struct report_data *r, int y, i
                         a->title, a->cutoff_minutes / 60, a->cutoff_minutes % 60, d, months[m - 1],
                         y, a->time_zone, a->id, a->version,
                         a->illustrative ? " (ILLUSTRATIVE scenario)" : "", from, to);
-    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
-        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+    for (size_t i = 0; i <= report_n_slots(a) && !rc; i++) {
+        size_t slot = i < report_n_slots(a) ? i : MAX_REGIONS - 1;
         struct tally *t = &r->cur[slot], *p = &r->prev[slot];
-        if (i == n_slots(a) && !t->total && !p->total)
+        if (i == report_n_slots(a) && !t->total && !p->total)
             continue;
         rc = buf_printf(b,
                         "- In %s, the mission recorded %lld ceasefire violation%s, including %lld "
                         "explosion%s. In the previous reporting period, it recorded %lld ceasefire "
                         "violation%s in the region.\n",
-                        slot_name(a, slot), t->total, t->total == 1 ? "" : "s", t->explosions,
+                        report_slot_name(a, slot), t->total, t->total == 1 ? "" : "s", t->explosions,
                         t->explosions == 1 ? "" : "s", p->total, p->total == 1 ? "" : "s");
     }
     rc = rc || buf_printf(b, "\nCeasefire violations by event type (as recorded)\n");
     rc = rc || buf_printf(b, "  %-28s %7s %10s %8s %9s %8s %12s %11s %7s %7s %12s\n", "region",
                           "total", "explosions", "impacts", "airbursts", "outgoing", "undetermined",
                           "projectiles", "flares", "muzzle", "bursts+shots");
-    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
-        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+    for (size_t i = 0; i <= report_n_slots(a) && !rc; i++) {
+        size_t slot = i < report_n_slots(a) ? i : MAX_REGIONS - 1;
         struct tally *t = &r->cur[slot];
-        if (i == n_slots(a) && !t->total)
+        if (i == report_n_slots(a) && !t->total)
             continue;
         rc = buf_printf(b, "  %-28s %7lld %10lld %8lld %9lld %8lld %12lld %11lld %7lld %7lld %12lld\n",
-                        slot_name(a, slot), t->total, t->explosions,
+                        report_slot_name(a, slot), t->total, t->explosions,
                         t->by_type[agr_event_type_index("impact")],
                         t->by_type[agr_event_type_index("airburst")],
                         t->by_type[agr_event_type_index("outgoing")],
                         t->by_type[agr_event_type_index("undetermined_explosion")],
                         t->by_type[agr_event_type_index("projectile_in_flight")],
                         t->by_type[agr_event_type_index("illumination_flare")],
-                        t->by_type[agr_event_type_index("muzzle_flash")], bursts_and_shots(t));
+                        t->by_type[agr_event_type_index("muzzle_flash")], report_bursts_and_shots(t));
     }
     rc = rc || buf_printf(b, "  Counts given as \"about N\" count N and \"at least N\" count N.\n");
     if (!rc && r->cc.n_unc) {
@@ -309,7 +261,7 @@ static int write_text(const struct agreement *a, struct report_data *r, int y, i
                  !strcmp(r->findings.v[i].party, pid);
         if (!n && pi == a->n_parties)
             continue;
-        rc = buf_printf(b, "- %s: %zu\n", pi < a->n_parties ? party_name(a, pid)
+        rc = buf_printf(b, "- %s: %zu\n", pi < a->n_parties ? report_party_name(a, pid)
                                                             : "Owner undetermined", n);
         for (size_t i = 0; i < r->findings.n && !rc; i++) {
             struct finding_item *f = &r->findings.v[i];
@@ -360,14 +312,14 @@ static int write_json(const struct agreement *a, struct report_data *r, int y, i
                              "\"%s\",\"to\":\"%s\"},\"regions\":[",
                           a->version, a->time_zone, from, to);
     bool first = true;
-    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
-        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
-        if (i == n_slots(a) && !r->cur[slot].total && !r->prev[slot].total)
+    for (size_t i = 0; i <= report_n_slots(a) && !rc; i++) {
+        size_t slot = i < report_n_slots(a) ? i : MAX_REGIONS - 1;
+        if (i == report_n_slots(a) && !r->cur[slot].total && !r->prev[slot].total)
             continue;
         rc = buf_printf(b, "%s{\"region\":", first ? "" : ",");
         first = false;
-        rc = rc || (i < n_slots(a) ? buf_json_str(b, a->regions[i].id) : buf_append(b, "null", 4));
-        rc = rc || buf_printf(b, ",\"name\":") || buf_json_str(b, slot_name(a, slot));
+        rc = rc || (i < report_n_slots(a) ? buf_json_str(b, a->regions[i].id) : buf_append(b, "null", 4));
+        rc = rc || buf_printf(b, ",\"name\":") || buf_json_str(b, report_slot_name(a, slot));
         rc = rc || buf_printf(b, ",\"current\":") || tally_json(b, &r->cur[slot]);
         rc = rc || buf_printf(b, ",\"previous\":") || tally_json(b, &r->prev[slot]);
         rc = rc || buf_append(b, "}", 1);
@@ -415,13 +367,25 @@ int report_daily(struct store *s, const struct agreement *a, int y, int m, int d
                  enum report_format fmt, struct buf *out, struct errbuf *e)
 {
     struct report_data *r = xcalloc(1, sizeof *r);
-    int rc = gather(s, a, y, m, d, r, e);
+    int rc = report_gather(s, a, y, m, d, r, e);
     if (!rc) {
-        rc = fmt == REPORT_JSON ? write_json(a, r, y, m, d, out) : write_text(a, r, y, m, d, out);
-        if (rc)
-            rc = errf(e, ERR_NOMEM, "out of memory writing the report");
+        if (fmt == REPORT_HTML || fmt == REPORT_HTML_PUBLIC) {
+            rc = report_html(s, a, r, y, m, d, fmt == REPORT_HTML_PUBLIC, out, e);
+        } else if (fmt == REPORT_PDF) {
+            struct buf html;
+            buf_init(&html);
+            rc = report_html(s, a, r, y, m, d, false, &html, e);
+            if (!rc)
+                rc = report_pdf_from_html(html.p, html.len, out, e);
+            buf_reset(&html);
+        } else {
+            rc = fmt == REPORT_JSON ? write_json(a, r, y, m, d, out)
+                                    : write_text(a, r, y, m, d, out);
+            if (rc)
+                rc = errf(e, ERR_NOMEM, "out of memory writing the report");
+        }
     }
-    release(r);
+    report_release(r);
     free(r);
     return rc;
 }

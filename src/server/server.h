@@ -17,4 +17,9 @@
  * one at a time in the calling thread, which alone touches the store. */
 int server_run(const char *data_dir, const char *listen, volatile sig_atomic_t *stop) WUR;
 
+/* Where the dashboard's files come from (web_dir: the web build's output, web/dist). NULL: look
+ * next to the program (DIR/web/dist, DIR/../web/dist, DIR/../share/truce/web for the program in
+ * DIR) and serve no dashboard, with a notice, when none is there. Call before server_run. */
+void server_set_web_dir(const char *web_dir);
+
 #endif
