@@ -1,0 +1,147 @@
+// dashboard.mjs: end-to-end test of the dashboard and the public page in Debian's headless
+// Chromium driven by playwright-core (web/node_modules). Run by tests/integration/dashboard.sh
+// against a real `truce serve` on the minsk-2015 demo data:
+//   node tests/e2e/dashboard.mjs BASE_URL ARTEFACTS_DIR
+// Checks: the page loads with no request outside truce; the map shows the contact line and the
+// observations; a filter changes the visible count (in the DOM and on the map); the verify action
+// checks an inclusion proof and a signature, and fails on a tampered proof; the report viewer
+// shows the report; the public page shows no raw observation. Screenshots go to ARTEFACTS_DIR.
+import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(here, '../../web/package.json'));
+const { chromium } = require('playwright-core');
+
+const [base, artefacts] = process.argv.slice(2);
+if (!base || !artefacts) { console.error('usage: dashboard.mjs BASE_URL ARTEFACTS_DIR'); process.exit(2); }
+mkdirSync(artefacts, { recursive: true });
+const origin = new URL(base).origin;
+
+let failed = 0, passed = 0;
+function check(ok, what) {
+  if (ok) { passed++; console.log(`ok   ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  // playwright gives the browser a fresh profile of its own for each launch
+});
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const outside = [], requests = [], errors = [];
+  page.on('request', (r) => {
+    requests.push(r.url());
+    if (!r.url().startsWith(origin) && !r.url().startsWith('blob:') && !r.url().startsWith('data:')) outside.push(r.url());
+  });
+  page.on('pageerror', (e) => errors.push(String(e)));
+
+  // 1. the demo loads
+  await page.goto(base + '/');
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  check(errors.length === 0, `no script error (${errors.join('; ')})`);
+  check(outside.length === 0, `no request outside truce (${outside.join(', ')})`);
+  const title = await page.textContent('#agreement');
+  check(/Minsk/.test(title), `the agreement's title is shown: ${title.slice(0, 60)}`);
+
+  // 2. the map shows the contact line and the observations
+  const onMap = await page.evaluate(() => {
+    const m = window.truce.map;
+    return {
+      line: m.queryRenderedFeatures({ layers: ['lines'] }).length,
+      regions: m.queryRenderedFeatures({ layers: ['regions'] }).length,
+      items: m.queryRenderedFeatures({ layers: ['items'] }).length,
+      mode: window.truce.state.mode,
+    };
+  });
+  check(onMap.line > 0, `the contact line is drawn (${onMap.line} rendered features)`);
+  check(onMap.regions > 0, `the oblasts are drawn (${onMap.regions})`);
+  check(onMap.items > 0, `${onMap.mode} are drawn (${onMap.items} rendered features)`);
+  const total = Number(await page.getAttribute('#count', 'data-total'));
+  const before = Number(await page.getAttribute('#count', 'data-count'));
+  const apiObs = await page.evaluate(async () => (await (await fetch('/api/v1/observations?limit=100000')).json()));
+  check(total === apiObs.length && before === total, `the count shows every stored observation (${before} of ${total}, API ${apiObs.length})`);
+  await page.screenshot({ path: join(artefacts, 'dashboard.png') });
+
+  // 3. a filter changes the visible count
+  await page.selectOption('#f-type', 'undetermined_explosion');
+  const after = Number(await page.getAttribute('#count', 'data-count'));
+  const expected = apiObs.filter((o) => {
+    let best = null, n = -2;
+    for (const e of o.events || []) { const c = typeof e.count === 'number' ? e.count : -1; if (c > n) { n = c; best = e.type; } }
+    return (best || o.kind) === 'undetermined_explosion';
+  }).length;
+  check(after === expected && after < before && after > 0, `type filter: ${after} shown (expected ${expected}, was ${before})`);
+  await page.waitForTimeout(300);
+  const itemsAfter = await page.evaluate(() => window.truce.map.queryRenderedFeatures({ layers: ['items'] }).length);
+  check(itemsAfter < onMap.items, `the map shows fewer points after filtering (${itemsAfter} < ${onMap.items})`);
+  await page.screenshot({ path: join(artefacts, 'dashboard-filtered.png') });
+  await page.selectOption('#f-type', '');
+  await page.selectOption('#f-region', 'luhansk');
+  const luhansk = Number(await page.getAttribute('#count', 'data-count'));
+  check(luhansk === apiObs.filter((o) => o.region === 'luhansk').length, `region filter: ${luhansk} in Luhansk`);
+  await page.selectOption('#f-region', '');
+  await page.fill('#time', '0');
+  await page.dispatchEvent('#time', 'input');
+  const firstDay = Number(await page.getAttribute('#count', 'data-count'));
+  check(firstDay < total, `the time slider at the first day shows fewer (${firstDay} < ${total})`);
+  await page.fill('#time', await page.getAttribute('#time', 'max'));
+  await page.dispatchEvent('#time', 'input');
+
+  // 4. the incident panel and the verify action
+  const withFinding = apiObs.find((o) => o.client_id);
+  await page.evaluate((id) => window.truce.openPanel(id), withFinding.id);
+  await page.click('#verify');
+  await page.waitForSelector('#verify-result[data-result]', { timeout: 20000 });
+  const result = await page.getAttribute('#verify-result', 'data-result');
+  const text = await page.textContent('#verify-result');
+  check(result === 'verified', `verify: ${result}: ${text.split('\n')[0]}`);
+  await page.screenshot({ path: join(artefacts, 'dashboard-verify.png') });
+  // the same with one proof hash altered in transit must fail
+  await page.route('**/api/v1/log/proof/observation/**', async (route) => {
+    const resp = await route.fetch();
+    const body = await resp.json();
+    body.proof[0] = (body.proof[0][0] === '0' ? '1' : '0') + body.proof[0].slice(1);
+    await route.fulfill({ response: resp, json: body });
+  });
+  await page.evaluate((id) => window.truce.openPanel(id), withFinding.id);
+  await page.click('#verify');
+  await page.waitForSelector('#verify-result[data-result]', { timeout: 20000 });
+  check(await page.getAttribute('#verify-result', 'data-result') === 'failed', 'verify fails on a tampered proof');
+  await page.unroute('**/api/v1/log/proof/observation/**');
+  await page.click('#panel-close');
+
+  // 5. the report viewer
+  await page.click('#open-report');
+  const frame = page.frameLocator('#report-frame');
+  await frame.locator('#summary').waitFor({ timeout: 20000 });
+  const summary = await frame.locator('#summary').textContent();
+  check(/ceasefire violations?/.test(summary), 'the report viewer shows the daily report');
+  check(await frame.locator('#map svg path.line').count() > 0, 'the report has its SVG map with the line');
+  await page.screenshot({ path: join(artefacts, 'dashboard-report.png') });
+
+  // 6. the public page: no raw observation
+  const pub = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
+  const pubRequests = [];
+  pub.on('request', (r) => pubRequests.push(r.url()));
+  await pub.goto(base + '/public');
+  await pub.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+  const pframe = pub.frameLocator('#report-frame');
+  await pframe.locator('#summary').waitFor({ timeout: 20000 });
+  const pubText = (await pub.content()) + (await pframe.locator('body').innerHTML());
+  const leaked = apiObs.filter((o) => o.client_id && pubText.includes(o.client_id)).map((o) => o.client_id);
+  check(leaked.length === 0, `the public page names no observation record (${leaked.slice(0, 3).join(', ')})`);
+  check(await pframe.locator('#annex').count() === 0, 'the public report has no annex of observations');
+  check(!pubRequests.some((u) => u.includes('/api/v1/observations') || u.includes('/api/v1/findings')),
+    'the public page asks no observation or internal finding route');
+  check(!apiObs.some((o) => o.remarks && pubText.includes(o.remarks)), 'no observation remark appears on the public page');
+  await pub.screenshot({ path: join(artefacts, 'public.png'), fullPage: false });
+} finally {
+  await browser.close();
+}
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,314 @@
+// main.js: the truce dashboard: a MapLibre GL map drawn only from truce's own GeoJSON (the
+// Ukraine outline shipped with the build, the agreement's regions, control areas, zones and
+// lines from /api/v1/geography) with the incidents (/api/v1/incidents, when the server has
+// them) or else the observations; colour by event type or attribution; time slider; filters
+// with a visible count; an incident panel with its observations, findings and a "verify"
+// action (verify.js); the report viewer.
+import maplibregl from 'maplibre-gl';
+import { OTHER_COLOUR, PARTY_PALETTE, TYPE_COLOURS, UNDETERMINED_COLOUR } from './colours.js';
+import { verifyBundle } from './verify.js';
+
+const DAY = 86400000;
+const FETCH_LIMIT = 100000; // the API's largest page (API_LIST_MAX_LIMIT)
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+const state = {
+  mode: 'observations', items: new Map(), features: [], findingsByObs: new Map(), parties: [],
+  agreement: null, tmin: 0, tmax: 0, colourBy: 'type',
+};
+window.truce = { ready: false, state };
+
+async function getJSON(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw Object.assign(new Error(`${url}: ${r.status}`), { status: r.status });
+  return r.json();
+}
+
+function dominantType(events) {
+  let best = null, n = -2;
+  for (const e of events || []) {
+    const c = typeof e.count === 'number' ? e.count : -1;
+    if (c > n) { n = c; best = e.type; }
+  }
+  return best;
+}
+
+// Observations as map features; the party is the one a finding attributes (else the record's).
+function observationFeatures(obs, findings) {
+  for (const f of findings) {
+    if (!state.findingsByObs.has(f.observation)) state.findingsByObs.set(f.observation, []);
+    state.findingsByObs.get(f.observation).push(f);
+  }
+  return obs.filter((o) => typeof o.lon === 'number').map((o) => {
+    const fs = state.findingsByObs.get(o.id) || [];
+    const attributed = fs.find((f) => f.party && f.party !== 'undetermined');
+    const party = attributed ? attributed.party : (o.party || 'undetermined');
+    const count = (o.events || []).reduce((s, e) => s + (e.count > 0 ? e.count : 0), 0) || (o.count || 1);
+    state.items.set(o.id, o);
+    return {
+      type: 'Feature', id: o.id,
+      geometry: { type: 'Point', coordinates: [o.lon, o.lat] },
+      properties: {
+        id: o.id, kind: o.kind, type: dominantType(o.events) || o.kind, party, region: o.region || '',
+        clauses: '|' + [...new Set(fs.map((f) => f.clause))].join('|') + '|',
+        grade: attributed ? 'finding' : 'none', t: Date.parse(o.time_end), count,
+      },
+    };
+  });
+}
+
+// Incidents from the fusion module (tolerant of missing fields).
+function incidentFeatures(list) {
+  return list.filter((i) => i.location && typeof i.location.lon === 'number').map((i) => {
+    state.items.set(i.id, i);
+    const evs = Array.isArray(i.events) ? i.events : [];
+    const type = i.event_type || i.type || dominantType(evs.filter((e) => typeof e === 'object')) || 'incident';
+    const clauses = (i.findings || []).map((f) => f.clause).concat(i.clauses || []);
+    return {
+      type: 'Feature', id: i.id,
+      geometry: { type: 'Point', coordinates: [i.location.lon, i.location.lat] },
+      properties: {
+        id: i.id, kind: 'incident', type, party: i.party || 'undetermined', region: i.region || '',
+        clauses: '|' + clauses.join('|') + '|', grade: i.grade || 'undetermined',
+        t: Date.parse(i.end || i.start), count: typeof i.count === 'number' ? i.count : 1,
+      },
+    };
+  });
+}
+
+function fillSelect(id, values, label = (v) => v) {
+  const sel = $(id);
+  for (const v of [...values].filter(Boolean).sort()) {
+    const o = document.createElement('option');
+    o.value = v; o.textContent = label(v);
+    sel.appendChild(o);
+  }
+}
+
+function partyColour(id) {
+  const i = state.parties.findIndex((p) => p.id === id);
+  return i < 0 ? UNDETERMINED_COLOUR : PARTY_PALETTE[i % PARTY_PALETTE.length];
+}
+
+function colourExpression() {
+  if (state.colourBy === 'party') {
+    const m = ['match', ['get', 'party']];
+    for (const p of state.parties) m.push(p.id, partyColour(p.id));
+    m.push(UNDETERMINED_COLOUR);
+    return m.length > 3 ? m : UNDETERMINED_COLOUR;
+  }
+  const m = ['match', ['get', 'type']];
+  for (const [k, v] of Object.entries(TYPE_COLOURS)) m.push(k, v);
+  m.push(OTHER_COLOUR);
+  return m;
+}
+
+function legend() {
+  const rows = state.colourBy === 'party'
+    ? state.parties.map((p) => [partyColour(p.id), p.name]).concat([[UNDETERMINED_COLOUR, 'undetermined']])
+    : Object.entries(TYPE_COLOURS).map(([k, v]) => [v, k.replace(/_/g, ' ')]).concat([[OTHER_COLOUR, 'other']]);
+  $('legend').innerHTML = rows.map(([c, n]) => `<div><i class="sw" style="background:${c}"></i>${esc(n)}</div>`).join('');
+}
+
+// The current filters as a predicate and as a MapLibre filter expression (the same test).
+function currentFilter() {
+  const f = {
+    type: $('f-type').value, party: $('f-party').value, clause: $('f-clause').value,
+    region: $('f-region').value, grade: $('f-grade').value,
+  };
+  const day = Number($('time').value);
+  const win = $('window').value;
+  const tEnd = state.tmin + (day + 1) * DAY;
+  const tStart = win === 'all' ? -Infinity : tEnd - Number(win) * DAY;
+  const expr = ['all', ['<', ['get', 't'], tEnd]];
+  if (tStart > -Infinity) expr.push(['>=', ['get', 't'], tStart]);
+  for (const k of ['type', 'party', 'region', 'grade']) if (f[k]) expr.push(['==', ['get', k], f[k]]);
+  if (f.clause) expr.push(['in', `|${f.clause}|`, ['get', 'clauses']]);
+  const test = (p) => p.t < tEnd && p.t >= tStart && (!f.type || p.type === f.type) &&
+    (!f.party || p.party === f.party) && (!f.region || p.region === f.region) &&
+    (!f.grade || p.grade === f.grade) && (!f.clause || p.clauses.includes(`|${f.clause}|`));
+  return { expr, test, tEnd, tStart };
+}
+
+function applyFilters(map) {
+  const { expr, test, tEnd, tStart } = currentFilter();
+  map.setFilter('items', expr);
+  let n = 0;
+  for (const ft of state.features) if (test(ft.properties)) n++;
+  const c = $('count');
+  c.dataset.count = String(n);
+  c.dataset.total = String(state.features.length);
+  c.textContent = `${n.toLocaleString('en')} of ${state.features.length.toLocaleString('en')} ${state.mode} shown`;
+  const d = (t) => new Date(t).toISOString().slice(0, 10);
+  $('time-label').textContent = tStart > -Infinity ? `${d(tStart)} to ${d(tEnd - 1)}` : `up to ${d(tEnd - 1)}`;
+}
+
+function baseLayers(geo) {
+  const layer = (l) => ({ type: 'FeatureCollection', features: geo.features.filter((f) => f.properties.layer === l) });
+  return { regions: layer('region'), control: layer('control'), zones: layer('zone'), lines: layer('line') };
+}
+
+function panelFor(id) {
+  const it = state.items.get(id);
+  if (!it) return;
+  const body = $('panel-body');
+  const isObs = state.mode === 'observations';
+  const findings = isObs ? (state.findingsByObs.get(id) || []) : (it.findings || []);
+  const evidence = isObs ? [it] : (Array.isArray(it.evidence) ? it.evidence : []);
+  const rows = (o) => Object.entries(o).filter(([, v]) => v !== null && typeof v !== 'object')
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
+  body.innerHTML = `
+    <h3>${isObs ? 'Observation' : 'Incident'} ${esc(id)}</h3>
+    <button id="verify" type="button">Verify in the log</button>
+    <div id="verify-result"></div>
+    <table>${rows(it)}</table>
+    ${isObs ? '' : `<p>${esc(it.reasons || '')}</p>`}
+    <h4>Observations (${evidence.length})</h4>
+    <ul>${evidence.map((o) => typeof o === 'object'
+      ? `<li>${esc(o.client_id || o.id)}: ${esc(o.kind || '')} ${esc(o.where || '')} ${esc((o.events || []).map((e) => `${e.count ?? 'uncountable'} ${e.type}`).join(', '))}</li>`
+      : `<li>observation ${esc(o)}</li>`).join('')}</ul>
+    <h4>Findings (${findings.length})</h4>
+    <ul>${findings.map((f) => `<li><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}, ${esc(f.status || '')}): ${esc(f.reasons)}</li>`).join('') || '<li>none</li>'}</ul>`;
+  $('panel').hidden = false;
+  const obsIds = isObs ? [id] : evidence.map((o) => (typeof o === 'object' ? o.id ?? o.observation : o)).filter((x) => x != null);
+  $('verify').onclick = () => verifyObservations(obsIds);
+}
+
+async function verifyObservations(ids) {
+  const out = $('verify-result');
+  out.className = '';
+  out.textContent = 'checking…';
+  if (!ids.length) { out.textContent = 'no observation to check'; return; }
+  const lines = [];
+  let allOk = true, sig = 'ok';
+  for (const id of ids) {
+    try {
+      const bundle = await getJSON(`/api/v1/log/proof/observation/${encodeURIComponent(id)}`);
+      const rec = state.mode === 'observations' ? state.items.get(id) : null;
+      const res = await verifyBundle(bundle, rec && rec.client_id);
+      allOk = allOk && res.ok;
+      if (res.signature && res.signature !== 'ok') sig = res.signature;
+      lines.push(`observation ${id}: ${res.ok ? 'in the log' : 'NOT verified'}`, ...res.steps.map((s) => '  ' + s));
+    } catch (e) {
+      allOk = false;
+      lines.push(`observation ${id}: ${e.message}`);
+    }
+  }
+  out.className = allOk ? 'verify-ok' : 'verify-bad';
+  out.dataset.result = allOk ? (sig === 'ok' ? 'verified' : 'proof-only') : 'failed';
+  const head = allOk
+    ? (sig === 'ok' ? 'Verified: the record is in the log under a valid signed checkpoint.'
+      : 'Proof checked; the signature could not be checked in this browser.')
+    : 'NOT verified.';
+  out.innerHTML = `<p>${esc(head)}</p><pre style="white-space:pre-wrap;font-size:11px">${esc(lines.join('\n'))}</pre>`;
+}
+
+function reportViewer() {
+  const show = () => {
+    const d = $('report-date').value;
+    if (!d) return;
+    $('report-frame').src = `/api/v1/reports/daily/${d}?format=html`;
+    $('report-pdf').href = `/api/v1/reports/daily/${d}?format=pdf`;
+  };
+  $('open-report').onclick = () => { $('report').hidden = false; show(); };
+  $('report-show').onclick = show;
+  $('report-close').onclick = () => { $('report').hidden = true; };
+}
+
+async function main() {
+  const t0 = performance.now();
+  const [geo, outline, agreements] = await Promise.all([
+    getJSON('/api/v1/geography'), getJSON('geo/ukraine.geojson'), getJSON('/api/v1/agreements'),
+  ]);
+  const ag = agreements[agreements.length - 1];
+  state.agreement = ag;
+  $('agreement').textContent = `${ag.title}${ag.illustrative ? ' (ILLUSTRATIVE)' : ''}`;
+
+  let features;
+  try {
+    const inc = await getJSON(`/api/v1/incidents?limit=${FETCH_LIMIT}`);
+    const list = Array.isArray(inc) ? inc : (inc.items || inc.incidents || []);
+    state.mode = 'incidents';
+    features = incidentFeatures(list);
+  } catch (e) {
+    const [obs, findings] = await Promise.all([
+      getJSON(`/api/v1/observations?limit=${FETCH_LIMIT}`), getJSON(`/api/v1/findings?limit=${FETCH_LIMIT}`),
+    ]);
+    state.mode = 'observations';
+    features = observationFeatures(obs, findings);
+  }
+  state.features = features;
+  $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
+  const partiesSeen = new Set(features.map((f) => f.properties.party));
+  state.parties = [...partiesSeen].filter((p) => p !== 'undetermined').map((p) => ({ id: p, name: p }));
+  fillSelect('f-type', new Set(features.map((f) => f.properties.type)), (v) => v.replace(/_/g, ' '));
+  fillSelect('f-party', partiesSeen);
+  fillSelect('f-clause', new Set(features.flatMap((f) => f.properties.clauses.split('|'))));
+  fillSelect('f-region', new Set(features.map((f) => f.properties.region)));
+  fillSelect('f-grade', new Set(features.map((f) => f.properties.grade)));
+  const ts = features.map((f) => f.properties.t).filter((t) => Number.isFinite(t));
+  state.tmin = ts.length ? Math.floor(Math.min(...ts) / DAY) * DAY : Date.now();
+  state.tmax = ts.length ? Math.max(...ts) : Date.now();
+  const days = Math.max(0, Math.floor((state.tmax - state.tmin) / DAY));
+  $('time').max = String(days);
+  $('time').value = String(days);
+  $('report-date').value = new Date(state.tmax).toISOString().slice(0, 10);
+
+  const base = baseLayers(geo);
+  const map = new maplibregl.Map({
+    container: 'map',
+    // No tiles, no glyphs, no sprite: nothing is fetched but truce's own GeoJSON.
+    style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#dfe8ef' } }] },
+    center: [38.2, 48.3], zoom: 6.6, attributionControl: false, fadeDuration: 0,
+  });
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution:
+    'Ukraine: © OpenStreetMap contributors (ODbL); oblasts: Natural Earth; line and areas approximate' }));
+  window.truce.map = map;
+  await new Promise((res) => map.on('load', res));
+  map.addSource('outline', { type: 'geojson', data: outline });
+  for (const [k, v] of Object.entries(base)) map.addSource(k, { type: 'geojson', data: v });
+  map.addSource('items', { type: 'geojson', data: { type: 'FeatureCollection', features } });
+  map.addLayer({ id: 'outline', type: 'fill', source: 'outline', paint: { 'fill-color': '#f7f5ef', 'fill-outline-color': '#999' } });
+  map.addLayer({ id: 'regions', type: 'fill', source: 'regions', paint: { 'fill-color': '#efe9d8', 'fill-outline-color': '#777' } });
+  map.addLayer({ id: 'regions-edge', type: 'line', source: 'regions', paint: { 'line-color': '#777', 'line-width': 1 } });
+  map.addLayer({ id: 'control', type: 'fill', source: 'control', paint: { 'fill-color': '#c98f8f', 'fill-opacity': 0.25 } });
+  map.addLayer({ id: 'zones', type: 'fill', source: 'zones', paint: { 'fill-color': '#f0a030', 'fill-opacity': 0.5, 'fill-outline-color': '#b26b00' } });
+  map.addLayer({ id: 'lines', type: 'line', source: 'lines', paint: { 'line-color': '#c00000', 'line-width': 2.5 } });
+  map.addLayer({
+    id: 'items', type: 'circle', source: 'items',
+    paint: {
+      'circle-color': colourExpression(),
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, ['min', 8, ['+', 2.5, ['sqrt', ['get', 'count']]]], 10, ['min', 16, ['+', 4, ['sqrt', ['get', 'count']]]]],
+      'circle-stroke-color': '#fff', 'circle-stroke-width': 0.7, 'circle-opacity': 0.9,
+    },
+  });
+  legend();
+  applyFilters(map);
+
+  for (const id of ['time', 'window', 'f-type', 'f-party', 'f-clause', 'f-region', 'f-grade'])
+    $(id).addEventListener('input', () => applyFilters(map));
+  for (const r of document.querySelectorAll('input[name=colour]'))
+    r.addEventListener('change', () => { state.colourBy = r.value; map.setPaintProperty('items', 'circle-color', colourExpression()); legend(); });
+  for (const cb of document.querySelectorAll('input[data-layer]'))
+    cb.addEventListener('change', () => {
+      const ids = cb.dataset.layer === 'regions' ? ['regions', 'regions-edge'] : [cb.dataset.layer];
+      for (const l of ids) map.setLayoutProperty(l, 'visibility', cb.checked ? 'visible' : 'none');
+    });
+  map.on('click', 'items', (e) => panelFor(e.features[0].properties.id));
+  map.on('mouseenter', 'items', () => { map.getCanvas().style.cursor = 'pointer'; });
+  map.on('mouseleave', 'items', () => { map.getCanvas().style.cursor = ''; });
+  $('panel-close').onclick = () => { $('panel').hidden = true; };
+  reportViewer();
+  await new Promise((res) => (map.loaded() ? res() : map.once('idle', res)));
+  window.truce.firstRenderMs = performance.now() - t0;
+  window.truce.openPanel = panelFor;
+  window.truce.ready = true;
+  document.body.dataset.ready = '1';
+}
+
+main().catch((e) => {
+  $('count').textContent = `error: ${e.message}`;
+  window.truce.error = String(e);
+});
