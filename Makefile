@@ -2,17 +2,18 @@
 # and fuzz harnesses. Dependencies come from Debian packages through pkg-config.
 #
 #   make            build ./truce
-#   make demo       install missing packages, build, create ./demo-data from examples/minsk-2015,
+#   make demo       install missing packages, build truce and the dashboard, create ./demo-data from examples/minsk-2015,
 #                   ingest its observations and print the daily report
 #   make check      install missing packages, build, run every test (plain and ASan+UBSan),
 #                   replay the fuzz corpora; ends with "N passed, N failed"
+#   make web        build the dashboard (web/, npm ci + esbuild) into web/dist, served by truce serve
 #   make bench      build and run the benchmarks in bench/
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
 
 PKGS      := sqlite3 geos proj jansson libsodium libcrypto libmicrohttpd
 DEB_PKGS  := build-essential pkg-config libsqlite3-dev libgeos-dev libproj-dev libjansson-dev \
              libsodium-dev libssl-dev libmicrohttpd-dev libexpat1-dev tzdata clang libclang-rt-14-dev \
-             valgrind sqlite3 curl golang-go golang-golang-x-mod-dev
+             valgrind sqlite3 curl golang-go golang-golang-x-mod-dev nodejs npm chromium poppler-utils
 
 CC        ?= cc
 BUILD     ?= build
@@ -36,7 +37,7 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all deps demo check test test-plain test-san fuzz-regress bench clean
+.PHONY: all deps demo check test test-plain test-san fuzz-regress bench clean web
 all: truce
 
 truce: $(BUILD)/truce
@@ -83,6 +84,7 @@ test-san:
 
 check: deps
 	@$(MAKE) --no-print-directory truce
+	@$(MAKE) --no-print-directory web
 	@$(MAKE) --no-print-directory tests-bin
 	@$(MAKE) --no-print-directory SAN=1 tests-bin
 	@$(MAKE) --no-print-directory fuzz-build
@@ -90,6 +92,7 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory truce
+	@$(MAKE) --no-print-directory web
 	@./examples/demo.sh
 
 # Runs every benchmark (from the repository root, as they load data/ and examples/), then says
@@ -107,5 +110,16 @@ build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h)
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
 
+# The dashboard: npm ci (exact versions of web/package-lock.json, only when the lock changed),
+# then esbuild into web/dist. Node 18 (Debian 12) or later.
+WEB_SRC := $(wildcard web/src/*) web/build.mjs data/geo/ukraine.geojson
+web: web/dist/index.html
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@node -e 'if (+process.versions.node.split(".")[0] < 18) { console.error("web: Node.js 18 or later is needed, this is " + process.version); process.exit(1) }'
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && node build.mjs
+
 clean:
-	rm -rf build build-san build-fuzz truce
+	rm -rf build build-san build-fuzz truce web/dist

@@ -53,6 +53,7 @@ struct obs_item {
     double lon, lat, radius_m;
     char kind[24], means[24], region[32], client_id[96], where[160], t_end[32];
     char events[256]; /* "7 undetermined explosions, 2 bursts" */
+    char remarks[256];
     int colour;       /* AGR_EVENT_TYPES index of the largest count, -1: not fire */
     long long n_events;
 };
@@ -62,6 +63,21 @@ struct obs_list {
     size_t n, cap;
     long long total; /* all in the period, also those beyond the cap */
 };
+
+/* Copies src into dst (n bytes) like str_copy, but never cuts a UTF-8 sequence in two. */
+static void copy_utf8(char *dst, size_t n, const char *src)
+{
+    str_copy(dst, n, src);
+    size_t len = strlen(dst);
+    if (len < strlen(src)) {
+        size_t i = len;
+        while (i > 0 && ((unsigned char)dst[i - 1] & 0xC0) == 0x80)
+            i--;
+        if (i > 0 && ((unsigned char)dst[i - 1] & 0x80)) /* the lead byte of the cut sequence */
+            i--;
+        dst[i] = 0;
+    }
+}
 
 static const char *jstr(json_t *o, const char *k)
 {
@@ -91,9 +107,10 @@ static int on_obs(void *ctx, const char *text)
     str_copy(it->kind, sizeof it->kind, jstr(o, "kind"));
     str_copy(it->means, sizeof it->means, jstr(o, "means"));
     str_copy(it->region, sizeof it->region, jstr(o, "region"));
-    str_copy(it->client_id, sizeof it->client_id, jstr(o, "client_id"));
-    str_copy(it->where, sizeof it->where, jstr(o, "where"));
+    copy_utf8(it->client_id, sizeof it->client_id, jstr(o, "client_id"));
+    copy_utf8(it->where, sizeof it->where, jstr(o, "where"));
     str_copy(it->t_end, sizeof it->t_end, jstr(o, "time_end"));
+    copy_utf8(it->remarks, sizeof it->remarks, jstr(o, "remarks"));
     it->colour = -1;
     long long best = -1;
     json_t *evs = json_object_get(o, "events");
@@ -649,7 +666,10 @@ static int section_annex(struct buf *b, const struct obs_list *ol)
              buf_printf(b, "</td><td>") || esc(b, o->kind) || buf_printf(b, "</td><td>") ||
              esc(b, o->means) || buf_printf(b, "</td><td>") || esc(b, o->where) ||
              buf_printf(b, "</td><td>") || esc(b, o->region) || buf_printf(b, "</td><td>") ||
-             esc(b, o->events) || buf_printf(b, "</td></tr>\n");
+             esc(b, o->events);
+        if (!rc && o->remarks[0])
+            rc = buf_printf(b, "<br><small>") || esc(b, o->remarks) || buf_printf(b, "</small>");
+        rc = rc || buf_printf(b, "</td></tr>\n");
     }
     rc = rc || buf_printf(b, "</table>\n");
     if (!rc && ol->total > (long long)shown)
