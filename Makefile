@@ -2,8 +2,9 @@
 # and fuzz harnesses. Dependencies come from Debian packages through pkg-config.
 #
 #   make            build ./truce
-#   make demo       install missing packages, build truce and the dashboard, create ./demo-data from examples/minsk-2015,
-#                   ingest its observations and print the daily report
+#   make demo       install missing packages, build truce and the dashboard, create ./demo-data
+#                   from examples/minsk-2015, ingest its observations, print the daily report and
+#                   serve the dashboard on http://127.0.0.1:8080/ until Ctrl-C
 #   make check      install missing packages, build, run every test (plain and ASan+UBSan),
 #                   replay the fuzz corpora; ends with "N passed, N failed"
 #   make web        build the dashboard (web/, npm ci + esbuild) into web/dist, served by truce serve

@@ -50,6 +50,7 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/agreements", h_agreements, 0, PUB},
     {"GET", "/api/v1/log/checkpoint", h_checkpoint, 0, PUB},
     {"GET", "/api/v1/geography", api_h_geography, 0, PUB},
+    {"GET", "/api/v1/map/observations", api_h_map_observations, 0, PUB},
     {"GET", "/api/v1/log/proof/observation/{id}", api_h_proof_observation, 0, PUB},
     {"GET", "/api/v1/public/reports", api_h_public_reports, 0, PUB},
     {"GET", "/api/v1/public/reports/{date}", api_h_public_report, 0, PUB},

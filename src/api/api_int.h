@@ -47,6 +47,8 @@ void api_h_proof_observation(struct api *a, const struct http_request *req,
                              const struct api_params *p, struct http_response *resp);
 void api_h_public_reports(struct api *a, const struct http_request *req,
                           const struct api_params *p, struct http_response *resp);
+void api_h_map_observations(struct api *a, const struct http_request *req,
+                            const struct api_params *p, struct http_response *resp);
 void api_h_public_report(struct api *a, const struct http_request *req, const struct api_params *p,
                          struct http_response *resp);
 void api_h_public_findings(struct api *a, const struct http_request *req,

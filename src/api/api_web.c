@@ -482,3 +482,188 @@ void api_h_public_report(struct api *a, const struct http_request *req,
     }
     resp->content_type = "text/html; charset=utf-8";
 }
+
+/* ---- the map's points, compact ---- */
+
+#define API_MAP_DICT_MAX 65536 /* distinct strings in one column of the map's points */
+
+struct dict {
+    char **v;
+    size_t n, cap;
+};
+
+/* The index of s in d, adding it; -1 when d is full. NULL and "" are the same entry. */
+static long dict_index(struct dict *d, const char *s)
+{
+    if (!s)
+        s = "";
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->v[i], s))
+            return (long)i;
+    if (d->n == API_MAP_DICT_MAX)
+        return -1;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 16;
+        d->v = xrealloc(d->v, d->cap * sizeof *d->v);
+    }
+    d->v[d->n] = xmalloc(strlen(s) + 1);
+    memcpy(d->v[d->n], s, strlen(s) + 1);
+    return (long)d->n++;
+}
+
+static void dict_free(struct dict *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->v[i]);
+    free(d->v);
+}
+
+struct map_finding {
+    int64_t obs_id;
+    long clause, party; /* indices in the clause and party dictionaries */
+};
+
+enum { COL_TYPE, COL_REGION, COL_PARTY, COL_CLAUSES, COL_CLAUSE_ONE, N_DICTS };
+static const char *const DICT_NAMES[] = {"type", "region", "party", "clauses"};
+
+struct map_row {
+    int64_t id, t;
+    double lon, lat;
+    long long count;
+    long col[4];
+};
+
+struct map_ctx {
+    struct dict d[N_DICTS];
+    struct map_finding *f;
+    size_t nf, capf;
+    struct map_row *rows;
+    size_t n, cap;
+    bool full;
+};
+
+static int on_map_finding(void *ctx, const struct store_finding_row *r)
+{
+    struct map_ctx *c = ctx;
+    if (c->nf == c->capf) {
+        c->capf = c->capf ? c->capf * 2 : 1024;
+        c->f = xrealloc(c->f, c->capf * sizeof *c->f);
+    }
+    long cl = dict_index(&c->d[COL_CLAUSE_ONE], r->clause);
+    long pa = strcmp(r->party, "undetermined") ? dict_index(&c->d[COL_PARTY], r->party) : -2;
+    if (cl < 0 || pa == -1) {
+        c->full = true;
+        return 0;
+    }
+    c->f[c->nf++] = (struct map_finding){r->obs_id, cl, pa};
+    return 0;
+}
+
+static int cmp_map_finding(const void *x, const void *y)
+{
+    const struct map_finding *a = x, *b = y;
+    return a->obs_id < b->obs_id ? -1 : a->obs_id > b->obs_id ? 1 : 0;
+}
+
+static int on_map_point(void *ctx, const struct store_map_row *r)
+{
+    struct map_ctx *c = ctx;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        c->rows = xrealloc(c->rows, c->cap * sizeof *c->rows);
+    }
+    struct map_row *m = &c->rows[c->n++];
+    m->id = r->id;
+    m->t = r->t_end_ms;
+    m->lon = r->lon;
+    m->lat = r->lat;
+    m->count = r->count;
+    /* the findings of this observation: the clauses as "|a|b|", the party one attributes */
+    size_t lo = 0, hi = c->nf;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->f[mid].obs_id < r->id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    char set[1024] = "|";
+    size_t len = 1;
+    long party = -1;
+    for (size_t i = lo; i < c->nf && c->f[i].obs_id == r->id; i++) {
+        const char *cl = c->d[COL_CLAUSE_ONE].v[c->f[i].clause];
+        char key[260];
+        snprintf(key, sizeof key, "|%s|", cl);
+        if (!strstr(set, key) && len + strlen(cl) + 2 < sizeof set)
+            len += (size_t)snprintf(set + len, sizeof set - len, "%s|", cl);
+        if (party < 0 && c->f[i].party >= 0)
+            party = c->f[i].party;
+    }
+    m->col[COL_TYPE] = dict_index(&c->d[COL_TYPE], r->event_type ? r->event_type : r->kind);
+    m->col[COL_REGION] = dict_index(&c->d[COL_REGION], r->region);
+    m->col[COL_PARTY] = party >= 0 ? party
+                        : dict_index(&c->d[COL_PARTY], r->party && *r->party ? r->party
+                                                                             : "undetermined");
+    m->col[COL_CLAUSES] = dict_index(&c->d[COL_CLAUSES], set);
+    for (int k = 0; k < 4; k++)
+        if (m->col[k] < 0)
+            c->full = true;
+    return 0;
+}
+
+void api_h_map_observations(struct api *a, const struct http_request *req,
+                            const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    (void)p;
+    struct map_ctx *c = xcalloc(1, sizeof *c);
+    struct store_filter f;
+    store_filter_init(&f);
+    struct errbuf e;
+    int rc = store_findings_rows(a->s, &f, on_map_finding, c, &e);
+    if (!rc) {
+        qsort(c->f, c->nf, sizeof *c->f, cmp_map_finding);
+        rc = store_map_points(a->s, on_map_point, c, &e);
+    }
+    if (rc) {
+        api_problem(resp, 500, e.msg);
+    } else if (c->full) {
+        api_problem(resp, 500, "more distinct values than API_MAP_DICT_MAX in a column");
+    } else {
+        struct buf *b = &resp->body;
+        int w = buf_printf(b, "{\"n\":%zu,\"id\":[", c->n);
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].id);
+        w = w || buf_printf(b, "],\"t\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].t);
+        w = w || buf_printf(b, "],\"lon\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lon);
+        w = w || buf_printf(b, "],\"lat\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lat);
+        w = w || buf_printf(b, "],\"count\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", c->rows[i].count);
+        for (int k = 0; k < 4 && !w; k++) {
+            w = buf_printf(b, "],\"%s\":[", DICT_NAMES[k]);
+            for (size_t i = 0; i < c->n && !w; i++)
+                w = buf_printf(b, "%s%ld", i ? "," : "", c->rows[i].col[k]);
+        }
+        w = w || buf_printf(b, "],\"dict\":{");
+        for (int k = 0; k < 4 && !w; k++) {
+            w = buf_printf(b, "%s\"%s\":[", k ? "," : "", DICT_NAMES[k]);
+            for (size_t i = 0; i < c->d[k].n && !w; i++)
+                w = buf_printf(b, "%s", i ? "," : "") || buf_json_str(b, c->d[k].v[i]);
+            w = w || buf_append(b, "]", 1);
+        }
+        if (w || buf_append(b, "}}\n", 3))
+            api_oom(resp);
+    }
+    for (int k = 0; k < N_DICTS; k++)
+        dict_free(&c->d[k]);
+    free(c->f);
+    free(c->rows);
+    free(c);
+}

@@ -1077,3 +1077,44 @@ int store_checkpoints_each(struct store *s, int (*cb)(void *ctx, const struct st
     sqlite3_finalize(q);
     return rc;
 }
+
+/* ---- points for the dashboard's map ---- */
+
+int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_map_row *r),
+                     void *ctx, struct errbuf *e)
+{
+    /* The dominant event type (largest count; uncountable below any count) and the summed counts
+     * come from obs_events through its primary key (obs_id, seq). */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT o.id, o.lon, o.lat, o.kind, o.t_end_ms, o.region, o.party, "
+            "(SELECT ev.event_type FROM obs_events ev WHERE ev.obs_id = o.id "
+            "  ORDER BY coalesce(ev.count, -1) DESC, ev.seq LIMIT 1), "
+            "(SELECT sum(ev.count) FROM obs_events ev WHERE ev.obs_id = o.id AND ev.count > 0), "
+            "o.count FROM observations o WHERE o.lon IS NOT NULL AND o.lat IS NOT NULL "
+            "ORDER BY o.id",
+            -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading map points");
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_map_row r = {
+            .id = sqlite3_column_int64(st, 0),
+            .lon = sqlite3_column_double(st, 1),
+            .lat = sqlite3_column_double(st, 2),
+            .kind = (const char *)sqlite3_column_text(st, 3),
+            .t_end_ms = sqlite3_column_int64(st, 4),
+            .region = (const char *)sqlite3_column_text(st, 5),
+            .party = (const char *)sqlite3_column_text(st, 6),
+            .event_type = (const char *)sqlite3_column_text(st, 7),
+            .count = sqlite3_column_type(st, 8) != SQLITE_NULL ? sqlite3_column_int64(st, 8)
+                     : sqlite3_column_type(st, 9) != SQLITE_NULL ? sqlite3_column_int64(st, 9)
+                                                                 : 0,
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading map points");
+    sqlite3_finalize(st);
+    return rc;
+}

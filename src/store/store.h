@@ -157,6 +157,18 @@ int store_report_findings(struct store *s, int64_t from_ms, int64_t to_ms,
                           int (*cb)(void *ctx, const struct store_finding_row *r), void *ctx,
                           struct errbuf *e) WUR;
 
+/* One located observation as the dashboard's map shows it. */
+struct store_map_row {
+    int64_t id, t_end_ms;
+    double lon, lat;
+    const char *kind, *region, *party; /* region and party may be NULL */
+    const char *event_type;            /* the event type with the largest count, or NULL */
+    long long count;                   /* summed event counts, else the record's count, else 0 */
+};
+/* Calls cb with every located observation, in id order. */
+int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_map_row *r),
+                     void *ctx, struct errbuf *e) WUR;
+
 /* Number of stored observations (for summaries and tests). */
 int store_obs_count(struct store *s, long long *n, struct errbuf *e) WUR;
 

@@ -95,6 +95,9 @@ try {
   // 4. the incident panel and the verify action
   const withFinding = apiObs.find((o) => o.client_id);
   await page.evaluate((id) => window.truce.openPanel(id), withFinding.id);
+  const panel = await page.textContent('#panel-body');
+  check(panel.includes(withFinding.client_id) && panel.includes('minsk2-1'),
+    `the panel shows the observation ${withFinding.client_id} and its finding`);
   await page.click('#verify');
   await page.waitForSelector('#verify-result[data-result]', { timeout: 20000 });
   const result = await page.getAttribute('#verify-result', 'data-result');

@@ -116,6 +116,8 @@ req 404 -X POST "$U/index.html"
 # geography, proofs, reports, public routes
 req 200 "$U/api/v1/geography"; has '"layer":"line","id":"contact-line"'; has '"layer":"region","id":"donetsk"'
 has '"layer":"zone","id":"zolote"'; has '"layer":"control"'
+req 200 "$U/api/v1/map/observations"; has '"n":26,'; has '"dict":{"type":["undetermined_explosion"'
+has '"clauses":["|minsk2-1|"'
 req 200 "$U/api/v1/log/proof/observation/3"; has '"leaf_index":'; has '"proof":["'; has '"verifier_key":"truce.example/minsk-2015+'
 req 404 "$U/api/v1/log/proof/observation/999"
 req 400 "$U/api/v1/log/proof/observation/abc"

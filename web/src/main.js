@@ -14,7 +14,7 @@ const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
 const state = {
-  mode: 'observations', items: new Map(), features: [], findingsByObs: new Map(), parties: [],
+  mode: 'observations', items: new Map(), features: [], parties: [],
   agreement: null, tmin: 0, tmax: 0, colourBy: 'type',
 };
 window.truce = { ready: false, state };
@@ -34,28 +34,34 @@ function dominantType(events) {
   return best;
 }
 
-// Observations as map features; the party is the one a finding attributes (else the record's).
-function observationFeatures(obs, findings) {
-  for (const f of findings) {
-    if (!state.findingsByObs.has(f.observation)) state.findingsByObs.set(f.observation, []);
-    state.findingsByObs.get(f.observation).push(f);
-  }
-  return obs.filter((o) => typeof o.lon === 'number').map((o) => {
-    const fs = state.findingsByObs.get(o.id) || [];
-    const attributed = fs.find((f) => f.party && f.party !== 'undetermined');
-    const party = attributed ? attributed.party : (o.party || 'undetermined');
-    const count = (o.events || []).reduce((s, e) => s + (e.count > 0 ? e.count : 0), 0) || (o.count || 1);
-    state.items.set(o.id, o);
-    return {
-      type: 'Feature', id: o.id,
-      geometry: { type: 'Point', coordinates: [o.lon, o.lat] },
+// Observations as map features from the compact columns of GET /api/v1/map/observations (the
+// dominant event type, the party a finding attributes, the clauses of its findings); the full
+// record and its findings are fetched when its panel opens.
+function observationFeatures(m) {
+  const d = m.dict, out = new Array(m.n);
+  for (let i = 0; i < m.n; i++) {
+    out[i] = {
+      type: 'Feature', id: m.id[i],
+      geometry: { type: 'Point', coordinates: [m.lon[i], m.lat[i]] },
       properties: {
-        id: o.id, kind: o.kind, type: dominantType(o.events) || o.kind, party, region: o.region || '',
-        clauses: '|' + [...new Set(fs.map((f) => f.clause))].join('|') + '|',
-        grade: attributed ? 'finding' : 'none', t: Date.parse(o.time_end), count,
+        id: m.id[i], type: d.type[m.type[i]], party: d.party[m.party[i]], region: d.region[m.region[i]],
+        clauses: d.clauses[m.clauses[i]], grade: d.clauses[m.clauses[i]] === '|' ? 'no finding' : 'finding',
+        t: m.t[i], count: m.count[i] || 1,
       },
     };
-  });
+  }
+  return out;
+}
+
+const isoSecond = (t) => new Date(Math.floor(t / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+// The stored record of observation id (ending at time t) and its findings.
+async function observationDetail(id, t) {
+  const q = `from=${isoSecond(t)}&to=${isoSecond(t + 1000)}&limit=100000`;
+  const [obs, findings] = await Promise.all([
+    getJSON(`/api/v1/observations?${q}`), getJSON(`/api/v1/findings?${q}`),
+  ]);
+  return { record: obs.find((o) => o.id === id), findings: findings.filter((f) => f.observation === id) };
 }
 
 // Incidents from the fusion module (tolerant of missing fields).
@@ -149,13 +155,24 @@ function baseLayers(geo) {
   return { regions: layer('region'), control: layer('control'), zones: layer('zone'), lines: layer('line') };
 }
 
-function panelFor(id) {
-  const it = state.items.get(id);
-  if (!it) return;
-  const body = $('panel-body');
+async function panelFor(id) {
   const isObs = state.mode === 'observations';
-  const findings = isObs ? (state.findingsByObs.get(id) || []) : (it.findings || []);
-  const evidence = isObs ? [it] : (Array.isArray(it.evidence) ? it.evidence : []);
+  let it, findings, evidence;
+  if (isObs) {
+    const ft = state.features.find((f) => f.properties.id === id);
+    if (!ft) return;
+    const d = await observationDetail(id, ft.properties.t);
+    it = d.record || { id };
+    findings = d.findings;
+    evidence = [it];
+    state.items.set(id, it);
+  } else {
+    it = state.items.get(id);
+    if (!it) return;
+    findings = it.findings || [];
+    evidence = Array.isArray(it.evidence) ? it.evidence : [];
+  }
+  const body = $('panel-body');
   const rows = (o) => Object.entries(o).filter(([, v]) => v !== null && typeof v !== 'object')
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
   body.innerHTML = `
@@ -232,11 +249,8 @@ async function main() {
     state.mode = 'incidents';
     features = incidentFeatures(list);
   } catch (e) {
-    const [obs, findings] = await Promise.all([
-      getJSON(`/api/v1/observations?limit=${FETCH_LIMIT}`), getJSON(`/api/v1/findings?limit=${FETCH_LIMIT}`),
-    ]);
     state.mode = 'observations';
-    features = observationFeatures(obs, findings);
+    features = observationFeatures(await getJSON('/api/v1/map/observations'));
   }
   state.features = features;
   $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
@@ -247,9 +261,13 @@ async function main() {
   fillSelect('f-clause', new Set(features.flatMap((f) => f.properties.clauses.split('|'))));
   fillSelect('f-region', new Set(features.map((f) => f.properties.region)));
   fillSelect('f-grade', new Set(features.map((f) => f.properties.grade)));
-  const ts = features.map((f) => f.properties.t).filter((t) => Number.isFinite(t));
-  state.tmin = ts.length ? Math.floor(Math.min(...ts) / DAY) * DAY : Date.now();
-  state.tmax = ts.length ? Math.max(...ts) : Date.now();
+  let lo = Infinity, hi = -Infinity;
+  for (const f of features) {
+    const t = f.properties.t;
+    if (Number.isFinite(t)) { if (t < lo) lo = t; if (t > hi) hi = t; }
+  }
+  state.tmin = Number.isFinite(lo) ? Math.floor(lo / DAY) * DAY : Date.now();
+  state.tmax = Number.isFinite(hi) ? hi : Date.now();
   const days = Math.max(0, Math.floor((state.tmax - state.tmin) / DAY));
   $('time').max = String(days);
   $('time').value = String(days);
@@ -296,13 +314,14 @@ async function main() {
       const ids = cb.dataset.layer === 'regions' ? ['regions', 'regions-edge'] : [cb.dataset.layer];
       for (const l of ids) map.setLayoutProperty(l, 'visibility', cb.checked ? 'visible' : 'none');
     });
-  map.on('click', 'items', (e) => panelFor(e.features[0].properties.id));
+  map.on('click', 'items', (e) => { panelFor(e.features[0].properties.id).catch((err) => { $('panel-body').textContent = err.message; }); });
   map.on('mouseenter', 'items', () => { map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', 'items', () => { map.getCanvas().style.cursor = ''; });
   $('panel-close').onclick = () => { $('panel').hidden = true; };
   reportViewer();
   await new Promise((res) => (map.loaded() ? res() : map.once('idle', res)));
-  window.truce.firstRenderMs = performance.now() - t0;
+  window.truce.loadMs = performance.now() - t0; // from this script's start
+  window.truce.firstRenderMs = performance.now(); // from the navigation's start
   window.truce.openPanel = panelFor;
   window.truce.ready = true;
   document.body.dataset.ready = '1';
