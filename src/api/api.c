@@ -592,12 +592,14 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     a->s = s;
     a->ag = ag;
     a->log = log;
+    a->map_cache_log = -1;
     return a;
 }
 
 void api_free(struct api *a)
 {
     free(a->web_dir);
+    buf_reset(&a->map_cache);
     free(a);
 }
 

@@ -24,6 +24,8 @@ struct api {
     struct truce_log *log;
     char *web_dir; /* the dashboard's files (api_set_web_dir), NULL: none */
     char vkey[NOTE_VKEY_SIZE]; /* the log's verifier key (api_set_verifier_key), "": unknown */
+    struct buf map_cache;      /* the last answer of GET /api/v1/map/observations ... */
+    int64_t map_cache_log;     /* ... made at this committed log size (-1: none) */
     struct metric metrics[API_METRICS_MAX];
     size_t n_metrics;
     unsigned long long metrics_dropped;

@@ -1084,7 +1084,8 @@ int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_ma
                      void *ctx, struct errbuf *e)
 {
     /* The dominant event type (largest count; uncountable below any count) and the summed counts
-     * come from obs_events through its primary key (obs_id, seq). */
+     * come from obs_events through its primary key (obs_id, seq); the findings are grouped once
+     * by observation (no index on findings.obs_id is needed). */
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(
             s->db,
@@ -1092,8 +1093,11 @@ int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_ma
             "(SELECT ev.event_type FROM obs_events ev WHERE ev.obs_id = o.id "
             "  ORDER BY coalesce(ev.count, -1) DESC, ev.seq LIMIT 1), "
             "(SELECT sum(ev.count) FROM obs_events ev WHERE ev.obs_id = o.id AND ev.count > 0), "
-            "o.count FROM observations o WHERE o.lon IS NOT NULL AND o.lat IS NOT NULL "
-            "ORDER BY o.id",
+            "o.count, f.clauses, f.party FROM observations o LEFT JOIN "
+            "(SELECT obs_id, group_concat(DISTINCT clause) AS clauses, "
+            "  min(CASE WHEN party <> 'undetermined' THEN party END) AS party "
+            "  FROM findings GROUP BY obs_id) f ON f.obs_id = o.id "
+            "WHERE o.lon IS NOT NULL AND o.lat IS NOT NULL ORDER BY o.id",
             -1, &st, NULL) != SQLITE_OK)
         return dberr(s, e, "reading map points");
     int rc = 0, step;
@@ -1110,6 +1114,8 @@ int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_ma
             .count = sqlite3_column_type(st, 8) != SQLITE_NULL ? sqlite3_column_int64(st, 8)
                      : sqlite3_column_type(st, 9) != SQLITE_NULL ? sqlite3_column_int64(st, 9)
                                                                  : 0,
+            .clauses = (const char *)sqlite3_column_text(st, 10),
+            .finding_party = (const char *)sqlite3_column_text(st, 11),
         };
         rc = cb(ctx, &r);
     }

@@ -164,6 +164,8 @@ struct store_map_row {
     const char *kind, *region, *party; /* region and party may be NULL */
     const char *event_type;            /* the event type with the largest count, or NULL */
     long long count;                   /* summed event counts, else the record's count, else 0 */
+    const char *clauses;       /* the clauses of its findings, comma-separated, or NULL: none */
+    const char *finding_party; /* a party its findings attribute it to (not "undetermined") */
 };
 /* Calls cb with every located observation, in id order. */
 int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_map_row *r),

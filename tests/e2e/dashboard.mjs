@@ -76,7 +76,7 @@ try {
     return (best || o.kind) === 'undetermined_explosion';
   }).length;
   check(after === expected && after < before && after > 0, `type filter: ${after} shown (expected ${expected}, was ${before})`);
-  await page.waitForTimeout(300);
+  await page.waitForSelector('body[data-rendering="0"]', { timeout: 20000 });
   const itemsAfter = await page.evaluate(() => window.truce.map.queryRenderedFeatures({ layers: ['items'] }).length);
   check(itemsAfter < onMap.items, `the map shows fewer points after filtering (${itemsAfter} < ${onMap.items})`);
   await page.screenshot({ path: join(artefacts, 'dashboard-filtered.png') });

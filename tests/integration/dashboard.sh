@@ -118,6 +118,10 @@ req 200 "$U/api/v1/geography"; has '"layer":"line","id":"contact-line"'; has '"l
 has '"layer":"zone","id":"zolote"'; has '"layer":"control"'
 req 200 "$U/api/v1/map/observations"; has '"n":26,'; has '"dict":{"type":["undetermined_explosion"'
 has '"clauses":["|minsk2-1|"'
+req 200 "$U/api/v1/map/observations"; has '"n":26,'   # the same answer again (cached)
+# a new observation: the cached points are not served any more
+req 200 -H 'Content-Type: application/x-ndjson' --data-binary '{"type":"Feature","geometry":{"type":"Point","coordinates":[38.05,48.2]},"properties":{"kind":"detection","client_id":"map-new-1","time":"2016-10-11T10:00:00Z","means":"acoustic","accuracy_m":300,"events":[{"type":"impact","count":2}]}}' "$U/api/v1/observations"
+req 200 "$U/api/v1/map/observations"; has '"n":27,'; has '38.05000'
 req 200 "$U/api/v1/log/proof/observation/3"; has '"leaf_index":'; has '"proof":["'; has '"verifier_key":"truce.example/minsk-2015+'
 req 404 "$U/api/v1/log/proof/observation/999"
 req 400 "$U/api/v1/log/proof/observation/abc"

@@ -10,6 +10,8 @@ import { verifyBundle } from './verify.js';
 
 const DAY = 86400000;
 const FETCH_LIMIT = 100000; // the API's largest page (API_LIST_MAX_LIMIT)
+const CLUSTER_ABOVE = 5000;  // more points than this are clustered at small scales
+const CLUSTER_MAX_ZOOM = 10; // the largest zoom with clusters
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
@@ -17,7 +19,8 @@ const state = {
   mode: 'observations', items: new Map(), features: [], parties: [],
   agreement: null, tmin: 0, tmax: 0, colourBy: 'type',
 };
-window.truce = { ready: false, state };
+window.truce = { ready: false, state, timings: {} };
+const mark = (name) => { window.truce.timings[name] = Math.round(performance.now()); };
 
 async function getJSON(url) {
   const r = await fetch(url);
@@ -117,7 +120,7 @@ function legend() {
   $('legend').innerHTML = rows.map(([c, n]) => `<div><i class="sw" style="background:${c}"></i>${esc(n)}</div>`).join('');
 }
 
-// The current filters as a predicate and as a MapLibre filter expression (the same test).
+// The current filters as a predicate on a feature's properties.
 function currentFilter() {
   const f = {
     type: $('f-type').value, party: $('f-party').value, clause: $('f-clause').value,
@@ -127,21 +130,22 @@ function currentFilter() {
   const win = $('window').value;
   const tEnd = state.tmin + (day + 1) * DAY;
   const tStart = win === 'all' ? -Infinity : tEnd - Number(win) * DAY;
-  const expr = ['all', ['<', ['get', 't'], tEnd]];
-  if (tStart > -Infinity) expr.push(['>=', ['get', 't'], tStart]);
-  for (const k of ['type', 'party', 'region', 'grade']) if (f[k]) expr.push(['==', ['get', k], f[k]]);
-  if (f.clause) expr.push(['in', `|${f.clause}|`, ['get', 'clauses']]);
   const test = (p) => p.t < tEnd && p.t >= tStart && (!f.type || p.type === f.type) &&
     (!f.party || p.party === f.party) && (!f.region || p.region === f.region) &&
     (!f.grade || p.grade === f.grade) && (!f.clause || p.clauses.includes(`|${f.clause}|`));
-  return { expr, test, tEnd, tStart };
+  return { test, tEnd, tStart };
 }
 
+// Shows the features that pass the filters: the same predicate makes the count and the map's
+// data (so they always agree); the GeoJSON source is replaced, not filtered on the GPU, so that
+// large sets can be clustered.
 function applyFilters(map) {
-  const { expr, test, tEnd, tStart } = currentFilter();
-  map.setFilter('items', expr);
-  let n = 0;
-  for (const ft of state.features) if (test(ft.properties)) n++;
+  const { test, tEnd, tStart } = currentFilter();
+  const shown = state.features.filter((ft) => test(ft.properties));
+  const n = shown.length;
+  document.body.dataset.rendering = '1';
+  map.getSource('items').setData({ type: 'FeatureCollection', features: shown });
+  map.once('idle', () => { document.body.dataset.rendering = '0'; });
   const c = $('count');
   c.dataset.count = String(n);
   c.dataset.total = String(state.features.length);
@@ -233,26 +237,39 @@ function reportViewer() {
   $('report-close').onclick = () => { $('report').hidden = true; };
 }
 
-async function main() {
-  const t0 = performance.now();
-  const [geo, outline, agreements] = await Promise.all([
-    getJSON('/api/v1/geography'), getJSON('geo/ukraine.geojson'), getJSON('/api/v1/agreements'),
-  ]);
-  const ag = agreements[agreements.length - 1];
-  state.agreement = ag;
-  $('agreement').textContent = `${ag.title}${ag.illustrative ? ' (ILLUSTRATIVE)' : ''}`;
-
-  let features;
+// The incidents when the server has them, else the observations.
+async function loadItems() {
   try {
     const inc = await getJSON(`/api/v1/incidents?limit=${FETCH_LIMIT}`);
     const list = Array.isArray(inc) ? inc : (inc.items || inc.incidents || []);
-    state.mode = 'incidents';
-    features = incidentFeatures(list);
+    return { mode: 'incidents', features: incidentFeatures(list) };
   } catch (e) {
-    state.mode = 'observations';
-    features = observationFeatures(await getJSON('/api/v1/map/observations'));
+    return { mode: 'observations', features: observationFeatures(await getJSON('/api/v1/map/observations')) };
   }
+}
+
+async function main() {
+  const t0 = performance.now();
+  // everything is fetched while the map starts
+  const baseP = Promise.all([
+    getJSON('/api/v1/geography'), getJSON('geo/ukraine.geojson'), getJSON('/api/v1/agreements'),
+  ]);
+  const itemsP = loadItems();
+  const map = new maplibregl.Map({
+    container: 'map',
+    // No tiles, no glyphs, no sprite: nothing is fetched but truce's own GeoJSON.
+    style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#dfe8ef' } }] },
+    center: [38.2, 48.3], zoom: 6.6, attributionControl: false, fadeDuration: 0,
+  });
+  const mapLoaded = new Promise((res) => map.on('load', res));
+  const [geo, outline, agreements] = await baseP;
+  const ag = agreements[agreements.length - 1];
+  state.agreement = ag;
+  $('agreement').textContent = `${ag.title}${ag.illustrative ? ' (ILLUSTRATIVE)' : ''}`;
+  const { mode, features } = await itemsP;
+  state.mode = mode;
   state.features = features;
+  mark('data');
   $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
   const partiesSeen = new Set(features.map((f) => f.properties.party));
   state.parties = [...partiesSeen].filter((p) => p !== 'undetermined').map((p) => ({ id: p, name: p }));
@@ -274,20 +291,21 @@ async function main() {
   $('report-date').value = new Date(state.tmax).toISOString().slice(0, 10);
 
   const base = baseLayers(geo);
-  const map = new maplibregl.Map({
-    container: 'map',
-    // No tiles, no glyphs, no sprite: nothing is fetched but truce's own GeoJSON.
-    style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#dfe8ef' } }] },
-    center: [38.2, 48.3], zoom: 6.6, attributionControl: false, fadeDuration: 0,
-  });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
   map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution:
     'Ukraine: © OpenStreetMap contributors (ODbL); oblasts: Natural Earth; line and areas approximate' }));
   window.truce.map = map;
-  await new Promise((res) => map.on('load', res));
+  await mapLoaded;
+  mark('style');
   map.addSource('outline', { type: 'geojson', data: outline });
   for (const [k, v] of Object.entries(base)) map.addSource(k, { type: 'geojson', data: v });
-  map.addSource('items', { type: 'geojson', data: { type: 'FeatureCollection', features } });
+  // Large sets are clustered below zoom CLUSTER_MAX_ZOOM: software WebGL cannot draw 100,000
+  // circles per frame, and nobody reads them at that scale. Small sets are drawn point by point.
+  const cluster = features.length > CLUSTER_ABOVE;
+  map.addSource('items', {
+    type: 'geojson', data: { type: 'FeatureCollection', features: [] },
+    cluster, clusterMaxZoom: CLUSTER_MAX_ZOOM, clusterRadius: 28,
+  });
   map.addLayer({ id: 'outline', type: 'fill', source: 'outline', paint: { 'fill-color': '#f7f5ef', 'fill-outline-color': '#999' } });
   map.addLayer({ id: 'regions', type: 'fill', source: 'regions', paint: { 'fill-color': '#efe9d8', 'fill-outline-color': '#777' } });
   map.addLayer({ id: 'regions-edge', type: 'line', source: 'regions', paint: { 'line-color': '#777', 'line-width': 1 } });
@@ -295,7 +313,14 @@ async function main() {
   map.addLayer({ id: 'zones', type: 'fill', source: 'zones', paint: { 'fill-color': '#f0a030', 'fill-opacity': 0.5, 'fill-outline-color': '#b26b00' } });
   map.addLayer({ id: 'lines', type: 'line', source: 'lines', paint: { 'line-color': '#c00000', 'line-width': 2.5 } });
   map.addLayer({
-    id: 'items', type: 'circle', source: 'items',
+    id: 'clusters', type: 'circle', source: 'items', filter: ['has', 'point_count'],
+    paint: {
+      'circle-color': '#34495e', 'circle-opacity': 0.75, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1,
+      'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 6, 100, 12, 2000, 20, 20000, 30],
+    },
+  });
+  map.addLayer({
+    id: 'items', type: 'circle', source: 'items', filter: ['!', ['has', 'point_count']],
     paint: {
       'circle-color': colourExpression(),
       'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, ['min', 8, ['+', 2.5, ['sqrt', ['get', 'count']]]], 10, ['min', 16, ['+', 4, ['sqrt', ['get', 'count']]]]],
@@ -304,9 +329,21 @@ async function main() {
   });
   legend();
   applyFilters(map);
+  mark('layers');
 
+  let pending = 0; // the slider fires many events: refilter once they pause
+  const refilter = () => {
+    clearTimeout(pending);
+    if (features.length > CLUSTER_ABOVE) pending = setTimeout(() => applyFilters(map), 120);
+    else applyFilters(map);
+  };
   for (const id of ['time', 'window', 'f-type', 'f-party', 'f-clause', 'f-region', 'f-grade'])
-    $(id).addEventListener('input', () => applyFilters(map));
+    $(id).addEventListener('input', refilter);
+  map.on('click', 'clusters', async (e) => {
+    const f = e.features[0];
+    const zoom = await map.getSource('items').getClusterExpansionZoom(f.properties.cluster_id);
+    map.easeTo({ center: f.geometry.coordinates, zoom });
+  });
   for (const r of document.querySelectorAll('input[name=colour]'))
     r.addEventListener('change', () => { state.colourBy = r.value; map.setPaintProperty('items', 'circle-color', colourExpression()); legend(); });
   for (const cb of document.querySelectorAll('input[data-layer]'))
@@ -319,7 +356,7 @@ async function main() {
   map.on('mouseleave', 'items', () => { map.getCanvas().style.cursor = ''; });
   $('panel-close').onclick = () => { $('panel').hidden = true; };
   reportViewer();
-  await new Promise((res) => (map.loaded() ? res() : map.once('idle', res)));
+  await new Promise((res) => map.once('idle', res));
   window.truce.loadMs = performance.now() - t0; // from this script's start
   window.truce.firstRenderMs = performance.now(); // from the navigation's start
   window.truce.openPanel = panelFor;
