@@ -206,8 +206,14 @@ void api_h_geography(struct api *a, const struct http_request *req, const struct
     bool first = true;
     int rc = buf_printf(b, "{\"type\":\"FeatureCollection\",\"agreement\":") ||
              buf_json_str(b, g->id) ||
-             buf_printf(b, ",\"version\":%d,\"illustrative\":%s,\"features\":[", g->version,
+             buf_printf(b, ",\"version\":%d,\"illustrative\":%s,\"parties\":[", g->version,
                         g->illustrative ? "true" : "false");
+    for (size_t i = 0; i < g->n_parties && !rc; i++)
+        rc = buf_printf(b, "%s{\"id\":", i ? "," : "") || buf_json_str(b, g->parties[i].id) ||
+             buf_printf(b, ",\"name\":") || buf_json_str(b, g->parties[i].name) ||
+             buf_printf(b, ",\"side\":") || buf_json_str(b, g->parties[i].side) ||
+             buf_append(b, "}", 1);
+    rc = rc || buf_printf(b, "],\"features\":[");
     for (size_t i = 0; i < g->n_regions && !rc; i++)
         rc = feature_open(b, &first, "region", g->regions[i].id, g->regions[i].name, NULL,
                           NULL) ||

@@ -92,6 +92,14 @@ try {
   await page.fill('#time', await page.getAttribute('#time', 'max'));
   await page.dispatchEvent('#time', 'input');
 
+  // colour by attribution: the legend names the agreement's parties, the paint follows
+  await page.check('input[name=colour][value=party]');
+  const legendText = await page.textContent('#legend');
+  const paint = await page.evaluate(() => JSON.stringify(window.truce.map.getPaintProperty('items', 'circle-color')));
+  check(legendText.includes('Armed Forces of Ukraine') && paint.includes('"party"'),
+    'colour by attribution: legend with the parties, points coloured by party');
+  await page.check('input[name=colour][value=type]');
+
   // 4. the incident panel and the verify action
   const withFinding = apiObs.find((o) => o.client_id);
   await page.evaluate((id) => window.truce.openPanel(id), withFinding.id);

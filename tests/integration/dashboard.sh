@@ -114,7 +114,7 @@ req 405 -X POST "$U/api/v1/geography"
 req 404 -X POST "$U/index.html"
 
 # geography, proofs, reports, public routes
-req 200 "$U/api/v1/geography"; has '"layer":"line","id":"contact-line"'; has '"layer":"region","id":"donetsk"'
+req 200 "$U/api/v1/geography"; has '"layer":"line","id":"contact-line"'; has '"parties":[{"id":"ua","name":"Armed Forces of Ukraine"'; has '"layer":"region","id":"donetsk"'
 has '"layer":"zone","id":"zolote"'; has '"layer":"control"'
 req 200 "$U/api/v1/map/observations"; has '"n":26,'; has '"dict":{"type":["undetermined_explosion"'
 has '"clauses":["|minsk2-1|"'

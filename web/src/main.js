@@ -272,7 +272,10 @@ async function main() {
   mark('data');
   $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
   const partiesSeen = new Set(features.map((f) => f.properties.party));
-  state.parties = [...partiesSeen].filter((p) => p !== 'undetermined').map((p) => ({ id: p, name: p }));
+  // the agreement's parties first (their names, stable colours), then any other party seen
+  state.parties = (geo.parties || []).map((p) => ({ id: p.id, name: p.name }));
+  for (const p of partiesSeen)
+    if (p !== 'undetermined' && !state.parties.some((q) => q.id === p)) state.parties.push({ id: p, name: p });
   fillSelect('f-type', new Set(features.map((f) => f.properties.type)), (v) => v.replace(/_/g, ' '));
   fillSelect('f-party', partiesSeen);
   fillSelect('f-clause', new Set(features.flatMap((f) => f.properties.clauses.split('|'))));
