@@ -135,7 +135,42 @@ try {
   check(await frame.locator('#map svg path.line').count() > 0, 'the report has its SVG map with the line');
   await page.screenshot({ path: join(artefacts, 'dashboard-report.png') });
 
-  // 6. the public page: no raw observation
+  // 6. with the fusion module's incidents (GET /api/v1/incidents, not on this branch: served here
+  // from a fixture in the shape that module answers), the map shows incidents instead
+  const inc = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const incidents = [
+    { id: 1, start: '2016-10-10T05:00:00Z', end: '2016-10-10T05:20:00Z', events: [{ type: 'impact', count: 4 }], count: 4,
+      location: { lon: 37.78, lat: 48.13, method: 'triangulation', semi_major_m: 900 }, origin: null,
+      party: 'af', grade: 'probable', reasons: 'two bearings cross east of the line', evidence: [{ id: 3, client_id: 'smm-2016-10-10-c01' }, 4] },
+    { id: 2, start: '2016-10-10T07:00:00Z', end: '2016-10-10T07:05:00Z', events: [{ type: 'outgoing', count: 3 }], count: 3,
+      location: { lon: 37.70, lat: 48.05, method: 'single', semi_major_m: 3000 }, party: 'undetermined', grade: 'undetermined',
+      reasons: 'one observer', evidence: [5] },
+    { id: 3, start: '2016-10-11T07:00:00Z', end: '2016-10-11T07:05:00Z', events: [{ type: 'impact', count: 1 }], count: 1,
+      location: { lon: 38.9, lat: 48.6, method: 'single', semi_major_m: 2000 }, party: 'ua', grade: 'possible',
+      reasons: 'flight direction from the west', evidence: [6] },
+  ];
+  await inc.route('**/api/v1/incidents**', (route) => route.fulfill({ json: incidents }));
+  await inc.goto(base + '/');
+  await inc.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  const incCount = await inc.getAttribute('#count', 'data-count');
+  const incMode = await inc.evaluate(() => window.truce.state.mode);
+  check(incMode === 'incidents' && incCount === '3', `incidents shown when the server has them (${incMode}, ${incCount})`);
+  await inc.selectOption('#f-grade', 'probable');
+  check(await inc.getAttribute('#count', 'data-count') === '1', 'the grade filter selects the probable incident');
+  await inc.selectOption('#f-grade', '');
+  await inc.selectOption('#f-party', 'ua');
+  check(await inc.getAttribute('#count', 'data-count') === '1', 'the party filter selects the incident attributed to ua');
+  await inc.evaluate(() => window.truce.openPanel(1));
+  const incPanel = await inc.textContent('#panel-body');
+  check(incPanel.includes('Incident 1') && incPanel.includes('two bearings cross') && incPanel.includes('smm-2016-10-10-c01'),
+    'the incident panel shows its reasons and evidence');
+  await inc.click('#verify');
+  await inc.waitForSelector('#verify-result[data-result]', { timeout: 20000 });
+  check(await inc.getAttribute('#verify-result', 'data-result') === 'verified', 'verify checks every observation of the incident');
+  await inc.screenshot({ path: join(artefacts, 'dashboard-incidents.png') });
+  await inc.close();
+
+  // 7. the public page: no raw observation
   const pub = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
   const pubRequests = [];
   pub.on('request', (r) => pubRequests.push(r.url()));

@@ -192,8 +192,11 @@ async function panelFor(id) {
     <h4>Findings (${findings.length})</h4>
     <ul>${findings.map((f) => `<li><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}, ${esc(f.status || '')}): ${esc(f.reasons)}</li>`).join('') || '<li>none</li>'}</ul>`;
   $('panel').hidden = false;
-  const obsIds = isObs ? [id] : evidence.map((o) => (typeof o === 'object' ? o.id ?? o.observation : o)).filter((x) => x != null);
-  $('verify').onclick = () => verifyObservations(obsIds);
+  // the observations to check, with the client id each leaf must hold when it is known
+  const toCheck = isObs ? [{ id, clientId: it.client_id }]
+    : evidence.map((o) => (typeof o === 'object' ? { id: o.id ?? o.observation, clientId: o.client_id } : { id: o }))
+      .filter((x) => x.id != null);
+  $('verify').onclick = () => verifyObservations(toCheck);
 }
 
 async function verifyObservations(ids) {
@@ -203,11 +206,10 @@ async function verifyObservations(ids) {
   if (!ids.length) { out.textContent = 'no observation to check'; return; }
   const lines = [];
   let allOk = true, sig = 'ok';
-  for (const id of ids) {
+  for (const { id, clientId } of ids) {
     try {
       const bundle = await getJSON(`/api/v1/log/proof/observation/${encodeURIComponent(id)}`);
-      const rec = state.mode === 'observations' ? state.items.get(id) : null;
-      const res = await verifyBundle(bundle, rec && rec.client_id);
+      const res = await verifyBundle(bundle, clientId);
       allOk = allOk && res.ok;
       if (res.signature && res.signature !== 'ok') sig = res.signature;
       lines.push(`observation ${id}: ${res.ok ? 'in the log' : 'NOT verified'}`, ...res.steps.map((s) => '  ' + s));
