@@ -40,6 +40,10 @@ void api_problem(struct http_response *resp, int status, const char *detail);
 void api_oom(struct http_response *resp);
 
 /* api_web.c */
+/* Whether a request path may name a file of the web directory: "/" then segments made of
+ * [A-Za-z0-9_.-], none empty or starting with a dot, shorter than API_STATIC_PATH_MAX. */
+#define API_STATIC_PATH_MAX 256 /* bytes of a static file's request path */
+bool api_web_path_safe(const char *path);
 /* Answers a GET or HEAD for a file of the dashboard (web_dir): returns false when req is not
  * one (not GET/HEAD, under /api/, no web_dir, no such file) so the caller answers 404. */
 bool api_static_serve(struct api *a, const struct http_request *req, struct http_response *resp);

@@ -18,7 +18,6 @@
 #include "note/note.h"
 #include "report/report.h"
 
-#define API_STATIC_PATH_MAX 256     /* bytes of a static file's request path */
 #define API_PUBLIC_REPORTS_MAX 366  /* newest report dates listed by /api/v1/public/reports */
 #define API_PUBLIC_FINDINGS_MAX 10000 /* published findings listed at most */
 #define API_PUBLIC_STATUS "published" /* the finding status the public may see */
@@ -55,7 +54,7 @@ static const char *content_type(const char *path)
 
 /* A request path is served only when every segment is made of [A-Za-z0-9_.-], does not start
  * with a dot (no "..", no hidden files) and there is no empty segment. */
-static bool safe_path(const char *p)
+bool api_web_path_safe(const char *p)
 {
     if (*p != '/' || strlen(p) >= API_STATIC_PATH_MAX)
         return false;
@@ -112,7 +111,7 @@ bool api_static_serve(struct api *a, const struct http_request *req, struct http
     else if (!strcmp(path, "/public"))
         path = "/public.html";
     const char *type = content_type(path);
-    if (!type || !safe_path(path))
+    if (!type || !api_web_path_safe(path))
         return false;
     char full[PATH_MAX + API_STATIC_PATH_MAX], real[PATH_MAX];
     snprintf(full, sizeof full, "%s%s", a->web_dir, path);
