@@ -42,8 +42,9 @@ node - "$base" "$big" "$N" "$TARGET_FIRST_MS" "$MAX_FRAME_MS" "$load" <<'JS'
 const [b, g, n, target, maxFrame, load] = process.argv.slice(2);
 const base = JSON.parse(b), big = JSON.parse(g);
 const f = (x) => x.toFixed(0);
-console.log(`dashboard: ${big.points} observations: first render ${f(big.firstRenderMs)} ms (target < ${target}); ` +
-  `baseline ${base.points} observations ${f(base.firstRenderMs)} ms; ratio ${(big.firstRenderMs / base.firstRenderMs).toFixed(2)}`);
+console.log(`dashboard: ${big.points} observations: first render ${f(big.firstRenderMs)} ms (target < ${target}), ` +
+  `${f(big.warmRenderMs)} ms with the server's map cache warm; ` +
+  `baseline ${base.points} observations ${f(base.firstRenderMs)} ms (warm ${f(base.warmRenderMs)}); ratio ${(big.firstRenderMs / base.firstRenderMs).toFixed(2)}`);
 console.log(`panning (${big.frames} frames): p50 ${f(big.p50)} ms, p95 ${f(big.p95)} ms, max ${f(big.max)} ms; ` +
   `baseline p50 ${f(base.p50)} ms, p95 ${f(base.p95)} ms, max ${f(base.max)} ms; p95 ratio ${(big.p95 / base.p95).toFixed(2)} (target <= 2, max < ${maxFrame} ms)`);
 console.log(`load average during the run: ${load} (2 CPU cores, software WebGL)`);
