@@ -365,10 +365,22 @@ static int section_map(struct buf *b, const struct agreement *a, const struct ob
              buf_printf(b, "</title></circle>\n");
     }
     for (size_t i = 0; i < a->n_regions && !rc; i++) {
-        struct geo_bbox rb = geo_area_bbox(a->regions[i].area);
+        /* the label at the mean of the outline's vertices, a point inside these oblasts */
+        double lon = 0, lat = 0;
+        size_t nv = 0;
+        for (size_t k = 0; k < geo_area_ring_count(a->regions[i].area); k++) {
+            size_t n;
+            const struct geo_point *pts = geo_area_ring(a->regions[i].area, k, &n);
+            for (size_t j = 0; j < n; j++, nv++) {
+                lon += pts[j].lon_deg;
+                lat += pts[j].lat_deg;
+            }
+        }
+        if (!nv)
+            continue;
         rc = buf_printf(b, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"13\" fill=\"#666\" "
                            "text-anchor=\"middle\">",
-                        px(&p, (rb.min_lon + rb.max_lon) / 2), py(&p, rb.max_lat) + 18) ||
+                        px(&p, lon / (double)nv), py(&p, lat / (double)nv)) ||
              esc(b, a->regions[i].name) || buf_printf(b, "</text>\n");
     }
     rc = rc || buf_printf(b, "</g></svg>\n<p class=\"legend\">");
