@@ -51,6 +51,10 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/log/checkpoint", h_checkpoint, 0, PUB},
     {"GET", "/api/v1/geography", api_h_geography, 0, PUB},
     {"GET", "/api/v1/map/observations", api_h_map_observations, 0, PUB},
+    {"GET", "/api/v1/findings/{id}/reviews", api_h_finding_reviews, 0, PUB},
+    /* analyst, publisher or party (the handler asks who the caller is: issue 5's users) */
+    {"POST", "/api/v1/findings/{id}/review", api_h_finding_review, API_REVIEW_BODY_BYTES,
+     API_ROLE_ADMIN},
     {"GET", "/api/v1/log/proof/observation/{id}", api_h_proof_observation, 0, PUB},
     {"GET", "/api/v1/public/reports", api_h_public_reports, 0, PUB},
     {"GET", "/api/v1/public/reports/{date}", api_h_public_report, 0, PUB},

@@ -6,6 +6,7 @@
 #include "note/note.h"
 
 #define API_METRICS_MAX 256 /* distinct (route, method, status) counters kept */
+#define API_REVIEW_BODY_BYTES 16384 /* body of POST /api/v1/findings/{id}/review */
 
 struct api_params {
     char v[API_MAX_PARAMS][API_MAX_SEGMENT];
@@ -55,6 +56,10 @@ void api_h_public_reports(struct api *a, const struct http_request *req,
                           const struct api_params *p, struct http_response *resp);
 void api_h_map_observations(struct api *a, const struct http_request *req,
                             const struct api_params *p, struct http_response *resp);
+void api_h_finding_review(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp);
+void api_h_finding_reviews(struct api *a, const struct http_request *req,
+                           const struct api_params *p, struct http_response *resp);
 void api_h_public_report(struct api *a, const struct http_request *req, const struct api_params *p,
                          struct http_response *resp);
 void api_h_public_findings(struct api *a, const struct http_request *req,

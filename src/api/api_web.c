@@ -5,6 +5,7 @@
  * closed periods without their annex of observations). */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "ledger/ledger.h"
 #include "note/note.h"
 #include "report/report.h"
+#include "review/review.h"
 
 #define API_PUBLIC_REPORTS_MAX 366  /* newest report dates listed by /api/v1/public/reports */
 #define API_PUBLIC_FINDINGS_MAX 10000 /* published findings listed at most */
@@ -633,4 +635,125 @@ void api_h_map_observations(struct api *a, const struct http_request *req,
         dict_free(&c->d[k]);
     free(c->rows);
     free(c);
+}
+
+/* ---- the review of findings ---- */
+
+/* Who is asking: the authenticated user, their role and party. truce serve has no users yet
+ * (issue 5 brings tokens and roles): until then nobody is, and review steps over HTTP are
+ * refused with 401; `truce review` on the server's machine records them. */
+static bool api_caller(struct api *a, const struct http_request *req, const char **actor,
+                       const char **role, const char **party)
+{
+    (void)a;
+    (void)req;
+    *actor = *role = *party = NULL;
+    return false;
+}
+
+static int parse_finding_id(const struct api_params *p, long long *id, struct http_response *resp)
+{
+    if (str_to_ll(p->v[0], id) || *id < 1) {
+        api_problem(resp, 400, "the finding id must be a positive number");
+        return -1;
+    }
+    return 0;
+}
+
+void api_h_finding_review(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp)
+{
+    long long id;
+    if (parse_finding_id(p, &id, resp))
+        return;
+    const char *actor, *role, *party;
+    if (!api_caller(a, req, &actor, &role, &party)) {
+        api_problem(resp, 401, "reviewing a finding needs an authenticated user with a role "
+                               "(analyst, publisher or party); this server has no users yet: "
+                               "use `truce review` on its machine");
+        return;
+    }
+    if (!a->log) {
+        api_problem(resp, 409, "this server has no transparency log to record the step in");
+        return;
+    }
+    json_error_t je;
+    json_t *body = json_loadb(req->body, req->body_len, 0, &je);
+    const char *action = json_string_value(json_object_get(body, "action"));
+    const char *text = json_string_value(json_object_get(body, "reason"));
+    if (!text)
+        text = json_string_value(json_object_get(body, "statement"));
+    if (!body || !action) {
+        json_decref(body);
+        api_problem(resp, 400, "the body must be {\"action\": \"confirm|dismiss|dispute|publish\","
+                               " \"reason\": \"...\"}");
+        return;
+    }
+    struct review_request r = {.finding_id = id, .action = action, .actor = actor, .role = role,
+                               .party = party, .text = text};
+    int64_t rid;
+    char to[16];
+    struct errbuf e;
+    int rc = review_apply(a->log, a->s, &r, &rid, to, sizeof to, &e);
+    json_decref(body);
+    if (rc) {
+        api_problem(resp, rc == ERR_NOTFOUND ? 404 : rc == ERR_CONFLICT ? 409
+                          : rc == ERR_INVAL ? (strstr(e.msg, "role") ? 403 : 400) : 500,
+                    e.msg);
+        return;
+    }
+    if (buf_printf(&resp->body, "{\"finding\":%lld,\"review\":%lld,\"status\":\"%s\"}\n", id,
+                   (long long)rid, to))
+        api_oom(resp);
+}
+
+struct reviews_ctx {
+    struct buf *b;
+    size_t n;
+    int rc;
+};
+
+static int on_review(void *ctx, const struct store_review *r)
+{
+    struct reviews_ctx *c = ctx;
+    char t[40];
+    time_format_utc(r->time_ms, t, sizeof t);
+    struct buf *b = c->b;
+    int rc = buf_printf(b, "%s{\"id\":%lld,\"time\":\"%s\",\"action\":", c->n++ ? ",\n" : "",
+                        (long long)r->id, t) ||
+             buf_json_str(b, r->action) || buf_printf(b, ",\"from\":") ||
+             buf_json_str(b, r->status_from) || buf_printf(b, ",\"to\":") ||
+             buf_json_str(b, r->status_to) || buf_printf(b, ",\"actor\":") ||
+             buf_json_str(b, r->actor) || buf_printf(b, ",\"role\":") ||
+             buf_json_str(b, r->role) || buf_printf(b, ",\"party\":") ||
+             (r->party ? buf_json_str(b, r->party) : buf_append(b, "null", 4)) ||
+             buf_printf(b, ",\"text\":") || buf_json_str(b, r->text) ||
+             buf_printf(b, ",\"log_index\":%lld}", (long long)r->log_index);
+    if (rc)
+        c->rc = rc;
+    return 0;
+}
+
+void api_h_finding_reviews(struct api *a, const struct http_request *req,
+                           const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    long long id;
+    if (parse_finding_id(p, &id, resp))
+        return;
+    char status[16], party[32];
+    struct errbuf e;
+    int rc = store_finding_get(a->s, id, status, party, &e);
+    if (rc) {
+        api_problem(resp, rc == ERR_NOTFOUND ? 404 : 500, e.msg);
+        return;
+    }
+    struct reviews_ctx c = {&resp->body, 0, 0};
+    rc = buf_printf(&resp->body, "{\"finding\":%lld,\"status\":\"%s\",\"reviews\":[", id, status);
+    if (!rc && (rc = store_finding_reviews(a->s, id, on_review, &c, &e))) {
+        api_problem(resp, 500, e.msg);
+        return;
+    }
+    if (rc || c.rc || buf_append(&resp->body, "]}\n", 3))
+        api_oom(resp);
 }

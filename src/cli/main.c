@@ -24,6 +24,7 @@
 #include "observation/observation.h"
 #include "placement/placement.h"
 #include "report/report.h"
+#include "review/review.h"
 #include "server/server.h"
 #include "store/store.h"
 #include "util/util.h"
@@ -52,6 +53,7 @@ static const char USAGE[] =
     "  place LAT LON                 zones, control area, distance to lines, nearest place\n"
     "  log verify|checkpoint|proof|export|...  the transparency log of every stored record\n"
     "  witness init|add-checkpoint|status     a witness that cosigns checkpoints\n"
+    "  review FINDING --action A     confirm, dismiss, dispute or publish a finding\n"
     "  serve [--listen HOST:PORT]    the HTTP API (docs/api.md) until SIGINT/SIGTERM\n"
     "\n"
     "The data directory is --data DIR, else $TRUCE_DATA, else ./truce-data.\n"
@@ -1154,6 +1156,71 @@ out:
     return rc;
 }
 
+/* ---- review ---- */
+
+static const char HELP_REVIEW[] =
+    "usage: truce review FINDING_ID --action confirm|dismiss|dispute|publish --role ROLE\n"
+    "                    --reason TEXT [--as NAME] [--party PARTY]\n\n"
+    "One step of the review of a finding (docs/dashboard.md): an analyst confirms or dismisses a\n"
+    "provisional finding (or revisits one) with a reason; a publisher publishes a confirmed one;\n"
+    "a party disputes a finding about its own side (--party) with a statement (--reason). Each\n"
+    "step is allowed only to its role, recorded with who (--as, default $USER), the role, when\n"
+    "and why, and appended to the transparency log. The command line acts for the local\n"
+    "operator, who names the role; over HTTP the role is the authenticated user's.\n";
+
+static int cmd_review(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_REVIEW, stdout);
+        return 0;
+    }
+    struct review_request r = {0};
+    const char *id = NULL;
+    r.actor = getenv("USER");
+    if (!r.actor || !*r.actor)
+        r.actor = "operator";
+    for (int i = 0; i < argc; i++) {
+        const char **dst = !strcmp(argv[i], "--action")   ? &r.action
+                           : !strcmp(argv[i], "--role")   ? &r.role
+                           : !strcmp(argv[i], "--reason") ? &r.text
+                           : !strcmp(argv[i], "--as")     ? &r.actor
+                           : !strcmp(argv[i], "--party")  ? &r.party
+                                                          : NULL;
+        if (dst && i + 1 < argc)
+            *dst = argv[++i];
+        else if (argv[i][0] != '-' && !id)
+            id = argv[i];
+        else
+            return usage_error("review", "unknown option or missing value: %s", argv[i]);
+    }
+    long long fid;
+    if (!id || str_to_ll(id, &fid) || fid < 1)
+        return usage_error("review", "%s", "needs a finding id (a positive number)");
+    if (!r.action || !r.role)
+        return usage_error("review", "%s", "needs --action and --role");
+    r.finding_id = fid;
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    struct truce_log *log = NULL;
+    int rc = log_open(data_dir, s, &log, &e);
+    int64_t rid = 0;
+    char to[16];
+    if (!rc)
+        rc = review_apply(log, s, &r, &rid, to, sizeof to, &e);
+    if (!rc) {
+        printf("finding %lld: %s by %s (%s): now %s (review %lld, log leaf %lld)\n", fid,
+               r.action, r.actor, r.role, to, (long long)rid, (long long)store_log_size(s) - 1);
+        cut_checkpoint(log, s, false);
+    }
+    log_close(log);
+    store_agreements_free(&ag);
+    store_close(s);
+    return rc ? fail(&e) : 0;
+}
+
 /* ---- serve ---- */
 
 static const char HELP_SERVE[] =
@@ -1247,6 +1314,8 @@ int main(int argc, char **argv)
         return cmd_witness(n, rest);
     if (!strcmp(cmd, "serve"))
         return cmd_serve(n, rest);
+    if (!strcmp(cmd, "review"))
+        return cmd_review(n, rest);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("truce 0.1.0");
         return 0;

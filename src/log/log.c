@@ -48,6 +48,14 @@ int log_leaf_bytes(const struct store_log_record *r, struct buf *out)
              put_line(out, "client_id", r->text1) ||
              put_int(out, "agreement_version", r->agreement_version);
         break;
+    case STORE_LOG_REVIEW:
+        rc = buf_append(out, "truce/finding-review/1\n", 23) || put_int(out, "id", r->id) ||
+             put_int(out, "finding", r->finding_id) || put_line(out, "action", r->action) ||
+             put_line(out, "status_from", r->status_from) ||
+             put_line(out, "status_to", r->status_to) || put_line(out, "actor", r->actor) ||
+             put_line(out, "role", r->role) || put_line(out, "party", r->party) ||
+             put_int(out, "time_ms", r->time_ms);
+        break;
     default:
         rc = buf_append(out, "truce/finding/1\n", 16) || put_int(out, "id", r->id) ||
              put_int(out, "observation", r->obs_id) ||

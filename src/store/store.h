@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 struct store;
 
@@ -66,7 +66,8 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
 int64_t store_log_size(const struct store *s);
 int64_t store_log_committed(const struct store *s);
 
-enum store_log_kind { STORE_LOG_AGREEMENT, STORE_LOG_OBSERVATION, STORE_LOG_FINDING };
+enum store_log_kind { STORE_LOG_AGREEMENT, STORE_LOG_OBSERVATION, STORE_LOG_FINDING,
+                      STORE_LOG_REVIEW };
 /* One logged record with the fields its leaf is made of (docs/log-format.md). */
 struct store_log_record {
     enum store_log_kind kind;
@@ -75,8 +76,12 @@ struct store_log_record {
     int agreement_version; /* observations and findings */
     const char *text1;     /* agreement id, or an observation's client id (NULL: none) */
     const char *clause, *result, *party, *severity, *rule_kind; /* findings */
-    const char *body;      /* agreement JSON, observation raw record, finding reasons */
+    const char *body;      /* agreement JSON, observation raw record, finding reasons,
+                            * review reason or statement */
     size_t body_len;
+    /* reviews (party above: the actor's party, or NULL) */
+    int64_t finding_id, time_ms;
+    const char *action, *status_from, *status_to, *actor, *role;
 };
 /* A checkpoint the log signed (the signed note's text is kept whole). */
 struct store_checkpoint {
@@ -170,6 +175,25 @@ struct store_map_row {
 /* Calls cb with every located observation, in id order. */
 int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_map_row *r),
                      void *ctx, struct errbuf *e) WUR;
+
+/* One step of the review of a finding (M6). */
+struct store_review {
+    int64_t id, finding_id, time_ms, log_index;
+    const char *action, *status_from, *status_to, *actor, *role;
+    const char *party; /* the actor's party (role party), or NULL */
+    const char *text;  /* the reason or the party's statement */
+};
+/* The status and party of finding id (ERR_NOTFOUND when there is none). */
+int store_finding_get(struct store *s, int64_t id, char status[16], char party[32],
+                      struct errbuf *e) WUR;
+/* Records review step r (its next leaf index is the log's next) and sets the finding's status
+ * to r->status_to, in the caller's transaction. *id gets the step's id. */
+int store_finding_review_add(struct store *s, const struct store_review *r, int64_t *id,
+                             struct errbuf *e) WUR;
+/* Calls cb with every review step of finding finding_id, oldest first. */
+int store_finding_reviews(struct store *s, int64_t finding_id,
+                          int (*cb)(void *ctx, const struct store_review *r), void *ctx,
+                          struct errbuf *e) WUR;
 
 /* Number of stored observations (for summaries and tests). */
 int store_obs_count(struct store *s, long long *n, struct errbuf *e) WUR;

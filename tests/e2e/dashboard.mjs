@@ -106,6 +106,16 @@ try {
   const panel = await page.textContent('#panel-body');
   check(panel.includes(withFinding.client_id) && panel.includes('minsk2-1'),
     `the panel shows the observation ${withFinding.client_id} and its finding`);
+  // its finding's review: the history (who, role, why, log leaf), and a step refused over HTTP
+  await page.waitForSelector('#panel-body .review', { timeout: 20000 });
+  const reviews = await page.textContent('#panel-body li.finding');
+  check(/published/.test(reviews) && /anna \(analyst\)/.test(reviews) && /log leaf \d+/.test(reviews),
+    'the panel shows the finding published, with its review steps and their log leaves');
+  page.once('dialog', (d) => d.accept('looks wrong'));
+  await page.click('#panel-body li.finding button[data-action=dismiss]');
+  await page.waitForSelector('#review-result[data-status]', { timeout: 20000 });
+  check(await page.getAttribute('#review-result', 'data-status') === '401',
+    'a review step from an unauthenticated browser is refused (401)');
   await page.click('#verify');
   await page.waitForSelector('#verify-result[data-result]', { timeout: 20000 });
   const result = await page.getAttribute('#verify-result', 'data-result');
@@ -185,6 +195,9 @@ try {
   check(!pubRequests.some((u) => u.includes('/api/v1/observations') || u.includes('/api/v1/findings')),
     'the public page asks no observation or internal finding route');
   check(!apiObs.some((o) => o.remarks && pubText.includes(o.remarks)), 'no observation remark appears on the public page');
+  const pubFindings = await pub.locator('tr.finding').count();
+  check(pubFindings === 1 && (await pub.textContent('#findings')).includes('minsk2-1'),
+    `the public page lists the one published finding (${pubFindings})`);
   await pub.screenshot({ path: join(artefacts, 'public.png'), fullPage: false });
 } finally {
   await browser.close();

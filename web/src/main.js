@@ -190,13 +190,50 @@ async function panelFor(id) {
       ? `<li>${esc(o.client_id || o.id)}: ${esc(o.kind || '')} ${esc(o.where || '')} ${esc((o.events || []).map((e) => `${e.count ?? 'uncountable'} ${e.type}`).join(', '))}</li>`
       : `<li>observation ${esc(o)}</li>`).join('')}</ul>
     <h4>Findings (${findings.length})</h4>
-    <ul>${findings.map((f) => `<li><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}, ${esc(f.status || '')}): ${esc(f.reasons)}</li>`).join('') || '<li>none</li>'}</ul>`;
+    <ul>${findings.map((f) => `<li class="finding" data-finding="${esc(f.id)}"><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}),
+      status <b class="status">${esc(f.status || '')}</b>: ${esc(f.reasons)}
+      <div class="reviews"></div>
+      <div class="review-actions">${['confirm', 'dismiss', 'publish', 'dispute'].map((a) =>
+        `<button type="button" data-action="${a}">${a}</button>`).join(' ')}</div></li>`).join('') || '<li>none</li>'}</ul>
+    <div id="review-result"></div>`;
+  for (const li of body.querySelectorAll('li.finding')) {
+    const fid = li.dataset.finding;
+    if (fid) loadReviews(li, fid);
+    for (const b of li.querySelectorAll('button[data-action]')) b.onclick = () => review(li, fid, b.dataset.action);
+  }
   $('panel').hidden = false;
   // the observations to check, with the client id each leaf must hold when it is known
   const toCheck = isObs ? [{ id, clientId: it.client_id }]
     : evidence.map((o) => (typeof o === 'object' ? { id: o.id ?? o.observation, clientId: o.client_id } : { id: o }))
       .filter((x) => x.id != null);
   $('verify').onclick = () => verifyObservations(toCheck);
+}
+
+// The review history of a finding (who, role, when, why, its log leaf).
+async function loadReviews(li, fid) {
+  try {
+    const r = await getJSON(`/api/v1/findings/${encodeURIComponent(fid)}/reviews`);
+    li.querySelector('.status').textContent = r.status;
+    li.querySelector('.reviews').innerHTML = r.reviews.map((v) =>
+      `<div class="review">${esc(v.time.slice(0, 16).replace('T', ' '))} ${esc(v.actor)} (${esc(v.role)}${v.party ? ' ' + esc(v.party) : ''}):
+       ${esc(v.action)} ${esc(v.from)} &rarr; ${esc(v.to)}: ${esc(v.text)} <span class="meta">log leaf ${esc(v.log_index)}</span></div>`).join('');
+  } catch (e) { /* a server without reviews: nothing to show */ }
+}
+
+// One review step: the server decides from the caller's role whether it is allowed.
+async function review(li, fid, action) {
+  const text = window.prompt(action === 'dispute' ? 'Statement of the party' : `Reason to ${action}`);
+  if (text === null) return;
+  const out = $('review-result');
+  const r = await fetch(`/api/v1/findings/${encodeURIComponent(fid)}/review`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ action, reason: text }),
+  });
+  const j = await r.json().catch(() => ({}));
+  out.dataset.status = String(r.status);
+  out.textContent = r.ok ? `finding ${fid}: ${action}: now ${j.status}` : `finding ${fid}: ${action} refused: ${j.detail || r.status}`;
+  out.className = r.ok ? 'verify-ok' : 'verify-bad';
+  if (r.ok) loadReviews(li, fid);
 }
 
 async function verifyObservations(ids) {
