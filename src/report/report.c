@@ -81,6 +81,7 @@ static int on_finding(void *ctx, const struct store_finding_row *r)
     str_copy(it->result, sizeof it->result, r->result);
     str_copy(it->party, sizeof it->party, r->party);
     str_copy(it->reasons, sizeof it->reasons, r->reasons);
+    str_copy(it->status, sizeof it->status, r->status ? r->status : "");
     return 0;
 }
 

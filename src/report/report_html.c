@@ -543,15 +543,26 @@ static int section_escalations(struct buf *b)
 }
 
 static int section_findings(struct buf *b, const struct agreement *a,
-                            const struct report_data *r)
+                            const struct report_data *r, bool public_view)
 {
     size_t nv = 0, nu = 0;
-    for (size_t i = 0; i < r->findings.n; i++)
+    static const char *const STATUSES[] = {"provisional", "confirmed", "dismissed", "published"};
+    size_t by_status[4] = {0};
+    for (size_t i = 0; i < r->findings.n; i++) {
         !strcmp(r->findings.v[i].result, "violation") ? nv++ : nu++;
+        for (int k = 0; k < 4; k++)
+            by_status[k] += !strcmp(r->findings.v[i].status, STATUSES[k]);
+    }
     int rc = buf_printf(b, "<section id=\"findings\"><h2>Findings by clause</h2>\n<p>%zu "
-                           "violation%s, %zu undetermined (provisional, pending review).</p>\n"
-                           "<table><tr><th>Clause</th><th>Findings</th><th>Text</th></tr>\n",
+                           "violation%s, %zu undetermined",
                         nv, nv == 1 ? "" : "s", nu);
+    if (public_view)
+        rc = rc || buf_printf(b, " (published findings only)");
+    else
+        rc = rc || buf_printf(b, " (%zu provisional, %zu confirmed, %zu dismissed, %zu published)",
+                              by_status[0], by_status[1], by_status[2], by_status[3]);
+    rc = rc || buf_printf(b, ".</p>\n<table><tr><th>Clause</th><th>Findings</th><th>Text</th>"
+                             "</tr>\n");
     for (size_t c = 0; c < a->n_rules && !rc; c++) {
         size_t k = 0;
         for (size_t i = 0; i < r->findings.n; i++)
@@ -707,6 +718,14 @@ static int section_foot(struct buf *b)
 int report_html(struct store *s, const struct agreement *a, struct report_data *r, int y, int m,
                 int d, bool public_view, struct buf *out, struct errbuf *e)
 {
+    if (public_view) {
+        /* the public sees only published findings (in the weapons and findings sections) */
+        size_t k = 0;
+        for (size_t i = 0; i < r->findings.n; i++)
+            if (!strcmp(r->findings.v[i].status, "published"))
+                r->findings.v[k++] = r->findings.v[i];
+        r->findings.n = k;
+    }
     struct obs_list ol = {0};
     struct store_filter f;
     store_filter_init(&f);
@@ -721,7 +740,7 @@ int report_html(struct store *s, const struct agreement *a, struct report_data *
             section_summary(out, a, r) || section_map(out, a, &ol) ||
             section_types(out, a, r) || section_zones(out, a, r) ||
             section_weapons(out, a, r) || section_escalations(out) ||
-            section_findings(out, a, r);
+            section_findings(out, a, r, public_view);
     if (w)
         rc = errf(e, ERR_NOMEM, "out of memory writing the report");
     if (!rc)

@@ -39,7 +39,7 @@ struct zones_collect {
 
 struct finding_item {
     int64_t id, obs_id;
-    char clause[64], kind[32], result[16], party[32], reasons[768];
+    char clause[64], kind[32], result[16], party[32], reasons[768], status[16];
 };
 struct findings_collect {
     struct finding_item *v;

@@ -150,6 +150,7 @@ req 200 "$U/api/v1/reports/daily/2016-10-10?format=pdf"; [ "$ctype" = "applicati
 req 400 "$U/api/v1/reports/daily/2016-10-10?format=docx"
 req 200 "$U/api/v1/public/reports"; has '"date":"2016-10-10"'
 req 200 "$U/api/v1/public/reports/2016-10-10"; has '<svg'; lacks 'id="annex"'; lacks 'smm-2016-10-10'
+has '(published findings only)'; lacks '[minsk2-2-art100'; has '<td>minsk2-1</td><td class="n">1</td>'   # finding 1 only
 req 404 "$U/api/v1/public/reports/2999-01-01"
 req 200 "$U/api/v1/public/findings"; has '"findings":[{"id":1,'; has '"clause":"minsk2-1"'
 lacks '"id":12,'; lacks '"observation"'

@@ -85,6 +85,8 @@ static void test_sections_and_summary(void)
                       "ceasefire violations in the region (more).");
     CHECK_CONTAINS(h, "Petrivske disengagement area");
     CHECK_CONTAINS(h, "None recorded: this truce build has no escalation alerts");
+    CHECK_CONTAINS(h, "(14 provisional, 0 confirmed, 0 dismissed, 0 published)");
+    CHECK_CONTAINS(h, "[minsk2-2-art100, violation] 2 weapons");
     /* one file: no script, no stylesheet or image link, nothing fetched */
     CHECK(!strstr(h, "<script"));
     CHECK(!strstr(h, "<link"));
@@ -215,6 +217,10 @@ static void test_public_edition_has_no_annex(void)
     CHECK(!strstr(h, "smm-2016-10-10-"));
     CHECK(!strstr(h, "&lt;i&gt;x"));
     CHECK_CONTAINS(h, "Public edition.");
+    /* no finding is published in this data: none is shown, not even in the weapons section */
+    CHECK_CONTAINS(h, "(published findings only)");
+    CHECK(!strstr(h, "[minsk2-2-art100"));
+    CHECK(!strstr(h, "<td>minsk2-1</td>"));
     CHECK_CONTAINS(h, "<section id=\"map\">");
     free(h);
 }
