@@ -62,9 +62,12 @@ $(BUILD)/bench/%: bench/%.c tests/geo_fixtures.h $(BUILD)/libtruce.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
 
-# Install the Debian packages the build needs when any is missing (root or sudo).
+# Install the Debian packages the build needs when any is missing (root or sudo). A Node.js
+# with npm already on PATH (e.g. from nodesource, whose nodejs conflicts with Debian's npm)
+# stands in for Debian's nodejs and npm.
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
+	  case $$p in nodejs|npm) command -v node >/dev/null && command -v npm >/dev/null && continue;; esac; \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
