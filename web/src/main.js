@@ -141,7 +141,17 @@ function currentFilter() {
 // large sets can be clustered.
 function applyFilters(map) {
   const { test, tEnd, tStart } = currentFilter();
-  const shown = state.features.filter((ft) => test(ft.properties));
+  // the map gets lean copies (what drawing and clicking need), made once: less to hand to the
+  // worker and to cluster
+  if (!state.mapFeatures) {
+    state.mapFeatures = state.features.map((f) => ({
+      type: 'Feature', geometry: f.geometry,
+      properties: { id: f.properties.id, type: f.properties.type, party: f.properties.party, count: f.properties.count },
+    }));
+  }
+  const shown = [];
+  for (let i = 0; i < state.features.length; i++)
+    if (test(state.features[i].properties)) shown.push(state.mapFeatures[i]);
   const n = shown.length;
   document.body.dataset.rendering = '1';
   map.getSource('items').setData({ type: 'FeatureCollection', features: shown });
