@@ -1,8 +1,10 @@
 /* report_pdf.c: the daily report's HTML printed to PDF by headless Chromium (Debian's chromium):
  * the page is written to a private temporary directory, Chromium is run there with its own
  * throw-away profile and no network beyond the file, and the PDF is read back. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -75,17 +77,21 @@ static int read_file(const char *path, struct buf *out, struct errbuf *e)
     return rc;
 }
 
-/* Removes the temporary directory and what Chromium left in it. */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (type == FTW_DP)
+        rmdir(path);
+    else
+        unlink(path);
+    return 0;
+}
+
+/* Removes the temporary directory and what Chromium left in it (links are not followed). */
 static void remove_tree(const char *dir)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        execlp("rm", "rm", "-rf", "--", dir, (char *)NULL);
-        _exit(127);
-    }
-    if (pid > 0)
-        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-            ;
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 int report_pdf_from_html(const char *html, size_t len, struct buf *out, struct errbuf *e)
@@ -141,6 +147,10 @@ int report_pdf_from_html(const char *html, size_t len, struct buf *out, struct e
         if (null >= 0)
             dup2(null, 0);
         setpgid(0, 0); /* its own group, so a timeout ends its helpers too */
+        /* nothing of the caller's (a server's listening socket, the store) goes to Chromium */
+        long max_fd = sysconf(_SC_OPEN_MAX);
+        for (long k = 3; k < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); k++)
+            close((int)k);
         execl(chromium, chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
               "--no-first-run", "--disable-background-networking", "--disable-component-update",
               "--disable-sync", "--no-pdf-header-footer", "--run-all-compositor-stages-before-draw",
