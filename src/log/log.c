@@ -179,7 +179,8 @@ struct verify_ctx {
 static int verify_one(void *ctx, const struct store_log_record *r)
 {
     struct verify_ctx *c = ctx;
-    static const char *const kinds[] = {"agreement version", "observation", "finding"};
+    static const char *const kinds[] = {"agreement version", "observation", "finding",
+                                        "finding review"};
     if (r->log_index != c->expect) {
         c->first_bad = c->expect;
         return errf(c->e, ERR_CONFLICT,
