@@ -14,6 +14,7 @@
 
 #define MAP_W 920.0          /* width of the map in SVG units (pixels at 100%) */
 #define MAP_MAX_H 640.0      /* the map's height at most */
+#define MAP_TOWNS 14         /* towns named on the map (the most populous in its frame) */
 #define TREND_WEEKS 12       /* bars of the weekly trend */
 #define TREND_MONTHS 12      /* bars of the monthly trend */
 #define DAY_MS 86400000LL
@@ -363,6 +364,34 @@ static int section_map(struct buf *b, const struct agreement *a, const struct ob
                         o->colour >= 0 ? TYPE_COLOURS[o->colour] : OTHER_COLOUR);
         rc = rc || esc(b, o->events) || buf_append(b, ", ", 2) || esc(b, o->where) ||
              buf_printf(b, "</title></circle>\n");
+    }
+    /* the largest towns, for orientation (the agreement's gazetteer) */
+    int towns[MAP_TOWNS];
+    size_t nt = 0;
+    for (size_t i = 0; i < a->n_places; i++) {
+        const struct agr_place *pl = &a->places[i];
+        double x = px(&p, pl->pt.lon_deg), y = py(&p, pl->pt.lat_deg);
+        if (x < 20 || x > p.w - 20 || y < 10 || y > p.h - 10)
+            continue;
+        size_t k = nt < MAP_TOWNS ? nt++ : MAP_TOWNS;
+        if (k == MAP_TOWNS && pl->population <= a->places[towns[MAP_TOWNS - 1]].population)
+            continue;
+        if (k == MAP_TOWNS)
+            k = MAP_TOWNS - 1;
+        while (k > 0 && a->places[towns[k - 1]].population < pl->population) {
+            towns[k] = towns[k - 1];
+            k--;
+        }
+        towns[k] = (int)i;
+    }
+    for (size_t i = 0; i < nt && !rc; i++) {
+        const struct agr_place *pl = &a->places[towns[i]];
+        double x = px(&p, pl->pt.lon_deg), y = py(&p, pl->pt.lat_deg);
+        rc = buf_printf(b, "<circle class=\"town\" cx=\"%.1f\" cy=\"%.1f\" r=\"2\" "
+                           "fill=\"#333\"/><text x=\"%.1f\" y=\"%.1f\" font-size=\"10\" "
+                           "fill=\"#333\">",
+                        x, y, x + 4, y - 3) ||
+             esc(b, pl->name) || buf_printf(b, "</text>\n");
     }
     for (size_t i = 0; i < a->n_regions && !rc; i++) {
         /* the label at the mean of the outline's vertices, a point inside these oblasts */
