@@ -530,7 +530,7 @@ static const char *const DICT_NAMES[] = {"type", "region", "party", "clauses"};
 
 struct map_row {
     int64_t id, t;
-    double lon, lat;
+    double lon, lat, radius_m;
     long long count;
     long col[4];
 };
@@ -554,6 +554,7 @@ static int on_map_point(void *ctx, const struct store_map_row *r)
     m->t = r->t_end_ms;
     m->lon = r->lon;
     m->lat = r->lat;
+    m->radius_m = r->radius_m;
     m->count = r->count;
     /* the clauses of its findings as "|a|b|" (the dashboard tests "|a|" in it) */
     char set[1024];
@@ -607,6 +608,9 @@ void api_h_map_observations(struct api *a, const struct http_request *req,
         w = w || buf_printf(b, "],\"lat\":[");
         for (size_t i = 0; i < c->n && !w; i++)
             w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lat);
+        w = w || buf_printf(b, "],\"radius_m\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.0f", i ? "," : "", c->rows[i].radius_m);
         w = w || buf_printf(b, "],\"count\":[");
         for (size_t i = 0; i < c->n && !w; i++)
             w = buf_printf(b, "%s%lld", i ? "," : "", c->rows[i].count);

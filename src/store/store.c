@@ -1111,7 +1111,7 @@ int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_ma
             "(SELECT ev.event_type FROM obs_events ev WHERE ev.obs_id = o.id "
             "  ORDER BY coalesce(ev.count, -1) DESC, ev.seq LIMIT 1), "
             "(SELECT sum(ev.count) FROM obs_events ev WHERE ev.obs_id = o.id AND ev.count > 0), "
-            "o.count, f.clauses, f.party FROM observations o LEFT JOIN "
+            "o.count, f.clauses, f.party, o.radius_m FROM observations o LEFT JOIN "
             "(SELECT obs_id, group_concat(DISTINCT clause) AS clauses, "
             "  min(CASE WHEN party <> 'undetermined' THEN party END) AS party "
             "  FROM findings GROUP BY obs_id) f ON f.obs_id = o.id "
@@ -1134,6 +1134,7 @@ int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_ma
                                                                  : 0,
             .clauses = (const char *)sqlite3_column_text(st, 10),
             .finding_party = (const char *)sqlite3_column_text(st, 11),
+            .radius_m = sqlite3_column_double(st, 12),
         };
         rc = cb(ctx, &r);
     }

@@ -171,6 +171,7 @@ struct store_map_row {
     long long count;                   /* summed event counts, else the record's count, else 0 */
     const char *clauses;       /* the clauses of its findings, comma-separated, or NULL: none */
     const char *finding_party; /* a party its findings attribute it to (not "undetermined") */
+    double radius_m;           /* radius of its region of uncertainty (0: a point) */
 };
 /* Calls cb with every located observation, in id order. */
 int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_map_row *r),

@@ -100,6 +100,14 @@ try {
     'colour by attribution: legend with the parties, points coloured by party');
   await page.check('input[name=colour][value=type]');
 
+  // zoomed in, each observation's region of uncertainty is drawn as a disc in metres
+  await page.evaluate(() => window.truce.map.jumpTo({ center: [37.72, 48.08], zoom: 10 }));
+  await page.waitForFunction(() => window.truce.map.loaded() && window.truce.map.areTilesLoaded(), null, { timeout: 20000 });
+  const discs = await page.evaluate(() => window.truce.map.queryRenderedFeatures({ layers: ['uncertainty'] }).length);
+  check(discs > 0, `regions of uncertainty drawn when zoomed in (${discs})`);
+  await page.screenshot({ path: join(artefacts, 'dashboard-zoomed.png') });
+  await page.evaluate(() => window.truce.map.jumpTo({ center: [38.2, 48.3], zoom: 6.6 }));
+
   // 4. the incident panel and the verify action
   const withFinding = apiObs.find((o) => o.client_id);
   await page.evaluate((id) => window.truce.openPanel(id), withFinding.id);

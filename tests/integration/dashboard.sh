@@ -135,7 +135,7 @@ req 404 -X POST "$U/index.html"
 req 200 "$U/api/v1/geography"; has '"layer":"line","id":"contact-line"'; has '"parties":[{"id":"ua","name":"Armed Forces of Ukraine"'; has '"layer":"region","id":"donetsk"'
 has '"layer":"zone","id":"zolote"'; has '"layer":"control"'
 req 200 "$U/api/v1/map/observations"; has '"n":26,'; has '"dict":{"type":["undetermined_explosion"'
-has '"clauses":["|minsk2-1|"'
+has '"clauses":["|minsk2-1|"'; has '"radius_m":[2332,'
 req 200 "$U/api/v1/map/observations"; has '"n":26,'   # the same answer again (cached)
 # a new observation: the cached points are not served any more
 req 200 -H 'Content-Type: application/x-ndjson' --data-binary '{"type":"Feature","geometry":{"type":"Point","coordinates":[38.05,48.2]},"properties":{"kind":"detection","client_id":"map-new-1","time":"2016-10-11T10:00:00Z","means":"acoustic","accuracy_m":300,"events":[{"type":"impact","count":2}]}}' "$U/api/v1/observations"

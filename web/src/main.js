@@ -49,7 +49,7 @@ function observationFeatures(m) {
       properties: {
         id: m.id[i], type: d.type[m.type[i]], party: d.party[m.party[i]], region: d.region[m.region[i]],
         clauses: d.clauses[m.clauses[i]], grade: d.clauses[m.clauses[i]] === '|' ? 'no finding' : 'finding',
-        t: m.t[i], count: m.count[i] || 1,
+        t: m.t[i], count: m.count[i] || 1, r: m.radius_m ? m.radius_m[i] : 0,
       },
     };
   }
@@ -81,6 +81,7 @@ function incidentFeatures(list) {
         id: i.id, kind: 'incident', type, party: i.party || 'undetermined', region: i.region || '',
         clauses: '|' + clauses.join('|') + '|', grade: i.grade || 'undetermined',
         t: Date.parse(i.end || i.start), count: typeof i.count === 'number' ? i.count : 1,
+        r: i.location.semi_major_m || 0,
       },
     };
   });
@@ -146,7 +147,7 @@ function applyFilters(map) {
   if (!state.mapFeatures) {
     state.mapFeatures = state.features.map((f) => ({
       type: 'Feature', geometry: f.geometry,
-      properties: { id: f.properties.id, type: f.properties.type, party: f.properties.party, count: f.properties.count },
+      properties: { id: f.properties.id, type: f.properties.type, party: f.properties.party, count: f.properties.count, r: f.properties.r },
     }));
   }
   const shown = [];
@@ -371,6 +372,17 @@ async function main() {
       'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 6, 100, 12, 2000, 20, 20000, 30],
     },
   });
+  // the region of uncertainty (observations) or the error ellipse's semi-major axis
+  // (incidents) as a disc in metres: pixels = metres / (156543 m * cos(lat) / 2^zoom)
+  const K = 156543.03 * Math.cos((48.3 * Math.PI) / 180);
+  map.addLayer({
+    id: 'uncertainty', type: 'circle', source: 'items', minzoom: 8,
+    filter: ['all', ['!', ['has', 'point_count']], ['>', ['get', 'r'], 0]],
+    paint: {
+      'circle-radius': ['interpolate', ['exponential', 2], ['zoom'], 0, ['/', ['get', 'r'], K], 22, ['/', ['*', ['get', 'r'], 4194304], K]],
+      'circle-color': '#555', 'circle-opacity': 0.08, 'circle-stroke-color': '#555', 'circle-stroke-width': 0.5, 'circle-stroke-opacity': 0.4,
+    },
+  });
   map.addLayer({
     id: 'items', type: 'circle', source: 'items', filter: ['!', ['has', 'point_count']],
     paint: {
@@ -403,6 +415,16 @@ async function main() {
       const ids = cb.dataset.layer === 'regions' ? ['regions', 'regions-edge'] : [cb.dataset.layer];
       for (const l of ids) map.setLayoutProperty(l, 'visibility', cb.checked ? 'visible' : 'none');
     });
+  // what a zone, line or region is, on click (HTML popups: no glyphs needed)
+  for (const l of ['zones', 'lines', 'regions']) {
+    map.on('click', l, (e) => {
+      if (map.queryRenderedFeatures(e.point, { layers: ['items', 'clusters'] }).length) return;
+      if (l === 'regions' && map.queryRenderedFeatures(e.point, { layers: ['zones', 'lines'] }).length) return;
+      const p = e.features[0].properties;
+      new maplibregl.Popup({ closeButton: true }).setLngLat(e.lngLat)
+        .setHTML(`<b>${esc(p.name || p.id || '')}</b>${p.kind ? `<br>${esc(p.kind.replace(/_/g, ' '))}` : ''}`).addTo(map);
+    });
+  }
   map.on('click', 'items', (e) => { panelFor(e.features[0].properties.id).catch((err) => { $('panel-body').textContent = err.message; }); });
   map.on('mouseenter', 'items', () => { map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', 'items', () => { map.getCanvas().style.cursor = ''; });
