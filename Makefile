@@ -2,11 +2,12 @@
 # and fuzz harnesses. Dependencies come from Debian packages through pkg-config.
 #
 #   make            build ./truce
-#   make demo       install missing packages, build, create ./demo-data from examples/minsk-2015,
-#                   ingest its observations, print the daily report, then serve it over HTTP at
-#                   127.0.0.1:8080 until Ctrl-C (DEMO_SERVE=0 make demo: no serving)
+#   make demo       install missing packages, build truce and the dashboard, create ./demo-data
+#                   from examples/minsk-2015, ingest its observations, print the daily report and
+#                   serve the dashboard on http://127.0.0.1:8080/ until Ctrl-C
 #   make check      install missing packages, build, run every test (plain and ASan+UBSan),
 #                   replay the fuzz corpora; ends with "N passed, N failed"
+#   make web        build the dashboard (web/, npm ci + esbuild) into web/dist, served by truce serve
 #   make bench      build and run the benchmarks in bench/
 #   make bench-deps install what the HTTP benchmarks compare against (wrk, nginx; not for CI)
 #   make SAN=1 ...  build with AddressSanitizer and UndefinedBehaviorSanitizer
@@ -14,7 +15,7 @@
 PKGS      := sqlite3 geos proj jansson libsodium libcrypto libmicrohttpd libcurl
 DEB_PKGS  := build-essential pkg-config libsqlite3-dev libgeos-dev libproj-dev libjansson-dev \
              libsodium-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev libexpat1-dev tzdata clang libclang-rt-14-dev \
-             valgrind sqlite3 curl golang-go golang-golang-x-mod-dev gdal-bin jq
+             valgrind sqlite3 curl golang-go golang-golang-x-mod-dev gdal-bin jq nodejs npm chromium poppler-utils
 
 CC        ?= cc
 BUILD     ?= build
@@ -38,7 +39,7 @@ BENCH_SRC := $(wildcard bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all deps demo check test test-plain test-san fuzz-regress bench bench-deps clean
+.PHONY: all deps demo check test test-plain test-san fuzz-regress bench bench-deps clean web
 all: truce
 
 truce: $(BUILD)/truce
@@ -62,9 +63,12 @@ $(BUILD)/bench/%: bench/%.c tests/geo_fixtures.h $(BUILD)/libtruce.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
 
-# Install the Debian packages the build needs when any is missing (root or sudo).
+# Install the Debian packages the build needs when any is missing (root or sudo). A Node.js
+# with npm already on PATH (e.g. from nodesource, whose nodejs conflicts with Debian's npm)
+# stands in for Debian's nodejs and npm.
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
+	  case $$p in nodejs|npm) command -v node >/dev/null && command -v npm >/dev/null && continue;; esac; \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -85,6 +89,7 @@ test-san:
 
 check: deps
 	@$(MAKE) --no-print-directory truce
+	@$(MAKE) --no-print-directory web
 	@$(MAKE) --no-print-directory tests-bin
 	@$(MAKE) --no-print-directory SAN=1 tests-bin
 	@$(MAKE) --no-print-directory fuzz-build
@@ -92,6 +97,7 @@ check: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory truce
+	@$(MAKE) --no-print-directory web
 	@./examples/demo.sh
 
 # Runs every benchmark (from the repository root, as they load data/ and examples/), then says
@@ -124,5 +130,16 @@ build-fuzz/%: fuzz/%.c $(LIB_SRC) $(wildcard src/*/*.h)
 	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(LIB_SRC) $(LDLIBS)
 
+# The dashboard: npm ci (exact versions of web/package-lock.json, only when the lock changed),
+# then esbuild into web/dist. Node 18 (Debian 12) or later.
+WEB_SRC := $(wildcard web/src/*) web/build.mjs data/geo/ukraine.geojson
+web: web/dist/index.html
+web/node_modules/.package-lock.json: web/package.json web/package-lock.json
+	@node -e 'if (+process.versions.node.split(".")[0] < 18) { console.error("web: Node.js 18 or later is needed, this is " + process.version); process.exit(1) }'
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && node build.mjs
+
 clean:
-	rm -rf build build-san build-fuzz truce
+	rm -rf build build-san build-fuzz truce web/dist

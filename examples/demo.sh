@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The demo `make demo` runs: a fresh data directory with the minsk-2015 scenario, its sample
-# observations ingested, and the daily report of 10 October 2016 printed; reports of the same
-# events by several observers fused into incidents; then the data is served over HTTP at
-# 127.0.0.1:8080 (DEMO_LISTEN) until Ctrl-C. DEMO_SERVE=0 skips the serving, for CI and tests.
+# observations ingested, and the daily report of 10 October 2016 printed (and written as HTML);
+# reports of the same events by several observers fused into incidents; then the dashboard and
+# the API are served at 127.0.0.1:8080 (DEMO_LISTEN) until Ctrl-C. DEMO_SERVE=0 skips the
+# serving, for CI and tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${DEMO_DATA:-demo-data}
@@ -18,6 +19,8 @@ echo "== truce alerts --format text   (escalation thresholds the observations cr
 echo
 echo "== truce report --date 2016-10-10"
 ./truce --data "$DATA" report --date 2016-10-10
+./truce --data "$DATA" report --date 2016-10-10 --format html --output "$DATA/report-2016-10-10.html"
+echo "(also as one HTML page: $DATA/report-2016-10-10.html)"
 echo
 echo "== truce ingest examples/minsk-2015/fusion.ndjson   (reports of the same events by several observers)"
 ./truce --data "$DATA" ingest --quiet examples/minsk-2015/fusion.ndjson
@@ -58,7 +61,10 @@ echo "analyst token  $ANALYST"
 echo "monitor token  $MONITOR"
 cat <<MSG
 
-== truce serve --listen $LISTEN   (the HTTP API, docs/api.md; Ctrl-C stops it)
+== truce serve --listen $LISTEN   (the dashboard and the HTTP API, docs/api.md; Ctrl-C stops it)
+  dashboard          http://$LISTEN/#token=$ANALYST   (the token stays in the browser tab)
+  public page        http://$LISTEN/public
+  daily report       http://$LISTEN/api/v1/reports/daily/2016-10-10?format=html   (format=pdf: PDF)
   try                curl -s http://$LISTEN/healthz
                      curl -s "http://$LISTEN/api/v1/reports/daily/2016-10-10?format=text"
                      curl -s -H "Authorization: Bearer $ANALYST" "http://$LISTEN/api/v1/incidents"
@@ -67,4 +73,4 @@ cat <<MSG
                      ogrinfo -ro --config GDAL_HTTP_HEADERS "Authorization: Bearer $ANALYST" OAPIF:http://$LISTEN/ogc incidents
   logs               one JSON line per request below (log_level=warn in a config file quiets them)
 MSG
-exec ./truce --data "$DATA" serve --listen "$LISTEN"
+exec ./truce --data "$DATA" serve --listen "$LISTEN" --web web/dist

@@ -92,6 +92,17 @@ static const struct api_route ROUTES[] = {
     /* incidents (api_incidents.c, docs/fusion.md) */
     {"GET", "/api/v1/incidents", api_h_incidents, 0, READERS | API_ROLE_PARTY},
     {"GET", "/api/v1/incidents/{id}", api_h_incident, 0, READERS},
+    /* the dashboard and the public view (api_web.c, docs/dashboard.md) */
+    {"GET", "/api/v1/geography", api_h_geography, 0, ALL},
+    {"GET", "/api/v1/map/observations", api_h_map_observations, 0, READERS},
+    {"GET", "/api/v1/findings/{id}/reviews", api_h_finding_reviews, 0, READERS | API_ROLE_PARTY},
+    /* the review module decides which step each role may take (docs/dashboard.md) */
+    {"POST", "/api/v1/findings/{id}/review", api_h_finding_review, API_REVIEW_BODY_BYTES,
+     API_ROLE_ANALYST | API_ROLE_PUBLISHER | API_ROLE_PARTY},
+    {"GET", "/api/v1/log/proof/observation/{id}", api_h_proof_observation, 0, READERS},
+    {"GET", "/api/v1/public/reports", api_h_public_reports, 0, ALL},
+    {"GET", "/api/v1/public/reports/{date}", api_h_public_report, 0, ALL},
+    {"GET", "/api/v1/public/findings", api_h_public_findings, 0, ALL},
 };
 #undef ALL
 #undef ADMIN
@@ -165,6 +176,9 @@ static size_t on_body_limit(void *ctx, const char *method, const char *path)
     return r >= 0 ? ROUTES[r].body_limit : HTTP_BODY_BYTES;
 }
 
+#define oom api_oom
+#define problem api_problem
+
 static void count(struct api *a, int route, int status)
 {
     for (size_t i = 0; i < a->n_metrics; i++)
@@ -186,27 +200,17 @@ static void on_completed(void *ctx, const char *method, const char *path, int st
     count(ctx, find_route(method, path, &p, &known, NULL, 0), status);
 }
 
-static void oom(struct http_response *resp)
+void api_oom(struct http_response *resp)
 {
     /* The problem body is small; if even that fails the status still goes out. */
     if (http_problem(resp, 500, NULL, "out of memory"))
         resp->status = 500;
 }
 
-static void problem(struct http_response *resp, int status, const char *detail)
-{
-    if (http_problem(resp, status, NULL, detail))
-        oom(resp);
-}
-
-void api_oom(struct http_response *resp)
-{
-    oom(resp);
-}
-
 void api_problem(struct http_response *resp, int status, const char *detail)
 {
-    problem(resp, status, detail);
+    if (http_problem(resp, status, NULL, detail))
+        api_oom(resp);
 }
 
 bool api_route_allows(unsigned roles, enum auth_role r)
@@ -276,7 +280,8 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
             problem(resp, 405, msg);
         } else {
             resp->allow[0] = 0;
-            problem(resp, 404, "no such resource; the routes are listed in docs/api.md");
+            if (!api_static_serve(a, req, resp)) /* the dashboard's files (api_web.c) */
+                problem(resp, 404, "no such resource; the routes are listed in docs/api.md");
         }
         return;
     }
@@ -562,8 +567,12 @@ static void h_report(struct api *a, const struct http_request *req, const struct
     enum report_format fmt = REPORT_JSON;
     if (format && !strcmp(format, "text"))
         fmt = REPORT_TEXT;
+    else if (format && !strcmp(format, "html"))
+        fmt = REPORT_HTML;
+    else if (format && !strcmp(format, "pdf"))
+        fmt = REPORT_PDF;
     else if (format && strcmp(format, "json")) {
-        problem(resp, 400, "query parameter format: json or text");
+        problem(resp, 400, "query parameter format: json, text, html or pdf");
         return;
     }
     const struct agreement *ag = a->ag->v[a->ag->n - 1];
@@ -576,7 +585,10 @@ static void h_report(struct api *a, const struct http_request *req, const struct
         problem(resp, rc == ERR_INVAL ? 400 : 500, e.msg);
         return;
     }
-    resp->content_type = fmt == REPORT_TEXT ? "text/plain; charset=utf-8" : "application/json";
+    resp->content_type = fmt == REPORT_TEXT   ? "text/plain; charset=utf-8"
+                         : fmt == REPORT_HTML ? "text/html; charset=utf-8"
+                         : fmt == REPORT_PDF  ? "application/pdf"
+                                              : "application/json";
 }
 
 static void h_agreements(struct api *a, const struct http_request *req,
@@ -746,6 +758,7 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
         free(a);
         return NULL;
     }
+    a->map_cache_log = -1;
     return a;
 }
 
@@ -756,6 +769,8 @@ void api_free(struct api *a)
     witness_close(a->witness);
     intake_group_free(a->group);
     fusion_free(a->fusion);
+    free(a->web_dir);
+    buf_reset(&a->map_cache);
     free(a);
 }
 

@@ -76,6 +76,15 @@ void api_free(struct api *a);
  * endpoint answers 404. Errors: those of witness_open, ERR_PARSE for a bad logs line. */
 int api_open_witness(struct api *a, const char *dir, struct errbuf *e) WUR;
 
+/* Serves the dashboard's static files from directory dir (the web build, web/dist) for paths
+ * no API route has: "/" is index.html, "/public" is public.html. NULL: no files. Returns 0, or
+ * ERR_NOTFOUND when dir is not a directory holding index.html. */
+#define API_STATIC_MAX_BYTES (32u << 20) /* the largest static file served */
+int api_set_web_dir(struct api *a, const char *dir, struct errbuf *e) WUR;
+
+/* The log's verifier key (note/note.h format), given out with inclusion proofs. */
+void api_set_verifier_key(struct api *a, const char *vkey);
+
 /* Fills app with the api's callbacks for http_start. */
 void api_http_app(struct api *a, struct http_app *app);
 

@@ -1,16 +1,20 @@
 /* api_int.h: what the api module's files share and no other module may include: the api's
  * state, the handler signature, the problem helpers, the paged-listing glue (query
  * parameters -> store_page, next links) and the OGC API - Features handlers of api_ogc.c.
- * Handlers run one at a time in the http layer's thread; a->who is the principal of the request being handled. */
+ * api_web.c: the dashboard's static files, geography, proofs, public views and reviews.
+ * Handlers run one at a time in the http layer's thread; a->who is the principal of the request
+ * being handled. */
 #ifndef TRUCE_API_INT_H
 #define TRUCE_API_INT_H
 #include "api/api.h"
 #include "escalation/escalation.h"
 #include "fusion/fusion.h"
+#include "note/note.h"
 #include "witness/witness.h"
 
 #define API_METRICS_MAX 256   /* distinct (route, method, status) counters kept */
 #define API_AUDIT_RESULT_MAX 512 /* bytes of the result text a handler leaves for the audit */
+#define API_REVIEW_BODY_BYTES 16384 /* body of POST /api/v1/findings/{id}/review */
 
 struct intake_group;
 
@@ -47,6 +51,10 @@ struct api {
     struct api_admitted admitted[API_ADMIT_SLOTS];
     char audit_result[API_AUDIT_RESULT_MAX]; /* a handler's summary of a write, for the audit */
     struct fusion *fusion; /* incidents kept up to date by intake (NULL: fusion unavailable) */
+    char *web_dir; /* the dashboard's files (api_set_web_dir), NULL: none */
+    char vkey[NOTE_VKEY_SIZE]; /* the log's verifier key (api_set_verifier_key), "": unknown */
+    struct buf map_cache;      /* the last answer of GET /api/v1/map/observations ... */
+    int64_t map_cache_log;     /* ... made at this committed log size (-1: none) */
     struct metric metrics[API_METRICS_MAX];
     size_t n_metrics;
     unsigned long long metrics_dropped;
@@ -156,5 +164,31 @@ void api_h_incidents(struct api *a, const struct http_request *req, const struct
                      struct http_response *resp);
 void api_h_incident(struct api *a, const struct http_request *req, const struct api_params *p,
                     struct http_response *resp);
+
+
+/* api_web.c */
+/* Whether a request path may name a file of the web directory: "/" then segments made of
+ * [A-Za-z0-9_.-], none empty or starting with a dot, shorter than API_STATIC_PATH_MAX. */
+#define API_STATIC_PATH_MAX 256 /* bytes of a static file's request path */
+bool api_web_path_safe(const char *path);
+/* Answers a GET or HEAD for a file of the dashboard (web_dir): returns false when req is not
+ * one (not GET/HEAD, under /api/, no web_dir, no such file) so the caller answers 404. */
+bool api_static_serve(struct api *a, const struct http_request *req, struct http_response *resp);
+void api_h_geography(struct api *a, const struct http_request *req, const struct api_params *p,
+                     struct http_response *resp);
+void api_h_proof_observation(struct api *a, const struct http_request *req,
+                             const struct api_params *p, struct http_response *resp);
+void api_h_public_reports(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp);
+void api_h_map_observations(struct api *a, const struct http_request *req,
+                            const struct api_params *p, struct http_response *resp);
+void api_h_finding_review(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp);
+void api_h_finding_reviews(struct api *a, const struct http_request *req,
+                           const struct api_params *p, struct http_response *resp);
+void api_h_public_report(struct api *a, const struct http_request *req, const struct api_params *p,
+                         struct http_response *resp);
+void api_h_public_findings(struct api *a, const struct http_request *req,
+                           const struct api_params *p, struct http_response *resp);
 
 #endif

@@ -30,6 +30,7 @@
 #include "observation/observation.h"
 #include "placement/placement.h"
 #include "report/report.h"
+#include "review/review.h"
 #include "server/server.h"
 #include "simulate/simulate.h"
 #include "store/store.h"
@@ -62,6 +63,7 @@ static const char USAGE[] =
     "  place LAT LON                 zones, control area, distance to lines, nearest place\n"
     "  log verify|checkpoint|proof|export|...  the transparency log of every stored record\n"
     "  witness init|add-checkpoint|status     a witness that cosigns checkpoints\n"
+    "  review FINDING --action A     confirm, dismiss, dispute or publish a finding\n"
     "  serve [--config FILE] [--listen HOST:PORT]  the HTTP API (docs/api.md) until SIGTERM\n"
     "  user add|list|revoke          API users and their tokens (roles: docs/api.md)\n"
     "  audit                         the audit trail of writes\n"
@@ -554,11 +556,14 @@ static int cmd_list(int argc, char **argv, bool findings)
 /* ---- report ---- */
 
 static const char HELP_REPORT[] =
-    "usage: truce report --date YYYY-MM-DD [--format text|json]\n\n"
+    "usage: truce report --date YYYY-MM-DD [--format text|json|html|pdf] [--output FILE]\n\n"
     "The daily report for the 24 hours ending at the agreement's cut-off (19:30 for Minsk II) on\n"
     "that date in the agreement's time zone: per region \"N ceasefire violations, including M\n"
     "explosions\" against the previous period, the breakdown by event type, disengagement\n"
-    "areas, weapons in violation of withdrawal lines by side, and findings by clause.\n";
+    "areas, weapons in violation of withdrawal lines by side, and findings by clause.\n"
+    "html is one self-contained page with a map, trend charts and the annex of observations\n"
+    "(docs/dashboard.md); pdf is that page printed by headless Chromium (Debian's chromium, or\n"
+    "TRUCE_CHROMIUM). The report goes to stdout, or to FILE with --output.\n";
 
 static int cmd_report(int argc, char **argv)
 {
@@ -566,7 +571,7 @@ static int cmd_report(int argc, char **argv)
         fputs(HELP_REPORT, stdout);
         return 0;
     }
-    const char *date = NULL;
+    const char *date = NULL, *output = NULL;
     enum report_format fmt = REPORT_TEXT;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--date") && i + 1 < argc)
@@ -575,9 +580,16 @@ static int cmd_report(int argc, char **argv)
             i++;
             if (!strcmp(argv[i], "json"))
                 fmt = REPORT_JSON;
+            else if (!strcmp(argv[i], "html"))
+                fmt = REPORT_HTML;
+            else if (!strcmp(argv[i], "pdf"))
+                fmt = REPORT_PDF;
             else if (strcmp(argv[i], "text"))
-                return usage_error("report", "unknown format %s (text, json)", argv[i]);
-        } else
+                return usage_error("report", "unknown format %s (text, json, html, pdf)",
+                                   argv[i]);
+        } else if (!strcmp(argv[i], "--output") && i + 1 < argc)
+            output = argv[++i];
+        else
             return usage_error("report", "unknown option or missing value: %s", argv[i]);
     }
     int y, m, d;
@@ -597,8 +609,13 @@ static int cmd_report(int argc, char **argv)
     struct buf out;
     buf_init(&out);
     int rc = report_daily(s, a, y, m, d, fmt, &out, &e);
-    if (!rc)
+    if (!rc && output) {
+        FILE *f = fopen(output, "wb");
+        if (!f || fwrite(out.p, 1, out.len, f) != out.len || fclose(f))
+            rc = errf(&e, ERR_IO, "%s: cannot write the report", output);
+    } else if (!rc) {
         fwrite(out.p, 1, out.len, stdout);
+    }
     buf_reset(&out);
     store_agreements_free(&ag);
     store_close(s);
@@ -1587,19 +1604,86 @@ static int cmd_webhook(int argc, char **argv)
     return 0;
 }
 
+/* ---- review ---- */
+
+static const char HELP_REVIEW[] =
+    "usage: truce review FINDING_ID --action confirm|dismiss|dispute|publish --role ROLE\n"
+    "                    --reason TEXT [--as NAME] [--party PARTY]\n\n"
+    "One step of the review of a finding (docs/dashboard.md): an analyst confirms or dismisses a\n"
+    "provisional finding (or revisits one) with a reason; a publisher publishes a confirmed one;\n"
+    "a party disputes a finding about its own side (--party) with a statement (--reason). Each\n"
+    "step is allowed only to its role, recorded with who (--as, default $USER), the role, when\n"
+    "and why, and appended to the transparency log. The command line acts for the local\n"
+    "operator, who names the role; over HTTP the role is the authenticated user's.\n";
+
+static int cmd_review(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(HELP_REVIEW, stdout);
+        return 0;
+    }
+    struct review_request r = {0};
+    const char *id = NULL;
+    r.actor = getenv("USER");
+    if (!r.actor || !*r.actor)
+        r.actor = "operator";
+    for (int i = 0; i < argc; i++) {
+        const char **dst = !strcmp(argv[i], "--action")   ? &r.action
+                           : !strcmp(argv[i], "--role")   ? &r.role
+                           : !strcmp(argv[i], "--reason") ? &r.text
+                           : !strcmp(argv[i], "--as")     ? &r.actor
+                           : !strcmp(argv[i], "--party")  ? &r.party
+                                                          : NULL;
+        if (dst && i + 1 < argc)
+            *dst = argv[++i];
+        else if (argv[i][0] != '-' && !id)
+            id = argv[i];
+        else
+            return usage_error("review", "unknown option or missing value: %s", argv[i]);
+    }
+    long long fid;
+    if (!id || str_to_ll(id, &fid) || fid < 1)
+        return usage_error("review", "%s", "needs a finding id (a positive number)");
+    if (!r.action || !r.role)
+        return usage_error("review", "%s", "needs --action and --role");
+    r.finding_id = fid;
+    struct errbuf e;
+    struct store *s;
+    struct store_agreements ag;
+    if (open_store(&s, &ag, &e))
+        return fail(&e);
+    struct truce_log *log = NULL;
+    int rc = log_open(data_dir, s, &log, &e);
+    int64_t rid = 0;
+    char to[16];
+    if (!rc)
+        rc = review_apply(log, s, &r, &rid, to, sizeof to, &e);
+    if (!rc) {
+        printf("finding %lld: %s by %s (%s): now %s (review %lld, log leaf %lld)\n", fid,
+               r.action, r.actor, r.role, to, (long long)rid, (long long)store_log_size(s) - 1);
+        cut_checkpoint(log, s, false);
+    }
+    log_close(log);
+    store_agreements_free(&ag);
+    store_close(s);
+    return rc ? fail(&e) : 0;
+}
+
 /* ---- serve ---- */
 
 static const char HELP_SERVE[] =
     "usage: truce serve [--config FILE] [--listen HOST:PORT] [--log-level LEVEL]\n"
     "                   [--max-connections N] [--timeout-s N] [--header-bytes N]\n"
-    "                   [--body-bytes N] [--drain-ms N] [--print-routes]\n\n"
+    "                   [--body-bytes N] [--drain-ms N] [--print-routes] [--web DIR]\n\n"
     "Serves the HTTP API (docs/api.md) over the data directory until SIGINT or SIGTERM, then\n"
     "lets requests in flight finish and exits 0. Settings come from the flags, else the\n"
     "key = value file given with --config (keys: data, listen, log_level, max_connections,\n"
     "timeout_s, header_bytes, body_bytes, drain_ms; docs/operations.md), else the defaults\n"
     "(--listen 127.0.0.1:8080). The data directory: --data, else the file's data, else\n"
     "$TRUCE_DATA, else ./truce-data. Logs: one JSON line per request and event on stderr.\n"
-    "--print-routes prints the route table (method, path, the roles each route admits).\n";
+    "--print-routes prints the route table (method, path, the roles each route admits).\n"
+    "The dashboard (docs/dashboard.md) is served at / from --web DIR, by default the web build\n"
+    "next to the program (web/dist, made by `make web`); the public page is at /public.\n";
 
 /* The route table: "METHOD PATTERN role,role,..." (every role the route admits; "public"
  * means no token is needed), one route a line. Tests walk it. */
@@ -1646,6 +1730,10 @@ static int cmd_serve(int argc, char **argv)
             }
         }
     for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--web") && i + 1 < argc) {
+            server_set_web_dir(argv[++i]);
+            continue;
+        }
         if (!strcmp(argv[i], "--print-routes"))
             return print_routes();
         if (!strcmp(argv[i], "--config")) {
@@ -1745,6 +1833,8 @@ int main(int argc, char **argv)
         return cmd_deliver(n, rest);
     if (!strcmp(cmd, "webhook"))
         return cmd_webhook(n, rest);
+    if (!strcmp(cmd, "review"))
+        return cmd_review(n, rest);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         puts("truce 0.1.0");
         return 0;

@@ -63,6 +63,14 @@ int log_leaf_bytes(const struct store_log_record *r, struct buf *out)
              put_int(out, "agreement_version", r->agreement_version) ||
              put_line(out, "party", r->party) || put_line(out, "grade", r->grade);
         break;
+    case STORE_LOG_REVIEW:
+        rc = buf_append(out, "truce/finding-review/1\n", 23) || put_int(out, "id", r->id) ||
+             put_int(out, "finding", r->finding_id) || put_line(out, "action", r->action) ||
+             put_line(out, "status_from", r->status_from) ||
+             put_line(out, "status_to", r->status_to) || put_line(out, "actor", r->actor) ||
+             put_line(out, "role", r->role) || put_line(out, "party", r->party) ||
+             put_int(out, "time_ms", r->time_ms);
+        break;
     default:
         rc = buf_append(out, "truce/finding/1\n", 16) || put_int(out, "id", r->id) ||
              put_int(out, "observation", r->obs_id) ||
@@ -187,7 +195,7 @@ static int verify_one(void *ctx, const struct store_log_record *r)
 {
     struct verify_ctx *c = ctx;
     static const char *const kinds[] = {"agreement version", "observation", "finding",
-                                        "alert", "incident version"};
+                                        "alert", "incident version", "finding review"};
     if (r->log_index != c->expect) {
         c->first_bad = c->expect;
         return errf(c->e, ERR_CONFLICT,

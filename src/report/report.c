@@ -3,32 +3,11 @@
  * The counts are computed once into a `struct tally` per region and period; the text and JSON
  * writers only format it, so both always say the same thing. */
 #include "report/report.h"
+#include "report/report_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define MAX_REGIONS (LIMIT_AGREEMENT_REGIONS + 1) /* regions plus "outside every region" */
-
-struct tally {
-    long long by_type[16];   /* counted events per AGR_EVENT_TYPES index */
-    long long uncountable[16]; /* number of reports of uncountable events per type */
-    long long total;         /* all counted events (ceasefire violations) */
-    long long explosions;
-    bool has_about;          /* some counts were "about" or "at least" */
-};
-
-struct uncountable_item {
-    int64_t obs_id;
-    char region[64], type[40], phrase[192];
-};
-
-struct collect {
-    const struct agreement *a;
-    struct tally *t; /* MAX_REGIONS */
-    struct uncountable_item *unc;
-    size_t n_unc, cap_unc;
-};
 
 static int region_slot(const struct agreement *a, const char *region)
 {
@@ -70,16 +49,6 @@ static int on_event(void *ctx, const struct store_event_row *r)
     return 0;
 }
 
-struct zone_item {
-    char zone[64], relation[16], kind[16], phrase[192];
-    double distance_m;
-    long long n_events;
-};
-struct zones_collect {
-    struct zone_item *v;
-    size_t n, cap;
-};
-
 static int on_zone(void *ctx, const struct store_zone_row *r)
 {
     struct zones_collect *z = ctx;
@@ -97,15 +66,6 @@ static int on_zone(void *ctx, const struct store_zone_row *r)
     return 0;
 }
 
-struct finding_item {
-    int64_t id, obs_id;
-    char clause[64], kind[32], result[16], party[32], reasons[768];
-};
-struct findings_collect {
-    struct finding_item *v;
-    size_t n, cap;
-};
-
 static int on_finding(void *ctx, const struct store_finding_row *r)
 {
     struct findings_collect *f = ctx;
@@ -121,10 +81,11 @@ static int on_finding(void *ctx, const struct store_finding_row *r)
     str_copy(it->result, sizeof it->result, r->result);
     str_copy(it->party, sizeof it->party, r->party);
     str_copy(it->reasons, sizeof it->reasons, r->reasons);
+    str_copy(it->status, sizeof it->status, r->status ? r->status : "");
     return 0;
 }
 
-static const char *party_name(const struct agreement *a, const char *id)
+const char *report_party_name(const struct agreement *a, const char *id)
 {
     int i = agr_party_index(a, id);
     return i >= 0 ? a->parties[i].name : id;
@@ -132,16 +93,6 @@ static const char *party_name(const struct agreement *a, const char *id)
 
 
 /* Escalation alerts whose window ended at this report's cut-off (or inside its period). */
-struct alert_item {
-    int64_t id;
-    long long n;
-    char threshold[72], level[24], region[64], party[32], text[256];
-};
-struct alerts_collect {
-    struct alert_item *v;
-    size_t n;
-};
-
 static int on_alert(void *ctx, const struct store_alert *al)
 {
     struct alerts_collect *c = ctx;
@@ -157,22 +108,9 @@ static int on_alert(void *ctx, const struct store_alert *al)
     return 0;
 }
 
-/* De-duplicated counts: the incidents fused from the reports (src/fusion), per region, and who
- * fired them by grade. */
-struct incident_tally {
-    long long incidents;
-    struct tally t;
-};
-#define REPORT_GRADES 4 /* confirmed, probable, possible, undetermined */
+/* The incidents fused from the reports, per region, and who fired them by grade. */
 static const char *const GRADE_NAMES[REPORT_GRADES] = {"confirmed", "probable", "possible",
                                                        "undetermined"};
-struct incidents_collect {
-    const struct agreement *a;
-    struct incident_tally *regions; /* MAX_REGIONS */
-    long long *by_party;            /* (n_parties + 1) x REPORT_GRADES; last row: other ids */
-    long long *findings_by_party;   /* n_parties + 1: incident fire findings naming each party */
-    long long total, findings;
-};
 
 static int on_incident(void *ctx, const struct store_incident_row *r)
 {
@@ -214,18 +152,7 @@ static int on_incident(void *ctx, const struct store_incident_row *r)
     return 0;
 }
 
-struct report_data {
-    int64_t from, to, prev_from;
-    struct tally cur[MAX_REGIONS], prev[MAX_REGIONS];
-    struct incident_tally inc[MAX_REGIONS];
-    struct incidents_collect ic;
-    struct collect cc;
-    struct zones_collect zones;
-    struct findings_collect findings;
-    struct alerts_collect alerts;
-};
-
-static int gather(struct store *s, const struct agreement *a, int y, int m, int d,
+int report_gather(struct store *s, const struct agreement *a, int y, int m, int d,
                   struct report_data *r, struct errbuf *e)
 {
     memset(r, 0, sizeof *r);
@@ -264,7 +191,7 @@ static int gather(struct store *s, const struct agreement *a, int y, int m, int 
     return store_alerts_select(s, &af, on_alert, &r->alerts, e);
 }
 
-static void release(struct report_data *r)
+void report_release(struct report_data *r)
 {
     free(r->cc.unc);
     free(r->zones.v);
@@ -275,17 +202,17 @@ static void release(struct report_data *r)
 }
 
 /* Regions to report: every agreement region, plus "outside" when it has events. */
-static size_t n_slots(const struct agreement *a)
+size_t report_n_slots(const struct agreement *a)
 {
     return a->n_regions < MAX_REGIONS - 1 ? a->n_regions : MAX_REGIONS - 1;
 }
 
-static const char *slot_name(const struct agreement *a, size_t i)
+const char *report_slot_name(const struct agreement *a, size_t i)
 {
-    return i < n_slots(a) ? a->regions[i].name : "Outside the report regions";
+    return i < report_n_slots(a) ? a->regions[i].name : "Outside the report regions";
 }
 
-static long long bursts_and_shots(const struct tally *t)
+long long report_bursts_and_shots(const struct tally *t)
 {
     return t->by_type[agr_event_type_index("burst")] + t->by_type[agr_event_type_index("shot")];
 }
@@ -299,22 +226,22 @@ static int write_incidents_text(const struct agreement *a, struct report_data *r
     rc = rc || buf_printf(b, "  %-28s %9s %7s %10s %8s %9s %8s %12s %11s %7s %7s %12s\n", "region",
                           "incidents", "total", "explosions", "impacts", "airbursts", "outgoing",
                           "undetermined", "projectiles", "flares", "muzzle", "bursts+shots");
-    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
-        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+    for (size_t i = 0; i <= report_n_slots(a) && !rc; i++) {
+        size_t slot = i < report_n_slots(a) ? i : MAX_REGIONS - 1;
         struct incident_tally *it = &r->inc[slot];
-        if (i == n_slots(a) && !it->incidents)
+        if (i == report_n_slots(a) && !it->incidents)
             continue;
         const struct tally *t = &it->t;
         rc = buf_printf(b, "  %-28s %9lld %7lld %10lld %8lld %9lld %8lld %12lld %11lld %7lld %7lld "
                            "%12lld\n",
-                        slot_name(a, slot), it->incidents, t->total, t->explosions,
+                        report_slot_name(a, slot), it->incidents, t->total, t->explosions,
                         t->by_type[agr_event_type_index("impact")],
                         t->by_type[agr_event_type_index("airburst")],
                         t->by_type[agr_event_type_index("outgoing")],
                         t->by_type[agr_event_type_index("undetermined_explosion")],
                         t->by_type[agr_event_type_index("projectile_in_flight")],
                         t->by_type[agr_event_type_index("illumination_flare")],
-                        t->by_type[agr_event_type_index("muzzle_flash")], bursts_and_shots(t));
+                        t->by_type[agr_event_type_index("muzzle_flash")], report_bursts_and_shots(t));
     }
     rc = rc || buf_printf(b, "  Reports of the same event count once: the largest count of each "
                              "type among them (docs/fusion.md).\n");
@@ -323,7 +250,7 @@ static int write_incidents_text(const struct agreement *a, struct report_data *r
     for (size_t pi = 0; pi < a->n_parties && !rc; pi++) {
         const long long *g = &r->ic.by_party[pi * REPORT_GRADES];
         rc = buf_printf(b, "- %s: %lld confirmed, %lld probable, %lld possible\n",
-                        party_name(a, a->parties[pi].id), g[0], g[1], g[2]);
+                        report_party_name(a, a->parties[pi].id), g[0], g[1], g[2]);
     }
     rc = rc || buf_printf(b, "- Undetermined: %lld\n",
                           r->ic.by_party[a->n_parties * REPORT_GRADES + REPORT_GRADES - 1]);
@@ -350,36 +277,36 @@ static int write_text(const struct agreement *a, struct report_data *r, int y, i
                         a->title, a->cutoff_minutes / 60, a->cutoff_minutes % 60, d, months[m - 1],
                         y, a->time_zone, a->id, a->version,
                         a->illustrative ? " (ILLUSTRATIVE scenario)" : "", from, to);
-    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
-        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+    for (size_t i = 0; i <= report_n_slots(a) && !rc; i++) {
+        size_t slot = i < report_n_slots(a) ? i : MAX_REGIONS - 1;
         struct tally *t = &r->cur[slot], *p = &r->prev[slot];
-        if (i == n_slots(a) && !t->total && !p->total)
+        if (i == report_n_slots(a) && !t->total && !p->total)
             continue;
         rc = buf_printf(b,
                         "- In %s, the mission recorded %lld ceasefire violation%s, including %lld "
                         "explosion%s. In the previous reporting period, it recorded %lld ceasefire "
                         "violation%s in the region.\n",
-                        slot_name(a, slot), t->total, t->total == 1 ? "" : "s", t->explosions,
+                        report_slot_name(a, slot), t->total, t->total == 1 ? "" : "s", t->explosions,
                         t->explosions == 1 ? "" : "s", p->total, p->total == 1 ? "" : "s");
     }
     rc = rc || buf_printf(b, "\nCeasefire violations by event type (as recorded)\n");
     rc = rc || buf_printf(b, "  %-28s %7s %10s %8s %9s %8s %12s %11s %7s %7s %12s\n", "region",
                           "total", "explosions", "impacts", "airbursts", "outgoing", "undetermined",
                           "projectiles", "flares", "muzzle", "bursts+shots");
-    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
-        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
+    for (size_t i = 0; i <= report_n_slots(a) && !rc; i++) {
+        size_t slot = i < report_n_slots(a) ? i : MAX_REGIONS - 1;
         struct tally *t = &r->cur[slot];
-        if (i == n_slots(a) && !t->total)
+        if (i == report_n_slots(a) && !t->total)
             continue;
         rc = buf_printf(b, "  %-28s %7lld %10lld %8lld %9lld %8lld %12lld %11lld %7lld %7lld %12lld\n",
-                        slot_name(a, slot), t->total, t->explosions,
+                        report_slot_name(a, slot), t->total, t->explosions,
                         t->by_type[agr_event_type_index("impact")],
                         t->by_type[agr_event_type_index("airburst")],
                         t->by_type[agr_event_type_index("outgoing")],
                         t->by_type[agr_event_type_index("undetermined_explosion")],
                         t->by_type[agr_event_type_index("projectile_in_flight")],
                         t->by_type[agr_event_type_index("illumination_flare")],
-                        t->by_type[agr_event_type_index("muzzle_flash")], bursts_and_shots(t));
+                        t->by_type[agr_event_type_index("muzzle_flash")], report_bursts_and_shots(t));
     }
     rc = rc || buf_printf(b, "  Counts given as \"about N\" count N and \"at least N\" count N.\n");
     rc = rc || write_incidents_text(a, r, b);
@@ -451,7 +378,7 @@ static int write_text(const struct agreement *a, struct report_data *r, int y, i
                  !strcmp(r->findings.v[i].party, pid);
         if (!n && pi == a->n_parties)
             continue;
-        rc = buf_printf(b, "- %s: %zu\n", pi < a->n_parties ? party_name(a, pid)
+        rc = buf_printf(b, "- %s: %zu\n", pi < a->n_parties ? report_party_name(a, pid)
                                                             : "Owner undetermined", n);
         for (size_t i = 0; i < r->findings.n && !rc; i++) {
             struct finding_item *f = &r->findings.v[i];
@@ -516,27 +443,27 @@ static int write_json(const struct agreement *a, struct report_data *r, int y, i
                              "\"%s\",\"to\":\"%s\"},\"regions\":[",
                           a->version, a->time_zone, from, to);
     bool first = true;
-    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
-        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
-        if (i == n_slots(a) && !r->cur[slot].total && !r->prev[slot].total)
+    for (size_t i = 0; i <= report_n_slots(a) && !rc; i++) {
+        size_t slot = i < report_n_slots(a) ? i : MAX_REGIONS - 1;
+        if (i == report_n_slots(a) && !r->cur[slot].total && !r->prev[slot].total)
             continue;
         rc = buf_printf(b, "%s{\"region\":", first ? "" : ",");
         first = false;
-        rc = rc || (i < n_slots(a) ? buf_json_str(b, a->regions[i].id) : buf_append(b, "null", 4));
-        rc = rc || buf_printf(b, ",\"name\":") || buf_json_str(b, slot_name(a, slot));
+        rc = rc || (i < report_n_slots(a) ? buf_json_str(b, a->regions[i].id) : buf_append(b, "null", 4));
+        rc = rc || buf_printf(b, ",\"name\":") || buf_json_str(b, report_slot_name(a, slot));
         rc = rc || buf_printf(b, ",\"current\":") || tally_json(b, &r->cur[slot]);
         rc = rc || buf_printf(b, ",\"previous\":") || tally_json(b, &r->prev[slot]);
         rc = rc || buf_append(b, "}", 1);
     }
     rc = rc || buf_printf(b, "],\"incidents\":{\"total\":%lld,\"regions\":[", r->ic.total);
     first = true;
-    for (size_t i = 0; i <= n_slots(a) && !rc; i++) {
-        size_t slot = i < n_slots(a) ? i : MAX_REGIONS - 1;
-        if (i == n_slots(a) && !r->inc[slot].incidents)
+    for (size_t i = 0; i <= report_n_slots(a) && !rc; i++) {
+        size_t slot = i < report_n_slots(a) ? i : MAX_REGIONS - 1;
+        if (i == report_n_slots(a) && !r->inc[slot].incidents)
             continue;
         rc = buf_printf(b, "%s{\"region\":", first ? "" : ",");
         first = false;
-        rc = rc || (i < n_slots(a) ? buf_json_str(b, a->regions[i].id) : buf_append(b, "null", 4));
+        rc = rc || (i < report_n_slots(a) ? buf_json_str(b, a->regions[i].id) : buf_append(b, "null", 4));
         rc = rc || buf_printf(b, ",\"incidents\":%lld,\"deduplicated\":", r->inc[slot].incidents);
         rc = rc || tally_json(b, &r->inc[slot].t);
         rc = rc || buf_append(b, "}", 1);
@@ -612,13 +539,25 @@ int report_daily(struct store *s, const struct agreement *a, int y, int m, int d
                  enum report_format fmt, struct buf *out, struct errbuf *e)
 {
     struct report_data *r = xcalloc(1, sizeof *r);
-    int rc = gather(s, a, y, m, d, r, e);
+    int rc = report_gather(s, a, y, m, d, r, e);
     if (!rc) {
-        rc = fmt == REPORT_JSON ? write_json(a, r, y, m, d, out) : write_text(a, r, y, m, d, out);
-        if (rc)
-            rc = errf(e, ERR_NOMEM, "out of memory writing the report");
+        if (fmt == REPORT_HTML || fmt == REPORT_HTML_PUBLIC) {
+            rc = report_html(s, a, r, y, m, d, fmt == REPORT_HTML_PUBLIC, out, e);
+        } else if (fmt == REPORT_PDF) {
+            struct buf html;
+            buf_init(&html);
+            rc = report_html(s, a, r, y, m, d, false, &html, e);
+            if (!rc)
+                rc = report_pdf_from_html(html.p, html.len, out, e);
+            buf_reset(&html);
+        } else {
+            rc = fmt == REPORT_JSON ? write_json(a, r, y, m, d, out)
+                                    : write_text(a, r, y, m, d, out);
+            if (rc)
+                rc = errf(e, ERR_NOMEM, "out of memory writing the report");
+        }
     }
-    release(r);
+    report_release(r);
     free(r);
     return rc;
 }

@@ -2,14 +2,48 @@
  * HTTP until the stop flag is set, then drain, commit and close. */
 #include "server/server.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "escalation/escalation.h"
 #include "http/http.h"
 #include "log/log.h"
+#include "note/note.h"
 #include "store/store.h"
 #include "util/util.h"
+
+static const char *web_dir_option;
+
+void server_set_web_dir(const char *web_dir)
+{
+    web_dir_option = web_dir;
+}
+
+/* The web build next to the program, or NULL. */
+static const char *web_dir_default(char *out, size_t n)
+{
+    static const char *const CANDIDATES[] = {"/web/dist", "/../web/dist", "/../share/truce/web"};
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len <= 0)
+        return NULL;
+    exe[len] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = 0;
+    for (size_t i = 0; i < sizeof CANDIDATES / sizeof CANDIDATES[0]; i++) {
+        snprintf(out, n, "%s%s/index.html", exe, CANDIDATES[i]);
+        if (!access(out, R_OK)) {
+            out[strlen(out) - strlen("/index.html")] = 0;
+            return out;
+        }
+    }
+    return NULL;
+}
 
 int server_run(const struct server_config *c, volatile sig_atomic_t *stop)
 {
@@ -30,6 +64,17 @@ int server_run(const struct server_config *c, volatile sig_atomic_t *stop)
         rc = errf(&e, ERR_NOMEM, "out of memory");
     if (!rc)
         rc = api_open_witness(api, c->data, &e);
+    if (!rc) {
+        char vkey[NOTE_VKEY_SIZE], found[PATH_MAX];
+        if (!log_verifier_key(c->data, vkey, sizeof vkey, &e))
+            api_set_verifier_key(api, vkey);
+        const char *web = web_dir_option ? web_dir_option : web_dir_default(found, sizeof found);
+        if (web)
+            rc = api_set_web_dir(api, web, &e);
+        else
+            fprintf(stderr, "truce serve: no dashboard (no web/dist next to the program: run "
+                            "make web, or give --web DIR)\n");
+    }
     if (!rc) {
         struct http_app app;
         api_http_app(api, &app);

@@ -51,4 +51,9 @@ int server_config_load(const char *path, struct server_config *c, struct errbuf 
  * alone touches the store; concurrent POSTs share group commits (http/http.h). */
 int server_run(const struct server_config *c, volatile sig_atomic_t *stop) WUR;
 
+/* Where the dashboard's files come from (web_dir: the web build's output, web/dist). NULL: look
+ * next to the program (DIR/web/dist, DIR/../web/dist, DIR/../share/truce/web for the program in
+ * DIR) and serve no dashboard, with a notice, when none is there. Call before server_run. */
+void server_set_web_dir(const char *web_dir);
+
 #endif

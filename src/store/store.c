@@ -160,6 +160,13 @@ static const char *const MIGRATIONS[] = {
     "CREATE TABLE incident_log(log_index INTEGER PRIMARY KEY, incident_id INTEGER NOT NULL,"
     "  agreement_version INTEGER NOT NULL, party TEXT NOT NULL, grade TEXT NOT NULL,"
     "  json TEXT NOT NULL);",
+    /* 8: the review of findings (M6): every step with who, in which role, when and why; each
+     * is a leaf of the log */
+    "CREATE TABLE finding_reviews(id INTEGER PRIMARY KEY, finding_id INTEGER NOT NULL,"
+    "  action TEXT NOT NULL, status_from TEXT NOT NULL, status_to TEXT NOT NULL,"
+    "  actor TEXT NOT NULL, role TEXT NOT NULL, party TEXT, text TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL, log_index INTEGER NOT NULL);"
+    "CREATE INDEX finding_reviews_finding ON finding_reviews(finding_id);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -1006,7 +1013,7 @@ int store_log_records(struct store *s, int64_t from_index,
                       int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
                       struct errbuf *e)
 {
-    static const char *const sql[5] = { /* in enum store_log_kind order */
+    static const char *const sql[6] = { /* in enum store_log_kind order */
         "SELECT log_index, version, agreement_id, json, NULL, NULL, NULL, NULL, NULL, NULL "
         "FROM agreements WHERE log_index >= ?1 ORDER BY version",
         "SELECT log_index, id, client_id, raw, agreement_version, NULL, NULL, NULL, NULL, NULL "
@@ -1016,10 +1023,12 @@ int store_log_records(struct store *s, int64_t from_index,
         "SELECT log_index, id, threshold, finding_ids, agreement_version, level, region, party, "
         "window_start_ms, window_end_ms, findings FROM alerts WHERE log_index >= ?1 ORDER BY id",
         "SELECT log_index, incident_id, NULL, json, agreement_version, NULL, NULL, party, "
-        "grade, NULL FROM incident_log WHERE log_index >= ?1 ORDER BY log_index"};
-    enum { N_KINDS = 5 };
-    sqlite3_stmt *q[N_KINDS] = {NULL, NULL, NULL, NULL, NULL};
-    bool live[N_KINDS] = {false, false, false, false, false};
+        "grade, NULL FROM incident_log WHERE log_index >= ?1 ORDER BY log_index",
+        "SELECT log_index, id, finding_id, text, created_ms, action, status_to, party, actor, "
+        "role, status_from FROM finding_reviews WHERE log_index >= ?1 ORDER BY id"};
+    enum { N_KINDS = 6 };
+    sqlite3_stmt *q[N_KINDS] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    bool live[N_KINDS] = {false, false, false, false, false, false};
     int rc = 0;
     for (int k = 0; k < N_KINDS && !rc; k++) {
         if (sqlite3_prepare_v2(s->db, sql[k], -1, &q[k], NULL) != SQLITE_OK) {
@@ -1052,6 +1061,15 @@ int store_log_records(struct store *s, int64_t from_index,
         } else if (best == STORE_LOG_OBSERVATION) {
             r.text1 = (const char *)sqlite3_column_text(st, 2); /* client id, may be NULL */
             r.agreement_version = sqlite3_column_int(st, 4);
+        } else if (best == STORE_LOG_REVIEW) {
+            r.finding_id = sqlite3_column_int64(st, 2);
+            r.time_ms = sqlite3_column_int64(st, 4);
+            r.action = (const char *)sqlite3_column_text(st, 5);
+            r.status_to = (const char *)sqlite3_column_text(st, 6);
+            r.party = (const char *)sqlite3_column_text(st, 7);
+            r.actor = (const char *)sqlite3_column_text(st, 8);
+            r.role = (const char *)sqlite3_column_text(st, 9);
+            r.status_from = (const char *)sqlite3_column_text(st, 10);
         } else if (best == STORE_LOG_INCIDENT) {
             r.agreement_version = sqlite3_column_int(st, 4);
             r.party = (const char *)sqlite3_column_text(st, 7);
@@ -1876,5 +1894,153 @@ int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
     if (!rc && step != SQLITE_DONE)
         rc = dberr(s, e, "reading incidents for the report");
     sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- points for the dashboard's map ---- */
+
+int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_map_row *r),
+                     void *ctx, struct errbuf *e)
+{
+    /* The dominant event type (largest count; uncountable below any count) and the summed counts
+     * come from obs_events through its primary key (obs_id, seq); the findings are grouped once
+     * by observation (no index on findings.obs_id is needed). */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT o.id, o.lon, o.lat, o.kind, o.t_end_ms, o.region, o.party, "
+            "(SELECT ev.event_type FROM obs_events ev WHERE ev.obs_id = o.id "
+            "  ORDER BY coalesce(ev.count, -1) DESC, ev.seq LIMIT 1), "
+            "(SELECT sum(ev.count) FROM obs_events ev WHERE ev.obs_id = o.id AND ev.count > 0), "
+            "o.count, f.clauses, f.party, o.radius_m FROM observations o LEFT JOIN "
+            "(SELECT obs_id, group_concat(DISTINCT clause) AS clauses, "
+            "  min(CASE WHEN party <> 'undetermined' THEN party END) AS party "
+            "  FROM findings GROUP BY obs_id) f ON f.obs_id = o.id "
+            "WHERE o.lon IS NOT NULL AND o.lat IS NOT NULL ORDER BY o.id",
+            -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading map points");
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_map_row r = {
+            .id = sqlite3_column_int64(st, 0),
+            .lon = sqlite3_column_double(st, 1),
+            .lat = sqlite3_column_double(st, 2),
+            .kind = (const char *)sqlite3_column_text(st, 3),
+            .t_end_ms = sqlite3_column_int64(st, 4),
+            .region = (const char *)sqlite3_column_text(st, 5),
+            .party = (const char *)sqlite3_column_text(st, 6),
+            .event_type = (const char *)sqlite3_column_text(st, 7),
+            .count = sqlite3_column_type(st, 8) != SQLITE_NULL ? sqlite3_column_int64(st, 8)
+                     : sqlite3_column_type(st, 9) != SQLITE_NULL ? sqlite3_column_int64(st, 9)
+                                                                 : 0,
+            .clauses = (const char *)sqlite3_column_text(st, 10),
+            .finding_party = (const char *)sqlite3_column_text(st, 11),
+            .radius_m = sqlite3_column_double(st, 12),
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading map points");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the review of findings ---- */
+
+int store_finding_get(struct store *s, int64_t id, char status[16], char party[32],
+                      struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT status, party FROM findings WHERE id = ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return dberr(s, e, "reading a finding");
+    sqlite3_bind_int64(q, 1, id);
+    int rc = 0, step = sqlite3_step(q);
+    if (step == SQLITE_ROW) {
+        str_copy(status, 16, (const char *)sqlite3_column_text(q, 0));
+        str_copy(party, 32, (const char *)sqlite3_column_text(q, 1));
+    } else if (step == SQLITE_DONE) {
+        rc = errf(e, ERR_NOTFOUND, "finding %lld: no such finding", (long long)id);
+    } else {
+        rc = dberr(s, e, "reading a finding");
+    }
+    sqlite3_finalize(q);
+    return rc;
+}
+
+int store_finding_review_add(struct store *s, const struct store_review *r, int64_t *id,
+                             struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO finding_reviews(finding_id, action, status_from, "
+                           "status_to, actor, role, party, text, created_ms, log_index) VALUES "
+                           "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "recording a review");
+    sqlite3_bind_int64(q, 1, r->finding_id);
+    sqlite3_bind_text(q, 2, r->action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, r->status_from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, r->status_to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, r->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, r->role, -1, SQLITE_STATIC);
+    if (r->party && *r->party)
+        sqlite3_bind_text(q, 7, r->party, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, 7);
+    sqlite3_bind_text(q, 8, r->text, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 9, r->time_ms);
+    sqlite3_bind_int64(q, 10, s->log_size);
+    int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(s, e, "recording a review");
+    sqlite3_finalize(q);
+    if (!rc) {
+        *id = sqlite3_last_insert_rowid(s->db);
+        s->log_size++;
+        if (strcmp(r->status_from, r->status_to) &&
+            sqlite3_prepare_v2(s->db, "UPDATE findings SET status = ?1 WHERE id = ?2", -1, &q,
+                               NULL) == SQLITE_OK) {
+            sqlite3_bind_text(q, 1, r->status_to, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q, 2, r->finding_id);
+            rc = sqlite3_step(q) == SQLITE_DONE ? 0 : dberr(s, e, "changing a finding's status");
+            sqlite3_finalize(q);
+        } else if (strcmp(r->status_from, r->status_to)) {
+            rc = dberr(s, e, "changing a finding's status");
+        }
+    }
+    return rc;
+}
+
+int store_finding_reviews(struct store *s, int64_t finding_id,
+                          int (*cb)(void *ctx, const struct store_review *r), void *ctx,
+                          struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, finding_id, action, status_from, status_to, actor, role, "
+                           "party, text, created_ms, log_index FROM finding_reviews "
+                           "WHERE finding_id = ?1 ORDER BY id",
+                           -1, &q, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading reviews");
+    sqlite3_bind_int64(q, 1, finding_id);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
+        struct store_review r = {
+            .id = sqlite3_column_int64(q, 0),
+            .finding_id = sqlite3_column_int64(q, 1),
+            .action = (const char *)sqlite3_column_text(q, 2),
+            .status_from = (const char *)sqlite3_column_text(q, 3),
+            .status_to = (const char *)sqlite3_column_text(q, 4),
+            .actor = (const char *)sqlite3_column_text(q, 5),
+            .role = (const char *)sqlite3_column_text(q, 6),
+            .party = (const char *)sqlite3_column_text(q, 7),
+            .text = (const char *)sqlite3_column_text(q, 8),
+            .time_ms = sqlite3_column_int64(q, 9),
+            .log_index = sqlite3_column_int64(q, 10),
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading reviews");
+    sqlite3_finalize(q);
     return rc;
 }

@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 struct store;
 
@@ -71,7 +71,8 @@ enum store_log_kind {
     STORE_LOG_OBSERVATION,
     STORE_LOG_FINDING,
     STORE_LOG_ALERT,
-    STORE_LOG_INCIDENT
+    STORE_LOG_INCIDENT,
+    STORE_LOG_REVIEW
 };
 /* One logged record with the fields its leaf is made of (docs/log-format.md). */
 struct store_log_record {
@@ -86,8 +87,12 @@ struct store_log_record {
     const char *threshold, *level, *region; /* alerts ("" for no region or party) */
     int64_t window_start_ms, window_end_ms, n_findings; /* alerts */
     const char *body; /* agreement JSON, observation raw record, finding reasons, alert's
-                         finding ids as a JSON array, incident JSON */
+                         finding ids as a JSON array, incident JSON,
+                         review reason or statement */
     size_t body_len;
+    /* reviews (party above: the actor's party, or NULL) */
+    int64_t finding_id, time_ms;
+    const char *action, *status_from, *status_to, *actor, *role;
 };
 /* A checkpoint the log signed (the signed note's text is kept whole). */
 struct store_checkpoint {
@@ -270,6 +275,40 @@ struct store_incident_row {
 int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
                            int (*cb)(void *ctx, const struct store_incident_row *r), void *ctx,
                            struct errbuf *e) WUR;
+
+/* One located observation as the dashboard's map shows it. */
+struct store_map_row {
+    int64_t id, t_end_ms;
+    double lon, lat;
+    const char *kind, *region, *party; /* region and party may be NULL */
+    const char *event_type;            /* the event type with the largest count, or NULL */
+    long long count;                   /* summed event counts, else the record's count, else 0 */
+    const char *clauses;       /* the clauses of its findings, comma-separated, or NULL: none */
+    const char *finding_party; /* a party its findings attribute it to (not "undetermined") */
+    double radius_m;           /* radius of its region of uncertainty (0: a point) */
+};
+/* Calls cb with every located observation, in id order. */
+int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_map_row *r),
+                     void *ctx, struct errbuf *e) WUR;
+
+/* One step of the review of a finding (M6). */
+struct store_review {
+    int64_t id, finding_id, time_ms, log_index;
+    const char *action, *status_from, *status_to, *actor, *role;
+    const char *party; /* the actor's party (role party), or NULL */
+    const char *text;  /* the reason or the party's statement */
+};
+/* The status and party of finding id (ERR_NOTFOUND when there is none). */
+int store_finding_get(struct store *s, int64_t id, char status[16], char party[32],
+                      struct errbuf *e) WUR;
+/* Records review step r (its next leaf index is the log's next) and sets the finding's status
+ * to r->status_to, in the caller's transaction. *id gets the step's id. */
+int store_finding_review_add(struct store *s, const struct store_review *r, int64_t *id,
+                             struct errbuf *e) WUR;
+/* Calls cb with every review step of finding finding_id, oldest first. */
+int store_finding_reviews(struct store *s, int64_t finding_id,
+                          int (*cb)(void *ctx, const struct store_review *r), void *ctx,
+                          struct errbuf *e) WUR;
 
 /* Number of stored observations (for summaries and tests). */
 int store_obs_count(struct store *s, long long *n, struct errbuf *e) WUR;

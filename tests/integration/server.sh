@@ -102,7 +102,7 @@ req 200 "$U/api/v1/reports/daily/2016-10-10?format=text"
 has "In Donetsk region, the mission recorded 115 ceasefire violations, including 101 explosions."
 req 200 "$U/api/v1/reports/daily/2016-10-10"; has '"date":"2016-10-10"'; has '115'
 req 400 "$U/api/v1/reports/daily/10-10-2016"
-req 400 "$U/api/v1/reports/daily/2016-10-10?format=pdf"
+req 400 "$U/api/v1/reports/daily/2016-10-10?format=docx"
 
 # agreements and the log
 req 200 "$U/api/v1/agreements"; has '"id":"minsk-2015","version":1'

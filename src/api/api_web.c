@@ -1,0 +1,767 @@
+/* api_web.c: what the dashboard and the public page need from truce serve: the dashboard's
+ * static files (GET/HEAD, a fixed set of content types, no path outside the web directory),
+ * the agreement's geography as GeoJSON, an observation's inclusion proof with the signed
+ * checkpoint it is proved against, and the public views (published findings, the reports of
+ * closed periods without their annex of observations). */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api_int.h"
+#include "ledger/ledger.h"
+#include "note/note.h"
+#include "report/report.h"
+#include "review/review.h"
+
+#define API_PUBLIC_REPORTS_MAX 366  /* newest report dates listed by /api/v1/public/reports */
+#define API_PUBLIC_FINDINGS_MAX 10000 /* published findings listed at most */
+#define API_PUBLIC_STATUS "published" /* the finding status the public may see */
+
+/* ---- static files ---- */
+
+static const struct {
+    const char *ext, *type;
+} CONTENT_TYPES[] = {
+    {".html", "text/html; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".json", "application/json"},
+    {".geojson", "application/geo+json"},
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".map", "application/json"},
+    {".txt", "text/plain; charset=utf-8"},
+};
+
+/* The content type for path's extension, or NULL: files of other types are not served. */
+static const char *content_type(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot || strchr(dot, '/'))
+        return NULL;
+    for (size_t i = 0; i < sizeof CONTENT_TYPES / sizeof CONTENT_TYPES[0]; i++)
+        if (!strcmp(dot, CONTENT_TYPES[i].ext))
+            return CONTENT_TYPES[i].type;
+    return NULL;
+}
+
+/* A request path is served only when every segment is made of [A-Za-z0-9_.-], does not start
+ * with a dot (no "..", no hidden files) and there is no empty segment. */
+bool api_web_path_safe(const char *p)
+{
+    if (*p != '/' || strlen(p) >= API_STATIC_PATH_MAX)
+        return false;
+    for (const char *s = p + 1; *s;) {
+        size_t n = strcspn(s, "/");
+        if (n == 0 || s[0] == '.')
+            return false;
+        for (size_t i = 0; i < n; i++) {
+            char c = s[i];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '.'))
+                return false;
+        }
+        s += n;
+        if (*s == '/') {
+            s++;
+            if (!*s)
+                return false; /* trailing slash */
+        }
+    }
+    return true;
+}
+
+void api_set_verifier_key(struct api *a, const char *vkey)
+{
+    str_copy(a->vkey, sizeof a->vkey, vkey ? vkey : "");
+}
+
+int api_set_web_dir(struct api *a, const char *dir, struct errbuf *e)
+{
+    free(a->web_dir);
+    a->web_dir = NULL;
+    if (!dir)
+        return 0;
+    char real[PATH_MAX], index[PATH_MAX + 16];
+    if (!realpath(dir, real))
+        return errf(e, ERR_NOTFOUND, "web directory %s: %s", dir, strerror(errno));
+    snprintf(index, sizeof index, "%s/index.html", real);
+    if (access(index, R_OK))
+        return errf(e, ERR_NOTFOUND, "web directory %s has no index.html (build it: make web)",
+                    dir);
+    a->web_dir = strdup(real);
+    return a->web_dir ? 0 : errf(e, ERR_NOMEM, "out of memory");
+}
+
+bool api_static_serve(struct api *a, const struct http_request *req, struct http_response *resp)
+{
+    if (!a->web_dir || (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) ||
+        !strncmp(req->path, "/api/", 5))
+        return false;
+    const char *path = req->path;
+    if (!strcmp(path, "/"))
+        path = "/index.html";
+    else if (!strcmp(path, "/public"))
+        path = "/public.html";
+    const char *type = content_type(path);
+    if (!type || !api_web_path_safe(path))
+        return false;
+    char full[PATH_MAX + API_STATIC_PATH_MAX], real[PATH_MAX];
+    snprintf(full, sizeof full, "%s%s", a->web_dir, path);
+    /* A symbolic link out of the web directory is not followed out of it. */
+    size_t nd = strlen(a->web_dir);
+    if (!realpath(full, real) || strncmp(real, a->web_dir, nd) || real[nd] != '/')
+        return false;
+    int fd = open(real, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
+    if ((unsigned long long)st.st_size > API_STATIC_MAX_BYTES) {
+        close(fd);
+        api_problem(resp, 500, "static file over API_STATIC_MAX_BYTES");
+        return true;
+    }
+    buf_reset(&resp->body);
+    size_t want = (size_t)st.st_size;
+    char chunk[65536];
+    while (want) {
+        ssize_t r = read(fd, chunk, want < sizeof chunk ? want : sizeof chunk);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (buf_append(&resp->body, chunk, (size_t)r)) {
+            close(fd);
+            api_oom(resp);
+            return true;
+        }
+        want -= (size_t)r;
+    }
+    close(fd);
+    if (want) {
+        api_problem(resp, 500, "static file changed while being read");
+        return true;
+    }
+    resp->status = 200;
+    resp->content_type = type;
+    return true;
+}
+
+/* ---- geography ---- */
+
+static int ring_json(struct buf *b, const struct geo_point *pts, size_t n)
+{
+    int rc = buf_append(b, "[", 1);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = buf_printf(b, "%s[%.6f,%.6f]", i ? "," : "", pts[i].lon_deg, pts[i].lat_deg);
+    return rc || buf_append(b, "]", 1);
+}
+
+/* An area as a MultiPolygon, each ring its own polygon (truce's areas have no holes). */
+static int area_json(struct buf *b, const struct geo_area *ar)
+{
+    int rc = buf_printf(b, "{\"type\":\"MultiPolygon\",\"coordinates\":[");
+    for (size_t i = 0; i < geo_area_ring_count(ar) && !rc; i++) {
+        size_t n;
+        const struct geo_point *pts = geo_area_ring(ar, i, &n);
+        rc = buf_printf(b, "%s[", i ? "," : "") || ring_json(b, pts, n) ||
+             buf_append(b, "]", 1);
+    }
+    return rc || buf_append(b, "]}", 2);
+}
+
+static int feature_open(struct buf *b, bool *first, const char *layer, const char *id,
+                        const char *name, const char *kind, const char *party)
+{
+    int rc = buf_printf(b, "%s{\"type\":\"Feature\",\"properties\":{\"layer\":\"%s\"",
+                        *first ? "" : ",\n", layer);
+    *first = false;
+    const char *keys[] = {"id", "name", "kind", "party"};
+    const char *vals[] = {id, name, kind, party};
+    for (int i = 0; i < 4 && !rc; i++)
+        if (vals[i])
+            rc = buf_printf(b, ",\"%s\":", keys[i]) || buf_json_str(b, vals[i]);
+    return rc || buf_printf(b, "},\"geometry\":");
+}
+
+void api_h_geography(struct api *a, const struct http_request *req, const struct api_params *p,
+                     struct http_response *resp)
+{
+    (void)req;
+    (void)p;
+    const struct agreement *g = a->ag->v[a->ag->n - 1];
+    struct buf *b = &resp->body;
+    bool first = true;
+    int rc = buf_printf(b, "{\"type\":\"FeatureCollection\",\"agreement\":") ||
+             buf_json_str(b, g->id) ||
+             buf_printf(b, ",\"version\":%d,\"illustrative\":%s,\"parties\":[", g->version,
+                        g->illustrative ? "true" : "false");
+    for (size_t i = 0; i < g->n_parties && !rc; i++)
+        rc = buf_printf(b, "%s{\"id\":", i ? "," : "") || buf_json_str(b, g->parties[i].id) ||
+             buf_printf(b, ",\"name\":") || buf_json_str(b, g->parties[i].name) ||
+             buf_printf(b, ",\"side\":") || buf_json_str(b, g->parties[i].side) ||
+             buf_append(b, "}", 1);
+    rc = rc || buf_printf(b, "],\"features\":[");
+    for (size_t i = 0; i < g->n_regions && !rc; i++)
+        rc = feature_open(b, &first, "region", g->regions[i].id, g->regions[i].name, NULL,
+                          NULL) ||
+             area_json(b, g->regions[i].area) || buf_append(b, "}", 1);
+    for (size_t i = 0; i < g->n_control && !rc; i++)
+        rc = feature_open(b, &first, "control", NULL, NULL, NULL, g->control[i].party) ||
+             area_json(b, g->control[i].area) || buf_append(b, "}", 1);
+    for (size_t i = 0; i < g->n_zones && !rc; i++) {
+        const struct agr_zone *z = &g->zones[i];
+        for (size_t k = 0; k < z->n_include && !rc; k++)
+            rc = feature_open(b, &first, "zone", z->id, z->name, z->kind, NULL) ||
+                 area_json(b, z->include[k]) || buf_append(b, "}", 1);
+    }
+    for (size_t i = 0; i < g->n_lines && !rc; i++) {
+        const struct agr_line *l = &g->lines[i];
+        rc = feature_open(b, &first, "line", l->id, l->name, NULL, NULL) ||
+             buf_printf(b, "{\"type\":\"LineString\",\"coordinates\":") ||
+             ring_json(b, geo_line_points(l->line), geo_line_vertex_count(l->line)) ||
+             buf_append(b, "}}", 2);
+    }
+    if (rc || buf_append(b, "]}\n", 3)) {
+        api_oom(resp);
+        return;
+    }
+    resp->content_type = "application/geo+json";
+}
+
+/* ---- inclusion proof of an observation ---- */
+
+struct leaf_ctx {
+    int64_t want;
+    struct buf *leaf;
+    bool found;
+};
+
+static int on_leaf(void *ctx, const struct store_log_record *r)
+{
+    struct leaf_ctx *c = ctx;
+    if (r->log_index != c->want)
+        return 0;
+    c->found = true;
+    return log_leaf_bytes(r, c->leaf) ? ERR_NOMEM : 1; /* 1: stop, found */
+}
+
+void api_h_proof_observation(struct api *a, const struct http_request *req,
+                             const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    long long id;
+    if (str_to_ll(p->v[0], &id) || id < 1) {
+        api_problem(resp, 400, "the observation id must be a positive number");
+        return;
+    }
+    if (!a->log) {
+        api_problem(resp, 404, "this server has no transparency log");
+        return;
+    }
+    struct errbuf e;
+    int64_t index;
+    int rc = store_obs_log_index(a->s, id, &index, &e);
+    if (rc) {
+        api_problem(resp, rc == ERR_NOTFOUND ? 404 : 500, e.msg);
+        return;
+    }
+    struct store_checkpoint cp = {0};
+    if ((rc = store_checkpoint_last(a->s, &cp, &e))) {
+        api_problem(resp, rc == ERR_NOTFOUND ? 409 : 500,
+                    rc == ERR_NOTFOUND ? "no checkpoint has been signed yet" : e.msg);
+        return;
+    }
+    if (index >= cp.size) {
+        free(cp.note);
+        api_problem(resp, 409, "the observation is not yet covered by a signed checkpoint");
+        return;
+    }
+    struct buf leaf;
+    buf_init(&leaf);
+    struct leaf_ctx lc = {index, &leaf, false};
+    rc = store_log_records(a->s, index, on_leaf, &lc, &e);
+    struct ledger_hash proof[LEDGER_MAX_PROOF], lh;
+    size_t np = 0;
+    if ((rc != 0 && rc != 1) || !lc.found) {
+        api_problem(resp, 500, rc == ERR_NOMEM ? "out of memory" : "the leaf's record is missing");
+        goto out;
+    }
+    if (ledger_inclusion_proof(log_tree(a->log), (uint64_t)index, (uint64_t)cp.size, proof, &np,
+                               &e) ||
+        ledger_leaf(log_tree(a->log), (uint64_t)index, &lh, &e)) {
+        api_problem(resp, 500, e.msg);
+        goto out;
+    }
+    size_t b64n = sodium_base64_ENCODED_LEN(leaf.len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(b64n);
+    if (!b64) {
+        api_oom(resp);
+        goto out;
+    }
+    sodium_bin2base64(b64, b64n, (const unsigned char *)leaf.p, leaf.len,
+                      sodium_base64_VARIANT_ORIGINAL);
+    char hex[LEDGER_HEX_SIZE];
+    ledger_hash_hex(&lh, hex);
+    struct buf *b = &resp->body;
+    rc = buf_printf(b, "{\"observation\":%lld,\"leaf_index\":%lld,\"tree_size\":%lld,"
+                       "\"leaf_hash\":\"%s\",\"leaf\":\"%s\",\"proof\":[",
+                    id, (long long)index, (long long)cp.size, hex, b64);
+    free(b64);
+    for (size_t i = 0; i < np && !rc; i++) {
+        ledger_hash_hex(&proof[i], hex);
+        rc = buf_printf(b, "%s\"%s\"", i ? "," : "", hex);
+    }
+    rc = rc || buf_printf(b, "],\"checkpoint\":") || buf_json_str(b, cp.note) ||
+         buf_printf(b, ",\"verifier_key\":") || buf_json_str(b, a->vkey) ||
+         buf_append(b, "}\n", 2);
+    if (rc)
+        api_oom(resp);
+out:
+    buf_reset(&leaf);
+    free(cp.note);
+}
+
+/* ---- public views ---- */
+
+struct dates_ctx {
+    const struct agreement *g;
+    int64_t now;
+    char (*v)[11];
+    size_t n, cap;
+};
+
+/* The report date whose period holds t: periods end at the cut-off, so an event after it
+ * belongs to the next day's report. */
+static void report_date_of(const struct agreement *g, int64_t t, char out[11])
+{
+    char buf[40];
+    time_format_local(t + (int64_t)(1440 - g->cutoff_minutes) * 60000, g->time_zone, buf,
+                      sizeof buf);
+    memcpy(out, buf, 10);
+    out[10] = 0;
+}
+
+static int on_event_date(void *ctx, const struct store_event_row *r)
+{
+    struct dates_ctx *c = ctx;
+    char d[11];
+    report_date_of(c->g, r->t_end_ms, d);
+    for (size_t i = 0; i < c->n; i++)
+        if (!strcmp(c->v[i], d))
+            return 0;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 32;
+        c->v = xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    memcpy(c->v[c->n++], d, 11);
+    return 0;
+}
+
+static int cmp_date_desc(const void *x, const void *y)
+{
+    return strcmp((const char *)y, (const char *)x);
+}
+
+/* Whether the report of date (YYYY-MM-DD) covers a closed period: only those are public. */
+static bool period_closed(const struct agreement *g, const char *date)
+{
+    int y, m, d;
+    int64_t from, to;
+    return sscanf(date, "%4d-%2d-%2d", &y, &m, &d) == 3 &&
+           !agr_report_window(g, y, m, d, &from, &to) && to <= time_now_ms();
+}
+
+void api_h_public_reports(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    (void)p;
+    const struct agreement *g = a->ag->v[a->ag->n - 1];
+    struct dates_ctx c = {.g = g, .now = time_now_ms()};
+    struct errbuf e;
+    int rc = store_report_events(a->s, a->ag->v[0]->effective_ms, c.now,
+                                 on_event_date, &c, &e);
+    if (rc) {
+        free(c.v);
+        api_problem(resp, 500, e.msg);
+        return;
+    }
+    qsort(c.v, c.n, sizeof *c.v, cmp_date_desc);
+    struct buf *b = &resp->body;
+    rc = buf_printf(b, "{\"agreement\":") || buf_json_str(b, g->id) ||
+         buf_printf(b, ",\"title\":") || buf_json_str(b, g->title) ||
+         buf_printf(b, ",\"illustrative\":%s,\"reports\":[", g->illustrative ? "true" : "false");
+    size_t shown = 0;
+    for (size_t i = 0; i < c.n && shown < API_PUBLIC_REPORTS_MAX && !rc; i++)
+        if (period_closed(g, c.v[i]))
+            rc = buf_printf(b, "%s{\"date\":\"%s\",\"html\":\"/api/v1/public/reports/%s\"}",
+                            shown++ ? "," : "", c.v[i], c.v[i]);
+    free(c.v);
+    if (rc || buf_append(b, "]}\n", 3))
+        api_oom(resp);
+}
+
+struct pub_ctx {
+    struct buf *b;
+    size_t n;
+    int rc;
+};
+
+static int on_public_finding(void *ctx, const struct store_finding_row *r)
+{
+    struct pub_ctx *c = ctx;
+    if (!r->status || strcmp(r->status, API_PUBLIC_STATUS) || c->n >= API_PUBLIC_FINDINGS_MAX)
+        return 0;
+    char t[40];
+    time_format_utc(r->t_end_ms, t, sizeof t);
+    struct buf *b = c->b;
+    int rc = buf_printf(b, "%s{\"id\":%lld,\"time\":\"%s\",\"clause\":", c->n++ ? ",\n" : "",
+                        (long long)r->id, t) ||
+             buf_json_str(b, r->clause) || buf_printf(b, ",\"rule_kind\":") ||
+             buf_json_str(b, r->rule_kind) || buf_printf(b, ",\"result\":") ||
+             buf_json_str(b, r->result) || buf_printf(b, ",\"party\":") ||
+             buf_json_str(b, r->party) || buf_printf(b, ",\"severity\":") ||
+             buf_json_str(b, r->severity ? r->severity : "") || buf_printf(b, ",\"region\":") ||
+             buf_json_str(b, r->region ? r->region : "") || buf_printf(b, ",\"reasons\":") ||
+             buf_json_str(b, r->reasons ? r->reasons : "") || buf_append(b, "}", 1);
+    if (rc)
+        c->rc = rc;
+    return 0;
+}
+
+void api_h_public_findings(struct api *a, const struct http_request *req,
+                           const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    (void)p;
+    struct store_filter f;
+    store_filter_init(&f);
+    struct pub_ctx c = {&resp->body, 0, 0};
+    struct errbuf e;
+    int rc = buf_printf(&resp->body, "{\"status\":\"%s\",\"findings\":[", API_PUBLIC_STATUS);
+    if (!rc && (rc = store_findings_rows(a->s, &f, on_public_finding, &c, &e))) {
+        api_problem(resp, 500, e.msg);
+        return;
+    }
+    if (rc || c.rc || buf_append(&resp->body, "]}\n", 3))
+        api_oom(resp);
+}
+
+void api_h_public_report(struct api *a, const struct http_request *req,
+                         const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    const char *date = p->v[0];
+    int y, m, d;
+    char extra;
+    if (strlen(date) != 10 || sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 ||
+        m < 1 || m > 12 || d < 1 || d > 31) {
+        api_problem(resp, 400, "the date must be YYYY-MM-DD");
+        return;
+    }
+    const struct agreement *g = a->ag->v[a->ag->n - 1];
+    int64_t noon;
+    if (time_local_to_utc(y, m, d, 12, 0, g->time_zone, &noon) == 0)
+        g = store_agreement_at(a->ag, noon);
+    if (!period_closed(g, date)) {
+        api_problem(resp, 404, "the report of a period that has not ended is not public");
+        return;
+    }
+    struct errbuf e;
+    int rc = report_daily(a->s, g, y, m, d, REPORT_HTML_PUBLIC, &resp->body, &e);
+    if (rc) {
+        api_problem(resp, rc == ERR_INVAL ? 400 : 500, e.msg);
+        return;
+    }
+    resp->content_type = "text/html; charset=utf-8";
+}
+
+/* ---- the map's points, compact ---- */
+
+#define API_MAP_DICT_MAX 65536 /* distinct strings in one column of the map's points */
+
+struct dict {
+    char **v;
+    size_t n, cap;
+};
+
+/* The index of s in d, adding it; -1 when d is full. NULL and "" are the same entry. */
+static long dict_index(struct dict *d, const char *s)
+{
+    if (!s)
+        s = "";
+    for (size_t i = 0; i < d->n; i++)
+        if (!strcmp(d->v[i], s))
+            return (long)i;
+    if (d->n == API_MAP_DICT_MAX)
+        return -1;
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 16;
+        d->v = xrealloc(d->v, d->cap * sizeof *d->v);
+    }
+    d->v[d->n] = xmalloc(strlen(s) + 1);
+    memcpy(d->v[d->n], s, strlen(s) + 1);
+    return (long)d->n++;
+}
+
+static void dict_free(struct dict *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        free(d->v[i]);
+    free(d->v);
+}
+
+enum { COL_TYPE, COL_REGION, COL_PARTY, COL_CLAUSES, N_DICTS };
+static const char *const DICT_NAMES[] = {"type", "region", "party", "clauses"};
+
+struct map_row {
+    int64_t id, t;
+    double lon, lat, radius_m;
+    long long count;
+    long col[4];
+};
+
+struct map_ctx {
+    struct dict d[N_DICTS];
+    struct map_row *rows;
+    size_t n, cap;
+    bool full;
+};
+
+static int on_map_point(void *ctx, const struct store_map_row *r)
+{
+    struct map_ctx *c = ctx;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        c->rows = xrealloc(c->rows, c->cap * sizeof *c->rows);
+    }
+    struct map_row *m = &c->rows[c->n++];
+    m->id = r->id;
+    m->t = r->t_end_ms;
+    m->lon = r->lon;
+    m->lat = r->lat;
+    m->radius_m = r->radius_m;
+    m->count = r->count;
+    /* the clauses of its findings as "|a|b|" (the dashboard tests "|a|" in it) */
+    char set[1024];
+    snprintf(set, sizeof set, "|%s%s", r->clauses ? r->clauses : "", r->clauses ? "|" : "");
+    for (char *q = set; *q; q++)
+        if (*q == ',')
+            *q = '|';
+    m->col[COL_TYPE] = dict_index(&c->d[COL_TYPE], r->event_type ? r->event_type : r->kind);
+    m->col[COL_REGION] = dict_index(&c->d[COL_REGION], r->region);
+    m->col[COL_PARTY] = dict_index(&c->d[COL_PARTY], r->finding_party ? r->finding_party
+                                                     : r->party && *r->party ? r->party
+                                                                             : "undetermined");
+    m->col[COL_CLAUSES] = dict_index(&c->d[COL_CLAUSES], set);
+    for (int k = 0; k < 4; k++)
+        if (m->col[k] < 0)
+            c->full = true;
+    return 0;
+}
+
+void api_h_map_observations(struct api *a, const struct http_request *req,
+                            const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    (void)p;
+    /* Every change to the observations and findings grows the log: the answer made at the
+     * current committed log size is still right. */
+    int64_t log_now = store_log_committed(a->s);
+    if (a->map_cache_log == log_now && a->map_cache.len) {
+        if (buf_append(&resp->body, a->map_cache.p, a->map_cache.len))
+            api_oom(resp);
+        return;
+    }
+    struct map_ctx *c = xcalloc(1, sizeof *c);
+    struct errbuf e;
+    int rc = store_map_points(a->s, on_map_point, c, &e);
+    if (rc) {
+        api_problem(resp, 500, e.msg);
+    } else if (c->full) {
+        api_problem(resp, 500, "more distinct values than API_MAP_DICT_MAX in a column");
+    } else {
+        struct buf *b = &resp->body;
+        int w = buf_printf(b, "{\"n\":%zu,\"id\":[", c->n);
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].id);
+        w = w || buf_printf(b, "],\"t\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].t);
+        w = w || buf_printf(b, "],\"lon\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lon);
+        w = w || buf_printf(b, "],\"lat\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lat);
+        w = w || buf_printf(b, "],\"radius_m\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.0f", i ? "," : "", c->rows[i].radius_m);
+        w = w || buf_printf(b, "],\"count\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", c->rows[i].count);
+        for (int k = 0; k < 4 && !w; k++) {
+            w = buf_printf(b, "],\"%s\":[", DICT_NAMES[k]);
+            for (size_t i = 0; i < c->n && !w; i++)
+                w = buf_printf(b, "%s%ld", i ? "," : "", c->rows[i].col[k]);
+        }
+        w = w || buf_printf(b, "],\"dict\":{");
+        for (int k = 0; k < 4 && !w; k++) {
+            w = buf_printf(b, "%s\"%s\":[", k ? "," : "", DICT_NAMES[k]);
+            for (size_t i = 0; i < c->d[k].n && !w; i++)
+                w = buf_printf(b, "%s", i ? "," : "") || buf_json_str(b, c->d[k].v[i]);
+            w = w || buf_append(b, "]", 1);
+        }
+        if (w || buf_append(b, "}}\n", 3)) {
+            api_oom(resp);
+        } else {
+            buf_reset(&a->map_cache);
+            a->map_cache_log = -1;
+            if (!buf_append(&a->map_cache, b->p, b->len))
+                a->map_cache_log = log_now;
+        }
+    }
+    for (int k = 0; k < N_DICTS; k++)
+        dict_free(&c->d[k]);
+    free(c->rows);
+    free(c);
+}
+
+/* ---- the review of findings ---- */
+
+/* Who is asking: the authenticated user, their role and party. truce serve has no users yet
+ * (issue 5 brings tokens and roles): until then nobody is, and review steps over HTTP are
+ * refused with 401; `truce review` on the server's machine records them. */
+/* Who is asking: the user the request's token named (the route admits no public). */
+static bool api_caller(struct api *a, const struct http_request *req, const char **actor,
+                       const char **role, const char **party)
+{
+    (void)req;
+    *actor = *role = *party = NULL;
+    if (!a->who.authenticated)
+        return false;
+    *actor = a->who.name;
+    *role = auth_role_name(a->who.role);
+    *party = a->who.party[0] ? a->who.party : NULL;
+    return true;
+}
+
+static int parse_finding_id(const struct api_params *p, long long *id, struct http_response *resp)
+{
+    if (str_to_ll(p->v[0], id) || *id < 1) {
+        api_problem(resp, 400, "the finding id must be a positive number");
+        return -1;
+    }
+    return 0;
+}
+
+void api_h_finding_review(struct api *a, const struct http_request *req,
+                          const struct api_params *p, struct http_response *resp)
+{
+    long long id;
+    if (parse_finding_id(p, &id, resp))
+        return;
+    const char *actor, *role, *party;
+    if (!api_caller(a, req, &actor, &role, &party)) {
+        api_problem(resp, 401, "reviewing a finding needs an authenticated user with a role "
+                               "(analyst, publisher or party)");
+        return;
+    }
+    if (!a->log) {
+        api_problem(resp, 409, "this server has no transparency log to record the step in");
+        return;
+    }
+    json_error_t je;
+    json_t *body = json_loadb(req->body, req->body_len, 0, &je);
+    const char *action = json_string_value(json_object_get(body, "action"));
+    const char *text = json_string_value(json_object_get(body, "reason"));
+    if (!text)
+        text = json_string_value(json_object_get(body, "statement"));
+    if (!body || !action) {
+        json_decref(body);
+        api_problem(resp, 400, "the body must be {\"action\": \"confirm|dismiss|dispute|publish\","
+                               " \"reason\": \"...\"}");
+        return;
+    }
+    struct review_request r = {.finding_id = id, .action = action, .actor = actor, .role = role,
+                               .party = party, .text = text};
+    int64_t rid;
+    char to[16];
+    struct errbuf e;
+    int rc = review_apply(a->log, a->s, &r, &rid, to, sizeof to, &e);
+    json_decref(body);
+    if (rc) {
+        api_problem(resp, rc == ERR_NOTFOUND ? 404 : rc == ERR_CONFLICT ? 409
+                          : rc == ERR_INVAL ? (strstr(e.msg, "role") ? 403 : 400) : 500,
+                    e.msg);
+        return;
+    }
+    if (buf_printf(&resp->body, "{\"finding\":%lld,\"review\":%lld,\"status\":\"%s\"}\n", id,
+                   (long long)rid, to))
+        api_oom(resp);
+}
+
+struct reviews_ctx {
+    struct buf *b;
+    size_t n;
+    int rc;
+};
+
+static int on_review(void *ctx, const struct store_review *r)
+{
+    struct reviews_ctx *c = ctx;
+    char t[40];
+    time_format_utc(r->time_ms, t, sizeof t);
+    struct buf *b = c->b;
+    int rc = buf_printf(b, "%s{\"id\":%lld,\"time\":\"%s\",\"action\":", c->n++ ? ",\n" : "",
+                        (long long)r->id, t) ||
+             buf_json_str(b, r->action) || buf_printf(b, ",\"from\":") ||
+             buf_json_str(b, r->status_from) || buf_printf(b, ",\"to\":") ||
+             buf_json_str(b, r->status_to) || buf_printf(b, ",\"actor\":") ||
+             buf_json_str(b, r->actor) || buf_printf(b, ",\"role\":") ||
+             buf_json_str(b, r->role) || buf_printf(b, ",\"party\":") ||
+             (r->party ? buf_json_str(b, r->party) : buf_append(b, "null", 4)) ||
+             buf_printf(b, ",\"text\":") || buf_json_str(b, r->text) ||
+             buf_printf(b, ",\"log_index\":%lld}", (long long)r->log_index);
+    if (rc)
+        c->rc = rc;
+    return 0;
+}
+
+void api_h_finding_reviews(struct api *a, const struct http_request *req,
+                           const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    long long id;
+    if (parse_finding_id(p, &id, resp))
+        return;
+    char status[16], party[32];
+    struct errbuf e;
+    int rc = store_finding_get(a->s, id, status, party, &e);
+    if (rc) {
+        api_problem(resp, rc == ERR_NOTFOUND ? 404 : 500, e.msg);
+        return;
+    }
+    struct reviews_ctx c = {&resp->body, 0, 0};
+    rc = buf_printf(&resp->body, "{\"finding\":%lld,\"status\":\"%s\",\"reviews\":[", id, status);
+    if (!rc && (rc = store_finding_reviews(a->s, id, on_review, &c, &e))) {
+        api_problem(resp, 500, e.msg);
+        return;
+    }
+    if (rc || c.rc || buf_append(&resp->body, "]}\n", 3))
+        api_oom(resp);
+}

@@ -1,0 +1,460 @@
+// main.js: the truce dashboard: a MapLibre GL map drawn only from truce's own GeoJSON (the
+// Ukraine outline shipped with the build, the agreement's regions, control areas, zones and
+// lines from /api/v1/geography) with the incidents (/api/v1/incidents, when the server has
+// them) or else the observations; colour by event type or attribution; time slider; filters
+// with a visible count; an incident panel with its observations, findings and a "verify"
+// action (verify.js); the report viewer.
+import maplibregl from 'maplibre-gl';
+import { OTHER_COLOUR, PARTY_PALETTE, TYPE_COLOURS, UNDETERMINED_COLOUR } from './colours.js';
+import { verifyBundle } from './verify.js';
+
+const DAY = 86400000;
+const FETCH_LIMIT = 100000; // the API's largest page (API_LIST_MAX_LIMIT)
+const CLUSTER_ABOVE = 5000;  // more points than this are clustered at small scales
+const CLUSTER_MAX_ZOOM = 10; // the largest zoom with clusters
+const $ = (id) => document.getElementById(id);
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+
+const state = {
+  mode: 'observations', items: new Map(), features: [], parties: [],
+  agreement: null, tmin: 0, tmax: 0, colourBy: 'type',
+};
+window.truce = { ready: false, state, timings: {} };
+const mark = (name) => { window.truce.timings[name] = Math.round(performance.now()); };
+
+// The user's bearer token (docs/api.md, docs/dashboard.md): given once in the page's fragment
+// (#token=...; a fragment is never sent to a server), then kept for the browser tab only.
+const TOKEN = (() => {
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem('truce-token', decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return sessionStorage.getItem('truce-token') || '';
+})();
+const authHeaders = (h = {}) => (TOKEN ? { ...h, Authorization: `Bearer ${TOKEN}` } : h);
+// ?view=observations shows the observations even when the server has incidents.
+const VIEW = new URLSearchParams(location.search).get('view');
+
+async function getJSON(url) {
+  const r = await fetch(url, { headers: authHeaders() });
+  if (r.status === 401) throw Object.assign(new Error(`${url}: 401: open the dashboard as /#token=YOUR_TOKEN (truce user add)`), { status: 401 });
+  if (!r.ok) throw Object.assign(new Error(`${url}: ${r.status}`), { status: r.status });
+  return r.json();
+}
+
+function dominantType(events) {
+  let best = null, n = -2;
+  for (const e of events || []) {
+    const c = typeof e.count === 'number' ? e.count : -1;
+    if (c > n) { n = c; best = e.type; }
+  }
+  return best;
+}
+
+// Observations as map features from the compact columns of GET /api/v1/map/observations (the
+// dominant event type, the party a finding attributes, the clauses of its findings); the full
+// record and its findings are fetched when its panel opens.
+function observationFeatures(m) {
+  const d = m.dict, out = new Array(m.n);
+  for (let i = 0; i < m.n; i++) {
+    out[i] = {
+      type: 'Feature', id: m.id[i],
+      geometry: { type: 'Point', coordinates: [m.lon[i], m.lat[i]] },
+      properties: {
+        id: m.id[i], type: d.type[m.type[i]], party: d.party[m.party[i]], region: d.region[m.region[i]],
+        clauses: d.clauses[m.clauses[i]], grade: d.clauses[m.clauses[i]] === '|' ? 'no finding' : 'finding',
+        t: m.t[i], count: m.count[i] || 1, r: m.radius_m ? m.radius_m[i] : 0,
+      },
+    };
+  }
+  return out;
+}
+
+const isoSecond = (t) => new Date(Math.floor(t / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+// The stored record of observation id (ending at time t) and its findings.
+async function observationDetail(id, t) {
+  const q = `from=${isoSecond(t)}&to=${isoSecond(t + 1000)}&limit=100000`;
+  const [obs, findings] = await Promise.all([
+    getJSON(`/api/v1/observations?${q}`), getJSON(`/api/v1/findings?${q}`),
+  ]);
+  return { record: obs.find((o) => o.id === id), findings: findings.filter((f) => f.observation === id) };
+}
+
+// Incidents from the fusion module (tolerant of missing fields).
+function incidentFeatures(list) {
+  return list.filter((i) => i.location && typeof i.location.lon === 'number').map((i) => {
+    state.items.set(i.id, i);
+    const evs = Array.isArray(i.events) ? i.events : [];
+    const type = i.event_type || i.type || dominantType(evs.filter((e) => typeof e === 'object')) || 'incident';
+    const clauses = (i.findings || []).map((f) => f.clause).concat(i.clauses || []);
+    return {
+      type: 'Feature', id: i.id,
+      geometry: { type: 'Point', coordinates: [i.location.lon, i.location.lat] },
+      properties: {
+        id: i.id, kind: 'incident', type, party: i.party || 'undetermined', region: i.region || '',
+        clauses: '|' + clauses.join('|') + '|', grade: i.grade || 'undetermined',
+        t: Date.parse(i.end || i.start), count: typeof i.count === 'number' ? i.count : 1,
+        r: i.location.semi_major_m || 0,
+      },
+    };
+  });
+}
+
+function fillSelect(id, values, label = (v) => v) {
+  const sel = $(id);
+  for (const v of [...values].filter(Boolean).sort()) {
+    const o = document.createElement('option');
+    o.value = v; o.textContent = label(v);
+    sel.appendChild(o);
+  }
+}
+
+function partyColour(id) {
+  const i = state.parties.findIndex((p) => p.id === id);
+  return i < 0 ? UNDETERMINED_COLOUR : PARTY_PALETTE[i % PARTY_PALETTE.length];
+}
+
+function colourExpression() {
+  if (state.colourBy === 'party') {
+    const m = ['match', ['get', 'party']];
+    for (const p of state.parties) m.push(p.id, partyColour(p.id));
+    m.push(UNDETERMINED_COLOUR);
+    return m.length > 3 ? m : UNDETERMINED_COLOUR;
+  }
+  const m = ['match', ['get', 'type']];
+  for (const [k, v] of Object.entries(TYPE_COLOURS)) m.push(k, v);
+  m.push(OTHER_COLOUR);
+  return m;
+}
+
+function legend() {
+  const rows = state.colourBy === 'party'
+    ? state.parties.map((p) => [partyColour(p.id), p.name]).concat([[UNDETERMINED_COLOUR, 'undetermined']])
+    : Object.entries(TYPE_COLOURS).map(([k, v]) => [v, k.replace(/_/g, ' ')]).concat([[OTHER_COLOUR, 'other']]);
+  $('legend').innerHTML = rows.map(([c, n]) => `<div><i class="sw" style="background:${c}"></i>${esc(n)}</div>`).join('');
+}
+
+// The current filters as a predicate on a feature's properties.
+function currentFilter() {
+  const f = {
+    type: $('f-type').value, party: $('f-party').value, clause: $('f-clause').value,
+    region: $('f-region').value, grade: $('f-grade').value,
+  };
+  const day = Number($('time').value);
+  const win = $('window').value;
+  const tEnd = state.tmin + (day + 1) * DAY;
+  const tStart = win === 'all' ? -Infinity : tEnd - Number(win) * DAY;
+  const test = (p) => p.t < tEnd && p.t >= tStart && (!f.type || p.type === f.type) &&
+    (!f.party || p.party === f.party) && (!f.region || p.region === f.region) &&
+    (!f.grade || p.grade === f.grade) && (!f.clause || p.clauses.includes(`|${f.clause}|`));
+  return { test, tEnd, tStart };
+}
+
+// Shows the features that pass the filters: the same predicate makes the count and the map's
+// data (so they always agree); the GeoJSON source is replaced, not filtered on the GPU, so that
+// large sets can be clustered.
+function applyFilters(map) {
+  const { test, tEnd, tStart } = currentFilter();
+  // the map gets lean copies (what drawing and clicking need), made once: less to hand to the
+  // worker and to cluster
+  if (!state.mapFeatures) {
+    state.mapFeatures = state.features.map((f) => ({
+      type: 'Feature', geometry: f.geometry,
+      properties: { id: f.properties.id, type: f.properties.type, party: f.properties.party, count: f.properties.count, r: f.properties.r },
+    }));
+  }
+  const shown = [];
+  for (let i = 0; i < state.features.length; i++)
+    if (test(state.features[i].properties)) shown.push(state.mapFeatures[i]);
+  const n = shown.length;
+  document.body.dataset.rendering = '1';
+  map.getSource('items').setData({ type: 'FeatureCollection', features: shown });
+  map.once('idle', () => { document.body.dataset.rendering = '0'; });
+  const c = $('count');
+  c.dataset.count = String(n);
+  c.dataset.total = String(state.features.length);
+  c.textContent = `${n.toLocaleString('en')} of ${state.features.length.toLocaleString('en')} ${state.mode} shown`;
+  const d = (t) => new Date(t).toISOString().slice(0, 10);
+  $('time-label').textContent = tStart > -Infinity ? `${d(tStart)} to ${d(tEnd - 1)}` : `up to ${d(tEnd - 1)}`;
+}
+
+function baseLayers(geo) {
+  const layer = (l) => ({ type: 'FeatureCollection', features: geo.features.filter((f) => f.properties.layer === l) });
+  return { regions: layer('region'), control: layer('control'), zones: layer('zone'), lines: layer('line') };
+}
+
+async function panelFor(id) {
+  const isObs = state.mode === 'observations';
+  let it, findings, evidence;
+  if (isObs) {
+    const ft = state.features.find((f) => f.properties.id === id);
+    if (!ft) return;
+    const d = await observationDetail(id, ft.properties.t);
+    it = d.record || { id };
+    findings = d.findings;
+    evidence = [it];
+    state.items.set(id, it);
+  } else {
+    it = state.items.get(id);
+    if (!it) return;
+    findings = it.findings || [];
+    evidence = Array.isArray(it.evidence) ? it.evidence : [];
+  }
+  const body = $('panel-body');
+  const rows = (o) => Object.entries(o).filter(([, v]) => v !== null && typeof v !== 'object')
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
+  body.innerHTML = `
+    <h3>${isObs ? 'Observation' : 'Incident'} ${esc(id)}</h3>
+    <button id="verify" type="button">Verify in the log</button>
+    <div id="verify-result"></div>
+    <table>${rows(it)}</table>
+    ${isObs ? '' : `<p>${esc(it.reasons || '')}</p>`}
+    <h4>Observations (${evidence.length})</h4>
+    <ul>${evidence.map((o) => typeof o === 'object'
+      ? `<li>${esc(o.client_id || o.id)}: ${esc(o.kind || '')} ${esc(o.where || '')} ${esc((o.events || []).map((e) => `${e.count ?? 'uncountable'} ${e.type}`).join(', '))}</li>`
+      : `<li>observation ${esc(o)}</li>`).join('')}</ul>
+    <h4>Findings (${findings.length})</h4>
+    <ul>${findings.map((f) => `<li class="finding" data-finding="${esc(f.id)}"><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}),
+      status <b class="status">${esc(f.status || '')}</b>: ${esc(f.reasons)}
+      <div class="reviews"></div>
+      <div class="review-actions">${['confirm', 'dismiss', 'publish', 'dispute'].map((a) =>
+        `<button type="button" data-action="${a}">${a}</button>`).join(' ')}</div></li>`).join('') || '<li>none</li>'}</ul>
+    <div id="review-result"></div>`;
+  for (const li of body.querySelectorAll('li.finding')) {
+    const fid = li.dataset.finding;
+    if (fid) loadReviews(li, fid);
+    for (const b of li.querySelectorAll('button[data-action]')) b.onclick = () => review(li, fid, b.dataset.action);
+  }
+  $('panel').hidden = false;
+  // the observations to check, with the client id each leaf must hold when it is known
+  const toCheck = isObs ? [{ id, clientId: it.client_id }]
+    : evidence.map((o) => (typeof o === 'object' ? { id: o.id ?? o.observation, clientId: o.client_id } : { id: o }))
+      .filter((x) => x.id != null);
+  $('verify').onclick = () => verifyObservations(toCheck);
+}
+
+// The review history of a finding (who, role, when, why, its log leaf).
+async function loadReviews(li, fid) {
+  try {
+    const r = await getJSON(`/api/v1/findings/${encodeURIComponent(fid)}/reviews`);
+    li.querySelector('.status').textContent = r.status;
+    li.querySelector('.reviews').innerHTML = r.reviews.map((v) =>
+      `<div class="review">${esc(v.time.slice(0, 16).replace('T', ' '))} ${esc(v.actor)} (${esc(v.role)}${v.party ? ' ' + esc(v.party) : ''}):
+       ${esc(v.action)} ${esc(v.from)} &rarr; ${esc(v.to)}: ${esc(v.text)} <span class="meta">log leaf ${esc(v.log_index)}</span></div>`).join('');
+  } catch (e) { /* a server without reviews: nothing to show */ }
+}
+
+// One review step: the server decides from the caller's role whether it is allowed.
+async function review(li, fid, action) {
+  const text = window.prompt(action === 'dispute' ? 'Statement of the party' : `Reason to ${action}`);
+  if (text === null) return;
+  const out = $('review-result');
+  const r = await fetch(`/api/v1/findings/${encodeURIComponent(fid)}/review`, {
+    method: 'POST', headers: authHeaders({ 'Content-Type': 'application/json' }),
+    body: JSON.stringify({ action, reason: text }),
+  });
+  const j = await r.json().catch(() => ({}));
+  out.dataset.status = String(r.status);
+  out.textContent = r.ok ? `finding ${fid}: ${action}: now ${j.status}` : `finding ${fid}: ${action} refused: ${j.detail || r.status}`;
+  out.className = r.ok ? 'verify-ok' : 'verify-bad';
+  if (r.ok) loadReviews(li, fid);
+}
+
+async function verifyObservations(ids) {
+  const out = $('verify-result');
+  out.className = '';
+  out.textContent = 'checking…';
+  if (!ids.length) { out.textContent = 'no observation to check'; return; }
+  const lines = [];
+  let allOk = true, sig = 'ok';
+  for (const { id, clientId } of ids) {
+    try {
+      const bundle = await getJSON(`/api/v1/log/proof/observation/${encodeURIComponent(id)}`);
+      const res = await verifyBundle(bundle, clientId);
+      allOk = allOk && res.ok;
+      if (res.signature && res.signature !== 'ok') sig = res.signature;
+      lines.push(`observation ${id}: ${res.ok ? 'in the log' : 'NOT verified'}`, ...res.steps.map((s) => '  ' + s));
+    } catch (e) {
+      allOk = false;
+      lines.push(`observation ${id}: ${e.message}`);
+    }
+  }
+  out.className = allOk ? 'verify-ok' : 'verify-bad';
+  out.dataset.result = allOk ? (sig === 'ok' ? 'verified' : 'proof-only') : 'failed';
+  const head = allOk
+    ? (sig === 'ok' ? 'Verified: the record is in the log under a valid signed checkpoint.'
+      : 'Proof checked; the signature could not be checked in this browser.')
+    : 'NOT verified.';
+  out.innerHTML = `<p>${esc(head)}</p><pre style="white-space:pre-wrap;font-size:11px">${esc(lines.join('\n'))}</pre>`;
+}
+
+function reportViewer() {
+  const show = () => {
+    const d = $('report-date').value;
+    if (!d) return;
+    $('report-frame').src = `/api/v1/reports/daily/${d}?format=html`;
+    $('report-pdf').href = `/api/v1/reports/daily/${d}?format=pdf`;
+  };
+  $('open-report').onclick = () => { $('report').hidden = false; show(); };
+  $('report-show').onclick = show;
+  $('report-close').onclick = () => { $('report').hidden = true; };
+}
+
+// The incidents when the server has them, else the observations.
+async function loadItems() {
+  try {
+    if (VIEW === 'observations') throw new Error('observations asked for');
+    const inc = await getJSON(`/api/v1/incidents?limit=${FETCH_LIMIT}`);
+    const list = Array.isArray(inc) ? inc : (inc.items || inc.incidents || []);
+    return { mode: 'incidents', features: incidentFeatures(list) };
+  } catch (e) {
+    return { mode: 'observations', features: observationFeatures(await getJSON('/api/v1/map/observations')) };
+  }
+}
+
+async function main() {
+  const t0 = performance.now();
+  // everything is fetched while the map starts
+  const baseP = Promise.all([
+    getJSON('/api/v1/geography'), getJSON('geo/ukraine.geojson'), getJSON('/api/v1/agreements'),
+  ]);
+  const itemsP = loadItems();
+  const map = new maplibregl.Map({
+    container: 'map',
+    // No tiles, no glyphs, no sprite: nothing is fetched but truce's own GeoJSON.
+    style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#dfe8ef' } }] },
+    center: [38.2, 48.3], zoom: 6.6, attributionControl: false, fadeDuration: 0,
+  });
+  const mapLoaded = new Promise((res) => map.on('load', res));
+  const [geo, outline, agreements] = await baseP;
+  const ag = agreements[agreements.length - 1];
+  state.agreement = ag;
+  $('agreement').textContent = `${ag.title}${ag.illustrative ? ' (ILLUSTRATIVE)' : ''}`;
+  const { mode, features } = await itemsP;
+  state.mode = mode;
+  state.features = features;
+  mark('data');
+  $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
+  const partiesSeen = new Set(features.map((f) => f.properties.party));
+  // the agreement's parties first (their names, stable colours), then any other party seen
+  state.parties = (geo.parties || []).map((p) => ({ id: p.id, name: p.name }));
+  for (const p of partiesSeen)
+    if (p !== 'undetermined' && !state.parties.some((q) => q.id === p)) state.parties.push({ id: p, name: p });
+  fillSelect('f-type', new Set(features.map((f) => f.properties.type)), (v) => v.replace(/_/g, ' '));
+  fillSelect('f-party', partiesSeen);
+  fillSelect('f-clause', new Set(features.flatMap((f) => f.properties.clauses.split('|'))));
+  fillSelect('f-region', new Set(features.map((f) => f.properties.region)));
+  fillSelect('f-grade', new Set(features.map((f) => f.properties.grade)));
+  let lo = Infinity, hi = -Infinity;
+  for (const f of features) {
+    const t = f.properties.t;
+    if (Number.isFinite(t)) { if (t < lo) lo = t; if (t > hi) hi = t; }
+  }
+  state.tmin = Number.isFinite(lo) ? Math.floor(lo / DAY) * DAY : Date.now();
+  state.tmax = Number.isFinite(hi) ? hi : Date.now();
+  const days = Math.max(0, Math.floor((state.tmax - state.tmin) / DAY));
+  $('time').max = String(days);
+  $('time').value = String(days);
+  $('report-date').value = new Date(state.tmax).toISOString().slice(0, 10);
+
+  const base = baseLayers(geo);
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution:
+    'Ukraine: © OpenStreetMap contributors (ODbL); oblasts: Natural Earth; line and areas approximate' }));
+  window.truce.map = map;
+  await mapLoaded;
+  mark('style');
+  map.addSource('outline', { type: 'geojson', data: outline });
+  for (const [k, v] of Object.entries(base)) map.addSource(k, { type: 'geojson', data: v });
+  // Large sets are clustered below zoom CLUSTER_MAX_ZOOM: software WebGL cannot draw 100,000
+  // circles per frame, and nobody reads them at that scale. Small sets are drawn point by point.
+  const cluster = features.length > CLUSTER_ABOVE;
+  map.addSource('items', {
+    type: 'geojson', data: { type: 'FeatureCollection', features: [] },
+    cluster, clusterMaxZoom: CLUSTER_MAX_ZOOM, clusterRadius: 28,
+  });
+  map.addLayer({ id: 'outline', type: 'fill', source: 'outline', paint: { 'fill-color': '#f7f5ef', 'fill-outline-color': '#999' } });
+  map.addLayer({ id: 'regions', type: 'fill', source: 'regions', paint: { 'fill-color': '#efe9d8', 'fill-outline-color': '#777' } });
+  map.addLayer({ id: 'regions-edge', type: 'line', source: 'regions', paint: { 'line-color': '#777', 'line-width': 1 } });
+  map.addLayer({ id: 'control', type: 'fill', source: 'control', paint: { 'fill-color': '#c98f8f', 'fill-opacity': 0.25 } });
+  map.addLayer({ id: 'zones', type: 'fill', source: 'zones', paint: { 'fill-color': '#f0a030', 'fill-opacity': 0.5, 'fill-outline-color': '#b26b00' } });
+  map.addLayer({ id: 'lines', type: 'line', source: 'lines', paint: { 'line-color': '#c00000', 'line-width': 2.5 } });
+  map.addLayer({
+    id: 'clusters', type: 'circle', source: 'items', filter: ['has', 'point_count'],
+    paint: {
+      'circle-color': '#34495e', 'circle-opacity': 0.75, 'circle-stroke-color': '#fff', 'circle-stroke-width': 1,
+      'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 6, 100, 12, 2000, 20, 20000, 30],
+    },
+  });
+  // the region of uncertainty (observations) or the error ellipse's semi-major axis
+  // (incidents) as a disc in metres: pixels = metres / (156543 m * cos(lat) / 2^zoom)
+  const K = 156543.03 * Math.cos((48.3 * Math.PI) / 180);
+  map.addLayer({
+    id: 'uncertainty', type: 'circle', source: 'items', minzoom: 8,
+    filter: ['all', ['!', ['has', 'point_count']], ['>', ['get', 'r'], 0]],
+    paint: {
+      'circle-radius': ['interpolate', ['exponential', 2], ['zoom'], 0, ['/', ['get', 'r'], K], 22, ['/', ['*', ['get', 'r'], 4194304], K]],
+      'circle-color': '#555', 'circle-opacity': 0.08, 'circle-stroke-color': '#555', 'circle-stroke-width': 0.5, 'circle-stroke-opacity': 0.4,
+    },
+  });
+  map.addLayer({
+    id: 'items', type: 'circle', source: 'items', filter: ['!', ['has', 'point_count']],
+    paint: {
+      'circle-color': colourExpression(),
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 5, ['min', 8, ['+', 2.5, ['sqrt', ['get', 'count']]]], 10, ['min', 16, ['+', 4, ['sqrt', ['get', 'count']]]]],
+      'circle-stroke-color': '#fff', 'circle-stroke-width': 0.7, 'circle-opacity': 0.9,
+    },
+  });
+  legend();
+  applyFilters(map);
+  mark('layers');
+
+  let pending = 0; // the slider fires many events: refilter once they pause
+  const refilter = () => {
+    clearTimeout(pending);
+    if (features.length > CLUSTER_ABOVE) pending = setTimeout(() => applyFilters(map), 120);
+    else applyFilters(map);
+  };
+  for (const id of ['time', 'window', 'f-type', 'f-party', 'f-clause', 'f-region', 'f-grade'])
+    $(id).addEventListener('input', refilter);
+  map.on('click', 'clusters', async (e) => {
+    const f = e.features[0];
+    const zoom = await map.getSource('items').getClusterExpansionZoom(f.properties.cluster_id);
+    map.easeTo({ center: f.geometry.coordinates, zoom });
+  });
+  for (const r of document.querySelectorAll('input[name=colour]'))
+    r.addEventListener('change', () => { state.colourBy = r.value; map.setPaintProperty('items', 'circle-color', colourExpression()); legend(); });
+  for (const cb of document.querySelectorAll('input[data-layer]'))
+    cb.addEventListener('change', () => {
+      const ids = cb.dataset.layer === 'regions' ? ['regions', 'regions-edge'] : [cb.dataset.layer];
+      for (const l of ids) map.setLayoutProperty(l, 'visibility', cb.checked ? 'visible' : 'none');
+    });
+  // what a zone, line or region is, on click (HTML popups: no glyphs needed)
+  for (const l of ['zones', 'lines', 'regions']) {
+    map.on('click', l, (e) => {
+      if (map.queryRenderedFeatures(e.point, { layers: ['items', 'clusters'] }).length) return;
+      if (l === 'regions' && map.queryRenderedFeatures(e.point, { layers: ['zones', 'lines'] }).length) return;
+      const p = e.features[0].properties;
+      new maplibregl.Popup({ closeButton: true }).setLngLat(e.lngLat)
+        .setHTML(`<b>${esc(p.name || p.id || '')}</b>${p.kind ? `<br>${esc(p.kind.replace(/_/g, ' '))}` : ''}`).addTo(map);
+    });
+  }
+  map.on('click', 'items', (e) => { panelFor(e.features[0].properties.id).catch((err) => { $('panel-body').textContent = err.message; }); });
+  map.on('mouseenter', 'items', () => { map.getCanvas().style.cursor = 'pointer'; });
+  map.on('mouseleave', 'items', () => { map.getCanvas().style.cursor = ''; });
+  $('panel-close').onclick = () => { $('panel').hidden = true; };
+  reportViewer();
+  await new Promise((res) => map.once('idle', res));
+  window.truce.loadMs = performance.now() - t0; // from this script's start
+  window.truce.firstRenderMs = performance.now(); // from the navigation's start
+  window.truce.openPanel = panelFor;
+  window.truce.ready = true;
+  document.body.dataset.ready = '1';
+}
+
+main().catch((e) => {
+  $('count').textContent = `error: ${e.message}`;
+  window.truce.error = String(e);
+});
