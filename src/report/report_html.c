@@ -562,13 +562,28 @@ static int section_weapons(struct buf *b, const struct agreement *a, const struc
     return rc || buf_printf(b, "</table>\n</section>\n");
 }
 
-/* Escalations come from the escalation module's alerts, which this build does not have yet:
- * the section says so instead of pretending there were none. */
-static int section_escalations(struct buf *b)
+/* The escalation alerts (docs/escalation.md) whose window ended in this report's period. */
+static int section_escalations(struct buf *b, const struct agreement *a,
+                               const struct report_data *r)
 {
-    return buf_printf(b, "<section id=\"escalations\"><h2>Escalations</h2>\n<p class=\"none\">"
-                         "None recorded: this truce build has no escalation alerts "
-                         "(capability M7).</p>\n</section>\n");
+    int rc = buf_printf(b, "<section id=\"escalations\"><h2>Escalations</h2>\n");
+    if (!r->alerts.n)
+        return rc || buf_printf(b, "<p class=\"none\">No escalation threshold of the agreement "
+                                   "was crossed in this period.</p>\n</section>\n");
+    rc = rc || buf_printf(b, "<table><tr><th>Alert</th><th>Level</th><th>Threshold</th>"
+                             "<th>Region</th><th>Party</th><th>Findings</th><th>What</th></tr>\n");
+    for (size_t i = 0; i < r->alerts.n && !rc; i++) {
+        const struct alert_item *al = &r->alerts.v[i];
+        rc = buf_printf(b, "<tr class=\"alert level-") || esc(b, al->level) ||
+             buf_printf(b, "\"><td class=\"n\">%lld</td><td>", (long long)al->id) ||
+             esc(b, al->level) || buf_printf(b, "</td><td>") || esc(b, al->threshold) ||
+             buf_printf(b, "</td><td>") || esc(b, al->region[0] ? al->region : "-") ||
+             buf_printf(b, "</td><td>") ||
+             esc(b, al->party[0] ? report_party_name(a, al->party) : "-") ||
+             buf_printf(b, "</td><td class=\"n\">%lld</td><td>", al->n) || esc(b, al->text) ||
+             buf_printf(b, "</td></tr>\n");
+    }
+    return rc || buf_printf(b, "</table>\n</section>\n");
 }
 
 static int section_findings(struct buf *b, const struct agreement *a,
@@ -768,7 +783,7 @@ int report_html(struct store *s, const struct agreement *a, struct report_data *
     int w = section_head(out, a, y, m, d) || section_title(out, a, r, y, m, d, public_view) ||
             section_summary(out, a, r) || section_map(out, a, &ol) ||
             section_types(out, a, r) || section_zones(out, a, r) ||
-            section_weapons(out, a, r) || section_escalations(out) ||
+            section_weapons(out, a, r) || section_escalations(out, a, r) ||
             section_findings(out, a, r, public_view);
     if (w)
         rc = errf(e, ERR_NOMEM, "out of memory writing the report");

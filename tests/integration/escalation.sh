@@ -179,6 +179,10 @@ out=$("$T" --data "$D/data" alerts evaluate --all)
 grep -qF "0 alerts raised" <<<"$out" || fail "re-evaluation raised alerts: $out"
 out=$("$T" --data "$D/data" alerts ack 1 --by cli-user); grep -qx "alert 1 acknowledged" <<<"$out" || fail "ack: $out"
 out=$("$T" --data "$D/data" alerts ack 1 --by other); grep -qx "alert 1 was already acknowledged" <<<"$out" || fail "ack: $out"
+# the published daily report lists the alerts of its period (escalations section)
+out=$("$T" --data "$D/data" report --date 2016-10-10 --format html)
+grep -qF '<tr class="alert level-notice"><td class="n">1</td><td>notice</td><td>fire-per-region-day</td><td>donetsk</td>' <<<"$out" \
+  || fail "html report escalations: $(grep -A4 escalations <<<"$out" | head -c 600)"
 set +e; out=$("$T" --data "$D/data" alerts ack 99 --by x 2>&1); rc=$?; set -e
 [ "$rc" = 3 ] && grep -qF "no alert 99" <<<"$out" || fail "ack of a missing alert: $rc $out"
 [ "$("$T" --data "$D/data" alerts --level warning --state open | wc -l)" = 2 ] || fail "alerts --level warning --state open"
