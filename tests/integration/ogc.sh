@@ -11,21 +11,8 @@ for tool in curl jq ogrinfo; do
   if ! command -v $tool >/dev/null 2>&1; then echo "skipped: $tool is not installed"; exit 0; fi
 done
 D=$(mktemp -d)
-SP=""
-cleanup() {
-  if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.log" ] && sed 's/^/  server: /' "$D/server.log"; exit 1; }
-# req WANT_STATUS CURL_ARGS...: runs curl, checks the status, leaves the body in $out
-req() {
-  local want=$1; shift
-  local got
-  got=$(curl -sS --max-time 20 -H "$AUTH" -D "$D/headers" -o "$D/body" -w '%{http_code}' "$@") || fail "curl failed: $*"
-  out=$(cat "$D/body")
-  [ "$got" = "$want" ] || fail "status $got (wanted $want) from: $* -> $(head -c 600 <<<"$out")"
-}
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
 eq() { [ "$1" = "$2" ] || fail "$3: got '$1', wanted '$2'"; }
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
@@ -46,22 +33,7 @@ N_INC=$(wc -l < "$D/incidents.ndjson")
 N_ZONES=$(jq '.zones | length' examples/minsk-2015/agreement.json)
 N_LINES=$(jq '.geography.lines | length' examples/minsk-2015/agreement.json)
 
-started=""
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  PORT=$((20000 + RANDOM % 40000))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-  "$T" serve --data "$D/data" --listen "127.0.0.1:$PORT" >"$D/server.log" 2>&1 &
-  SP=$!
-  for _ in $(seq 1 100); do
-    if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-    kill -0 "$SP" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$started" ] && break
-  kill -KILL "$SP" 2>/dev/null || true; wait "$SP" 2>/dev/null || true; SP=""
-done
-[ -n "$started" ] || fail "the server did not come up"
-U="http://127.0.0.1:$PORT"
+serve_start "$D/data"
 O="OAPIF:$U/ogc"
 # anonymous: the description yes, the items no
 [ "$(curl -s -o /dev/null -w "%{http_code}" "$U/ogc/collections")" = 200 ] || fail "anonymous /ogc/collections"
@@ -242,5 +214,5 @@ req 400 "$U/api/v1/observations/abc"
 req 400 "$U/api/v1/observations?bbox=a,b,c,d"; grep -qF 'query parameter bbox' <<<"$out" || fail "bbox 400: $out"
 req 400 "$U/api/v1/observations?cursor=x"; grep -qF 'query parameter cursor' <<<"$out" || fail "cursor 400: $out"
 
-kill -TERM "$SP"; wait "$SP" || fail "the server did not exit cleanly"; SP=""
+serve_stop
 echo ok

@@ -8,13 +8,8 @@ set -euo pipefail
 T=${TRUCE:-./truce}
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
 D=$(mktemp -d)
-SP=""
-cleanup() {
-  if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.log" ] && sed 's/^/  server: /' "$D/server.log"; exit 1; }
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
 "$T" --data "$D/data" ingest --quiet examples/minsk-2015/observations.ndjson >/dev/null
@@ -36,22 +31,7 @@ REVOKED=$("$T" --data "$D/data" user add gone --role admin 2>/dev/null)
 "$T" --data "$D/data" user add u-admin --role admin 2>/dev/null && fail "name reused"
 "$T" --data "$D/data" user list | grep -q '^gone .*revoked' || fail "user list lacks the revocation"
 
-started=""
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  PORT=$((20000 + RANDOM % 40000))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-  "$T" serve --data "$D/data" --listen "127.0.0.1:$PORT" >"$D/server.log" 2>&1 &
-  SP=$!
-  for _ in $(seq 1 100); do
-    if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-    kill -0 "$SP" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$started" ] && break
-  kill -KILL "$SP" 2>/dev/null || true; wait "$SP" 2>/dev/null || true; SP=""
-done
-[ -n "$started" ] || fail "the server did not come up"
-U="http://127.0.0.1:$PORT"
+serve_start "$D/data"
 
 # call METHOD PATH [TOKEN]: status in $code, body in $out, headers in $D/headers
 call() {
@@ -150,5 +130,5 @@ grep -qF '"action":"ingest","target":"examples/minsk-2015/observations.ndjson","
   || fail "truce audit: $("$T" --data "$D/data" audit)"
 call GET "/api/v1/audit?limit=0" "${TOKEN[admin]}"; [ "$code" = 400 ] || fail "audit limit=0: $code"
 
-kill -TERM "$SP"; wait "$SP" || fail "server exit status"; SP=""
+serve_stop
 echo "ok: $n_routes routes x 8 principals = $checked requests, $denied denied as the table says"

@@ -6,44 +6,15 @@ set -euo pipefail
 T=${TRUCE:-./truce}
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
 D=$(mktemp -d)
-SP=""
-cleanup() {
-  if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.log" ] && sed 's/^/  server: /' "$D/server.log"; exit 1; }
-# req WANT_STATUS CURL_ARGS...: runs curl, checks the status, leaves the body in $out
-req() {
-  local want=$1; shift
-  local got
-  got=$(curl -sS --max-time 20 -o "$D/body" -w '%{http_code}' -H "$AUTH" "$@") || fail "curl failed: $*"
-  out=$(cat "$D/body")
-  [ "$got" = "$want" ] || fail "status $got (wanted $want) from: $* -> $out"
-}
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
 has() { grep -qF -- "$1" <<<"$out" || fail "body lacks: $1 -- got: $(head -c 2000 <<<"$out")"; }
 lacks() { ! grep -qF -- "$1" <<<"$out" || fail "body has: $1 -- got: $(head -c 2000 <<<"$out")"; }
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
 AUTH="Authorization: Bearer $("$T" --data "$D/data" user add ops --role admin 2>/dev/null)"
 
-# a free port: one nothing answers on; retried when the server cannot bind it after all
-started=""
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  PORT=$((20000 + RANDOM % 40000))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-  "$T" serve --data "$D/data" --listen "127.0.0.1:$PORT" >"$D/server.log" 2>&1 &
-  SP=$!
-  for _ in $(seq 1 100); do
-    if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-    kill -0 "$SP" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$started" ] && break
-  kill -KILL "$SP" 2>/dev/null || true; wait "$SP" 2>/dev/null || true; SP=""
-done
-[ -n "$started" ] || fail "the server did not come up"
-U="http://127.0.0.1:$PORT"
+serve_start "$D/data"
 
 # health and metrics
 req 200 "$U/healthz"; has '"status":"ok"'
@@ -131,12 +102,7 @@ curl -sS --max-time 20 --limit-rate 400K -o "$D/slow.out" -w '%{http_code}' -H "
   "$U/api/v1/observations" > "$D/slow.code" 2>&1 &
 CP=$!
 sleep 0.5
-kill -TERM "$SP"
-for _ in $(seq 1 50); do kill -0 "$SP" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$SP" 2>/dev/null; then fail "still running 5 s after SIGTERM"; fi
-set +e; wait "$SP"; rc=$?; set -e
-SP=""
-[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM"
+serve_stop 5
 wait "$CP" || true
 [ "$(cat "$D/slow.code")" = 200 ] || fail "in-flight upload: $(cat "$D/slow.code") $(head -c 300 "$D/slow.out")"
 grep -qF '"records":2000,"accepted":2000' "$D/slow.out" || fail "in-flight upload: $(head -c 300 "$D/slow.out")"
