@@ -33,8 +33,12 @@ fail() {
 # serve_cleanup: kills every server started and not yet stopped (SIGKILL), removes $D; the
 # EXIT trap
 serve_cleanup() {
-  local p
-  for p in "${SERVE_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  local p running
+  running=" $(jobs -p | tr '\n' ' ') "   # a pid waited for already may belong to another process now
+  for p in "${SERVE_PIDS[@]}"; do
+    [[ "$running" == *" $p "* ]] || continue
+    kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true
+  done
   rm -rf "$D"
 }
 

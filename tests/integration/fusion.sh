@@ -10,13 +10,8 @@
 set -euo pipefail
 T=${TRUCE:-./truce}
 D=$(mktemp -d)
-SP=""
-cleanup() {
-  if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.log" ] && sed 's/^/  server: /' "$D/server.log"; exit 1; }
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
 has() { grep -qF -- "$1" <<<"$out" || fail "lacks: $1 -- got: $(head -c 3000 <<<"$out")"; }
 lacks() { ! grep -qF -- "$1" <<<"$out" || fail "has: $1 -- got: $(head -c 3000 <<<"$out")"; }
 F=examples/minsk-2015/fusion.ndjson
@@ -74,22 +69,7 @@ has "Fire findings by incident: 2 (ua 0, af 1, undetermined 1)"
 if ! command -v curl >/dev/null 2>&1; then echo "ok (API skipped: no curl)"; exit 0; fi
 # an analyst reads incidents and may not post; a monitor posts (docs/api.md)
 AUTHH="Authorization: Bearer $("$T" --data "$D/a" user add ops --role admin 2>/dev/null)"
-started=""
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  PORT=$((20000 + RANDOM % 40000))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-  "$T" serve --data "$D/a" --listen "127.0.0.1:$PORT" >"$D/server.log" 2>&1 &
-  SP=$!
-  for _ in $(seq 1 100); do
-    if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-    kill -0 "$SP" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$started" ] && break
-  kill -KILL "$SP" 2>/dev/null || true; wait "$SP" 2>/dev/null || true; SP=""
-done
-[ -n "$started" ] || fail "the server did not come up"
-U="http://127.0.0.1:$PORT"
+serve_start "$D/a"
 code() { curl -sS --max-time 20 -o "$D/body" -w '%{http_code}' -H "$AUTHH" "$@"; }
 [ "$(code "$U/api/v1/incidents")" = 200 ] || fail "GET incidents"; out=$(cat "$D/body")
 has '"party":"af","grade":"confirmed"'; has '"id":5,'

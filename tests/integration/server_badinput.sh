@@ -11,35 +11,16 @@ trap '' PIPE
 T=${TRUCE:-./truce}
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
 D=$(mktemp -d)
-SP=""
-cleanup() {
-  if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.err" ] && grep -v '"event":"request"' "$D/server.err" | sed 's/^/  server: /'; exit 1; }
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
+SERVE_LOG=$D/server.out SERVE_ERR=$D/server.err SERVE_HIDE_REQUESTS=1
 TIMEOUT_S=2
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
 # requests carry a monitor's token (routes name their roles: docs/api.md), unless AS is set
 TOKEN=$("$T" --data "$D/data" user add ops --role monitor 2>/dev/null)
 AUTHH="Authorization: Bearer $TOKEN"
-started=""
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  PORT=$((20000 + RANDOM % 40000))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-  "$T" serve --data "$D/data" --listen "127.0.0.1:$PORT" --timeout-s $TIMEOUT_S >"$D/server.out" 2>"$D/server.err" &
-  SP=$!
-  for _ in $(seq 1 100); do
-    if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-    kill -0 "$SP" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$started" ] && break
-  kill -KILL "$SP" 2>/dev/null || true; wait "$SP" 2>/dev/null || true; SP=""
-done
-[ -n "$started" ] || fail "the server did not come up"
-U="http://127.0.0.1:$PORT"
+serve_start "$D/data" --timeout-s $TIMEOUT_S
 O="$U/api/v1/observations"
 
 alive() { # after each case: the server still runs and answers
@@ -160,10 +141,7 @@ timeout 10 cat <&4 >/dev/null || fail "an idle connection was not closed within 
 exec 4>&-
 alive "an idle connection"
 
-kill -TERM "$SP"
-set +e; wait "$SP"; rc=$?; set -e
-SP=""
-[ "$rc" = 0 ] || fail "exit status $rc"
+serve_stop
 "$T" --data "$D/data" log verify >/dev/null || fail "log verify"
 [ "$("$T" --data "$D/data" observations | grep -c '"client_id":"trunc-')" = 2 ] || fail "trunc records not stored once each"
 echo ok

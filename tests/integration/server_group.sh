@@ -9,35 +9,16 @@ if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"
 N=${GROUP_N:-300}   # requests
 P=${GROUP_P:-40}    # at once
 D=$(mktemp -d)
-SP=""
-cleanup() {
-  if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.log" ] && grep -v '"event":"request"' "$D/server.log" | sed 's/^/  server: /'; exit 1; }
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
+SERVE_HIDE_REQUESTS=1
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
 # every curl of this test carries an admin's token (routes name their roles: docs/api.md)
 TOKEN=$("$T" --data "$D/data" user add ops --role admin 2>/dev/null)
 printf 'header = "Authorization: Bearer %s"\n' "$TOKEN" > "$D/.curlrc"
 export CURL_HOME="$D"
-started=""
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  PORT=$((20000 + RANDOM % 40000))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-  "$T" serve --data "$D/data" --listen "127.0.0.1:$PORT" >"$D/server.log" 2>&1 &
-  SP=$!
-  for _ in $(seq 1 100); do
-    if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-    kill -0 "$SP" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$started" ] && break
-  kill -KILL "$SP" 2>/dev/null || true; wait "$SP" 2>/dev/null || true; SP=""
-done
-[ -n "$started" ] || fail "the server did not come up"
-U="http://127.0.0.1:$PORT"
+serve_start "$D/data"
 
 # one file per request: a real fire report with its own client id
 mkdir "$D/req" "$D/out"
@@ -76,10 +57,7 @@ id7=$(grep -o '"id":[0-9]*' "$D/out/7")
 out=$(curl -sS --data-binary @"$D/req/7" "$U/api/v1/observations")
 grep -qF "\"status\":\"duplicate\",\"client_id\":\"grp-7\",$id7" <<<"$out" || fail "resubmission: $out"
 
-kill -TERM "$SP"
-set +e; wait "$SP"; rc=$?; set -e
-SP=""
-[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM"
+serve_stop
 "$T" --data "$D/data" log verify >/dev/null || fail "log verify after serving"
 n=$("$T" --data "$D/data" observations | grep -c '"client_id":"grp-')
 [ "$n" = "$N" ] || fail "$n of $N in the store after the stop"

@@ -7,13 +7,9 @@ set -euo pipefail
 T=${TRUCE:-./truce}
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
 D=$(mktemp -d)
-SP=""
-cleanup() {
-  if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.err" ] && grep -v '"event":"request"' "$D/server.err" | sed 's/^/  server: /'; exit 1; }
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
+SERVE_LOG=$D/server.out SERVE_ERR=$D/server.err SERVE_HIDE_REQUESTS=1
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
 # every curl of this test carries an admin's token (routes name their roles: docs/api.md)
@@ -35,26 +31,7 @@ if "$T" serve --log-level loud 2>"$D/err"; then fail "a bad flag value was accep
 grep -qF 'log_level: "loud" is not debug, info, warn or error' "$D/err" || fail "bad flag: $(cat "$D/err")"
 
 # the example configuration, with the data directory and the address from flags over it
-start() { # start EXTRA_ARGS...: a server on a free port with the example config
-  started=""
-  for attempt in 1 2 3 4 5 6 7 8 9 10; do
-    PORT=$((20000 + RANDOM % 40000))
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-    "$T" serve --config examples/systemd/truce.conf --data "$D/data" --listen "127.0.0.1:$PORT" "$@" \
-      >"$D/server.out" 2>"$D/server.err" &
-    SP=$!
-    for _ in $(seq 1 100); do
-      if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-      kill -0 "$SP" 2>/dev/null || break
-      sleep 0.1
-    done
-    [ -n "$started" ] && break
-    kill -KILL "$SP" 2>/dev/null || true; wait "$SP" 2>/dev/null || true; SP=""
-  done
-  [ -n "$started" ] || fail "the server did not come up"
-  U="http://127.0.0.1:$PORT"
-}
-start --max-connections 300 --body-bytes 4096
+serve_start "$D/data" --config examples/systemd/truce.conf --max-connections 300 --body-bytes 4096
 grep -qF '"event":"listening","detail":"http://127.0.0.1:'"$PORT"' (port '"$PORT"'), data '"$D/data"', at most 300 connections"' \
   "$D/server.err" || fail "the listening event: $(cat "$D/server.err")"
 
@@ -94,10 +71,7 @@ done | sed '$d' > "$D/curl.cfg"
 curl -s --no-progress-meter --parallel --parallel-max 50 --config "$D/curl.cfg" > "$D/codes" 2>/dev/null &
 CP=$!
 sleep 0.4
-kill -TERM "$SP"
-set +e; wait "$SP"; rc=$?; set -e
-SP=""
-[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM under load"
+serve_stop
 wait "$CP" || true
 ok=$(awk '$2 ~ /^2/ {print $1}' "$D/codes" | sort -n)
 n_ok=$(grep -c . <<<"$ok" || true)
