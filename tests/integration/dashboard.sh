@@ -16,29 +16,16 @@ done
 [ -f web/dist/index.html ] && [ -d web/node_modules/playwright-core ] ||
   { echo "FAIL: the dashboard is not built: run make web"; exit 1; }
 D=$(mktemp -d)
-SP=""
-cleanup() {
-  if [ -n "$SP" ] && kill -0 "$SP" 2>/dev/null; then kill -KILL "$SP" 2>/dev/null || true; fi
-  rm -rf "$D"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.log" ] && sed 's/^/  server: /' "$D/server.log"; exit 1; }
-# req WANT_STATUS CURL_ARGS...: runs curl, checks the status, leaves the body in $out, type in $ctype
-req() {
-  local want=$1; shift
-  local got
-  got=$(curl -sS --max-time 60 -o "$D/body" -w '%{http_code} %{content_type}' -H "${AS:-$ADMIN}" "$@") || fail "curl failed: $*"
-  ctype=${got#* }; got=${got%% *}
-  out=$(tr -d '\0' <"$D/body")
-  [ "$got" = "$want" ] || fail "status $got (wanted $want) from: $* -> $(head -c 500 <<<"$out")"
-}
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
+REQ_MAX_TIME=60   # the PDF report takes a while
 has() { grep -qF -- "$1" <<<"$out" || fail "body lacks: $1 -- got: $(head -c 1000 <<<"$out")"; }
 lacks() { ! grep -qF -- "$1" <<<"$out" || fail "body has: $1"; }
 mkdir -p "$ART"
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
-# users (docs/api.md): curl acts as an admin unless AS says otherwise; the browser as an analyst
-ADMIN="Authorization: Bearer $("$T" --data "$D/data" user add ops --role admin 2>/dev/null)"
+# users (docs/api.md): curl (req) acts as an admin (AUTH) unless AS says otherwise; the browser as an analyst
+AUTH="Authorization: Bearer $("$T" --data "$D/data" user add ops --role admin 2>/dev/null)"
 export E2E_ANALYST_TOKEN=$("$T" --data "$D/data" user add anna-web --role analyst 2>/dev/null)
 export E2E_PARTY_TOKEN=$("$T" --data "$D/data" user add ua-lo-web --role party --party ua 2>/dev/null)
 "$T" --data "$D/data" ingest --quiet examples/minsk-2015/observations.ndjson >/dev/null
@@ -101,22 +88,7 @@ echo secret >"$D/web/.hidden.txt"
 echo 'echo hi' >"$D/web/run.sh"
 mkdir -p "$D/web/sub" && echo inner >"$D/web/sub/inner.txt"
 
-started=""
-for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  PORT=$((20000 + RANDOM % 40000))
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-  "$T" serve --data "$D/data" --listen "127.0.0.1:$PORT" --web "$D/web" >"$D/server.log" 2>&1 &
-  SP=$!
-  for _ in $(seq 1 100); do
-    if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-    kill -0 "$SP" 2>/dev/null || break
-    sleep 0.1
-  done
-  [ -n "$started" ] && break
-  kill -KILL "$SP" 2>/dev/null || true; wait "$SP" 2>/dev/null || true; SP=""
-done
-[ -n "$started" ] || fail "the server did not come up"
-U="http://127.0.0.1:$PORT"
+serve_start "$D/data" --web "$D/web"
 
 # static files and their types
 req 200 "$U/"; has 'truce dashboard'; [ "$ctype" = "text/html; charset=utf-8" ] || fail "/ is $ctype"
@@ -172,5 +144,5 @@ req 200 "$U/api/v1/findings/1/reviews"; has '"status":"published"'
 # in the browser
 CHROMIUM="$CHROMIUM" node tests/e2e/dashboard.mjs "$U" "$ART" || fail "the browser tests failed"
 
-kill -TERM "$SP"; wait "$SP" || fail "the server did not exit 0"; SP=""
+serve_stop
 echo "dashboard: ok (artefacts in $ART)"

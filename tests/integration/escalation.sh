@@ -10,39 +10,14 @@ for c in curl python3; do
   command -v $c >/dev/null 2>&1 || { echo "skipped: $c is not installed"; exit 0; }
 done
 D=$(mktemp -d)
-SP=""; RP=""
+. "$(dirname "$0")/../helpers/serve.sh"
+RP=""
 cleanup() {
-  for p in $SP $RP; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$D"
+  if [ -n "$RP" ]; then kill -KILL "$RP" 2>/dev/null || true; wait "$RP" 2>/dev/null || true; fi
+  serve_cleanup
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; [ -f "$D/server.log" ] && sed 's/^/  server: /' "$D/server.log"; exit 1; }
-req() { # req WANT_STATUS CURL_ARGS...: the body in $out
-  local want=$1; shift
-  local got
-  got=$(curl -sS --max-time 20 -o "$D/body" -w '%{http_code}' -H "${AS:-$ADMIN}" "$@") || fail "curl failed: $*"
-  out=$(cat "$D/body")
-  [ "$got" = "$want" ] || fail "status $got (wanted $want) from: $* -> $out"
-}
 has() { grep -qF -- "$1" <<<"$out" || fail "lacks: $1 -- got: $(head -c 1500 <<<"$out")"; }
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-start_server() {
-  TRUCE_WEBHOOK_RETRY_BASE_MS=300 "$T" serve --data "$D/data" --listen "127.0.0.1:$PORT" \
-    >>"$D/server.log" 2>&1 &
-  SP=$!
-  for _ in $(seq 1 100); do
-    curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz" && return 0
-    kill -0 "$SP" 2>/dev/null || fail "the server exited"
-    sleep 0.1
-  done
-  fail "the server did not come up"
-}
 start_receiver() { # start_receiver DIR
   mkdir -p "$1"
   python3 tests/helpers/webhook_receiver.py "$RPORT" "$1" >"$1/out" 2>&1 &
@@ -77,10 +52,10 @@ verify_all() { # verify_all DIR: every received body verifies, a changed byte do
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
 # users: routes name who may use them (docs/api.md); an acknowledgement is recorded under the
 # name of the token's user
-ADMIN="Authorization: Bearer $("$T" --data "$D/data" user add ops --role admin 2>/dev/null)"
+AUTH="Authorization: Bearer $("$T" --data "$D/data" user add ops --role admin 2>/dev/null)"
 GUAR="Authorization: Bearer $("$T" --data "$D/data" user add guarantor --role guarantor 2>/dev/null)"
 OTHER="Authorization: Bearer $("$T" --data "$D/data" user add someone-else --role guarantor 2>/dev/null)"
-RPORT=$(free_port)
+RPORT=$(serve_free_port)
 "$T" --data "$D/data" subscriber add guarantor --url "http://127.0.0.1:$RPORT/guarantor" >/dev/null
 "$T" --data "$D/data" subscriber add ua-liaison --url "http://127.0.0.1:$RPORT/ua" \
   --min-level warning --party ua >/dev/null
@@ -88,9 +63,8 @@ RPORT=$(free_port)
   || fail "subscriber list: $("$T" --data "$D/data" subscriber list)"
 set +e; out=$("$T" --data "$D/data" subscriber add bad --url ftp://x 2>&1); rc=$?; set -e
 [ "$rc" = 3 ] && grep -qF "url: must start with http:// or https://" <<<"$out" || fail "bad url: $out"
-PORT=$(free_port)
-start_server
-U="http://127.0.0.1:$PORT"
+# the first webhook retry after 300 ms (TRUCE_WEBHOOK_RETRY_BASE_MS), not 5 s, so that the test is quick
+TRUCE_WEBHOOK_RETRY_BASE_MS=300 serve_start "$D/data"
 
 # ingest over HTTP with the receiver down: 4 alerts, 6 deliveries pending (the guarantor gets
 # all 4; the ua liaison only warning and above about ua or no party: 2)
@@ -116,9 +90,9 @@ for _ in $(seq 1 100); do
 done
 has '"state":"pending","attempts":'; has '"last_error":"'
 # kill -9 with deliveries pending; the receiver comes up; the restarted server delivers
-kill -KILL "$SP"; wait "$SP" 2>/dev/null || true; SP=""
+serve_kill
 start_receiver "$D/r1"
-start_server
+TRUCE_WEBHOOK_RETRY_BASE_MS=300 serve_restart "$D/data"
 wait_received "$D/r1" 6
 sleep 1.5   # nothing more may arrive
 [ "$(wc -l < "$D/r1/received")" = 6 ] || fail "duplicates: $(cat "$D/r1/received")"
@@ -173,7 +147,7 @@ req 200 "$U/api/v1/subscribers"; has '"name":"guarantor"'
 req 204 -X DELETE "$U/api/v1/subscribers/eu"
 req 404 -X DELETE "$U/api/v1/subscribers/eu"
 
-kill -TERM "$SP"; wait "$SP" || fail "server exit status after SIGTERM"; SP=""
+serve_stop
 "$T" --data "$D/data" log verify >/dev/null || fail "log verify after escalation"
 out=$("$T" --data "$D/data" alerts evaluate --all)
 grep -qF "0 alerts raised" <<<"$out" || fail "re-evaluation raised alerts: $out"
