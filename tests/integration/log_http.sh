@@ -11,34 +11,14 @@ T=${TRUCE:-./truce}
 T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
 D=$(mktemp -d)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-  rm -rf "$D"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/../helpers/serve.sh"
+trap serve_cleanup EXIT
+# two servers at times: every server's log on failure
 fail() { echo "FAIL: $*"; for f in "$D"/*.log; do [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f"; done; exit 1; }
 
-# start DATA_DIR NAME: serves DATA_DIR on a free loopback port; sets PORT and PID
-start() {
-  local started=""
-  for attempt in 1 2 3 4 5 6 7 8 9 10; do
-    PORT=$((20000 + RANDOM % 40000))
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then continue; fi
-    "$T" serve --data "$1" --listen "127.0.0.1:$PORT" >"$D/$2.log" 2>&1 &
-    PID=$!
-    for _ in $(seq 1 100); do
-      if curl -s --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/healthz"; then started=1; break; fi
-      kill -0 "$PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    [ -n "$started" ] && break
-    kill -KILL "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true
-  done
-  [ -n "$started" ] || fail "server $2 did not come up"
-  PIDS+=("$PID")
-}
-stop() { kill -TERM "$1"; wait "$1" || fail "server exit status"; }
+# start DATA_DIR NAME: serves DATA_DIR on a free loopback port, its log in $D/NAME.log; sets U, SP
+start() { SERVE_LOG=$D/$2.log serve_start "$1"; }
+stop() { SP=$1; serve_stop; } # stop PID: SIGTERM, exit status 0
 b64hex() { base64 -d <<<"$1" | od -An -tx1 | tr -d ' \n'; }
 
 # the log A: the sample, plus 300 more observations so that the tree has a full tile, a
@@ -60,8 +40,8 @@ W=$D/w
 WVKEY=$("$T" witness init "$W/witness" --name witness.test.example | sed 's/.*verifier key //')
 echo "$ORIGIN=$VKEY" > "$W/witness/logs"
 
-start "$A" a; UA="http://127.0.0.1:$PORT"; PA=$PID
-start "$W" w; UW="http://127.0.0.1:$PORT"; PW=$PID
+start "$A" a; UA=$U; PA=$SP
+start "$W" w; UW=$U; PW=$SP
 
 # ---- mirror the tiles over HTTP ----
 M=$D/mirror
@@ -211,7 +191,7 @@ got=""; for h in $(grep -o '"proof":\[[^]]*\]' "$D/cons.json" | sed 's/"proof":\
 # ---- the cosignature is in the log's stored checkpoint: verify, and served after a restart ----
 "$T" --data "$A" log verify >/dev/null || fail "log verify after the cosignature"
 grep -q '^— witness.test.example ' "$A/log/checkpoint" || fail "DIR/log/checkpoint lacks the cosignature"
-start "$A" a2; UA="http://127.0.0.1:$PORT"; PA=$PID
+start "$A" a2; UA=$U; PA=$SP
 curl -sSf "$UA/log/checkpoint" | grep -q '^— witness.test.example ' || fail "cosignature lost on restart"
 stop "$PA"
 echo "ok: mirrored $fetched tiles and bundles of $N entries over HTTP, verified$gocheck; proofs match; witness cosigned $N and $N2"
