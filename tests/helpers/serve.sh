@@ -5,9 +5,10 @@
 # `fail` that prints the server's log, and the `req` curl wrapper.
 # It lives outside tests/integration because tests/run runs every script there as a test.
 #
+# Sourcing it makes the script's temporary directory $D and sets the EXIT trap serve_cleanup
+# (a script with more to clean up sets its own trap and calls serve_cleanup from it).
 # The script sets before use:
 #   T           the truce binary
-#   D           its temporary directory (removed by serve_cleanup)
 #   SERVE_LOG   where the server's output goes (default $D/server.log; appended to, so a
 #               restarted server adds to it)
 #   SERVE_ERR   if set, the server's stderr goes there and SERVE_LOG gets only stdout; `fail`
@@ -16,6 +17,7 @@
 #   AUTH        the Authorization header `req` sends (AS, when set, takes its place)
 # serve_start / serve_restart set SP (the server's pid), PORT and U (http://127.0.0.1:PORT).
 
+D=$(mktemp -d)
 SP=""
 SERVE_PIDS=()
 
@@ -41,6 +43,8 @@ serve_cleanup() {
   done
   rm -rf "$D"
 }
+
+trap serve_cleanup EXIT
 
 # serve_free_port: prints a loopback port nothing answers on
 serve_free_port() {

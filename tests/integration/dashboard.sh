@@ -15,9 +15,7 @@ done
 [ -x "$CHROMIUM" ] || { echo "FAIL: no Chromium at $CHROMIUM (make deps installs Debian's chromium)"; exit 1; }
 [ -f web/dist/index.html ] && [ -d web/node_modules/playwright-core ] ||
   { echo "FAIL: the dashboard is not built: run make web"; exit 1; }
-D=$(mktemp -d)
-. "$(dirname "$0")/../helpers/serve.sh"
-trap serve_cleanup EXIT
+. "$(dirname "$0")/../helpers/serve.sh"   # $D, the EXIT trap, serve_*, fail, req
 REQ_MAX_TIME=60   # the PDF report takes a while
 has() { grep -qF -- "$1" <<<"$out" || fail "body lacks: $1 -- got: $(head -c 1000 <<<"$out")"; }
 lacks() { ! grep -qF -- "$1" <<<"$out" || fail "body has: $1"; }

@@ -9,8 +9,7 @@ T=${TRUCE:-./truce}
 for c in curl python3; do
   command -v $c >/dev/null 2>&1 || { echo "skipped: $c is not installed"; exit 0; }
 done
-D=$(mktemp -d)
-. "$(dirname "$0")/../helpers/serve.sh"
+. "$(dirname "$0")/../helpers/serve.sh"   # $D, the EXIT trap, serve_*, fail, req
 RP=""
 cleanup() {
   if [ -n "$RP" ]; then kill -KILL "$RP" 2>/dev/null || true; wait "$RP" 2>/dev/null || true; fi

@@ -9,9 +9,7 @@
 # API routes.
 set -euo pipefail
 T=${TRUCE:-./truce}
-D=$(mktemp -d)
-. "$(dirname "$0")/../helpers/serve.sh"
-trap serve_cleanup EXIT
+. "$(dirname "$0")/../helpers/serve.sh"   # $D, the EXIT trap, serve_*, fail, req
 has() { grep -qF -- "$1" <<<"$out" || fail "lacks: $1 -- got: $(head -c 3000 <<<"$out")"; }
 lacks() { ! grep -qF -- "$1" <<<"$out" || fail "has: $1 -- got: $(head -c 3000 <<<"$out")"; }
 F=examples/minsk-2015/fusion.ndjson

@@ -10,9 +10,7 @@ set -euo pipefail
 T=${TRUCE:-./truce}
 T=$(cd "$(dirname "$T")" && pwd)/$(basename "$T")
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
-D=$(mktemp -d)
-. "$(dirname "$0")/../helpers/serve.sh"
-trap serve_cleanup EXIT
+. "$(dirname "$0")/../helpers/serve.sh"   # $D, the EXIT trap, serve_*, fail, req
 # two servers at times: every server's log on failure
 fail() { echo "FAIL: $*"; for f in "$D"/*.log; do [ -f "$f" ] && sed "s|^|  $(basename "$f"): |" "$f"; done; exit 1; }
 

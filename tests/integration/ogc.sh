@@ -10,9 +10,7 @@ T=${TRUCE:-./truce}
 for tool in curl jq ogrinfo; do
   if ! command -v $tool >/dev/null 2>&1; then echo "skipped: $tool is not installed"; exit 0; fi
 done
-D=$(mktemp -d)
-. "$(dirname "$0")/../helpers/serve.sh"
-trap serve_cleanup EXIT
+. "$(dirname "$0")/../helpers/serve.sh"   # $D, the EXIT trap, serve_*, fail, req
 eq() { [ "$1" = "$2" ] || fail "$3: got '$1', wanted '$2'"; }
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null

@@ -7,9 +7,7 @@
 set -euo pipefail
 T=${TRUCE:-./truce}
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
-D=$(mktemp -d)
-. "$(dirname "$0")/../helpers/serve.sh"
-trap serve_cleanup EXIT
+. "$(dirname "$0")/../helpers/serve.sh"   # $D, the EXIT trap, serve_*, fail, req
 
 "$T" init "$D/data" --agreement examples/minsk-2015/agreement.json >/dev/null
 "$T" --data "$D/data" ingest --quiet examples/minsk-2015/observations.ndjson >/dev/null

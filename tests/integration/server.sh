@@ -5,9 +5,7 @@
 set -euo pipefail
 T=${TRUCE:-./truce}
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
-D=$(mktemp -d)
-. "$(dirname "$0")/../helpers/serve.sh"
-trap serve_cleanup EXIT
+. "$(dirname "$0")/../helpers/serve.sh"   # $D, the EXIT trap, serve_*, fail, req
 has() { grep -qF -- "$1" <<<"$out" || fail "body lacks: $1 -- got: $(head -c 2000 <<<"$out")"; }
 lacks() { ! grep -qF -- "$1" <<<"$out" || fail "body has: $1 -- got: $(head -c 2000 <<<"$out")"; }
 

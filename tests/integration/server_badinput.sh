@@ -10,9 +10,7 @@ set -euo pipefail
 trap '' PIPE
 T=${TRUCE:-./truce}
 if ! command -v curl >/dev/null 2>&1; then echo "skipped: curl is not installed"; exit 0; fi
-D=$(mktemp -d)
-. "$(dirname "$0")/../helpers/serve.sh"
-trap serve_cleanup EXIT
+. "$(dirname "$0")/../helpers/serve.sh"   # $D, the EXIT trap, serve_*, fail, req
 SERVE_LOG=$D/server.out SERVE_ERR=$D/server.err SERVE_HIDE_REQUESTS=1
 TIMEOUT_S=2
 
