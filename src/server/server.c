@@ -72,8 +72,8 @@ int server_run(const struct server_config *c, volatile sig_atomic_t *stop)
         if (web)
             rc = api_set_web_dir(api, web, &e);
         else
-            fprintf(stderr, "truce serve: no dashboard (no web/dist next to the program: run "
-                            "make web, or give --web DIR)\n");
+            http_log(HTTP_LOG_WARN, "dashboard",
+                     "none: no web/dist next to the program (run make web, or give --web DIR)");
     }
     if (!rc) {
         struct http_app app;
