@@ -65,7 +65,7 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
  * bytes): validates, places and judges it and, when it is good, stores it with its log leaves in
  * the caller's open transaction (store_begin). r gets its result (status, id, findings; client
  * id and error point into scratch and re, valid until their next use); an accepted fire report
- * is fused into its incident (fusion may be NULL). Returns 0 (also for a
+ * is linked into its incident (fusion may be NULL), which ingest_commit stores and logs. Returns 0 (also for a
  * rejected record), or a negative code in e for a store or log failure after which the
  * transaction must be abandoned with ingest_abort. */
 int ingest_record(struct store *s, const struct store_agreements *agreements,
