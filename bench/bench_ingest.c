@@ -8,7 +8,9 @@
  * 2. Pipeline: in a forked child (so its peak RSS is the pipeline's alone), a fresh store
  *    (store_open create) with the minsk-2015 agreement (agr_load_file + store_agreement_add),
  *    store_agreements_load, then ingest_stream over the file with the default batch (WAL,
- *    synchronous=FULL as the store sets them). Timed: ingest_stream.
+ *    synchronous=FULL as the store sets them). Timed: ingest_stream. Run three times: bare;
+ *    with the transparency log; with the log and the fusion engine, as `truce ingest` runs it
+ *    (the figure a user sees; the targets below are the bare pipeline's).
  * 3. Baseline: every row the pipeline stored (observations, obs_events, obs_zones, findings)
  *    is read back into memory (untimed), then inserted into a fresh SQLite database with the
  *    store's own schema and indexes (read from its sqlite_master) and settings (page size, WAL,
@@ -40,6 +42,7 @@
 #include <unistd.h>
 
 #include "agreement/agreement.h"
+#include "fusion/fusion.h"
 #include "ingest/ingest.h"
 #include "log/log.h"
 #include "observation/observation.h"
@@ -391,11 +394,12 @@ struct pipeline_result {
     int rc;
     double seconds;
     struct ingest_stats stats;
+    long long leaves; /* the log's size after the run (with the log) */
     char msg[1024];
 };
 
 static void run_pipeline(const char *store_dir, const char *ndjson, bool with_log,
-                         struct pipeline_result *out)
+                         bool with_fusion, struct pipeline_result *out)
 {
     memset(out, 0, sizeof *out);
     struct errbuf e;
@@ -422,11 +426,19 @@ static void run_pipeline(const char *store_dir, const char *ndjson, bool with_lo
     }
     struct ingest_opts o = {.format = OBS_FMT_NDJSON, .name = ndjson};
     o.log = log;
+    /* as `truce ingest` runs it: the engine loaded from the (empty) store before the clock */
+    struct fusion *fu = NULL;
+    if (with_fusion && (out->rc = fusion_load(s, &list, &fu, &e)))
+        snprintf(out->msg, sizeof out->msg, "%s", e.msg);
+    o.fusion = fu;
     double t = now_s();
-    out->rc = ingest_stream(s, &list, f, &o, &out->stats, &e);
+    if (!out->rc)
+        out->rc = ingest_stream(s, &list, f, &o, &out->stats, &e);
     out->seconds = now_s() - t;
     if (out->rc)
         snprintf(out->msg, sizeof out->msg, "%s", e.msg);
+    out->leaves = store_log_committed(s);
+    fusion_free(fu);
     fclose(f);
     log_close(log);
     store_agreements_free(&list);
@@ -435,7 +447,7 @@ static void run_pipeline(const char *store_dir, const char *ndjson, bool with_lo
 
 /* Runs the pipeline in a forked child, so that its ru_maxrss is the pipeline's own. */
 static void fork_pipeline(const char *store_dir, const char *ndjson, bool with_log,
-                          struct pipeline_result *pr, struct rusage *ru)
+                          bool with_fusion, struct pipeline_result *pr, struct rusage *ru)
 {
     int pfd[2];
     if (pipe(pfd))
@@ -446,7 +458,7 @@ static void fork_pipeline(const char *store_dir, const char *ndjson, bool with_l
     if (pid == 0) {
         close(pfd[0]);
         struct pipeline_result r;
-        run_pipeline(store_dir, ndjson, with_log, &r);
+        run_pipeline(store_dir, ndjson, with_log, with_fusion, &r);
         ssize_t w = write(pfd[1], &r, sizeof r);
         _exit(w == (ssize_t)sizeof r ? 0 : 3);
     }
@@ -720,7 +732,7 @@ int main(int argc, char **argv)
     sync();
     struct pipeline_result pr;
     struct rusage ru;
-    fork_pipeline(store_dir, ndjson, false, &pr, &ru);
+    fork_pipeline(store_dir, ndjson, false, false, &pr, &ru);
     double obs_per_s = (double)pr.stats.records / pr.seconds;
     printf("pipeline: %lld records: %lld accepted, %lld duplicates, %lld rejected, %lld findings; "
            "peak RSS %.1f MB (ru_maxrss of the forked pipeline child: store open, agreement "
@@ -735,12 +747,28 @@ int main(int argc, char **argv)
     sync();
     struct pipeline_result prl;
     struct rusage rul;
-    fork_pipeline(store_log_dir, ndjson, true, &prl, &rul);
+    fork_pipeline(store_log_dir, ndjson, true, false, &prl, &rul);
     double log_obs_per_s = (double)prl.stats.records / prl.seconds;
     printf("with the transparency log: %.0f obs/s (%.0f%% of the rate without it), %lld leaves "
            "synced before each commit; peak RSS %.1f MB\n",
            log_obs_per_s, 100.0 * log_obs_per_s / obs_per_s,
            prl.stats.accepted + prl.stats.findings + 1, (double)rul.ru_maxrss / 1024.0);
+    fflush(stdout);
+
+    /* (a'') as `truce ingest` runs it: the log and the fusion engine (each fire report linked
+     * into its incident; each changed incident stored and logged once per batch) */
+    char store_fu_dir[4300];
+    snprintf(store_fu_dir, sizeof store_fu_dir, "%s/store-with-fusion", dir);
+    sync();
+    struct pipeline_result prf;
+    struct rusage ruf;
+    fork_pipeline(store_fu_dir, ndjson, true, true, &prf, &ruf);
+    double fu_obs_per_s = (double)prf.stats.records / prf.seconds;
+    printf("as truce ingest runs it (log and fusion): %.0f obs/s (%.0f%% of the rate with the log "
+           "alone), %lld leaves of which %lld incident versions; peak RSS %.1f MB\n",
+           fu_obs_per_s, 100.0 * fu_obs_per_s / log_obs_per_s, prf.leaves,
+           prf.leaves - (prl.stats.accepted + prl.stats.findings + 1),
+           (double)ruf.ru_maxrss / 1024.0);
     fflush(stdout);
 
     /* (b) the baseline: every row the pipeline stored, pre-loaded into memory, inserted into a

@@ -171,6 +171,7 @@ void fusion_free(struct fusion *f)
     free(f->members);
     free(f->ev_ids);
     free(f->ev_names);
+    free(f->dirty);
     free(f);
 }
 
@@ -183,6 +184,7 @@ size_t fusion_skipped(const struct fusion *f) { return f->skipped; }
 void fusion_clear(struct fusion *f)
 {
     f->skipped = 0;
+    f->n_dirty = 0;
     f->n = 0;
     f->names.len = 0;
     table_clear(&f->ix);
@@ -1241,6 +1243,24 @@ static uint32_t slot_of_id(const struct fusion *f, int64_t id)
         if (f->v[i].o.id == id)
             return (uint32_t)i;
     return UINT32_MAX;
+}
+
+int fusion_note_dirty(struct fusion *f, int64_t id)
+{
+    if (f->n_dirty && f->dirty[f->n_dirty - 1] == id)
+        return 0; /* reports of one event arrive together: the common repeat */
+    if (grow((void **)&f->dirty, &f->dirty_cap, f->n_dirty + 1, sizeof *f->dirty))
+        return ERR_NOMEM;
+    f->dirty[f->n_dirty++] = id;
+    return 0;
+}
+
+int64_t fusion_incident_of(struct fusion *f, int64_t id)
+{
+    uint32_t i = slot_of_id(f, id);
+    if (i == UINT32_MAX)
+        return -1;
+    return inc_of(f, f->v[i].attached != UINT32_MAX ? f->v[i].attached : i);
 }
 
 static int summarise(struct fusion *f, uint32_t root, int64_t id, struct fusion_incident *inc,

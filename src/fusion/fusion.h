@@ -227,9 +227,18 @@ int fusion_rebuild(struct store *s, const struct store_agreements *ag, struct tr
                    long long *n_obs, long long *n_incidents, long long *n_changed,
                    long long *n_skipped, struct errbuf *e) WUR;
 
-/* Adds stored observation id (o placed as p) to the engine and stores (and logs) the incident it
- * is in; a no-op for observations fusion does not use. */
-int fusion_ingest(struct fusion *f, struct store *s, struct truce_log *log, const struct obs *o,
-                  const struct placement *p, int64_t id, struct errbuf *e) WUR;
+/* Adds stored observation id (o placed as p) to the engine (linking, in memory) and notes the
+ * incidents it changed or merged away; a no-op for observations fusion does not use. Nothing is
+ * written until fusion_flush. */
+int fusion_ingest(struct fusion *f, const struct obs *o, const struct placement *p, int64_t id,
+                  struct errbuf *e) WUR;
+
+/* Writes, in the store's open transaction, every incident fusion_ingest changed since the last
+ * flush, once each (summarised, stored and appended to log when its JSON differs), and the
+ * tombstones of those merged away (when they were stored). Call it before the log sync and the
+ * commit (ingest_commit does); after a failure roll back and fusion_reload. *n_written (may be
+ * NULL) gets the number of versions written. */
+int fusion_flush(struct fusion *f, struct store *s, struct truce_log *log, long long *n_written,
+                 struct errbuf *e) WUR;
 
 #endif

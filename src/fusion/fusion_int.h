@@ -85,6 +85,9 @@ struct fusion {
                                           * (a survey moved out, a component split anew) */
     size_t n_changed;
     size_t skipped;
+    /* incidents changed (or merged away) since the last fusion_flush: ids, unsorted, may repeat */
+    int64_t *dirty;
+    size_t n_dirty, dirty_cap;
     /* scratch for listings and summaries */
     int64_t *ids;
     size_t ids_cap;
@@ -112,6 +115,12 @@ void fusion_attribute(const struct fusion *f, const uint32_t *m, size_t n,
 
 /* The incident judged by agreement a's fire clauses: inc->findings (fusion_attribute.c). */
 void fusion_judge(const struct agreement *a, struct fusion_incident *inc);
+
+/* Notes incident (or report) id as changed since the last flush. */
+int fusion_note_dirty(struct fusion *f, int64_t id);
+/* The incident report `id` is in now (a survey: the incident of the report it is attached to);
+ * -1 when the engine does not hold it. */
+int64_t fusion_incident_of(struct fusion *f, int64_t id);
 
 /* "3 km SE of Avdiivka" for p, or its coordinates without a gazetteer. */
 void fusion_phrase_at(const struct agreement *a, struct geo_point p, char *buf, size_t n);

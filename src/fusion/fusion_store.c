@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "fusion/fusion.h"
+#include "fusion/fusion_int.h"
 
 #define FUSION_MAX_MERGED (2 * FUSION_MAX_EVIDENCE)
 
@@ -71,6 +72,12 @@ int fusion_load(struct store *s, const struct store_agreements *ag, struct fusio
     return 0;
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Appends the leaf of a version the store just wrote. */
 static int log_version(struct truce_log *log, const struct store_log_record *r, struct errbuf *e)
 {
@@ -87,10 +94,13 @@ static int tombstone(struct fusion *f, struct store *s, struct truce_log *log, i
     else
         snprintf(json, sizeof json, "{\"id\":%lld,\"merged_into\":null}", (long long)id);
     struct store_log_record r;
-    int rc = store_incident_delete(s, id, json, fusion_agreement(f)->version, &r, e);
-    if (!rc && changed)
+    bool logged;
+    int rc = store_incident_delete(s, id, json, fusion_agreement(f)->version, &logged, &r, e);
+    if (rc || !logged)
+        return rc;
+    if (changed)
         (*changed)++;
-    return rc ? rc : log_version(log, &r, e);
+    return log_version(log, &r, e);
 }
 
 static int put(struct fusion *f, struct store *s, struct truce_log *log, int64_t id,
@@ -156,8 +166,8 @@ int fusion_store_incident(struct fusion *f, struct store *s, struct truce_log *l
     return put(f, s, log, id, NULL, e);
 }
 
-int fusion_ingest(struct fusion *f, struct store *s, struct truce_log *log, const struct obs *o,
-                  const struct placement *p, int64_t id, struct errbuf *e)
+int fusion_ingest(struct fusion *f, const struct obs *o, const struct placement *p, int64_t id,
+                  struct errbuf *e)
 {
     struct fusion_obs fo;
     if (!fusion_obs_from(o, p, id, &fo))
@@ -173,12 +183,46 @@ int fusion_ingest(struct fusion *f, struct store *s, struct truce_log *log, cons
     }
     if (rc)
         return errf(e, rc, "%s", fe.msg);
-    /* incidents a survey left for this one */
+    /* what changed is noted; fusion_flush summarises, stores and logs it before the commit */
     int64_t also[FUSION_MAX_CHANGED];
     size_t n_also = fusion_also_changed(f, also, FUSION_MAX_CHANGED);
     for (size_t i = 0; i < n_also && !rc; i++)
-        rc = put(f, s, log, also[i], NULL, e);
-    return rc ? rc : fusion_store_incident(f, s, log, inc, merged, n_merged, e);
+        rc = fusion_note_dirty(f, also[i]);
+    for (size_t i = 0; i < n_merged && !rc; i++)
+        rc = fusion_note_dirty(f, merged[i]);
+    if (!rc)
+        rc = fusion_note_dirty(f, inc);
+    return rc ? errf(e, rc, "fusion: out of memory") : 0;
+}
+
+int fusion_flush(struct fusion *f, struct store *s, struct truce_log *log, long long *n_written,
+                 struct errbuf *e)
+{
+    long long written = 0;
+    int rc = 0;
+    if (f->n_dirty) {
+        qsort(f->dirty, f->n_dirty, sizeof *f->dirty, cmp_id);
+        size_t n = 0;
+        for (size_t i = 0; i < f->n_dirty; i++)
+            if (!n || f->dirty[n - 1] != f->dirty[i])
+                f->dirty[n++] = f->dirty[i];
+        f->n_dirty = n;
+        /* first the tombstones of incidents that ceased (merged into the one their first report
+         * is in now), so their evidence rows are gone before the survivors write theirs ... */
+        for (size_t i = 0; i < n && !rc; i++) {
+            int64_t now = fusion_incident_of(f, f->dirty[i]);
+            if (now != f->dirty[i])
+                rc = tombstone(f, s, log, f->dirty[i], now, &written, e);
+        }
+        /* ... then each changed incident, summarised once, stored and logged when it differs */
+        for (size_t i = 0; i < n && !rc; i++)
+            if (fusion_incident_of(f, f->dirty[i]) == f->dirty[i])
+                rc = put(f, s, log, f->dirty[i], &written, e);
+    }
+    f->n_dirty = 0;
+    if (n_written)
+        *n_written = written;
+    return rc;
 }
 
 struct id_list {

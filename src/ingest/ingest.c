@@ -169,8 +169,8 @@ int ingest_record(struct store *s, const struct store_agreements *agreements,
         if (rc)
             return rc;
     }
-    if (!dup && fusion) { /* the incident it joins, stored and logged in the same transaction */
-        int rc = fusion_ingest(fusion, s, log, scratch, &p, r->id, e);
+    if (!dup && fusion) { /* linked now; its incident stored and logged at the commit */
+        int rc = fusion_ingest(fusion, scratch, &p, r->id, e);
         if (rc)
             return rc;
     }
@@ -182,7 +182,10 @@ int ingest_record(struct store *s, const struct store_agreements *agreements,
 int ingest_commit(struct store *s, struct truce_log *log, struct fusion *fusion,
                   const struct store_agreements *agreements, struct errbuf *e)
 {
-    int rc = log ? log_sync(log, e) : 0;
+    /* the incidents the batch changed, once each, in its transaction and before the sync */
+    int rc = fusion ? fusion_flush(fusion, s, log, NULL, e) : 0;
+    if (!rc && log)
+        rc = log_sync(log, e);
     if (!rc)
         rc = store_commit(s, e);
     if (rc)

@@ -65,15 +65,17 @@ int ingest_stream(struct store *s, const struct store_agreements *agreements, FI
  * bytes): validates, places and judges it and, when it is good, stores it with its log leaves in
  * the caller's open transaction (store_begin). r gets its result (status, id, findings; client
  * id and error point into scratch and re, valid until their next use); an accepted fire report
- * is fused into its incident (fusion may be NULL). Returns 0 (also for a
- * rejected record), or a negative code in e for a store or log failure after which the
- * transaction must be abandoned with ingest_abort. */
+ * is linked into its incident (fusion may be NULL), which ingest_commit stores and logs.
+ * Returns 0 (also for a rejected record), or a negative code in e for a store or log failure
+ * after which the transaction must be abandoned with ingest_abort. */
 int ingest_record(struct store *s, const struct store_agreements *agreements,
                   struct truce_log *log, struct fusion *fusion, const char *text, size_t len,
                   struct obs *scratch, struct ingest_result *r, struct errbuf *re,
                   struct errbuf *e) WUR;
-/* Makes the open transaction durable: the log's leaves synced, then COMMIT. On failure the
- * transaction is rolled back and the log rewound (ingest_abort), and nothing of it is stored. */
+/* Makes the open transaction durable: the incidents its fire reports changed stored and logged
+ * once each (fusion_flush; fusion may be NULL), the log's leaves synced, then COMMIT. On failure
+ * the transaction is rolled back and the log rewound (ingest_abort), and nothing of it is
+ * stored. */
 int ingest_commit(struct store *s, struct truce_log *log, struct fusion *fusion,
                   const struct store_agreements *agreements, struct errbuf *e) WUR;
 /* Abandons the open transaction: ROLLBACK, the log cut back to the committed size, and the fusion

@@ -1788,10 +1788,14 @@ int store_incident_put(struct store *s, const struct store_incident *inc, bool *
 }
 
 int store_incident_delete(struct store *s, int64_t id, const char *tombstone_json,
-                          int agreement_version, struct store_log_record *out, struct errbuf *e)
+                          int agreement_version, bool *logged, struct store_log_record *out,
+                          struct errbuf *e)
 {
+    *logged = false;
     sqlite3_bind_int64(s->st[ST_INCIDENT_DELETE], 1, id);
     int rc = run(s, s->st[ST_INCIDENT_DELETE], e, "deleting a merged incident");
+    if (!rc && sqlite3_changes(s->db) == 0)
+        return 0; /* never stored: nothing to tombstone */
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_EVIDENCE_DELETE], 1, id);
         rc = run(s, s->st[ST_EVIDENCE_DELETE], e, "deleting a merged incident");
@@ -1799,6 +1803,8 @@ int store_incident_delete(struct store *s, int64_t id, const char *tombstone_jso
     if (!rc)
         rc = incident_log(s, id, agreement_version, "undetermined", "merged", tombstone_json, out,
                           e);
+    if (!rc)
+        *logged = true;
     return rc;
 }
 

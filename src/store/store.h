@@ -252,9 +252,10 @@ struct store_incident {
 int store_incident_put(struct store *s, const struct store_incident *inc, bool *logged,
                        struct store_log_record *out, struct errbuf *e) WUR;
 /* Deletes incident id (merged into another, or gone in a rebuild) and its evidence rows, and
- * logs the tombstone JSON given (party "undetermined", grade "merged") like a put. */
+ * logs the tombstone JSON given (party "undetermined", grade "merged") like a put; *logged is
+ * false (nothing written or logged) when no incident id is stored. */
 int store_incident_delete(struct store *s, int64_t id, const char *tombstone_json,
-                          int agreement_version, struct store_log_record *out,
+                          int agreement_version, bool *logged, struct store_log_record *out,
                           struct errbuf *e) WUR;
 /* Calls cb with the id of every stored incident, ascending. */
 int store_incident_ids(struct store *s, int (*cb)(void *ctx, int64_t id), void *ctx,

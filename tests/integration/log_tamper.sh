@@ -20,12 +20,12 @@ expect_fail() { # expect_fail WORDS...: verify must fail and its message contain
 }
 fresh
 out=$("$T" --data "$D/data" log verify) || fail "a fresh store does not verify: $out"
-# 47 leaves of the agreement, observations and findings, 17 incident versions fusion logged
-# among them (docs/log-format.md), then 4 escalation alerts
+# 47 leaves of the agreement, observations and findings, then the 17 incident versions fusion
+# logged once per incident at the commit (docs/log-format.md), then 4 escalation alerts
 grep -q "68 leaves recomputed" <<<"$out" || fail "unexpected: $out"
 # one byte of a stored observation's raw record
 sqlite3 "$D/data/truce.db" "UPDATE observations SET raw = replace(raw, '\"count\": 48', '\"count\": 47') WHERE client_id = 'smm-2016-10-10-B2'"
-expect_fail "changing one byte" "leaf 4: observation 2 does not match its logged leaf"
+expect_fail "changing one byte" "leaf 3: observation 2 does not match its logged leaf"
 # a finding deleted
 fresh
 sqlite3 "$D/data/truce.db" "DELETE FROM findings WHERE id = 5"
@@ -45,9 +45,9 @@ expect_fail "truncating the log" "the log holds 63 leaves but the store recorded
 # a leaf hash rewritten in the log file: verify names the leaf, and no checkpoint that would
 # contradict the one signed after ingest is ever signed
 fresh
-printf '\x00\x01\x02\x03' | dd of="$D/data/log/leaves" bs=1 seek=$((14 * 32)) conv=notrunc status=none
+printf '\x00\x01\x02\x03' | dd of="$D/data/log/leaves" bs=1 seek=$((10 * 32)) conv=notrunc status=none
 rm -f "$D/data/log/leaves.nodes"
-expect_fail "rewriting a leaf hash in the log" "leaf 14: finding 5 does not match its logged leaf"
+expect_fail "rewriting a leaf hash in the log" "leaf 10: finding 5 does not match its logged leaf"
 set +e; out=$("$T" --data "$D/data" log checkpoint 2>&1); rc=$?; set -e
 [ "$rc" != 0 ] || fail "a checkpoint was signed over a rewritten log"
 grep -qF "no longer hash to the root signed in the newest checkpoint" <<<"$out" || fail "unexpected: $out"

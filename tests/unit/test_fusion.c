@@ -738,6 +738,88 @@ static void test_a_bridging_report_merges_incidents(void)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* Fusion's store and log work is done once per transaction: the same three reports in one batch
+ * log one version of the one incident and no tombstone (incident 2 was made and merged inside the
+ * transaction, never stored); a later batch that changes it logs one more version, however many
+ * of its reports joined it. */
+static void test_one_version_per_transaction(void)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/truce-fusion-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    struct store *st;
+    struct store_agreements ag;
+    struct errbuf e;
+    CHECK_INT(store_open(dir, true, &st, &e), 0);
+    CHECK_INT(store_agreement_add(st, agr, &e), 0);
+    CHECK_INT(store_agreements_load(st, &ag, &e), 0);
+    struct fusion *f;
+    CHECK_INT(fusion_load(st, &ag, &f, &e), 0);
+    struct geo_point x = {37.7000, 48.0000}, y = geo_direct(x, 90, 1500);
+    struct geo_point mid = geo_direct(x, 90, 750), o = geo_direct(mid, 180, 4000);
+    static char text[8192];
+    size_t len = 0;
+    const struct geo_point at[2] = {x, y};
+    const char *ids[2] = {"m-a", "m-b"};
+    for (int i = 0; i < 2; i++)
+        len += (size_t)snprintf(
+            text + len, sizeof text - len,
+            "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.6f,%.6f]},"
+            "\"properties\":{\"kind\":\"detection\",\"client_id\":\"%s\",\"time\":"
+            "\"2016-10-10T06:1%d:00Z\",\"means\":\"radar\",\"accuracy_m\":200,\"events\":"
+            "[{\"type\":\"impact\",\"count\":%d}]}}\n",
+            at[i].lon_deg, at[i].lat_deg, ids[i], 2 * i, 3 - i);
+    char c[1024];
+    fire_json(c, sizeof c, "m-c", "2016-10-10T06:00:00Z", "2016-10-10T06:30:00Z", o,
+              compass_to(o, mid), 2, 6, "[{\"type\":\"undetermined_explosion\",\"count\":5}]",
+              NULL);
+    len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", c);
+    FILE *in = fmemopen(text, len, "r");
+    struct ingest_opts op = {.format = OBS_FMT_NDJSON, .name = "t", .fusion = f};
+    struct ingest_stats stats;
+    CHECK_INT(ingest_stream(st, &ag, in, &op, &stats, &e), 0);
+    fclose(in);
+    CHECK_INT(stats.accepted, 3);
+    struct tomb_ctx tc = {0, 0, ""};
+    CHECK_INT(store_log_records(st, 0, count_versions, &tc, &e), 0);
+    CHECK_INT(tc.incident_versions, 1); /* was 4 when each report stored its incident */
+    CHECK_INT(tc.tombstones, 0);
+    struct buf l1;
+    buf_init(&l1);
+    CHECK_INT(store_incidents_list(st, NULL, -1, collect, &l1, &e), 0);
+    CHECK_CONTAINS(l1.p, "\"evidence\":[\"m-a\",\"m-b\",\"m-c\"]");
+    CHECK(!strstr(l1.p, "\"id\":2,"));
+    /* a second batch: two more reports of the same event, one more version */
+    len = 0;
+    for (int i = 0; i < 2; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "m-d%d", i);
+        fire_json(c, sizeof c, id, "2016-10-10T06:00:00Z", "2016-10-10T06:30:00Z", o,
+                  compass_to(o, mid), 2, 6, "[{\"type\":\"undetermined_explosion\",\"count\":5}]",
+                  NULL);
+        len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", c);
+    }
+    in = fmemopen(text, len, "r");
+    CHECK_INT(ingest_stream(st, &ag, in, &op, &stats, &e), 0);
+    fclose(in);
+    CHECK_INT(stats.accepted, 2);
+    tc = (struct tomb_ctx){0, 0, ""};
+    CHECK_INT(store_log_records(st, 0, count_versions, &tc, &e), 0);
+    CHECK_INT(tc.incident_versions, 2);
+    long long n_obs, n_inc, n_changed, n_skipped;
+    CHECK_INT(fusion_rebuild(st, &ag, NULL, &n_obs, &n_inc, &n_changed, &n_skipped, &e), 0);
+    CHECK_INT(n_obs, 5);
+    CHECK_INT(n_changed, 0); /* the flushed incidents are what a rebuild makes */
+    buf_reset(&l1);
+    fusion_free(f);
+    store_agreements_free(&ag);
+    store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 int main(void)
 {
     struct errbuf e;
@@ -759,6 +841,7 @@ int main(void)
         T(test_unusable_region_is_refused_and_changes_nothing),
         T(test_ingest_fuses_like_a_rebuild),
         T(test_a_bridging_report_merges_incidents),
+        T(test_one_version_per_transaction),
     };
     int rc = T_RUN(tests);
     agr_free(agr);
