@@ -21,7 +21,8 @@ try {
   // the first load finds the server's map cache cold (as after any ingest); the second warm
   const open = async () => {
     const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await p.goto(base + '/');
+    // the analyst's token (bench_dashboard.sh) in the fragment, as a user opens the dashboard
+    await p.goto(base + '/' + (process.env.VIEW ? `?view=${process.env.VIEW}` : '') + '#token=' + (process.env.TOKEN || ''));
     await p.waitForSelector('body[data-ready="1"]', { timeout: 120000 });
     return p;
   };

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench_dashboard.sh: is the dashboard usable with 100,000 observations? Generates them
+# bench_dashboard.sh: is the dashboard usable with 100,000 incidents? Generates 100,000 located
+# detections (each becomes an incident unless fusion finds two that describe one event)
 # (bench/dashboard_data.mjs), ingests them into a fresh data directory, serves it with truce and
 # measures in Debian's headless Chromium (software WebGL, bench/bench_dashboard.mjs) the first
 # render and the frame times while panning; the baseline, in the same run, is the same dashboard
@@ -21,6 +22,7 @@ trap cleanup EXIT
 node bench/dashboard_data.mjs "$N" >"$D/obs.ndjson"
 for set in base big; do
   "$T" init "$D/$set" --agreement examples/minsk-2015/agreement.json >/dev/null
+  "$T" --data "$D/$set" user add bench-analyst --role analyst > "$D/$set.token" 2>/dev/null
 done
 "$T" --data "$D/base" ingest --quiet examples/minsk-2015/observations.ndjson >/dev/null
 "$T" --data "$D/big" ingest --quiet "$D/obs.ndjson" >/dev/null
@@ -32,7 +34,7 @@ measure() {
   SP=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
   mkdir -p build/artefacts
-  node bench/bench_dashboard.mjs "http://127.0.0.1:$port" "build/artefacts/bench-dashboard-$1.png"
+  TOKEN=$(cat "$D/$1.token") node bench/bench_dashboard.mjs "http://127.0.0.1:$port" "build/artefacts/bench-dashboard-$1.png"
   kill -TERM "$SP"; wait "$SP" || true; SP=""
 }
 base=$(measure base)
@@ -42,13 +44,14 @@ node - "$base" "$big" "$N" "$TARGET_FIRST_MS" "$MAX_FRAME_MS" "$load" <<'JS'
 const [b, g, n, target, maxFrame, load] = process.argv.slice(2);
 const base = JSON.parse(b), big = JSON.parse(g);
 const f = (x) => x.toFixed(0);
-console.log(`dashboard: ${big.points} observations: first render ${f(big.firstRenderMs)} ms (target < ${target}), ` +
+console.log(`dashboard: ${big.points} incidents (from ${n} located detections): first render ${f(big.firstRenderMs)} ms (target < ${target}), ` +
   `${f(big.warmRenderMs)} ms with the server's map cache warm; ` +
-  `baseline ${base.points} observations ${f(base.firstRenderMs)} ms (warm ${f(base.warmRenderMs)}); ratio ${(big.firstRenderMs / base.firstRenderMs).toFixed(2)}`);
+  `baseline ${base.points} incidents of the demo ${f(base.firstRenderMs)} ms (warm ${f(base.warmRenderMs)}); ratio ${(big.firstRenderMs / base.firstRenderMs).toFixed(2)}`);
 console.log(`panning (${big.frames} frames): p50 ${f(big.p50)} ms, p95 ${f(big.p95)} ms, max ${f(big.max)} ms; ` +
   `baseline p50 ${f(base.p50)} ms, p95 ${f(base.p95)} ms, max ${f(base.max)} ms; p95 ratio ${(big.p95 / base.p95).toFixed(2)} (target <= 2, max < ${maxFrame} ms)`);
 console.log(`load average during the run: ${load} (2 CPU cores, software WebGL)`);
-const ok = big.points === Number(n) && big.firstRenderMs < Number(target) && big.p95 <= 2 * base.p95 && big.max < Number(maxFrame);
+// the located detections become incidents (fusion joins the few that describe one event)
+const ok = big.points >= 0.9 * Number(n) && big.firstRenderMs < Number(target) && big.p95 <= 2 * base.p95 && big.max < Number(maxFrame);
 console.log(ok ? 'targets met' : 'target missed');
 process.exit(ok ? 0 : 1);
 JS
