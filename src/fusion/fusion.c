@@ -181,9 +181,12 @@ void fusion_count_skipped(struct fusion *f) { f->skipped++; }
 
 size_t fusion_skipped(const struct fusion *f) { return f->skipped; }
 
+size_t fusion_comparisons(const struct fusion *f) { return f->comparisons; }
+
 void fusion_clear(struct fusion *f)
 {
     f->skipped = 0;
+    f->comparisons = 0;
     f->n_dirty = 0;
     f->n = 0;
     f->names.len = 0;
@@ -282,7 +285,7 @@ static size_t table_slot(struct key_table *t, uint64_t k, bool create)
 }
 
 /* The reports filed under key k, or NULL. */
-static const struct key_vec *table_get(const struct key_table *t, uint64_t k)
+static struct key_vec *table_get(const struct key_table *t, uint64_t k)
 {
     if (!t->tcap)
         return NULL;
@@ -304,7 +307,7 @@ static int table_push(struct key_table *t, uint64_t k, const struct cand *c)
     if (t->heads[slot] == UINT32_MAX) {
         if (grow((void **)&t->vecs, &t->vecs_cap, t->n_vecs + 1, sizeof *t->vecs))
             return ERR_NOMEM;
-        t->vecs[t->n_vecs] = (struct key_vec){NULL, 0, 0};
+        t->vecs[t->n_vecs] = (struct key_vec){NULL, NULL, 0, 0, 0, 0};
         t->heads[slot] = (uint32_t)t->n_vecs++;
     }
     struct key_vec *kv = &t->vecs[t->heads[slot]];
@@ -320,10 +323,40 @@ static int table_push(struct key_table *t, uint64_t k, const struct cand *c)
     return 0;
 }
 
+/* Copies candidate c of kv to its full list and marks it gone from v (unpark_gaps removes the
+ * marks); false, and nothing changed, without memory (the candidate then just stays). */
+static bool park(struct key_vec *kv, uint32_t c)
+{
+    if (kv->n_full == kv->full_cap) {
+        uint32_t nc = kv->full_cap ? kv->full_cap * 2 : 4;
+        struct cand *nv = realloc(kv->full, nc * sizeof *nv);
+        if (!nv)
+            return false;
+        kv->full = nv;
+        kv->full_cap = nc;
+    }
+    kv->full[kv->n_full++] = kv->v[c];
+    kv->v[c].obs = UINT32_MAX;
+    kv->v[c].groups = 0; /* passes no later test of this scan */
+    return true;
+}
+
+/* Removes the candidates park marked from kv->v, keeping the others' order. */
+static void unpark_gaps(struct key_vec *kv)
+{
+    uint32_t w = 0;
+    for (uint32_t c = 0; c < kv->n; c++)
+        if (kv->v[c].obs != UINT32_MAX)
+            kv->v[w++] = kv->v[c];
+    kv->n = w;
+}
+
 static void table_clear(struct key_table *t)
 {
-    for (size_t i = 0; i < t->n_vecs; i++)
+    for (size_t i = 0; i < t->n_vecs; i++) {
         free(t->vecs[i].v);
+        free(t->vecs[i].full);
+    }
     t->n_vecs = 0;
     t->tused = 0;
     for (size_t i = 0; i < t->tcap; i++)
@@ -1045,9 +1078,13 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             int32_t a0 = (int32_t)(o->t_start_ms / 60000), a1 = (int32_t)(o->t_end_ms / 60000) + 1;
             int64_t dur_a = a1 - a0;
             for (size_t k = 0; k < nk; k++) {
-                const struct key_vec *kv = table_get(&f->ix, keys[k]);
-                for (uint32_t c = 0; kv && c < kv->n; c++) {
-                    const struct cand *cd = &kv->v[c];
+                struct key_vec *kv = table_get(&f->ix, keys[k]);
+                uint32_t parked = 0;
+                /* pass 0: the reports that may be linked; pass 1 (a survey only): those of
+                 * full incidents, to which a survey may still be attached */
+                for (int pass = 0; kv && pass < (x->survey ? 2 : 1); pass++)
+                for (uint32_t c = 0; c < (pass ? kv->n_full : kv->n); c++) {
+                    const struct cand *cd = pass ? &kv->full[c] : &kv->v[c];
                     if (!(cd->groups & x->groups & 15u))
                         continue;
                     /* a launch and a landing are matched through their own tables (below),
@@ -1070,9 +1107,18 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                     if (dx * dx + dy * dy > reach * reach)
                         continue;
                     uint32_t j = cd->obs;
+                    /* a report of a full incident is never linked again: park it, once, out
+                     * of the scan of later reports (before any exact test) */
+                    if (!pass && !f->v[j].survey &&
+                        f->v[find(f, j)].size >= FUSION_MAX_EVIDENCE && park(kv, c)) {
+                        parked++;
+                        if (!x->survey)
+                            continue;
+                    }
                     if (f->v[j].stamp == f->stamp)
                         continue;
                     f->v[j].stamp = f->stamp;
+                    f->comparisons++;
                     if (!near_enough(&pr, &f->v[j]))
                         continue;
                     if (x->survey || f->v[j].survey) {
@@ -1093,6 +1139,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                     note_absorbed(f, j);
                     join(f, me, j, &gone);
                 }
+                if (parked)
+                    unpark_gaps(kv);
             }
             struct cand mine = {me, a0, a1, (float)o->centre.lon_deg, (float)o->centre.lat_deg,
                                 (float)o->radius_m, x->groups | (unsigned)x->role << 4};

@@ -180,6 +180,11 @@ size_t fusion_also_changed(const struct fusion *f, int64_t *out, size_t max);
  * windows fusion cannot use), counted by the callers that skip them. */
 void fusion_count_skipped(struct fusion *f);
 size_t fusion_skipped(const struct fusion *f);
+/* Exact tests made of a new report against a candidate of the index since fusion_new or
+ * fusion_clear: a deterministic measure of the work of fusion_add (for tests). A report of an
+ * incident that holds FUSION_MAX_EVIDENCE reports is not tested again, so a flood of one
+ * report costs each add a bounded number of tests. */
+size_t fusion_comparisons(const struct fusion *f);
 /* Forgets every observation (the memory is kept for reuse). */
 void fusion_clear(struct fusion *f);
 /* The agreement the engine attributes by. */

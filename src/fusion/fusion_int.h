@@ -51,9 +51,13 @@ struct cand {
 };
 #define FUSION_CAND_SLACK_M 20.0
 
+/* A key's reports: v those that may still be linked, full those whose incident holds
+ * FUSION_MAX_EVIDENCE reports already (moved there when a scan meets them: a component never
+ * shrinks, so no new report links to them; only a new crater survey, which is attached, not
+ * linked, still scans them). A flood of one report thus costs each add a bounded scan. */
 struct key_vec {
-    struct cand *v;
-    uint32_t n, cap;
+    struct cand *v, *full;
+    uint32_t n, cap, n_full, full_cap;
 };
 
 /* An open-addressing table from a key to a vector of reports. */
@@ -85,6 +89,7 @@ struct fusion {
                                           * (a survey moved out, a component split anew) */
     size_t n_changed;
     size_t skipped;
+    size_t comparisons; /* exact tests of a new report against a candidate (near_enough) */
     /* incidents changed (or merged away) since the last fusion_flush: ids, unsorted, may repeat */
     int64_t *dirty;
     size_t n_dirty, dirty_cap;

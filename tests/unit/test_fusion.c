@@ -820,6 +820,46 @@ static void test_one_version_per_transaction(void)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* Exact tests made while n copies of one report (new client ids, as a flood of one report
+ * posted again and again) are fused; each copy must join the incident of the copies before it
+ * until that incident holds FUSION_MAX_EVIDENCE reports, then start the next. */
+static size_t flood_comparisons(size_t n)
+{
+    struct geo_point truth = {37.7400, 48.0700};
+    struct geo_point o1 = geo_direct(truth, 200, 6000);
+    char j[1024], cid[32];
+    fire_json(j, sizeof j, "flood", "2016-10-10T06:00:00Z", "2016-10-10T06:20:00Z", o1,
+              compass_to(o1, truth), 4, 8, "[{\"type\":\"impact\",\"count\":5}]", NULL);
+    static struct obs o;
+    struct fusion_obs fo;
+    CHECK(make(j, 1, &fo, &o));
+    struct fusion *f = fusion_new(agr);
+    for (size_t i = 1; i <= n; i++) {
+        snprintf(cid, sizeof cid, "flood-%zu", i);
+        fo.client_id = cid;
+        fo.id = (int64_t)i;
+        int64_t inc;
+        struct errbuf e;
+        CHECK_INT(fusion_add(f, &fo, &inc, NULL, 0, NULL, &e), 0);
+        CHECK_INT(inc, (int64_t)(1 + (i - 1) / FUSION_MAX_EVIDENCE * FUSION_MAX_EVIDENCE));
+    }
+    size_t c = fusion_comparisons(f);
+    fusion_free(f);
+    return c;
+}
+
+/* A flood of one report costs each add a bounded number of exact tests: reports of a full
+ * incident are no longer tested, so 4n copies cost about 4 times n copies' work, not 16. */
+static void test_a_flood_of_one_report_costs_linear_work(void)
+{
+    size_t n = 500;
+    size_t c1 = flood_comparisons(n), c4 = flood_comparisons(4 * n);
+    fprintf(stderr, "  exact tests: %zu for %zu copies, %zu for %zu\n", c1, n, c4, 4 * n);
+    CHECK(c1 > 0);
+    CHECK(c4 <= 5 * c1);                        /* linear (quadratic would be about 16 c1) */
+    CHECK(c4 <= 4 * n * FUSION_MAX_EVIDENCE); /* at most one incident's reports per copy */
+}
+
 int main(void)
 {
     struct errbuf e;
@@ -842,6 +882,7 @@ int main(void)
         T(test_ingest_fuses_like_a_rebuild),
         T(test_a_bridging_report_merges_incidents),
         T(test_one_version_per_transaction),
+        T(test_a_flood_of_one_report_costs_linear_work),
     };
     int rc = T_RUN(tests);
     agr_free(agr);
