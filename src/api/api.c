@@ -95,6 +95,7 @@ static const struct api_route ROUTES[] = {
     /* the dashboard and the public view (api_web.c, docs/dashboard.md) */
     {"GET", "/api/v1/geography", api_h_geography, 0, ALL},
     {"GET", "/api/v1/map/observations", api_h_map_observations, 0, READERS},
+    {"GET", "/api/v1/map/incidents", api_h_map_incidents, 0, READERS | API_ROLE_PARTY},
     {"GET", "/api/v1/findings/{id}/reviews", api_h_finding_reviews, 0, READERS | API_ROLE_PARTY},
     /* the review module decides which step each role may take (docs/dashboard.md) */
     {"POST", "/api/v1/findings/{id}/review", api_h_finding_review, API_REVIEW_BODY_BYTES,
@@ -759,6 +760,7 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
         return NULL;
     }
     a->map_cache_log = -1;
+    a->map_inc_cache_log = -1;
     return a;
 }
 
@@ -771,6 +773,7 @@ void api_free(struct api *a)
     fusion_free(a->fusion);
     free(a->web_dir);
     buf_reset(&a->map_cache);
+    buf_reset(&a->map_inc_cache);
     free(a);
 }
 

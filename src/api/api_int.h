@@ -55,6 +55,8 @@ struct api {
     char vkey[NOTE_VKEY_SIZE]; /* the log's verifier key (api_set_verifier_key), "": unknown */
     struct buf map_cache;      /* the last answer of GET /api/v1/map/observations ... */
     int64_t map_cache_log;     /* ... made at this committed log size (-1: none) */
+    struct buf map_inc_cache;  /* the last answer of GET /api/v1/map/incidents for all parties */
+    int64_t map_inc_cache_log; /* ... made at this committed log size (-1: none) */
     struct metric metrics[API_METRICS_MAX];
     size_t n_metrics;
     unsigned long long metrics_dropped;
@@ -182,6 +184,9 @@ void api_h_public_reports(struct api *a, const struct http_request *req,
                           const struct api_params *p, struct http_response *resp);
 void api_h_map_observations(struct api *a, const struct http_request *req,
                             const struct api_params *p, struct http_response *resp);
+/* GET /api/v1/map/incidents: the located incidents as compact columns (party users: their own) */
+void api_h_map_incidents(struct api *a, const struct http_request *req,
+                         const struct api_params *p, struct http_response *resp);
 void api_h_finding_review(struct api *a, const struct http_request *req,
                           const struct api_params *p, struct http_response *resp);
 void api_h_finding_reviews(struct api *a, const struct http_request *req,

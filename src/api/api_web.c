@@ -641,6 +641,142 @@ void api_h_map_observations(struct api *a, const struct http_request *req,
     free(c);
 }
 
+/* ---- GET /api/v1/map/incidents: the same idea for the fused incidents ---- */
+
+enum { ICOL_TYPE, ICOL_REGION, ICOL_PARTY, ICOL_GRADE, ICOL_CLAUSES, N_IDICTS };
+static const char *const IDICT_NAMES[] = {"type", "region", "party", "grade", "clauses"};
+
+struct map_inc_row {
+    int64_t id, t;
+    double lon, lat, semi_major_m;
+    long long count;
+    long col[N_IDICTS];
+};
+
+struct map_inc_ctx {
+    struct dict d[N_IDICTS];
+    struct map_inc_row *rows;
+    size_t n, cap;
+    bool full;
+};
+
+/* The event type with the largest reconciled count in counts (AGR_EVENT_TYPES order; an
+ * uncountable one, -1, below any count), "incident" when none is recorded. */
+static const char *dominant_of_counts(const char *counts)
+{
+    const char *best = "incident";
+    long long n = -2;
+    const char *q = counts ? counts : "";
+    for (int k = 0; k < AGR_N_EVENT_TYPES && *q; k++) {
+        char *end;
+        long long v = strtoll(q, &end, 10);
+        if (end == q)
+            break;
+        if (v != 0 && (v < 0 ? -1 : v) > n) {
+            n = v < 0 ? -1 : v;
+            best = AGR_EVENT_TYPES[k];
+        }
+        q = *end == ',' ? end + 1 : end;
+    }
+    return best;
+}
+
+static int on_map_incident(void *ctx, const struct store_map_incident_row *r)
+{
+    struct map_inc_ctx *c = ctx;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 1024;
+        c->rows = xrealloc(c->rows, c->cap * sizeof *c->rows);
+    }
+    struct map_inc_row *m = &c->rows[c->n++];
+    *m = (struct map_inc_row){.id = r->id, .t = r->t_end_ms, .lon = r->lon, .lat = r->lat,
+                              .semi_major_m = r->semi_major_m, .count = r->count};
+    char set[1024];
+    snprintf(set, sizeof set, "|%s%s", r->clauses ? r->clauses : "", r->clauses ? "|" : "");
+    for (char *q = set; *q; q++)
+        if (*q == ',')
+            *q = '|';
+    m->col[ICOL_TYPE] = dict_index(&c->d[ICOL_TYPE], dominant_of_counts(r->counts));
+    m->col[ICOL_REGION] = dict_index(&c->d[ICOL_REGION], r->region);
+    m->col[ICOL_PARTY] = dict_index(&c->d[ICOL_PARTY], r->party ? r->party : "undetermined");
+    m->col[ICOL_GRADE] = dict_index(&c->d[ICOL_GRADE], r->grade ? r->grade : "undetermined");
+    m->col[ICOL_CLAUSES] = dict_index(&c->d[ICOL_CLAUSES], set);
+    for (int k = 0; k < N_IDICTS; k++)
+        if (m->col[k] < 0)
+            c->full = true;
+    return 0;
+}
+
+void api_h_map_incidents(struct api *a, const struct http_request *req,
+                         const struct api_params *p, struct http_response *resp)
+{
+    (void)req;
+    (void)p;
+    const char *party = NULL;
+    if (api_scope_party(a, &party, resp))
+        return;
+    /* Every new incident version grows the log; the answer for all parties is kept until it
+     * does (a party user's own share is made afresh). */
+    int64_t log_now = store_log_committed(a->s);
+    if (!party && a->map_inc_cache_log == log_now && a->map_inc_cache.len) {
+        if (buf_append(&resp->body, a->map_inc_cache.p, a->map_inc_cache.len))
+            api_oom(resp);
+        return;
+    }
+    struct map_inc_ctx *c = xcalloc(1, sizeof *c);
+    struct errbuf e;
+    int rc = store_map_incidents(a->s, party, on_map_incident, c, &e);
+    if (rc) {
+        api_problem(resp, 500, e.msg);
+    } else if (c->full) {
+        api_problem(resp, 500, "more distinct values than API_MAP_DICT_MAX in a column");
+    } else {
+        struct buf *b = &resp->body;
+        int w = buf_printf(b, "{\"n\":%zu,\"id\":[", c->n);
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].id);
+        w = w || buf_printf(b, "],\"t\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].t);
+        w = w || buf_printf(b, "],\"lon\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lon);
+        w = w || buf_printf(b, "],\"lat\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lat);
+        w = w || buf_printf(b, "],\"semi_major_m\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%.0f", i ? "," : "", c->rows[i].semi_major_m);
+        w = w || buf_printf(b, "],\"count\":[");
+        for (size_t i = 0; i < c->n && !w; i++)
+            w = buf_printf(b, "%s%lld", i ? "," : "", c->rows[i].count);
+        for (int k = 0; k < N_IDICTS && !w; k++) {
+            w = buf_printf(b, "],\"%s\":[", IDICT_NAMES[k]);
+            for (size_t i = 0; i < c->n && !w; i++)
+                w = buf_printf(b, "%s%ld", i ? "," : "", c->rows[i].col[k]);
+        }
+        w = w || buf_printf(b, "],\"dict\":{");
+        for (int k = 0; k < N_IDICTS && !w; k++) {
+            w = buf_printf(b, "%s\"%s\":[", k ? "," : "", IDICT_NAMES[k]);
+            for (size_t i = 0; i < c->d[k].n && !w; i++)
+                w = buf_printf(b, "%s", i ? "," : "") || buf_json_str(b, c->d[k].v[i]);
+            w = w || buf_append(b, "]", 1);
+        }
+        if (w || buf_append(b, "}}\n", 3)) {
+            api_oom(resp);
+        } else if (!party) {
+            buf_reset(&a->map_inc_cache);
+            a->map_inc_cache_log = -1;
+            if (!buf_append(&a->map_inc_cache, b->p, b->len))
+                a->map_inc_cache_log = log_now;
+        }
+    }
+    for (int k = 0; k < N_IDICTS; k++)
+        dict_free(&c->d[k]);
+    free(c->rows);
+    free(c);
+}
+
 /* ---- the review of findings ---- */
 
 /* Who is asking: the authenticated user, their role and party. truce serve has no users yet

@@ -1951,6 +1951,47 @@ int store_map_points(struct store *s, int (*cb)(void *ctx, const struct store_ma
     return rc;
 }
 
+int store_map_incidents(struct store *s, const char *party,
+                        int (*cb)(void *ctx, const struct store_map_incident_row *r), void *ctx,
+                        struct errbuf *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            s->db,
+            /* i.json: json_each has a hidden column named json too */
+            "SELECT i.id, i.lon, i.lat, i.t_end_ms, i.region, i.count, i.party, i.grade, "
+            "i.counts, (SELECT group_concat(DISTINCT json_extract(f.value, '$.clause')) "
+            "  FROM json_each(i.json, '$.findings') f), "
+            "coalesce(json_extract(i.json, '$.location.semi_major_m'), 0) FROM incidents i "
+            "WHERE i.lon IS NOT NULL AND i.lat IS NOT NULL AND (?1 IS NULL OR i.party = ?1) "
+            "ORDER BY i.id",
+            -1, &st, NULL) != SQLITE_OK)
+        return dberr(s, e, "reading map incidents");
+    if (party)
+        sqlite3_bind_text(st, 1, party, -1, SQLITE_STATIC);
+    int rc = 0, step;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_map_incident_row r = {
+            .id = sqlite3_column_int64(st, 0),
+            .lon = sqlite3_column_double(st, 1),
+            .lat = sqlite3_column_double(st, 2),
+            .t_end_ms = sqlite3_column_int64(st, 3),
+            .region = (const char *)sqlite3_column_text(st, 4),
+            .count = sqlite3_column_int64(st, 5),
+            .party = (const char *)sqlite3_column_text(st, 6),
+            .grade = (const char *)sqlite3_column_text(st, 7),
+            .counts = (const char *)sqlite3_column_text(st, 8),
+            .clauses = (const char *)sqlite3_column_text(st, 9),
+            .semi_major_m = sqlite3_column_double(st, 10),
+        };
+        rc = cb(ctx, &r);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = dberr(s, e, "reading map incidents");
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* ---- the review of findings ---- */
 
 int store_finding_get(struct store *s, int64_t id, char status[16], char party[32],

@@ -277,6 +277,24 @@ int store_report_incidents(struct store *s, int64_t from_ms, int64_t to_ms,
                            int (*cb)(void *ctx, const struct store_incident_row *r), void *ctx,
                            struct errbuf *e) WUR;
 
+/* One located incident as the dashboard's map shows it (GET /api/v1/map/incidents). */
+struct store_map_incident_row {
+    int64_t id, t_end_ms;
+    double lon, lat;
+    const char *region;        /* NULL outside the regions */
+    long long count;
+    const char *party, *grade;
+    const char *counts;        /* reconciled count per event type (struct store_incident) */
+    const char *clauses;       /* the clauses of its findings, comma-separated, or NULL: none */
+    double semi_major_m;       /* its error ellipse's semi-major axis (0: none) */
+};
+/* Calls cb with every located incident (only party's when party is not NULL), in id order,
+ * reading the columns the map needs (and the findings' clauses and the semi-major axis from the
+ * stored JSON by SQLite). */
+int store_map_incidents(struct store *s, const char *party,
+                        int (*cb)(void *ctx, const struct store_map_incident_row *r), void *ctx,
+                        struct errbuf *e) WUR;
+
 /* One located observation as the dashboard's map shows it. */
 struct store_map_row {
     int64_t id, t_end_ms;

@@ -175,8 +175,53 @@ try {
   check(await frame.locator('#map svg path.line').count() > 0, 'the report has its SVG map with the line');
   await page.screenshot({ path: join(artefacts, 'dashboard-report.png') });
 
-  // 6. with the fusion module's incidents (GET /api/v1/incidents, not on this branch: served here
-  // from a fixture in the shape that module answers), the map shows incidents instead
+  // 6. the server's own incidents (fused from the demo's fire reports): the map shows them by
+  // default, from GET /api/v1/map/incidents alone (no full incident list); the filters give the
+  // counts the full objects of GET /api/v1/incidents give
+  const real = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const realRequests = [];
+  real.on('request', (r) => realRequests.push(r.url()));
+  await real.goto(base + '/#token=' + ANALYST);
+  await real.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  const loadRequests = [...realRequests]; // the page's own, before the test asks for the full list
+  const all = await real.evaluate(async (tok) => (await fetch('/api/v1/incidents?limit=100000',
+    { headers: { Authorization: `Bearer ${tok}` } })).json(), ANALYST);
+  const located = all.filter((i) => i.location && typeof i.location.lon === 'number');
+  check(await real.evaluate(() => window.truce.state.mode) === 'incidents' &&
+    await real.getAttribute('#count', 'data-count') === String(located.length) && located.length > 0,
+    `the server's ${located.length} incidents are shown`);
+  check(!loadRequests.some((u) => /\/api\/v1\/incidents(\?|$)/.test(u)) && loadRequests.some((u) => u.includes('/api/v1/map/incidents')),
+    'the incidents come from the compact map route, not the full list');
+  const byGrade = (g) => located.filter((i) => i.grade === g).length;
+  const grades = [...new Set(located.map((i) => i.grade))];
+  for (const g of grades) {
+    await real.selectOption('#f-grade', g);
+    check(await real.getAttribute('#count', 'data-count') === String(byGrade(g)), `grade ${g}: ${byGrade(g)} incidents`);
+  }
+  await real.selectOption('#f-grade', '');
+  const byParty = located.filter((i) => i.party === 'ua').length;
+  await real.selectOption('#f-party', 'ua');
+  check(await real.getAttribute('#count', 'data-count') === String(byParty), `party ua: ${byParty} incidents`);
+  await real.selectOption('#f-party', '');
+  const withClause = located.filter((i) => (i.findings || []).some((f) => f.clause === 'minsk2-1')).length;
+  await real.selectOption('#f-clause', 'minsk2-1');
+  check(await real.getAttribute('#count', 'data-count') === String(withClause), `clause minsk2-1: ${withClause} incidents`);
+  await real.selectOption('#f-clause', '');
+  const dom = (i) => Object.entries(i.events || {}).sort((a, b) => b[1] - a[1])[0]?.[0];
+  const byType = located.filter((i) => dom(i) === 'impact').length;
+  await real.selectOption('#f-type', 'impact');
+  check(await real.getAttribute('#count', 'data-count') === String(byType), `dominant type impact: ${byType} incidents`);
+  await real.selectOption('#f-type', '');
+  const one = located[0];
+  await real.evaluate((id) => window.truce.openPanel(id), one.id);
+  await real.waitForFunction((id) => document.querySelector('#panel-body h3')?.textContent === `Incident ${id}`, one.id, { timeout: 20000 });
+  const realPanel = await real.textContent('#panel-body');
+  check(realPanel.includes(one.reasons[0].slice(0, 40)) && realPanel.includes(one.evidence[0]),
+    'the panel fetches the full incident (reasons, evidence)');
+  await real.close();
+
+  // 7. incidents in the fusion module's shape from a fixture (the compact map route and the
+  // full objects): grade and party filters, the panel and verify of each observation
   const inc = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const incidents = [
     { id: 1, start: '2016-10-10T05:00:00Z', end: '2016-10-10T05:20:00Z', events: [{ type: 'impact', count: 4 }], count: 4,
@@ -189,7 +234,18 @@ try {
       location: { lon: 38.9, lat: 48.6, method: 'single', semi_major_m: 2000 }, party: 'ua', grade: 'possible',
       reasons: 'flight direction from the west', evidence: [6] },
   ];
-  await inc.route('**/api/v1/incidents**', (route) => route.fulfill({ json: incidents }));
+  const compact = { n: incidents.length, dict: { type: [], region: [], party: [], grade: [], clauses: [] } };
+  const at = (k, v) => { let i = compact.dict[k].indexOf(v); if (i < 0) i = compact.dict[k].push(v) - 1; return i; };
+  for (const k of ['id', 't', 'lon', 'lat', 'semi_major_m', 'count', 'type', 'region', 'party', 'grade', 'clauses']) compact[k] = [];
+  for (const i of incidents) {
+    compact.id.push(i.id); compact.t.push(Date.parse(i.end)); compact.lon.push(i.location.lon);
+    compact.lat.push(i.location.lat); compact.semi_major_m.push(i.location.semi_major_m); compact.count.push(i.count);
+    compact.type.push(at('type', i.events[0].type)); compact.region.push(at('region', 'donetsk'));
+    compact.party.push(at('party', i.party)); compact.grade.push(at('grade', i.grade)); compact.clauses.push(at('clauses', '|'));
+  }
+  await inc.route('**/api/v1/map/incidents', (route) => route.fulfill({ json: compact }));
+  await inc.route('**/api/v1/incidents/*', (route) =>
+    route.fulfill({ json: incidents.find((i) => route.request().url().endsWith(`/incidents/${i.id}`)) }));
   await inc.goto(base + '/#token=' + ANALYST);
   await inc.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
   const incCount = await inc.getAttribute('#count', 'data-count');
@@ -210,7 +266,7 @@ try {
   await inc.screenshot({ path: join(artefacts, 'dashboard-incidents.png') });
   await inc.close();
 
-  // 7. the public page: no raw observation
+  // 8. the public page: no raw observation
   const pub = await browser.newPage({ viewport: { width: 1200, height: 1400 } });
   const pubRequests = [];
   pub.on('request', (r) => pubRequests.push(r.url()));

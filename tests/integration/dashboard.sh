@@ -111,9 +111,34 @@ has '"layer":"zone","id":"zolote"'; has '"layer":"control"'
 req 200 "$U/api/v1/map/observations"; has '"n":26,'; has '"dict":{"type":["undetermined_explosion"'
 has '"clauses":["|minsk2-1|"'; has '"radius_m":[2332,'
 req 200 "$U/api/v1/map/observations"; has '"n":26,'   # the same answer again (cached)
+# the incidents' map points (docs/api.md): one per stored incident, compact columns with dictionaries
+n_inc=$("$T" --data "$D/data" incidents --format ndjson | wc -l)
+[ "$n_inc" -gt 0 ] || fail "the demo has no incident"
+req 200 "$U/api/v1/map/incidents"; has "\"n\":$n_inc,"
+node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1]));const n=+process.argv[2];
+  for (const k of ["id","t","lon","lat","semi_major_m","count","type","region","party","grade","clauses"])
+    if (!Array.isArray(m[k]) || m[k].length !== n) throw new Error(`column ${k}: not ${n} values`);
+  for (const k of ["type","region","party","grade","clauses"])
+    if (m[k].some((i) => typeof m.dict[k][i] !== "string")) throw new Error(`column ${k}: an index outside its dictionary`);
+  if (!m.dict.clauses.includes("|minsk2-1|")) throw new Error("no incident with its finding of clause minsk2-1");
+  if (m.semi_major_m.some((r) => !(r > 0))) throw new Error("an incident without its ellipse");' "$D/body" "$n_inc" ||
+  fail "the map incidents are not $n_inc rows of columns: $(head -c 500 "$D/body")"
+# each row is the incident /api/v1/incidents/{id} gives (the first one checked field by field)
+first=$(node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(JSON.stringify({id:m.id[0],t:m.t[0],party:m.dict.party[m.party[0]],grade:m.dict.grade[m.grade[0]],count:m.count[0]}))' "$D/body")
+id0=$(node -e 'console.log(JSON.parse(process.argv[1]).id)' "$first")
+req 200 "$U/api/v1/incidents/$id0"
+node -e 'const f=JSON.parse(process.argv[1]), i=JSON.parse(process.argv[2]);
+  if (Date.parse(i.end)!==f.t || i.party!==f.party || i.grade!==f.grade || i.count!==f.count) throw new Error("differs")' "$first" "$out" ||
+  fail "map incident $first is not incident $out"
+req 200 "$U/api/v1/map/incidents"; has "\"n\":$n_inc,"   # cached
+n_ua=$("$T" --data "$D/data" incidents --format ndjson --party ua | wc -l)
+AS="Authorization: Bearer $E2E_PARTY_TOKEN" req 200 "$U/api/v1/map/incidents"; has "\"n\":$n_ua,"
+[ "$n_ua" = 0 ] || has '"party":["ua"]'
+AS="X-None: 1" req 401 "$U/api/v1/map/incidents"
 # a new observation: the cached points are not served any more
 req 200 -H 'Content-Type: application/x-ndjson' --data-binary '{"type":"Feature","geometry":{"type":"Point","coordinates":[38.05,48.2]},"properties":{"kind":"detection","client_id":"map-new-1","time":"2016-10-11T10:00:00Z","means":"acoustic","accuracy_m":300,"events":[{"type":"impact","count":2}]}}' "$U/api/v1/observations"
 req 200 "$U/api/v1/map/observations"; has '"n":27,'; has '38.05000'
+req 200 "$U/api/v1/map/incidents"; has "\"n\":$("$T" --data "$D/data" incidents --format ndjson | wc -l),"
 req 200 "$U/api/v1/log/proof/observation/3"; has '"leaf_index":'; has '"proof":["'; has '"verifier_key":"truce.example/minsk-2015+'
 req 404 "$U/api/v1/log/proof/observation/999"
 req 400 "$U/api/v1/log/proof/observation/abc"

@@ -1,6 +1,6 @@
 // main.js: the truce dashboard: a MapLibre GL map drawn only from truce's own GeoJSON (the
 // Ukraine outline shipped with the build, the agreement's regions, control areas, zones and
-// lines from /api/v1/geography) with the incidents (/api/v1/incidents, when the server has
+// lines from /api/v1/geography) with the incidents (/api/v1/map/incidents, when the server has
 // them) or else the observations; colour by event type or attribution; time slider; filters
 // with a visible count; an incident panel with its observations, findings and a "verify"
 // action (verify.js); the report viewer.
@@ -9,7 +9,6 @@ import { OTHER_COLOUR, PARTY_PALETTE, TYPE_COLOURS, UNDETERMINED_COLOUR } from '
 import { verifyBundle } from './verify.js';
 
 const DAY = 86400000;
-const FETCH_LIMIT = 100000; // the API's largest page (API_LIST_MAX_LIMIT)
 const CLUSTER_ABOVE = 5000;  // more points than this are clustered at small scales
 const CLUSTER_MAX_ZOOM = 10; // the largest zoom with clusters
 const $ = (id) => document.getElementById(id);
@@ -43,15 +42,6 @@ async function getJSON(url) {
   return r.json();
 }
 
-function dominantType(events) {
-  let best = null, n = -2;
-  for (const e of events || []) {
-    const c = typeof e.count === 'number' ? e.count : -1;
-    if (c > n) { n = c; best = e.type; }
-  }
-  return best;
-}
-
 // Observations as map features from the compact columns of GET /api/v1/map/observations (the
 // dominant event type, the party a finding attributes, the clauses of its findings); the full
 // record and its findings are fetched when its panel opens.
@@ -82,24 +72,23 @@ async function observationDetail(id, t) {
   return { record: obs.find((o) => o.id === id), findings: findings.filter((f) => f.observation === id) };
 }
 
-// Incidents from the fusion module (tolerant of missing fields).
-function incidentFeatures(list) {
-  return list.filter((i) => i.location && typeof i.location.lon === 'number').map((i) => {
-    state.items.set(i.id, i);
-    const evs = Array.isArray(i.events) ? i.events : [];
-    const type = i.event_type || i.type || dominantType(evs.filter((e) => typeof e === 'object')) || 'incident';
-    const clauses = (i.findings || []).map((f) => f.clause).concat(i.clauses || []);
-    return {
-      type: 'Feature', id: i.id,
-      geometry: { type: 'Point', coordinates: [i.location.lon, i.location.lat] },
+// Incidents as map features from the compact columns of GET /api/v1/map/incidents (the
+// dominant event type from the reconciled counts, party, grade, the clauses of its findings, the
+// semi-major axis of its error ellipse); the full incident is fetched when its panel opens.
+function incidentFeatures(m) {
+  const d = m.dict, out = new Array(m.n);
+  for (let i = 0; i < m.n; i++) {
+    out[i] = {
+      type: 'Feature', id: m.id[i],
+      geometry: { type: 'Point', coordinates: [m.lon[i], m.lat[i]] },
       properties: {
-        id: i.id, kind: 'incident', type, party: i.party || 'undetermined', region: i.region || '',
-        clauses: '|' + clauses.join('|') + '|', grade: i.grade || 'undetermined',
-        t: Date.parse(i.end || i.start), count: typeof i.count === 'number' ? i.count : 1,
-        r: i.location.semi_major_m || 0,
+        id: m.id[i], kind: 'incident', type: d.type[m.type[i]], party: d.party[m.party[i]] || 'undetermined',
+        region: d.region[m.region[i]], clauses: d.clauses[m.clauses[i]], grade: d.grade[m.grade[i]] || 'undetermined',
+        t: m.t[i], count: m.count[i] || 1, r: m.semi_major_m[i] || 0,
       },
     };
-  });
+  }
+  return out;
 }
 
 function fillSelect(id, values, label = (v) => v) {
@@ -198,7 +187,11 @@ async function panelFor(id) {
     state.items.set(id, it);
   } else {
     it = state.items.get(id);
-    if (!it) return;
+    if (!it) {
+      if (!state.features.some((f) => f.properties.id === id)) return;
+      it = await getJSON(`/api/v1/incidents/${encodeURIComponent(id)}`);
+      state.items.set(id, it);
+    }
     findings = it.findings || [];
     evidence = Array.isArray(it.evidence) ? it.evidence : [];
   }
@@ -306,9 +299,9 @@ function reportViewer() {
 async function loadItems() {
   try {
     if (VIEW === 'observations') throw new Error('observations asked for');
-    const inc = await getJSON(`/api/v1/incidents?limit=${FETCH_LIMIT}`);
-    const list = Array.isArray(inc) ? inc : (inc.items || inc.incidents || []);
-    return { mode: 'incidents', features: incidentFeatures(list) };
+    const inc = await getJSON('/api/v1/map/incidents');
+    if (!inc.n) throw new Error('no incident');
+    return { mode: 'incidents', features: incidentFeatures(inc) };
   } catch (e) {
     return { mode: 'observations', features: observationFeatures(await getJSON('/api/v1/map/observations')) };
   }
