@@ -264,17 +264,26 @@ void api_h_proof_observation(struct api *a, const struct http_request *req,
 {
     (void)req;
     long long id;
-    if (str_to_ll(p->v[0], &id) || id < 1) {
-        api_problem(resp, 400, "the observation id must be a positive number");
-        return;
-    }
+    struct errbuf e;
+    int rc;
     if (!a->log) {
         api_problem(resp, 404, "this server has no transparency log");
         return;
     }
-    struct errbuf e;
+    if (str_to_ll(p->v[0], &id)) {
+        /* not a number: the observation's client id (an incident's evidence names those) */
+        int64_t oid;
+        if ((rc = store_obs_id_by_client(a->s, p->v[0], &oid, &e))) {
+            api_problem(resp, rc == ERR_NOTFOUND ? 404 : 500, e.msg);
+            return;
+        }
+        id = oid;
+    } else if (id < 1) {
+        api_problem(resp, 400, "the observation id must be a positive number or a client id");
+        return;
+    }
     int64_t index;
-    int rc = store_obs_log_index(a->s, id, &index, &e);
+    rc = store_obs_log_index(a->s, id, &index, &e);
     if (rc) {
         api_problem(resp, rc == ERR_NOTFOUND ? 404 : 500, e.msg);
         return;

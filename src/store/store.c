@@ -1106,6 +1106,23 @@ int store_log_records(struct store *s, int64_t from_index,
     return rc;
 }
 
+int store_obs_id_by_client(struct store *s, const char *client_id, int64_t *obs_id,
+                           struct errbuf *e)
+{
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM observations WHERE client_id = ?1", -1, &q,
+                           NULL) != SQLITE_OK)
+        return dberr(s, e, "looking up an observation");
+    sqlite3_bind_text(q, 1, client_id, -1, SQLITE_STATIC);
+    int rc = 0;
+    if (sqlite3_step(q) != SQLITE_ROW)
+        rc = errf(e, ERR_NOTFOUND, "no observation has client id \"%.80s\"", client_id);
+    else
+        *obs_id = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc;
+}
+
 int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index, struct errbuf *e)
 {
     sqlite3_stmt *q;

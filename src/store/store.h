@@ -114,6 +114,9 @@ int store_checkpoint_add(struct store *s, int64_t size, const char *root_hex, co
 int store_checkpoint_set_note(struct store *s, int64_t size, const char *note,
                               struct errbuf *e) WUR;
 
+/* The id of the observation stored under client id client_id (ERR_NOTFOUND when none). */
+int store_obs_id_by_client(struct store *s, const char *client_id, int64_t *obs_id,
+                           struct errbuf *e) WUR;
 /* The leaf index of stored observation obs_id (ERR_NOTFOUND when there is none). */
 int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index,
                         struct errbuf *e) WUR;

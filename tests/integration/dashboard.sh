@@ -141,7 +141,13 @@ req 200 "$U/api/v1/map/observations"; has '"n":27,'; has '38.05000'
 req 200 "$U/api/v1/map/incidents"; has "\"n\":$("$T" --data "$D/data" incidents --format ndjson | wc -l),"
 req 200 "$U/api/v1/log/proof/observation/3"; has '"leaf_index":'; has '"proof":["'; has '"verifier_key":"truce.example/minsk-2015+'
 req 404 "$U/api/v1/log/proof/observation/999"
-req 400 "$U/api/v1/log/proof/observation/abc"
+req 404 "$U/api/v1/log/proof/observation/abc"      # neither an id nor a stored client id
+req 400 "$U/api/v1/log/proof/observation/-3"
+# by client id, as an incident's evidence names its observations: the same leaf as by id
+req 200 "$U/api/v1/log/proof/observation/3"; by_id=$(grep -o '"leaf_index":[0-9]*' <<<"$out")
+cid=$("$T" --data "$D/data" observations | sed -n 's/.*"id":3,.*"client_id":"\([^"]*\)".*/\1/p' | head -1)
+[ -n "$cid" ] || cid=$("$T" --data "$D/data" observations | grep '"id":3,' | grep -o '"client_id":"[^"]*"' | cut -d'"' -f4)
+req 200 "$U/api/v1/log/proof/observation/$cid"; has "$by_id"
 req 200 "$U/api/v1/reports/daily/2016-10-10?format=html"; has '<svg'; has 'id="annex"'
 [ "$ctype" = "text/html; charset=utf-8" ] || fail "html report is $ctype"
 req 200 "$U/api/v1/reports/daily/2016-10-10?format=pdf"; [ "$ctype" = "application/pdf" ] || fail "pdf is $ctype"

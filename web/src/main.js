@@ -223,7 +223,8 @@ async function panelFor(id) {
   $('panel').hidden = false;
   // the observations to check, with the client id each leaf must hold when it is known
   const toCheck = isObs ? [{ id, clientId: it.client_id }]
-    : evidence.map((o) => (typeof o === 'object' ? { id: o.id ?? o.observation, clientId: o.client_id } : { id: o }))
+    : evidence.map((o) => (typeof o === 'object' ? { id: o.id ?? o.observation, clientId: o.client_id }
+      : typeof o === 'string' ? { id: o, clientId: o } : { id: o }))
       .filter((x) => x.id != null);
   $('verify').onclick = () => verifyObservations(toCheck);
 }
