@@ -85,7 +85,7 @@ int server_run(const struct server_config *c, volatile sig_atomic_t *stop)
     if (!rc)
         rc = esc_delivery_start(c->data, &delivery, &e);
     if (rc) {
-        fprintf(stderr, "truce serve: %s\n", e.msg);
+        /* one JSON line like every other (docs/operations.md); the exit status says it failed */
         http_log(HTTP_LOG_ERROR, "start", "%s", e.msg);
         http_stop(http, 0);
     } else {
