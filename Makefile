@@ -15,7 +15,8 @@
 PKGS      := sqlite3 geos proj jansson libsodium libcrypto libmicrohttpd libcurl
 DEB_PKGS  := build-essential pkg-config libsqlite3-dev libgeos-dev libproj-dev libjansson-dev \
              libsodium-dev libssl-dev libmicrohttpd-dev libcurl4-openssl-dev libexpat1-dev tzdata clang libclang-rt-14-dev \
-             valgrind sqlite3 curl golang-go golang-golang-x-mod-dev gdal-bin jq nodejs npm chromium poppler-utils
+             valgrind sqlite3 curl golang-go golang-golang-x-mod-dev gdal-bin jq nodejs npm chromium poppler-utils \
+             python3 openssl xxd
 
 CC        ?= cc
 BUILD     ?= build
