@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -534,52 +535,161 @@ static void dict_free(struct dict *d)
     free(d->v);
 }
 
-enum { COL_TYPE, COL_REGION, COL_PARTY, COL_CLAUSES, N_DICTS };
-static const char *const DICT_NAMES[] = {"type", "region", "party", "clauses"};
+/* The map's points as columns: id, end time, lon, lat, a size in metres (the observation's
+ * radius of uncertainty, the incident's ellipse), a count, and string columns written as indices
+ * into per-column dictionaries. Both map routes fill one of these and write it the same way. */
+#define MAP_MAX_COLS 5
 
 struct map_row {
     int64_t id, t;
-    double lon, lat, radius_m;
+    double lon, lat, size_m;
     long long count;
-    long col[4];
+    long col[MAP_MAX_COLS];
 };
 
-struct map_ctx {
-    struct dict d[N_DICTS];
+struct map_table {
+    const char *size_name;          /* the JSON name of the size column */
+    const char *const *col_names;   /* n_cols names of the string columns */
+    int n_cols;
+    struct dict d[MAP_MAX_COLS];
     struct map_row *rows;
     size_t n, cap;
-    bool full;
+    bool full; /* a dictionary reached API_MAP_DICT_MAX */
 };
 
-static int on_map_point(void *ctx, const struct store_map_row *r)
+/* A new row of t (its string columns still to be set with map_set). */
+static struct map_row *map_row_add(struct map_table *t, int64_t id, int64_t time_ms, double lon,
+                                   double lat, double size_m, long long count)
 {
-    struct map_ctx *c = ctx;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 1024;
-        c->rows = xrealloc(c->rows, c->cap * sizeof *c->rows);
+    if (t->n == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 1024;
+        t->rows = xrealloc(t->rows, t->cap * sizeof *t->rows);
     }
-    struct map_row *m = &c->rows[c->n++];
-    m->id = r->id;
-    m->t = r->t_end_ms;
-    m->lon = r->lon;
-    m->lat = r->lat;
-    m->radius_m = r->radius_m;
-    m->count = r->count;
-    /* the clauses of its findings as "|a|b|" (the dashboard tests "|a|" in it) */
-    char set[1024];
-    snprintf(set, sizeof set, "|%s%s", r->clauses ? r->clauses : "", r->clauses ? "|" : "");
+    struct map_row *m = &t->rows[t->n++];
+    *m = (struct map_row){.id = id, .t = time_ms, .lon = lon, .lat = lat, .size_m = size_m,
+                          .count = count};
+    return m;
+}
+
+static void map_set(struct map_table *t, struct map_row *m, int k, const char *value)
+{
+    if ((m->col[k] = dict_index(&t->d[k], value)) < 0)
+        t->full = true;
+}
+
+/* The clauses of a record's findings ("a,b", or NULL) as "|a|b|" (the dashboard looks for "|a|"
+ * in it) into set. */
+static void clause_set(const char *clauses, char *set, size_t n)
+{
+    snprintf(set, n, "|%s%s", clauses ? clauses : "", clauses ? "|" : "");
     for (char *q = set; *q; q++)
         if (*q == ',')
             *q = '|';
-    m->col[COL_TYPE] = dict_index(&c->d[COL_TYPE], r->event_type ? r->event_type : r->kind);
-    m->col[COL_REGION] = dict_index(&c->d[COL_REGION], r->region);
-    m->col[COL_PARTY] = dict_index(&c->d[COL_PARTY], r->finding_party ? r->finding_party
-                                                     : r->party && *r->party ? r->party
-                                                                             : "undetermined");
-    m->col[COL_CLAUSES] = dict_index(&c->d[COL_CLAUSES], set);
-    for (int k = 0; k < 4; k++)
-        if (m->col[k] < 0)
-            c->full = true;
+}
+
+/* Appends v (after a comma unless it is the first, i == 0) without printf: these arrays are
+ * 100,000 numbers long. */
+static int put_ll(struct buf *b, size_t i, long long v)
+{
+    char d[24];
+    return (i && buf_append(b, ",", 1)) || (v < 0 && buf_append(b, "-", 1)) ||
+           buf_append(b, d, str_utoa(d, v < 0 ? 0ull - (unsigned long long)v
+                                              : (unsigned long long)v));
+}
+
+/* Writes t as {"n":N,"id":[...],"t":[...],"lon":[...],"lat":[...],SIZE:[...],"count":[...],
+ * COLUMN:[indices]...,"dict":{COLUMN:[strings]...}}. */
+static int map_table_json(const struct map_table *t, struct buf *b)
+{
+    int w = buf_printf(b, "{\"n\":%zu,\"id\":[", t->n);
+    for (size_t i = 0; i < t->n && !w; i++)
+        w = put_ll(b, i, t->rows[i].id);
+    w = w || buf_printf(b, "],\"t\":[");
+    for (size_t i = 0; i < t->n && !w; i++)
+        w = put_ll(b, i, t->rows[i].t);
+    w = w || buf_printf(b, "],\"lon\":[");
+    for (size_t i = 0; i < t->n && !w; i++)
+        w = buf_printf(b, "%s%.5f", i ? "," : "", t->rows[i].lon);
+    w = w || buf_printf(b, "],\"lat\":[");
+    for (size_t i = 0; i < t->n && !w; i++)
+        w = buf_printf(b, "%s%.5f", i ? "," : "", t->rows[i].lat);
+    w = w || buf_printf(b, "],\"%s\":[", t->size_name);
+    for (size_t i = 0; i < t->n && !w; i++)
+        w = put_ll(b, i, llround(t->rows[i].size_m));
+    w = w || buf_printf(b, "],\"count\":[");
+    for (size_t i = 0; i < t->n && !w; i++)
+        w = put_ll(b, i, t->rows[i].count);
+    for (int k = 0; k < t->n_cols && !w; k++) {
+        w = buf_printf(b, "],\"%s\":[", t->col_names[k]);
+        for (size_t i = 0; i < t->n && !w; i++)
+            w = put_ll(b, i, t->rows[i].col[k]);
+    }
+    w = w || buf_printf(b, "],\"dict\":{");
+    for (int k = 0; k < t->n_cols && !w; k++) {
+        w = buf_printf(b, "%s\"%s\":[", k ? "," : "", t->col_names[k]);
+        for (size_t i = 0; i < t->d[k].n && !w; i++)
+            w = buf_printf(b, "%s", i ? "," : "") || buf_json_str(b, t->d[k].v[i]);
+        w = w || buf_append(b, "]", 1);
+    }
+    return w || buf_append(b, "}}\n", 3);
+}
+
+static void map_table_free(struct map_table *t)
+{
+    for (int k = 0; k < t->n_cols; k++)
+        dict_free(&t->d[k]);
+    free(t->rows);
+}
+
+/* Answers from cache when it was made at the current committed log size (every change to what
+ * the maps show grows the log). Returns true when it did. */
+static bool map_from_cache(struct api *a, const struct buf *cache, int64_t cache_log,
+                           struct http_response *resp)
+{
+    if (cache_log != store_log_committed(a->s) || !cache->len)
+        return false;
+    if (buf_append(&resp->body, cache->p, cache->len))
+        api_oom(resp);
+    return true;
+}
+
+/* Answers with t (filled by rc's query; e its error), keeping a copy in cache when cache is not
+ * NULL. Frees t. */
+static void map_answer(struct api *a, struct map_table *t, int rc, const struct errbuf *e,
+                       struct buf *cache, int64_t *cache_log, struct http_response *resp)
+{
+    int64_t log_now = store_log_committed(a->s);
+    if (rc) {
+        api_problem(resp, 500, e->msg);
+    } else if (t->full) {
+        api_problem(resp, 500, "more distinct values than API_MAP_DICT_MAX in a column");
+    } else if (map_table_json(t, &resp->body)) {
+        api_oom(resp);
+    } else if (cache) {
+        buf_reset(cache);
+        *cache_log = buf_append(cache, resp->body.p, resp->body.len) ? -1 : log_now;
+    }
+    map_table_free(t);
+}
+
+/* ---- GET /api/v1/map/observations ---- */
+
+enum { COL_TYPE, COL_REGION, COL_PARTY, COL_CLAUSES, N_OBS_COLS };
+static const char *const OBS_COL_NAMES[N_OBS_COLS] = {"type", "region", "party", "clauses"};
+
+static int on_map_point(void *ctx, const struct store_map_row *r)
+{
+    struct map_table *t = ctx;
+    struct map_row *m = map_row_add(t, r->id, r->t_end_ms, r->lon, r->lat, r->radius_m, r->count);
+    char set[1024];
+    clause_set(r->clauses, set, sizeof set);
+    map_set(t, m, COL_TYPE, r->event_type ? r->event_type : r->kind);
+    map_set(t, m, COL_REGION, r->region);
+    map_set(t, m, COL_PARTY,
+            r->finding_party ? r->finding_party
+            : r->party && *r->party ? r->party
+                                    : "undetermined");
+    map_set(t, m, COL_CLAUSES, set);
     return 0;
 }
 
@@ -588,86 +698,21 @@ void api_h_map_observations(struct api *a, const struct http_request *req,
 {
     (void)req;
     (void)p;
-    /* Every change to the observations and findings grows the log: the answer made at the
-     * current committed log size is still right. */
-    int64_t log_now = store_log_committed(a->s);
-    if (a->map_cache_log == log_now && a->map_cache.len) {
-        if (buf_append(&resp->body, a->map_cache.p, a->map_cache.len))
-            api_oom(resp);
+    if (map_from_cache(a, &a->map_cache, a->map_cache_log, resp))
         return;
-    }
-    struct map_ctx *c = xcalloc(1, sizeof *c);
+    struct map_table t = {.size_name = "radius_m", .col_names = OBS_COL_NAMES,
+                          .n_cols = N_OBS_COLS};
     struct errbuf e;
-    int rc = store_map_points(a->s, on_map_point, c, &e);
-    if (rc) {
-        api_problem(resp, 500, e.msg);
-    } else if (c->full) {
-        api_problem(resp, 500, "more distinct values than API_MAP_DICT_MAX in a column");
-    } else {
-        struct buf *b = &resp->body;
-        int w = buf_printf(b, "{\"n\":%zu,\"id\":[", c->n);
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].id);
-        w = w || buf_printf(b, "],\"t\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].t);
-        w = w || buf_printf(b, "],\"lon\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lon);
-        w = w || buf_printf(b, "],\"lat\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lat);
-        w = w || buf_printf(b, "],\"radius_m\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%.0f", i ? "," : "", c->rows[i].radius_m);
-        w = w || buf_printf(b, "],\"count\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%lld", i ? "," : "", c->rows[i].count);
-        for (int k = 0; k < 4 && !w; k++) {
-            w = buf_printf(b, "],\"%s\":[", DICT_NAMES[k]);
-            for (size_t i = 0; i < c->n && !w; i++)
-                w = buf_printf(b, "%s%ld", i ? "," : "", c->rows[i].col[k]);
-        }
-        w = w || buf_printf(b, "],\"dict\":{");
-        for (int k = 0; k < 4 && !w; k++) {
-            w = buf_printf(b, "%s\"%s\":[", k ? "," : "", DICT_NAMES[k]);
-            for (size_t i = 0; i < c->d[k].n && !w; i++)
-                w = buf_printf(b, "%s", i ? "," : "") || buf_json_str(b, c->d[k].v[i]);
-            w = w || buf_append(b, "]", 1);
-        }
-        if (w || buf_append(b, "}}\n", 3)) {
-            api_oom(resp);
-        } else {
-            buf_reset(&a->map_cache);
-            a->map_cache_log = -1;
-            if (!buf_append(&a->map_cache, b->p, b->len))
-                a->map_cache_log = log_now;
-        }
-    }
-    for (int k = 0; k < N_DICTS; k++)
-        dict_free(&c->d[k]);
-    free(c->rows);
-    free(c);
+    int rc = store_map_points(a->s, on_map_point, &t, &e);
+    map_answer(a, &t, rc, &e, &a->map_cache, &a->map_cache_log, resp);
 }
 
-/* ---- GET /api/v1/map/incidents: the same idea for the fused incidents ---- */
+/* ---- GET /api/v1/map/incidents: the same for the fused incidents ---- */
 
-enum { ICOL_TYPE, ICOL_REGION, ICOL_PARTY, ICOL_GRADE, ICOL_CLAUSES, N_IDICTS };
-static const char *const IDICT_NAMES[] = {"type", "region", "party", "grade", "clauses"};
-
-struct map_inc_row {
-    int64_t id, t;
-    double lon, lat, semi_major_m;
-    long long count;
-    long col[N_IDICTS];
-};
-
-struct map_inc_ctx {
-    struct dict d[N_IDICTS];
-    struct map_inc_row *rows;
-    size_t n, cap;
-    bool full;
-};
+enum { ICOL_TYPE, ICOL_REGION, ICOL_PARTY, ICOL_GRADE, ICOL_CLAUSES, N_INC_COLS };
+static const char *const INC_COL_NAMES[N_INC_COLS] = {"type", "region", "party", "grade",
+                                                      "clauses"};
+_Static_assert(N_INC_COLS <= MAP_MAX_COLS && N_OBS_COLS <= MAP_MAX_COLS, "map columns");
 
 /* The event type with the largest reconciled count in counts (AGR_EVENT_TYPES order; an
  * uncountable one, -1, below any count), "incident" when none is recorded. */
@@ -692,27 +737,16 @@ static const char *dominant_of_counts(const char *counts)
 
 static int on_map_incident(void *ctx, const struct store_map_incident_row *r)
 {
-    struct map_inc_ctx *c = ctx;
-    if (c->n == c->cap) {
-        c->cap = c->cap ? 2 * c->cap : 1024;
-        c->rows = xrealloc(c->rows, c->cap * sizeof *c->rows);
-    }
-    struct map_inc_row *m = &c->rows[c->n++];
-    *m = (struct map_inc_row){.id = r->id, .t = r->t_end_ms, .lon = r->lon, .lat = r->lat,
-                              .semi_major_m = r->semi_major_m, .count = r->count};
+    struct map_table *t = ctx;
+    struct map_row *m =
+        map_row_add(t, r->id, r->t_end_ms, r->lon, r->lat, r->semi_major_m, r->count);
     char set[1024];
-    snprintf(set, sizeof set, "|%s%s", r->clauses ? r->clauses : "", r->clauses ? "|" : "");
-    for (char *q = set; *q; q++)
-        if (*q == ',')
-            *q = '|';
-    m->col[ICOL_TYPE] = dict_index(&c->d[ICOL_TYPE], dominant_of_counts(r->counts));
-    m->col[ICOL_REGION] = dict_index(&c->d[ICOL_REGION], r->region);
-    m->col[ICOL_PARTY] = dict_index(&c->d[ICOL_PARTY], r->party ? r->party : "undetermined");
-    m->col[ICOL_GRADE] = dict_index(&c->d[ICOL_GRADE], r->grade ? r->grade : "undetermined");
-    m->col[ICOL_CLAUSES] = dict_index(&c->d[ICOL_CLAUSES], set);
-    for (int k = 0; k < N_IDICTS; k++)
-        if (m->col[k] < 0)
-            c->full = true;
+    clause_set(r->clauses, set, sizeof set);
+    map_set(t, m, ICOL_TYPE, dominant_of_counts(r->counts));
+    map_set(t, m, ICOL_REGION, r->region);
+    map_set(t, m, ICOL_PARTY, r->party ? r->party : "undetermined");
+    map_set(t, m, ICOL_GRADE, r->grade ? r->grade : "undetermined");
+    map_set(t, m, ICOL_CLAUSES, set);
     return 0;
 }
 
@@ -724,73 +758,18 @@ void api_h_map_incidents(struct api *a, const struct http_request *req,
     const char *party = NULL;
     if (api_scope_party(a, &party, resp))
         return;
-    /* Every new incident version grows the log; the answer for all parties is kept until it
-     * does (a party user's own share is made afresh). */
-    int64_t log_now = store_log_committed(a->s);
-    if (!party && a->map_inc_cache_log == log_now && a->map_inc_cache.len) {
-        if (buf_append(&resp->body, a->map_inc_cache.p, a->map_inc_cache.len))
-            api_oom(resp);
+    /* the answer for all parties is kept; a party user's own share is made afresh */
+    if (!party && map_from_cache(a, &a->map_inc_cache, a->map_inc_cache_log, resp))
         return;
-    }
-    struct map_inc_ctx *c = xcalloc(1, sizeof *c);
+    struct map_table t = {.size_name = "semi_major_m", .col_names = INC_COL_NAMES,
+                          .n_cols = N_INC_COLS};
     struct errbuf e;
-    int rc = store_map_incidents(a->s, party, on_map_incident, c, &e);
-    if (rc) {
-        api_problem(resp, 500, e.msg);
-    } else if (c->full) {
-        api_problem(resp, 500, "more distinct values than API_MAP_DICT_MAX in a column");
-    } else {
-        struct buf *b = &resp->body;
-        int w = buf_printf(b, "{\"n\":%zu,\"id\":[", c->n);
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].id);
-        w = w || buf_printf(b, "],\"t\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%lld", i ? "," : "", (long long)c->rows[i].t);
-        w = w || buf_printf(b, "],\"lon\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lon);
-        w = w || buf_printf(b, "],\"lat\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%.5f", i ? "," : "", c->rows[i].lat);
-        w = w || buf_printf(b, "],\"semi_major_m\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%.0f", i ? "," : "", c->rows[i].semi_major_m);
-        w = w || buf_printf(b, "],\"count\":[");
-        for (size_t i = 0; i < c->n && !w; i++)
-            w = buf_printf(b, "%s%lld", i ? "," : "", c->rows[i].count);
-        for (int k = 0; k < N_IDICTS && !w; k++) {
-            w = buf_printf(b, "],\"%s\":[", IDICT_NAMES[k]);
-            for (size_t i = 0; i < c->n && !w; i++)
-                w = buf_printf(b, "%s%ld", i ? "," : "", c->rows[i].col[k]);
-        }
-        w = w || buf_printf(b, "],\"dict\":{");
-        for (int k = 0; k < N_IDICTS && !w; k++) {
-            w = buf_printf(b, "%s\"%s\":[", k ? "," : "", IDICT_NAMES[k]);
-            for (size_t i = 0; i < c->d[k].n && !w; i++)
-                w = buf_printf(b, "%s", i ? "," : "") || buf_json_str(b, c->d[k].v[i]);
-            w = w || buf_append(b, "]", 1);
-        }
-        if (w || buf_append(b, "}}\n", 3)) {
-            api_oom(resp);
-        } else if (!party) {
-            buf_reset(&a->map_inc_cache);
-            a->map_inc_cache_log = -1;
-            if (!buf_append(&a->map_inc_cache, b->p, b->len))
-                a->map_inc_cache_log = log_now;
-        }
-    }
-    for (int k = 0; k < N_IDICTS; k++)
-        dict_free(&c->d[k]);
-    free(c->rows);
-    free(c);
+    int rc = store_map_incidents(a->s, party, on_map_incident, &t, &e);
+    map_answer(a, &t, rc, &e, party ? NULL : &a->map_inc_cache, &a->map_inc_cache_log, resp);
 }
 
 /* ---- the review of findings ---- */
 
-/* Who is asking: the authenticated user, their role and party. truce serve has no users yet
- * (issue 5 brings tokens and roles): until then nobody is, and review steps over HTTP are
- * refused with 401; `truce review` on the server's machine records them. */
 /* Who is asking: the user the request's token named (the route admits no public). */
 static bool api_caller(struct api *a, const struct http_request *req, const char **actor,
                        const char **role, const char **party)
