@@ -162,6 +162,8 @@ static int find_route(const char *method, const char *path, struct api_params *p
         if (found < 0 && !strcmp(ROUTES[i].method, method)) {
             found = (int)i;
             *p = tmp;
+            if (!allow_n)
+                break; /* the Allow list is not wanted: the first match is the route */
         }
     }
     return found;
@@ -232,18 +234,6 @@ void api_route_get(size_t i, const char **method, const char **pattern, unsigned
 }
 
 /* The slot of the request on connection conn (NULL: none), or with take a free one. */
-static struct api_admitted *admitted(struct api *a, const void *conn, bool take)
-{
-    struct api_admitted *free_slot = NULL;
-    for (size_t i = 0; i < API_ADMIT_SLOTS; i++) {
-        if (a->admitted[i].conn == conn)
-            return &a->admitted[i];
-        if (!a->admitted[i].conn && !free_slot)
-            free_slot = &a->admitted[i];
-    }
-    return take ? free_slot : NULL;
-}
-
 /* Authenticates and authorizes a request before its body is read, so that a refused upload is
  * never received. */
 static bool on_admit(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -252,18 +242,13 @@ static bool on_admit(void *ctx, const struct http_request *req, struct http_resp
     struct api_params p;
     bool known;
     int r = find_route(req->method, req->path, &p, &known, NULL, 0);
-    struct api_admitted *slot = admitted(a, req->impl, false);
-    if (slot)
-        slot->conn = NULL; /* a request of this connection that never reached its handler */
     if (r < 0)
         return true; /* 404 or 405 once the request is in */
     if (!api_authorize(a, req, ROUTES[r].roles, resp))
         return false;
-    slot = admitted(a, req->impl, true);
-    if (slot) {
-        slot->conn = req->impl;
-        slot->who = a->who;
-    }
+    struct api_admitted *adm = req->app_data;
+    adm->set = true;
+    adm->who = a->who;
     return true;
 }
 
@@ -272,8 +257,9 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
     struct api *a = ctx;
     struct api_params p;
     bool known;
-    int r = find_route(req->method, req->path, &p, &known, resp->allow, sizeof resp->allow);
+    int r = find_route(req->method, req->path, &p, &known, NULL, 0);
     if (r < 0) {
+        r = find_route(req->method, req->path, &p, &known, resp->allow, sizeof resp->allow);
         if (known) {
             char msg[160];
             snprintf(msg, sizeof msg, "%s is not allowed on %.64s (allowed: %s)", req->method,
@@ -287,10 +273,9 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
         return;
     }
     resp->allow[0] = 0;
-    struct api_admitted *slot = admitted(a, req->impl, false);
-    if (slot) { /* authenticated when its headers came in */
-        a->who = slot->who;
-        slot->conn = NULL;
+    const struct api_admitted *adm = req->app_data;
+    if (adm && adm->set) { /* authenticated when its headers came in */
+        a->who = adm->who;
         if (!api_route_allows(ROUTES[r].roles, a->who.role)) {
             problem(resp, 403, "role not allowed");
             return;

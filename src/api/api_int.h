@@ -29,18 +29,13 @@ struct metric {
     unsigned long long n;
 };
 
-/* Requests admitted and not yet handled, at most (one per connection). With more connections
- * configured than slots, a request that finds no slot is authenticated again by its handler. */
-#define API_ADMIT_SLOTS 512
-_Static_assert(API_ADMIT_SLOTS >= HTTP_MAX_CONNECTIONS, "a slot for each default connection");
-
-/* Who a request was authenticated as when its headers came in (http_app.admit), kept until its
- * handler runs so the token is looked up once. conn identifies the request's connection, on
- * which one request is in progress at a time. */
+/* Who a request was authenticated as when its headers came in (http_app.admit), kept in the
+ * request's http_request.app_data until its handler runs, so the token is looked up once. */
 struct api_admitted {
-    const void *conn; /* NULL: free */
+    bool set;
     struct auth_principal who;
 };
+_Static_assert(sizeof(struct api_admitted) <= HTTP_APP_DATA_BYTES, "fits a request's app data");
 
 struct api {
     struct store *s;
@@ -48,7 +43,6 @@ struct api {
     struct truce_log *log;
     struct witness *witness; /* NULL: this instance is no witness */
     struct auth_principal who; /* of the request being handled */
-    struct api_admitted admitted[API_ADMIT_SLOTS];
     char audit_result[API_AUDIT_RESULT_MAX]; /* a handler's summary of a write, for the audit */
     struct fusion *fusion; /* incidents kept up to date by intake (NULL: fusion unavailable) */
     char *web_dir; /* the dashboard's files (api_set_web_dir), NULL: none */

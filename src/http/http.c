@@ -56,6 +56,7 @@ struct conn {
     bool dropped;   /* the stream refused data: the connection is being closed */
     int64_t start_us;
     struct conn *next_waiting;
+    _Alignas(max_align_t) unsigned char app_data[HTTP_APP_DATA_BYTES]; /* http_request.app_data */
 };
 
 static enum http_log_level log_level = HTTP_LOG_INFO;
@@ -312,7 +313,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             ((struct peer *)ci->socket_context)->in_request = true;
         *con_cls = st;
         struct http_request req = {
-            .method = method, .path = url, .body = "", .impl = c, .body_max = s->lim.body_bytes};
+            .method = method, .path = url, .body = "", .impl = c, .body_max = s->lim.body_bytes,
+            .app_data = st->app_data};
         if (s->app.admit) { /* authentication and roles, before any body is read or staged */
             struct http_response resp = {.status = 200, .content_type = "application/json"};
             buf_init(&resp.body);
@@ -383,7 +385,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                .body_len = st->body.len,
                                .impl = c,
                                .state = st->state,
-                               .body_max = s->lim.body_bytes};
+                               .body_max = s->lim.body_bytes,
+                               .app_data = st->app_data};
     struct http_response resp = {.status = 200, .content_type = "application/json"};
     buf_init(&resp.body);
     s->app.handle(s->app.ctx, &req, &resp);

@@ -51,7 +51,11 @@ struct http_request {
     void *impl;      /* the connection, for http_query and http_header */
     void *state;     /* a streamed request: what its stream's open returned (else NULL) */
     size_t body_max; /* the daemon's body limit (http_limits.body_bytes), for streams to apply */
+    /* HTTP_APP_DATA_BYTES bytes the application may keep for this request from admit to handle
+     * (zeroed when the request starts; suitably aligned for any type). */
+    void *app_data;
 };
+#define HTTP_APP_DATA_BYTES 256
 /* The value of query parameter name (decoded), or NULL. */
 const char *http_query(const struct http_request *r, const char *name);
 /* Calls cb with the name and value (decoded; value NULL for a bare name) of each query

@@ -49,6 +49,20 @@ static int rd_getc(struct obs_reader *r)
     return (unsigned char)r->in[r->in_pos++];
 }
 
+/* Whether word occurs in the n bytes at p. */
+static bool mentions(const char *p, size_t n, const char *word)
+{
+    size_t w = strlen(word);
+    for (const char *end = p + n; (size_t)(end - p) >= w; p++) {
+        p = memchr(p, word[0], (size_t)(end - p) - w + 1);
+        if (!p)
+            return false;
+        if (!memcmp(p, word, w))
+            return true;
+    }
+    return false;
+}
+
 enum obs_format obs_detect_format(const char *data, size_t len)
 {
     size_t i = 0;
@@ -82,7 +96,11 @@ enum obs_format obs_detect_format(const char *data, size_t len)
             depth++;
         else if (c == '}' || c == ']') {
             if (--depth == 0) {
-                /* A FeatureCollection written on one line is one document, not NDJSON. */
+                /* A FeatureCollection written on one line is one document, not NDJSON. Only
+                 * an object that names one anywhere can be one: the others (the one-record POST
+                 * of every monitor's client) are not parsed twice. */
+                if (!mentions(data + start, i + 1 - start, "FeatureCollection"))
+                    return OBS_FMT_NDJSON;
                 json_t *first = json_loadb(data + start, i + 1 - start, 0, NULL);
                 const char *type = json_string_value(json_object_get(first, "type"));
                 bool fc = type && !strcmp(type, "FeatureCollection");
