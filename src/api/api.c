@@ -91,7 +91,7 @@ static const struct api_route ROUTES[] = {
     {"GET", "/ogc/collections/{collection}/items/{fid}", api_ogc_item_, 0, READERS},
     /* incidents (api_incidents.c, docs/fusion.md) */
     {"GET", "/api/v1/incidents", api_h_incidents, 0, READERS | API_ROLE_PARTY},
-    {"GET", "/api/v1/incidents/{id}", api_h_incident, 0, READERS},
+    {"GET", "/api/v1/incidents/{id}", api_h_incident, 0, READERS | API_ROLE_PARTY},
     /* the dashboard and the public view (api_web.c, docs/dashboard.md) */
     {"GET", "/api/v1/geography", api_h_geography, 0, ALL},
     {"GET", "/api/v1/map/observations", api_h_map_observations, 0, READERS},

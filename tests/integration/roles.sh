@@ -111,6 +111,19 @@ call GET "/api/v1/findings?party=ua" "${TOKEN[party]}"; [ "$code" = 403 ] || fai
 call GET /api/v1/findings "${TOKEN[analyst]}"
 grep -q '"party":"ua"' <<<"$out" || fail "the analyst sees no ua finding: $out"
 
+# ... and only the incidents attributed to its party, in the listing and one by one (the
+# dashboard's incident panel): another party's incident is not found
+ua_inc=$("$T" --data "$D/data" incidents --format ndjson | jq -r 'select(.party == "ua") | .id' | head -1)
+[ -n "$ua_inc" ] || fail "the sample has no incident attributed to ua"
+UA=$("$T" --data "$D/data" user add u-party-ua --role party --party ua 2>/dev/null)
+call GET "/api/v1/incidents/$ua_inc" "$UA"
+[ "$code" = 200 ] && jq -e '.party == "ua"' <<<"$out" >/dev/null || fail "party ua opens its incident $ua_inc: $code $out"
+call GET "/api/v1/incidents/$ua_inc" "${TOKEN[party]}"; [ "$code" = 404 ] || fail "party af opens ua incident $ua_inc: $code"
+call GET "/api/v1/incidents/$ua_inc" "${TOKEN[analyst]}"; [ "$code" = 200 ] || fail "analyst opens ua incident: $code"
+call GET /api/v1/incidents "${TOKEN[party]}"; [ "$code" = 200 ] || fail "party incidents: $code"
+! grep -qF '"party":"ua"' <<<"$out" || fail "party af lists ua incidents"
+call GET /api/v1/incidents "$UA"; grep -qF '"party":"ua"' <<<"$out" || fail "party ua lists no ua incident: $out"
+
 # writes are audited with who and the result; readable by analysts and admins only
 good='{"type":"Feature","geometry":null,"properties":{"kind":"fire","client_id":"roles-1","time":"2016-10-11T10:00:00Z","means":"patrol","observer":{"place":"Avdiivka"},"event_type":"shot","count":1}}'
 code=$(curl -sS -o "$D/body" -w '%{http_code}' -H "Authorization: Bearer ${TOKEN[monitor]}" \
