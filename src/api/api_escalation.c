@@ -35,6 +35,25 @@ static long long param_id(const struct api_params *p, struct http_response *resp
     return id;
 }
 
+/* Alert id as the request's user may see it (a party user: alerts about its party or about no
+ * one party), through cb; nothing when it may not (the caller answers 404 as for no alert).
+ * Returns 0, 1 when resp was filled (party scope refused), or -1 with e set. */
+static int visible_alert(struct api *a, long long id, int (*cb)(void *, const struct store_alert *),
+                         void *ctx, struct http_response *resp, struct errbuf *e)
+{
+    struct store_alert_filter f = {id, 1, -1, NULL, false, 0, 0, NULL};
+    if (api_scope_party(a, &f.party, resp))
+        return 1;
+    return store_alerts_select(api_store(a), &f, cb, ctx, e) ? -1 : 0;
+}
+
+static int count_alert(void *ctx, const struct store_alert *al)
+{
+    (void)al;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
 void api_h_alerts(struct api *a, const struct http_request *req, const struct api_params *p,
                   struct http_response *resp)
 {
@@ -48,7 +67,9 @@ void api_h_alerts(struct api *a, const struct http_request *req, const struct ap
         api_problem(resp, 400, msg);
         return;
     }
-    struct store_alert_filter f = {0, limit, -1, http_query(req, "state"), false, 0, 0};
+    struct store_alert_filter f = {0, limit, -1, http_query(req, "state"), false, 0, 0, NULL};
+    if (api_scope_party(a, &f.party, resp))
+        return;
     const char *level = http_query(req, "level");
     if (level && (f.min_level = agr_esc_level_parse(level)) < 0) {
         api_problem(resp, 400, "query parameter level: notice, warning, serious or "
@@ -82,7 +103,10 @@ void api_h_alert(struct api *a, const struct http_request *req, const struct api
         return;
     struct errbuf e;
     struct alerts_ctx c = {api_store(a), &resp->body, 0, &e};
-    if (store_alerts_list(api_store(a), id, 1, on_alert, &c, &e)) {
+    int rc = visible_alert(a, id, on_alert, &c, resp, &e);
+    if (rc > 0)
+        return;
+    if (rc < 0) {
         api_problem(resp, 500, e.msg);
         return;
     }
@@ -104,6 +128,18 @@ void api_h_alert_ack(struct api *a, const struct http_request *req, const struct
     (void)req;
     const char *by = a->who.name;
     struct errbuf e;
+    size_t seen = 0;
+    int vrc = visible_alert(a, id, count_alert, &seen, resp, &e);
+    if (vrc > 0)
+        return;
+    if (vrc < 0) {
+        api_problem(resp, 500, e.msg);
+        return;
+    }
+    if (!seen) { /* no alert, or one about the other party: not this user's to acknowledge */
+        api_problem(resp, 404, "no such alert");
+        return;
+    }
     bool already;
     int rc = store_alert_ack(api_store(a), id, by, &already, &e);
     if (rc == ERR_NOTFOUND) {

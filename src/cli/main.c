@@ -1385,7 +1385,7 @@ static int cmd_alerts(int argc, char **argv)
     if (!strcmp(sub, "list") || !strcmp(sub, "show")) {
         long long limit = 0, id = 0;
         bool text = false;
-        struct store_alert_filter f = {0, 0, -1, NULL, false, 0, 0};
+        struct store_alert_filter f = {0, 0, -1, NULL, false, 0, 0, NULL};
         if (!strcmp(sub, "show") && (argc < 2 || str_to_ll(argv[first++], &id) || id < 1))
             rc = usage_error("alerts", "%s", "show needs an alert id");
         for (int i = first; !rc && i < argc; i++) {

@@ -187,7 +187,7 @@ int report_gather(struct store *s, const struct agreement *a, int y, int m, int 
         xcalloc(a->n_parties + 1, sizeof(long long)), 0, 0};
     if ((rc = store_report_incidents(s, r->from, r->to, on_incident, &r->ic, e)))
         return rc;
-    struct store_alert_filter af = {0, 0, -1, NULL, true, r->from, r->to};
+    struct store_alert_filter af = {0, 0, -1, NULL, true, r->from, r->to, NULL};
     return store_alerts_select(s, &af, on_alert, &r->alerts, e);
 }
 

@@ -1397,7 +1397,7 @@ int store_alerts_list(struct store *s, int64_t id, long long limit,
                       int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
                       struct errbuf *e)
 {
-    struct store_alert_filter f = {id, limit, -1, NULL, false, 0, 0};
+    struct store_alert_filter f = {id, limit, -1, NULL, false, 0, 0, NULL};
     return store_alerts_select(s, &f, cb, ctx, e);
 }
 
@@ -1414,6 +1414,7 @@ int store_alerts_select(struct store *s, const struct store_alert_filter *f,
                            "THEN 0 WHEN 'warning' THEN 1 WHEN 'serious' THEN 2 ELSE 3 END) >= ?3) "
                            "AND (?4 IS NULL OR (?4 = 'open') = (acknowledged_by IS NULL)) "
                            "AND (?5 = 0 OR (window_end_ms > ?6 AND window_end_ms <= ?7)) "
+                           "AND (?8 IS NULL OR party = ?8 OR party = '') "
                            "ORDER BY id LIMIT ?2",
                            -1, &q, NULL) != SQLITE_OK)
         return dberr(s, e, "reading alerts");
@@ -1424,6 +1425,7 @@ int store_alerts_select(struct store *s, const struct store_alert_filter *f,
     sqlite3_bind_int(q, 5, f->by_end);
     sqlite3_bind_int64(q, 6, f->end_after);
     sqlite3_bind_int64(q, 7, f->end_until);
+    bind_text_or_null(q, 8, f->party);
     int rc = 0, step;
     while (!rc && (step = sqlite3_step(q)) == SQLITE_ROW) {
         struct store_alert a = {

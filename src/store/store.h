@@ -421,7 +421,7 @@ int store_alerts_list(struct store *s, int64_t id, long long limit,
                       int (*cb)(void *ctx, const struct store_alert *a), void *ctx,
                       struct errbuf *e) WUR;
 /* The same with filters: min_level an index of AGR_ESC_LEVEL_NAMES (-1: any), state "open" or
- * "acknowledged" (NULL: any). */
+ * "acknowledged" (NULL: any), the window's end, and party (what a party user may see). */
 struct store_alert_filter {
     int64_t id;
     long long limit;
@@ -429,6 +429,7 @@ struct store_alert_filter {
     const char *state;
     bool by_end;              /* only alerts whose window ends in (end_after, end_until] */
     int64_t end_after, end_until;
+    const char *party; /* non-NULL: only alerts about this party or about no one party */
 };
 int store_alerts_select(struct store *s, const struct store_alert_filter *f,
                         int (*cb)(void *ctx, const struct store_alert *a), void *ctx,

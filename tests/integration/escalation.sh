@@ -121,6 +121,20 @@ req 200 "$U/metrics"
 has 'truce_alerts{state="open"} 4'; has 'truce_webhook_deliveries{state="delivered"} 6'
 has 'truce_webhook_deliveries{state="pending"} 0'
 
+# a party user sees the alerts about its party or about no one party, never the other side's
+req 200 "$U/api/v1/alerts"; all=$out
+PARTY_UA="Authorization: Bearer $("$T" --data "$D/data" user add ua-officer --role party --party ua 2>/dev/null)"
+want=$(jq '[.[] | select(.party == null or .party == "ua")] | length' <<<"$all")
+af_alert=$(jq -r '[.[] | select(.party == "af")][0].id' <<<"$all")
+[ "$af_alert" != null ] || fail "the demo raises no alert about af: $all"
+AS=$PARTY_UA req 200 "$U/api/v1/alerts"
+[ "$(jq length <<<"$out")" = "$want" ] || fail "party ua sees $(jq length <<<"$out") alerts, wanted $want: $out"
+! grep -qF '"party":"af"' <<<"$out" || fail "party ua sees an alert about af: $out"
+AS=$PARTY_UA req 404 "$U/api/v1/alerts/$af_alert"
+AS=$PARTY_UA req 404 -X POST "$U/api/v1/alerts/$af_alert/ack"
+AS=$PARTY_UA req 200 "$U/api/v1/alerts/1"; has '"party":null'
+req 200 "$U/api/v1/alerts/$af_alert"; has '"acknowledged_by":null'
+
 # acknowledgement
 AS=$GUAR req 200 -X POST "$U/api/v1/alerts/3/ack"; has '"already":false'
 has '"state":"acknowledged","acknowledged_by":"guarantor"'
