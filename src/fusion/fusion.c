@@ -374,9 +374,11 @@ static void table_free(struct key_table *t)
 /* Metres per degree of latitude and longitude at latitude lat (WGS84, series). */
 static void m_per_deg(double lat, double *mlat, double *mlon)
 {
-    double p = lat * DEG;
-    *mlat = 111132.954 - 559.822 * cos(2 * p) + 1.175 * cos(4 * p);
-    *mlon = 111412.84 * cos(p) - 93.5 * cos(3 * p);
+    /* cos 2p, 4p and 3p from cos p by the multiple-angle identities: one cosine, not four */
+    double c = cos(lat * DEG);
+    double c2 = 2 * c * c - 1, c4 = 2 * c2 * c2 - 1, c3 = (4 * c * c - 3) * c;
+    *mlat = 111132.954 - 559.822 * c2 + 1.175 * c4;
+    *mlon = 111412.84 * c - 93.5 * c3;
 }
 
 /* The index keys of o: every bucket of [start, end + tolerance] times every cell of the bounding
@@ -502,6 +504,11 @@ static bool in_shape(const struct shape *s, struct xy q)
     return in;
 }
 
+/* Minimum and maximum of two coordinates, which are never NaN here: plain comparisons that the
+ * compiler keeps inline (fmin and fmax are library calls, for their NaN rules). */
+static inline double dmin(double a, double b) { return a < b ? a : b; }
+static inline double dmax(double a, double b) { return a > b ? a : b; }
+
 static double seg_point_dist2(struct xy a, struct xy b, struct xy p)
 {
     double dx = b.x - a.x, dy = b.y - a.y;
@@ -523,9 +530,9 @@ static double seg_seg_dist2(struct xy a, struct xy b, struct xy c, struct xy d)
     if (((d1 > 0) != (d2 > 0)) && ((d3 > 0) != (d4 > 0)))
         return 0;
     double m = seg_point_dist2(a, b, c);
-    m = fmin(m, seg_point_dist2(a, b, d));
-    m = fmin(m, seg_point_dist2(c, d, a));
-    return fmin(m, seg_point_dist2(c, d, b));
+    m = dmin(m, seg_point_dist2(a, b, d));
+    m = dmin(m, seg_point_dist2(c, d, a));
+    return dmin(m, seg_point_dist2(c, d, b));
 }
 
 /* True when the two shapes come within tol metres of each other. */
@@ -534,12 +541,12 @@ static bool shapes_near(const struct shape *s, const struct shape *t, double tol
     double sx0 = INFINITY, sx1 = -INFINITY, sy0 = INFINITY, sy1 = -INFINITY;
     double tx0 = INFINITY, tx1 = -INFINITY, ty0 = INFINITY, ty1 = -INFINITY;
     for (size_t i = 0; i < s->n; i++) {
-        sx0 = fmin(sx0, s->p[i].x), sx1 = fmax(sx1, s->p[i].x);
-        sy0 = fmin(sy0, s->p[i].y), sy1 = fmax(sy1, s->p[i].y);
+        sx0 = dmin(sx0, s->p[i].x), sx1 = dmax(sx1, s->p[i].x);
+        sy0 = dmin(sy0, s->p[i].y), sy1 = dmax(sy1, s->p[i].y);
     }
     for (size_t i = 0; i < t->n; i++) {
-        tx0 = fmin(tx0, t->p[i].x), tx1 = fmax(tx1, t->p[i].x);
-        ty0 = fmin(ty0, t->p[i].y), ty1 = fmax(ty1, t->p[i].y);
+        tx0 = dmin(tx0, t->p[i].x), tx1 = dmax(tx1, t->p[i].x);
+        ty0 = dmin(ty0, t->p[i].y), ty1 = dmax(ty1, t->p[i].y);
     }
     if (sx0 - tol > tx1 || tx0 - tol > sx1 || sy0 - tol > ty1 || ty0 - tol > sy1)
         return false;
@@ -549,13 +556,13 @@ static bool shapes_near(const struct shape *s, const struct shape *t, double tol
     for (size_t i = 0, j = s->n - 1; i < s->n; j = i++) {
         /* skip edges of s whose box is farther than tol from t's box */
         struct xy a = s->p[j], b = s->p[i];
-        if (fmin(a.x, b.x) - tol > tx1 || fmax(a.x, b.x) + tol < tx0 ||
-            fmin(a.y, b.y) - tol > ty1 || fmax(a.y, b.y) + tol < ty0)
+        if (dmin(a.x, b.x) - tol > tx1 || dmax(a.x, b.x) + tol < tx0 ||
+            dmin(a.y, b.y) - tol > ty1 || dmax(a.y, b.y) + tol < ty0)
             continue;
         for (size_t k = 0, l = t->n - 1; k < t->n; l = k++) {
             struct xy c = t->p[l], d = t->p[k];
-            if (fmin(a.x, b.x) - tol > fmax(c.x, d.x) || fmin(c.x, d.x) - tol > fmax(a.x, b.x) ||
-                fmin(a.y, b.y) - tol > fmax(c.y, d.y) || fmin(c.y, d.y) - tol > fmax(a.y, b.y))
+            if (dmin(a.x, b.x) - tol > dmax(c.x, d.x) || dmin(c.x, d.x) - tol > dmax(a.x, b.x) ||
+                dmin(a.y, b.y) - tol > dmax(c.y, d.y) || dmin(c.y, d.y) - tol > dmax(a.y, b.y))
                 continue;
             if (seg_seg_dist2(a, b, c, d) <= tol2)
                 return true;
@@ -866,8 +873,19 @@ static int cmp_observer(const void *p, const void *q)
     return 0;
 }
 
-/* The link of fusion_add between members a and b of one component, tested again. */
-static bool linked(struct fusion *f, uint32_t a, uint32_t b)
+/* A probe for member a, to test its links to several others (its scale and outline made once). */
+static void probe_of(struct fusion *f, uint32_t a, struct probe *pr)
+{
+    const struct fobs *x = &f->v[a];
+    pr->x = x;
+    pr->sector = x->o.has_bearing && x->o.has_observer;
+    pr->shaped = false;
+    m_per_deg(x->o.centre.lat_deg, &pr->mlat, &pr->mlon);
+}
+
+/* The link of fusion_add between members a and b of one component, tested again; pr is a's
+ * probe (probe_of). */
+static bool linked(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
 {
     const struct fobs *x = &f->v[a], *y = &f->v[b];
     if (x->survey || y->survey)
@@ -876,9 +894,7 @@ static bool linked(struct fusion *f, uint32_t a, uint32_t b)
         (x->role == FUSION_ROLE_EXPLOSIVE && y->role == FUSION_ROLE_LAUNCH))
         return x->o.radius_m <= FUSION_PAIR_MAX_RADIUS_M &&
                y->o.radius_m <= FUSION_PAIR_MAX_RADIUS_M && launch_and_landing(f, a, b);
-    struct probe pr = {.x = x, .sector = x->o.has_bearing && x->o.has_observer};
-    m_per_deg(x->o.centre.lat_deg, &pr.mlat, &pr.mlon);
-    return near_enough(&pr, y) && outlines_meet(&pr, y);
+    return near_enough(pr, y) && outlines_meet(pr, y);
 }
 
 struct part_edge {
@@ -956,14 +972,17 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
             members[a] = 1ULL << a;
             against[a] = conflict[a];
         }
-        for (size_t a = 0; edges && a < k; a++)
+        for (size_t a = 0; edges && a < k; a++) {
+            struct probe pr;
+            probe_of(f, m[a], &pr);
             for (size_t b = a + 1; b < k; b++) {
-                if (conflict[a] & (1ULL << b) || !linked(f, m[a], m[b]))
+                if (conflict[a] & (1ULL << b) || !linked(f, &pr, m[a], m[b]))
                     continue;
                 const struct fusion_obs *x = &f->v[m[a]].o, *y = &f->v[m[b]].o;
                 int64_t g = llabs(x->t_start_ms - y->t_start_ms) + llabs(x->t_end_ms - y->t_end_ms);
                 edges[ne++] = (struct part_edge){g, (uint8_t)a, (uint8_t)b};
             }
+        }
         if (edges)
             qsort(edges, ne, sizeof *edges, cmp_edge);
         for (size_t q = 0; q < ne; q++) {
