@@ -13,8 +13,14 @@
  *    Content-Type: application/x-ndjson) to `truce serve` over another; both end with every
  *    record durable (log synced, committed). Timed: the CLI process; the upload to its answer.
  *
+ * 3. A realistic mix (figure for planning, no target): `truce simulate` (seed 5, 30 days, 2,000
+ *    events a day: patrols, cameras, acoustic sensors, UAV and satellite reports with bearings,
+ *    distances and noise) makes the reports, and bench/post_mix.lua POSTs them one per request in
+ *    turn (each with its own client id) to a fresh `truce serve`, with the same wrk settings.
+ *    Fusion of many nearby events costs far more per report than the repeated report of 1.
+ *
  * Flags: --seconds N (wrk duration, default 10), --connections N (default 1000), --threads N
- * (wrk threads, default 2), --ndjson N (records, default 200000). Needs wrk and nginx
+ * (wrk threads, default 2), --ndjson N (records, default 200000), --no-mix (skip 3). Needs wrk and nginx
  * (`make bench-deps`). Prints the figures and ratios; exits 1 when a target is missed, 2 when
  * something could not be run. TRUCE_BENCH_KEEP=1 keeps the temporary directory. */
 #include "http_bench.h"
@@ -24,6 +30,7 @@
 #define TARGET_NDJSON_RATIO 0.80
 #define SAMPLE "examples/minsk-2015/observations.ndjson"
 #define LUA_SCRIPT "bench/post_one.lua"
+#define LUA_MIX "bench/post_mix.lua"
 
 struct wrk_result {
     double rps;
@@ -231,6 +238,7 @@ int main(int argc, char **argv)
     hb_name = "bench_http_post";
     int seconds = 10, conns = 1000, threads = 2;
     long n_nd = 200000;
+    bool mix = true;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
             seconds = atoi(argv[++i]);
@@ -240,9 +248,11 @@ int main(int argc, char **argv)
             threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--ndjson") && i + 1 < argc)
             n_nd = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--no-mix"))
+            mix = false;
         else
             hb_die("usage: bench_http_post [--seconds N] [--connections N] [--threads N] "
-                   "[--ndjson N]");
+                   "[--ndjson N] [--no-mix]");
     }
     if (seconds < 1 || conns < 1 || threads < 1 || n_nd < 1)
         hb_die("the numbers must be positive");
@@ -294,6 +304,32 @@ int main(int argc, char **argv)
            commits > 0 ? (double)stored / (double)commits : 0.0, wn.rps, ratio, threads, conns,
            seconds);
 
+    /* 3 (run before 2, so the machine is as it was for 1). A realistic mix: simulated reports */
+    struct wrk_result wm = {0};
+    long long mix_stored = 0;
+    if (mix) {
+        char sim[4200], simfile[4300], mixdata[4200];
+        snprintf(sim, sizeof sim, "%s/sim", dir);
+        snprintf(simfile, sizeof simfile, "%s/observations.ndjson", sim);
+        char *simulate[] = {(char *)hb_truce(), "simulate", "--agreement", HB_AGREEMENT, "--seed",
+                            "5", "--days", "30", "--events-per-day", "2000", "--out", sim,
+                            "--quiet", NULL};
+        if (hb_run(simulate, "/dev/null"))
+            hb_die("truce simulate failed");
+        snprintf(mixdata, sizeof mixdata, "%s/mix", dir);
+        hb_init_data(mixdata);
+        hb_serve(mixdata, extra, &s);
+        char args[4400 + sizeof hb_token];
+        snprintf(args, sizeof args, "m%ld %s %s", (long)getpid(), hb_token, simfile);
+        wrk(s.url, LUA_MIX, args, threads, conns, seconds, &wm);
+        mix_stored = metric(s.url, "truce_group_records_total");
+        if (hb_stop(&s, SIGTERM) != 0)
+            hb_die("truce serve did not stop cleanly (mix)");
+        printf("http post, simulated mix: truce %.0f req/s (%lld requests, %lld non-2xx, %lld "
+               "stored), %.2f of nginx; no target (planning figure)\n",
+               wm.rps, wm.requests, wm.non2xx, mix_stored, wm.rps / wn.rps);
+    }
+
     /* 2. NDJSON over HTTP against the CLI */
     char file[4200], cli[4200], srv[4200];
     snprintf(file, sizeof file, "%s/obs.ndjson", dir);
@@ -316,6 +352,10 @@ int main(int argc, char **argv)
            n_nd, r_http, t_http, r_cli, t_cli, r_http / r_cli);
 
     bool ok = true;
+    if (mix && (wm.non2xx || wm.socket_errors || mix_stored < wm.requests)) {
+        printf("MISSED: every request of the simulated mix answered 2xx and stored\n");
+        ok = false;
+    }
     if (wt.non2xx || wt.socket_errors || stored < wt.requests) {
         printf("MISSED: every request answered 2xx and stored\n");
         ok = false;
