@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 struct store;
 
@@ -120,10 +120,23 @@ int store_obs_id_by_client(struct store *s, const char *client_id, int64_t *obs_
 /* The leaf index of stored observation obs_id (ERR_NOTFOUND when there is none). */
 int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index,
                         struct errbuf *e) WUR;
+/* The leaf index of the logged record of kind with id (agreements: the version; incidents: the
+ * newest logged version of incident id), by primary key or index: O(log n). ERR_NOTFOUND when
+ * there is none. */
+int store_log_index_of(struct store *s, enum store_log_kind kind, int64_t id,
+                       int64_t *log_index, struct errbuf *e) WUR;
 /* Calls cb with every logged record from leaf index from_index on, in leaf order. */
 int store_log_records(struct store *s, int64_t from_index,
                       int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
                       struct errbuf *e) WUR;
+/* The same for the records of leaves [from_index, from_index + count) only (count <= 0: to
+ * the end). Each table is entered at its first row in range by bisecting its primary key, so a
+ * range costs O(log² n + count), not a scan. cb returning non-zero stops the walk and is
+ * returned. Records of removed rows leave gaps: callers that need every leaf check
+ * r->log_index. */
+int store_log_range(struct store *s, int64_t from_index, int64_t count,
+                    int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
+                    struct errbuf *e) WUR;
 
 /* Filters for listings; unset fields are NULL / TIME_NONE. */
 struct store_filter {
