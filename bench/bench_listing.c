@@ -10,9 +10,11 @@
  *    10,000 per transaction. Untimed.
  * 2. Query classes, each run REPS times with random parameters, a page of PAGE records each,
  *    the JSON of every record read in the callback: first pages and cursor pages without a
- *    filter, 1-hour and 1-day time windows, kind (10% and 2.5% of the rows), small (latitude
- *    band), medium (band near STORE_PAGE_BAND_ROWS) and large bboxes, bbox + day + kind, and a 1-day
- *    window followed page by page for 20 pages. The query plan of each class is printed.
+ *    filter, 1-hour and 1-day time windows, kind (10% and 2.5% of the rows), small (0.05 deg: 1-4
+ *    cells of the cell index), medium (0.15 deg: 4-9 cells) and large (2 deg: over
+ *    STORE_PAGE_CELLS_MAX cells, the time index) bboxes, bbox 1 deg (about 121 cells) + day +
+ *    kind, and a 1-day window followed page by page for 20 pages. The query plan of each class
+ *    is printed.
  * 3. Baseline: "SELECT * FROM observations WHERE id > ? ORDER BY id LIMIT PAGE" with every
  *    column read, from random ids, through the same SQLite connection settings.
  *
@@ -196,7 +198,7 @@ enum qclass {
 static const char *const QNAMES[Q_N] = {
     "first page, no filter",     "cursor page, no filter", "1-hour window",
     "1-day window",              "kind=sighting (10%)",    "kind=uav_flight (2.5%)",
-    "bbox 0.05 deg (lat band)",    "bbox 0.15 deg (~probe)",  "bbox 2 deg (index scan)",
+    "bbox 0.05 deg (cells)",     "bbox 0.15 deg (cells)",   "bbox 2 deg (time index)",
     "bbox 1 deg + 1 day + kind"};
 
 /* A random query of class c (a random keyset position for the cursor classes). */

@@ -169,7 +169,12 @@ static const char *const MIGRATIONS[] = {
     "CREATE INDEX finding_reviews_finding ON finding_reviews(finding_id);",
     /* 9: an incident's leaf index by its id (the newest version; store_log_index_of). Leaf
      * ranges need no index: each logged table is in leaf order by its key (store_log_range) */
-    "CREATE INDEX incident_log_incident ON incident_log(incident_id);",
+    "CREATE INDEX incident_log_incident ON incident_log(incident_id);"
+    /* bbox pages cell by cell (store_page.c): the placed centre's cell of 0.1 degree, then the
+     * columns the latitude index had, which this replaces (one B-tree insert per row, as before) */
+    "DROP INDEX observations_lat;"
+    "CREATE INDEX observations_cell ON observations(CAST((lat + 90.0) * 10 AS INTEGER) * 3601 + "
+    "  CAST((lon + 180.0) * 10 AS INTEGER), t_end_ms, lon, lat, kind, party, region);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");

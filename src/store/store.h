@@ -159,8 +159,8 @@ int store_findings_list(struct store *s, const struct store_filter *f,
  * Records come in (end time, id) order, a page at a time: a page starts after a keyset position
  * (the last record of the previous page), never at an offset, so every page costs the same on a
  * store of any size. The query picks its index from the filters (docs/api.md, "Paging"). */
-#define STORE_PAGE_BAND_ROWS 50000 /* rows in a bbox's latitude band above which bbox pages
-                                      come in time order (store_page.c) */
+#define STORE_PAGE_CELLS_MAX 400 /* cells of 0.1 degree a bbox may cover to be read cell by
+                                    cell; a larger one is read in time order (store_page.c) */
 
 struct store_page {
     struct store_filter f;  /* from/to, party, clause, region, kind; f.limit rows (> 0) */
@@ -169,7 +169,7 @@ struct store_page {
     bool has_after;         /* keyset: only records after (after_t_ms, after_id) */
     int64_t after_t_ms, after_id;
     int64_t id;             /* > 0: only the record with this id */
-    long long band_rows;    /* 0: STORE_PAGE_BAND_ROWS (tests set less to take the time plan) */
+    long long cells_max;    /* 0: STORE_PAGE_CELLS_MAX; < 0: never cell by cell (tests) */
 };
 void store_page_init(struct store_page *p);
 

@@ -18,7 +18,9 @@ enum store_cached_slot {
     STORE_CACHED_LOG_PROBE = STORE_CACHED_LOG_READ + 6,
     STORE_CACHED_LOG_BOUNDS = STORE_CACHED_LOG_PROBE + 6,
     STORE_CACHED_LOG_INDEX_OF = STORE_CACHED_LOG_BOUNDS + 6,
-    STORE_CACHED_STMTS = STORE_CACHED_LOG_INDEX_OF + 6
+    STORE_CACHED_PAGE_OBS_ROW = STORE_CACHED_LOG_INDEX_OF + 6, /* store_page.c: a record */
+    STORE_CACHED_PAGE_FINDING_ROW,
+    STORE_CACHED_STMTS
 };
 /* The statement of slot, prepared from sql on first use (the same sql on every call) and kept
  * until store_close; it comes reset with its bindings cleared. NULL when it cannot be prepared

@@ -161,24 +161,47 @@ static void test_pages_give_every_observation_once_in_order(void)
 static void test_bbox_small_and_large_match_a_scan(void)
 {
     /* boxes around Avdiivka, around the generated detections, a point, and far away; each
-     * through the latitude band and through the time index */
+     * cell by cell and through the time index */
     static const struct geo_bbox boxes[] = {
         {37.5, 47.5, 38.5, 48.5}, {37.0, 47.0, 39.0, 49.0}, {38.0, 48.0, 38.0, 48.0},
         {0, 0, 1, 1}};
     for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
-        for (int band_rows = 0; band_rows <= 1; band_rows++) { /* band plan, then time plan */
+        for (int time_plan = 0; time_plan <= 1; time_plan++) { /* cells, then time plan */
             struct store_page p;
             store_page_init(&p);
             p.has_bbox = true;
             p.bbox = boxes[i];
-            p.band_rows = band_rows;
+            p.cells_max = time_plan ? -1 : 0;
             struct got g;
             follow(p, 50, false, &g);
-            check_same(&g, keep_bbox, &boxes[i], band_rows ? "bbox (time plan)" : "bbox");
+            check_same(&g, keep_bbox, &boxes[i], time_plan ? "bbox (time plan)" : "bbox");
             p.f.kind = "detection";
             follow(p, 30, false, &g);
             check_same(&g, keep_bbox_detection, &boxes[i], "bbox and kind");
         }
+    /* findings in a bbox: cell by cell (pages of 3: the kept keys are replaced as later cells
+     * give earlier ones) as through the time index, each once, in order */
+    static struct got by_cells, by_time;
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++) {
+        struct store_page p;
+        store_page_init(&p);
+        p.has_bbox = true;
+        p.bbox = boxes[i];
+        follow(p, 3, true, &by_cells);
+        p.cells_max = -1;
+        follow(p, 3, true, &by_time);
+        CHECK(!by_cells.out_of_order);
+        CHECK_INT(by_cells.n, by_time.n);
+        qsort(by_cells.ids, by_cells.n, sizeof by_cells.ids[0], cmp_ll);
+        qsort(by_time.ids, by_time.n, sizeof by_time.ids[0], cmp_ll);
+        for (size_t k = 0; k < by_cells.n && k < by_time.n; k++)
+            CHECK_INT(by_cells.ids[k], by_time.ids[k]);
+        for (size_t k = 1; k < by_cells.n; k++)
+            CHECK(by_cells.ids[k] != by_cells.ids[k - 1]);
+        total += by_cells.n;
+    }
+    CHECK(total > 10);
 }
 
 static void test_time_and_kind_filters_match_a_scan(void)
@@ -265,10 +288,14 @@ static void test_plans_use_the_indexes(void)
     store_page_init(&p);
     p.f.limit = 100;
     p.has_bbox = true;
-    p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5}; /* few centres: the latitude band */
-    check_plan(&p, "USING COVERING INDEX observations_lat");
-    check_plan_of(&p, true, "USING COVERING INDEX observations_lat");
-    p.band_rows = 100; /* a band of more rows than this: the time index */
+    p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5}; /* 11 x 11 cells: cell by cell */
+    check_plan(&p, "121 cells of 0.1 degree");
+    check_plan(&p, "USING COVERING INDEX observations_cell (<expr>=? AND t_end_ms<?)");
+    check_plan_of(&p, true, "USING COVERING INDEX observations_cell (<expr>=? AND t_end_ms<?)");
+    p.bbox = (struct geo_bbox){30, 44, 40, 52}; /* more than STORE_PAGE_CELLS_MAX cells */
+    check_plan(&p, "USING COVERING INDEX observations_time");
+    p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5};
+    p.cells_max = 100; /* fewer cells than this bbox's: the time index */
     check_plan(&p, "USING COVERING INDEX observations_time");
     store_page_init(&p);
     p.f.limit = 100;
