@@ -337,10 +337,10 @@ static int cell_keys(struct store *s, const struct store_page *p, sqlite3_stmt *
     int64_t x0 = cell_x(p->bbox.min_lon), x1 = cell_x(p->bbox.max_lon);
     int64_t y0 = cell_y(p->bbox.min_lat), y1 = cell_y(p->bbox.max_lat);
     int rc = 0;
+    q_bind(q, keys); /* bindings outlive sqlite3_reset: only the cell and the bound change */
     for (int64_t y = y0; y <= y1 && !rc; y++)
         for (int64_t x = x0; x <= x1 && !rc; x++) {
             sqlite3_reset(keys);
-            q_bind(q, keys);
             sqlite3_bind_int64(keys, 1, y * CELL_ROW + x);
             if (have == limit) /* nothing after the limit-th kept can enter */
                 sqlite3_bind_int64(keys, q->bound + 1, h[0].t);
@@ -491,7 +491,7 @@ int store_page_plan(struct store *s, const struct store_page *p, bool findings, 
     q_bind(&q, st);
     int rc = 0, step;
     if (cells)
-        rc = buf_printf(out, "%lld cells of 0.1 degree, each:\n", (long long)bbox_cells(&p->bbox));
+        rc = buf_printf(out, "cells of 0.1 degree: %lld, each:\n", (long long)bbox_cells(&p->bbox));
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
         rc = buf_printf(out, "%s\n", (const char *)sqlite3_column_text(st, 3));
     if (!rc && step != SQLITE_DONE)

@@ -289,7 +289,7 @@ static void test_plans_use_the_indexes(void)
     p.f.limit = 100;
     p.has_bbox = true;
     p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5}; /* 11 x 11 cells: cell by cell */
-    check_plan(&p, "121 cells of 0.1 degree");
+    check_plan(&p, "cells of 0.1 degree: 121");
     check_plan(&p, "USING COVERING INDEX observations_cell (<expr>=? AND t_end_ms<?)");
     check_plan_of(&p, true, "USING COVERING INDEX observations_cell (<expr>=? AND t_end_ms<?)");
     p.bbox = (struct geo_bbox){30, 44, 40, 52}; /* more than STORE_PAGE_CELLS_MAX cells */
