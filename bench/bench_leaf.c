@@ -105,7 +105,8 @@ static void fill(struct store *s, const struct agreement *a, long n)
         o.n_events = 1;
         o.events[0] = (struct obs_event){.type = 0, .count = 1, .weapon = {.calibre_mm = NAN}};
         int len = snprintf(raw, sizeof raw,
-                           "{\"type\":\"Feature\",\"properties\":{\"client_id\":\"bench-%ld\"}}", i);
+                           "{\"type\":\"Feature\",\"properties\":{\"client_id\":\"bench-%ld\"}}",
+                           i);
         o.raw = raw;
         o.raw_len = (size_t)len;
         struct placement p = {0};

@@ -3,13 +3,13 @@
  *
  * The ids of a page come from an index alone, by one of two plans:
  * - cells: with a bbox over at most STORE_PAGE_CELLS_MAX cells of 0.1 x 0.1 degree, the cell
- *   index observations(cell, t_end_ms, lon, lat, kind, party, region) (migration 9) is read cell
- *   by cell, each in time order from the window's start or the keyset position, filters and the
- *   exact bbox checked in the index; the first `limit` of all cells are kept (a cell is read only
- *   up to the time of the limit-th kept so far, so it costs a seek and about what it adds);
- * - time: otherwise the time index observations(t_end_ms, lon, lat, kind, party, region) is read
- *   in order from the window's start or the keyset position, filters checked in the index, until
- *   the page is full: about limit / (fraction of rows matching) entries.
+ *   index observations(cell, t_end_ms, id, lon, lat, kind, party, region) (migration 9) is read
+ *   cell by cell, each in time order from the window's start or the keyset position, filters
+ *   and the exact bbox checked in the index; the first `limit` of all cells are kept (a cell is
+ *   read only up to the time of the limit-th kept so far: a seek and about what it adds);
+ * - time: otherwise the time index observations(t_end_ms, id, lon, lat, kind, party, region) is
+ *   read in order from the window's start or the keyset position, filters checked in the index,
+ *   until the page is full: about limit / (fraction of rows matching) entries.
  * Then each id is fetched whole (events and zones too) by primary key. Nothing uses OFFSET.
  * Incidents (one per fused event, far fewer than reports) always take the time plan on
  * incidents(t_end_ms), the bbox checked on each row's location. Must not write. */
