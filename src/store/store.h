@@ -161,6 +161,10 @@ int store_findings_list(struct store *s, const struct store_filter *f,
  * store of any size. The query picks its index from the filters (docs/api.md, "Paging"). */
 #define STORE_PAGE_CELLS_MAX 400 /* cells of 0.1 degree a bbox may cover to be read cell by
                                     cell; a larger one is read in time order (store_page.c) */
+#define STORE_PAGE_CELLS_FALLBACK 2500 /* a larger bbox of at most this many cells is read in
+                                          time order for STORE_PAGE_TIME_BUDGET SQLite VM
+                                          operations, then cell by cell if the page is not full */
+#define STORE_PAGE_TIME_BUDGET 200000LL /* about 1.5 ms, some 35,000 index entries */
 
 struct store_page {
     struct store_filter f;  /* from/to, party, clause, region, kind; f.limit rows (> 0) */
@@ -170,6 +174,7 @@ struct store_page {
     int64_t after_t_ms, after_id;
     int64_t id;             /* > 0: only the record with this id */
     long long cells_max;    /* 0: STORE_PAGE_CELLS_MAX; < 0: never cell by cell (tests) */
+    long long time_budget;  /* 0: STORE_PAGE_TIME_BUDGET (tests set less) */
 };
 void store_page_init(struct store_page *p);
 

@@ -10,6 +10,9 @@
  * - time: otherwise the time index observations(t_end_ms, id, lon, lat, kind, party, region) is
  *   read in order from the window's start or the keyset position, filters checked in the index,
  *   until the page is full: about limit / (fraction of rows matching) entries.
+ *   A bbox of more cells (up to STORE_PAGE_CELLS_FALLBACK) takes the time plan on a budget of
+ *   SQLite VM operations (STORE_PAGE_TIME_BUDGET, about 1.5 ms): a box holding too few records to
+ *   fill the page by then (far from the data) is read cell by cell after all.
  * Then each id is fetched whole (events and zones too) by primary key. Nothing uses OFFSET.
  * Incidents (one per fused event, far fewer than reports) always take the time plan on
  * incidents(t_end_ms), the bbox checked on each row's location. Must not write. */
@@ -371,6 +374,52 @@ static int cell_keys(struct store *s, const struct store_page *p, sqlite3_stmt *
     return 0;
 }
 
+/* Stops a statement once its budget of progress calls is spent. */
+static int out_of_budget(void *ctx)
+{
+    long long *left = ctx;
+    return --*left < 0;
+}
+
+/* Whether page p, a bbox over more cells than the cell plan takes, tries the time plan on a
+ * budget first (and then the cells). */
+static bool use_budget(const struct store_page *p)
+{
+    return p->has_bbox && p->id <= 0 && p->f.limit > 0 && p->cells_max >= 0 &&
+           bbox_cells(&p->bbox) <= STORE_PAGE_CELLS_FALLBACK;
+}
+
+/* The time plan's keys of p, at most STORE_PAGE_TIME_BUDGET SQLite VM operations spent on them
+ * (p->time_budget in tests): *spent when the page was not full by then. */
+static int budget_keys(struct store *s, const struct store_page *p, sqlite3_stmt *keys,
+                       const struct keyq *q, struct key **out, size_t *n, bool *spent,
+                       struct errbuf *e)
+{
+    size_t limit = (size_t)p->f.limit, have = 0;
+    struct key *ks = malloc(limit * sizeof *ks);
+    if (!ks)
+        return errf(e, ERR_NOMEM, "out of memory");
+    long long ops = p->time_budget > 0 ? p->time_budget : STORE_PAGE_TIME_BUDGET;
+    long long left = ops / 100;
+    q_bind(q, keys);
+    sqlite3_progress_handler(store_db(s), 100, out_of_budget, &left);
+    int step = SQLITE_DONE;
+    while (have < limit && (step = sqlite3_step(keys)) == SQLITE_ROW)
+        ks[have++] = (struct key){sqlite3_column_int64(keys, 1), sqlite3_column_int64(keys, 0)};
+    sqlite3_progress_handler(store_db(s), 0, NULL, NULL);
+    *spent = step == SQLITE_INTERRUPT; /* a read-only statement: nothing is rolled back */
+    int rc = step == SQLITE_ROW || step == SQLITE_DONE || *spent ? 0
+                                                                 : dberr(s, e, "listing a bbox");
+    sqlite3_reset(keys);
+    if (rc) {
+        free(ks);
+        return rc;
+    }
+    *out = ks;
+    *n = have;
+    return 0;
+}
+
 static int page(struct store *s, const struct store_page *p, bool findings,
                 int (*cb)(void *ctx, const struct store_item *it), void *ctx, struct errbuf *e)
 {
@@ -399,9 +448,26 @@ static int page(struct store *s, const struct store_page *p, bool findings,
         rc = dberr(s, e, what);
         goto out;
     }
-    if (cells) {
-        if ((rc = cell_keys(s, p, keys, &q, &ks, &nk, e)))
+    bool spent = false;
+    if (!cells && use_budget(p)) {
+        if ((rc = budget_keys(s, p, keys, &q, &ks, &nk, &spent, e)))
             goto out;
+        if (spent) { /* a box holding few records: cell by cell after all */
+            free(ks);
+            ks = NULL;
+            sqlite3_finalize(keys);
+            keys = NULL;
+            cells = true;
+            key_query(p, findings, true, &q);
+            if (sqlite3_prepare_v2(store_db(s), q.sql, -1, &keys, NULL) != SQLITE_OK) {
+                rc = dberr(s, e, what);
+                goto out;
+            }
+        }
+    }
+    if (cells && (rc = cell_keys(s, p, keys, &q, &ks, &nk, e)))
+        goto out;
+    if (ks) {
         for (size_t i = 0; i < nk && !rc; i++)
             rc = emit(s, row, findings, ks[i].id, ks[i].t, &b, cb, ctx, e);
         goto out;
@@ -492,6 +558,9 @@ int store_page_plan(struct store *s, const struct store_page *p, bool findings, 
     int rc = 0, step;
     if (cells)
         rc = buf_printf(out, "cells of 0.1 degree: %lld, each:\n", (long long)bbox_cells(&p->bbox));
+    else if (use_budget(p))
+        rc = buf_printf(out, "time index on a budget, then cells of 0.1 degree: %lld; time:\n",
+                        (long long)bbox_cells(&p->bbox));
     while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
         rc = buf_printf(out, "%s\n", (const char *)sqlite3_column_text(st, 3));
     if (!rc && step != SQLITE_DONE)

@@ -166,15 +166,21 @@ static void test_bbox_small_and_large_match_a_scan(void)
         {37.5, 47.5, 38.5, 48.5}, {37.0, 47.0, 39.0, 49.0}, {38.0, 48.0, 38.0, 48.0},
         {0, 0, 1, 1}};
     for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
-        for (int time_plan = 0; time_plan <= 1; time_plan++) { /* cells, then time plan */
+        for (int plan = 0; plan <= 3; plan++) {
+            /* cells; the time plan; the time plan on a budget it keeps to; and on one it spends
+             * at once, then the cells */
+            static const char *const names[] = {"bbox", "bbox (time plan)",
+                                                "bbox (time plan, budget)",
+                                                "bbox (budget spent, cells)"};
             struct store_page p;
             store_page_init(&p);
             p.has_bbox = true;
             p.bbox = boxes[i];
-            p.cells_max = time_plan ? -1 : 0;
+            p.cells_max = plan == 1 ? -1 : plan >= 2 ? 1 : 0;
+            p.time_budget = plan == 3 ? 1 : 0;
             struct got g;
             follow(p, 50, false, &g);
-            check_same(&g, keep_bbox, &boxes[i], time_plan ? "bbox (time plan)" : "bbox");
+            check_same(&g, keep_bbox, &boxes[i], names[plan]);
             p.f.kind = "detection";
             follow(p, 30, false, &g);
             check_same(&g, keep_bbox_detection, &boxes[i], "bbox and kind");
@@ -292,8 +298,11 @@ static void test_plans_use_the_indexes(void)
     check_plan(&p, "cells of 0.1 degree: 121");
     check_plan(&p, "USING COVERING INDEX observations_cell (<expr>=? AND t_end_ms<?)");
     check_plan_of(&p, true, "USING COVERING INDEX observations_cell (<expr>=? AND t_end_ms<?)");
-    p.bbox = (struct geo_bbox){30, 44, 40, 52}; /* more than STORE_PAGE_CELLS_MAX cells */
+    p.bbox = (struct geo_bbox){36, 46, 39, 49}; /* more than STORE_PAGE_CELLS_MAX cells */
+    check_plan(&p, "time index on a budget, then cells of 0.1 degree: 961");
     check_plan(&p, "USING COVERING INDEX observations_time");
+    p.bbox = (struct geo_bbox){-100, -50, 100, 50}; /* more than STORE_PAGE_CELLS_FALLBACK */
+    check_plan(&p, "SCAN o USING COVERING INDEX observations_time");
     p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5};
     p.cells_max = 100; /* fewer cells than this bbox's: the time index */
     check_plan(&p, "USING COVERING INDEX observations_time");
