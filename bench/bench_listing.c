@@ -10,9 +10,12 @@
  *    10,000 per transaction. Untimed.
  * 2. Query classes, each run REPS times with random parameters, a page of PAGE records each,
  *    the JSON of every record read in the callback: first pages and cursor pages without a
- *    filter, 1-hour and 1-day time windows, kind (10% and 2.5% of the rows), small (latitude
- *    band), medium (band near STORE_PAGE_BAND_ROWS) and large bboxes, bbox + day + kind, and a 1-day
- *    window followed page by page for 20 pages. The query plan of each class is printed.
+ *    filter, 1-hour and 1-day time windows, kind (10% and 2.5% of the rows), small (0.05 deg: 1-4
+ *    cells of the cell index), medium (0.15 deg: 4-9 cells) and large (2 deg: over
+ *    STORE_PAGE_CELLS_MAX cells, the time index) bboxes, bbox 1 deg (about 121 cells) + day +
+ *    kind, a 3 x 2.5 deg bbox next to the data holding no record (the time index's budget
+ *    spent, then about 800 cells), and a 1-day window followed page by page for 20 pages. The
+ *    query plan of each class is printed.
  * 3. Baseline: "SELECT * FROM observations WHERE id > ? ORDER BY id LIMIT PAGE" with every
  *    column read, from random ids, through the same SQLite connection settings.
  *
@@ -191,13 +194,14 @@ enum qclass {
     Q_BBOX_MID,
     Q_BBOX_LARGE,
     Q_BBOX_DAY_KIND,
+    Q_BBOX_EMPTY,
     Q_N
 };
 static const char *const QNAMES[Q_N] = {
     "first page, no filter",     "cursor page, no filter", "1-hour window",
     "1-day window",              "kind=sighting (10%)",    "kind=uav_flight (2.5%)",
-    "bbox 0.05 deg (lat band)",    "bbox 0.15 deg (~probe)",  "bbox 2 deg (index scan)",
-    "bbox 1 deg + 1 day + kind"};
+    "bbox 0.05 deg (cells)",     "bbox 0.15 deg (cells)",   "bbox 2 deg (time index)",
+    "bbox 1 deg + 1 day + kind", "bbox 3 deg, no records"};
 
 /* A random query of class c (a random keyset position for the cursor classes). */
 static void make_query(enum qclass c, struct store_page *p)
@@ -245,6 +249,12 @@ static void make_query(enum qclass c, struct store_page *p)
     case Q_BBOX_LARGE:
         p->has_bbox = true;
         p->bbox = (struct geo_bbox){lon, lat, lon + side, lat + side};
+        break;
+    case Q_BBOX_EMPTY: /* south-west of every record: the time plan's budget, then cells */
+        p->has_bbox = true;
+        lon = rndr(32.0, 33.5);
+        lat = rndr(43.5, 44.0);
+        p->bbox = (struct geo_bbox){lon, lat, lon + 3.0, lat + 2.5};
         break;
     case Q_N:
         break;

@@ -65,6 +65,8 @@ struct entry_cache {
 static int collect(void *ctx, const struct store_log_record *r)
 {
     struct entry_cache *c = ctx;
+    if ((uint64_t)r->log_index != c->first + c->n)
+        return 1; /* a gap (a removed record): the leaves before it are all this range holds */
     c->leaf[c->n].len = 0;
     if (log_leaf_bytes(r, &c->leaf[c->n]))
         return ERR_NOMEM;
@@ -75,9 +77,10 @@ static int entry(void *ctx, uint64_t index, struct buf *out, struct errbuf *e)
 {
     struct entry_cache *c = ctx;
     if (index < c->first || index >= c->first + c->n) {
-        c->first = index;
+        /* the whole bundle around index (tiles_bundle asks for its leaves in order) */
+        c->first = index - index % TILES_WIDTH;
         c->n = 0;
-        int rc = store_log_records(c->s, (int64_t)index, collect, c, e);
+        int rc = store_log_range(c->s, (int64_t)c->first, TILES_WIDTH, collect, c, e);
         if (rc < 0)
             return rc;
     }

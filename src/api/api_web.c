@@ -303,7 +303,7 @@ void api_h_proof_observation(struct api *a, const struct http_request *req,
     struct buf leaf;
     buf_init(&leaf);
     struct leaf_ctx lc = {index, &leaf, false};
-    rc = store_log_records(a->s, index, on_leaf, &lc, &e);
+    rc = store_log_range(a->s, index, 1, on_leaf, &lc, &e);
     struct ledger_hash proof[LEDGER_MAX_PROOF], lh;
     size_t np = 0;
     if ((rc != 0 && rc != 1) || !lc.found) {

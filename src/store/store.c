@@ -167,6 +167,17 @@ static const char *const MIGRATIONS[] = {
     "  actor TEXT NOT NULL, role TEXT NOT NULL, party TEXT, text TEXT NOT NULL,"
     "  created_ms INTEGER NOT NULL, log_index INTEGER NOT NULL);"
     "CREATE INDEX finding_reviews_finding ON finding_reviews(finding_id);",
+    /* 9: an incident's leaf index by its id (the newest version; store_log_index_of). Leaf
+     * ranges need no index: each logged table is in leaf order by its key (store_log_range) */
+    "CREATE INDEX incident_log_incident ON incident_log(incident_id);"
+    /* bbox pages cell by cell (store_page.c): the placed centre's cell of 0.1 degree, then the
+     * columns the latitude index had, which this replaces (one B-tree insert per row, as before);
+     * both page indexes carry the id after the end time, so (end time, id) order needs no sort */
+    "DROP INDEX observations_lat;"
+    "CREATE INDEX observations_cell ON observations(CAST((lat + 90.0) * 10 AS INTEGER) * 3601 + "
+    "  CAST((lon + 180.0) * 10 AS INTEGER), t_end_ms, id, lon, lat, kind, party, region);"
+    "DROP INDEX observations_time;"
+    "CREATE INDEX observations_time ON observations(t_end_ms, id, lon, lat, kind, party, region);",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -729,9 +740,27 @@ static void where_bind(const struct where *w, sqlite3_stmt *st)
     }
 }
 
+/* Appends s (listings write a few thousand keys a page: printf was half their CPU time). */
+static int put(struct buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+static int put_int(struct buf *b, long long v)
+{
+    char d[24], *p = d + sizeof d;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    return buf_append(b, p, (size_t)(d + sizeof d - p));
+}
+
 static int col_json(struct buf *b, sqlite3_stmt *st, int i, const char *name, bool *first)
 {
-    int rc = buf_printf(b, "%s\"%s\":", *first ? "" : ",", name);
+    int rc = put(b, *first ? "\"" : ",\"") || put(b, name) || put(b, "\":");
     *first = false;
     if (rc)
         return rc;
@@ -739,7 +768,7 @@ static int col_json(struct buf *b, sqlite3_stmt *st, int i, const char *name, bo
     case SQLITE_NULL:
         return buf_append(b, "null", 4);
     case SQLITE_INTEGER:
-        return buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i));
+        return put_int(b, (long long)sqlite3_column_int64(st, i));
     case SQLITE_FLOAT:
         return buf_printf(b, "%.10g", sqlite3_column_double(st, i));
     default:
@@ -751,7 +780,7 @@ static int time_json(struct buf *b, sqlite3_stmt *st, int i, const char *name)
 {
     char t[40];
     time_format_utc(sqlite3_column_int64(st, i), t, sizeof t);
-    return buf_printf(b, ",\"%s\":\"%s\"", name, t);
+    return put(b, ",\"") || put(b, name) || put(b, "\":\"") || put(b, t) || put(b, "\"");
 }
 
 /* The columns store_obs_row_json reads, after "SELECT " (table aliased o). */
@@ -780,21 +809,22 @@ int store_obs_row_json(sqlite3_stmt *st, struct buf *b)
         if (!names[i])
             continue;
         if (i == 14) { /* line distances are stored as JSON text */
-            rc = buf_printf(b, ",\"line_distances_m\":%s",
-                            sqlite3_column_text(st, i) ? (const char *)sqlite3_column_text(st, i)
-                                                       : "null");
+            const char *ld = (const char *)sqlite3_column_text(st, i);
+            rc = put(b, ",\"line_distances_m\":") || put(b, ld ? ld : "null");
             continue;
         }
         if (i == 12) {
-            rc = buf_printf(b, ",\"control_uncertain\":%s",
-                            sqlite3_column_int(st, i) ? "true" : "false");
+            rc = put(b, sqlite3_column_int(st, i) ? ",\"control_uncertain\":true"
+                                                   : ",\"control_uncertain\":false");
             continue;
         }
         rc = col_json(b, st, i, names[i], &first);
     }
     rc = rc || time_json(b, st, 3, "time_start") || time_json(b, st, 4, "time_end");
-    rc = rc || buf_printf(b, ",\"events\":%s,\"zones\":%s}", sqlite3_column_text(st, 28),
-                          sqlite3_column_text(st, 29));
+    const char *events = (const char *)sqlite3_column_text(st, 28),
+               *zones = (const char *)sqlite3_column_text(st, 29);
+    rc = rc || put(b, ",\"events\":") || put(b, events ? events : "null") ||
+         put(b, ",\"zones\":") || put(b, zones ? zones : "null") || put(b, "}");
     return rc;
 }
 
@@ -1009,42 +1039,133 @@ int store_obs_count(struct store *s, long long *n, struct errbuf *e)
 
 /* ---- the records of the transparency log ---- */
 
-int store_log_records(struct store *s, int64_t from_index,
-                      int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
-                      struct errbuf *e)
+/* The tables of logged records in enum store_log_kind order: each row's key (its rowid) and
+ * its leaf index grow together, since both are assigned at insert and no logged row is ever
+ * deleted or re-keyed (migration 2 numbered older rows in the same order). So a table is in leaf
+ * order by its key, and the first row at or after a leaf index is found by bisecting the keys:
+ * O(log² n) B-tree steps, no index on log_index (which would cost ingest a B-tree insert per
+ * record). incident_log is keyed by the leaf index itself. */
+enum { N_LOG_KINDS = 6 };
+static const char *const LOG_READ_SQL[N_LOG_KINDS] = {
+    "SELECT log_index, version, agreement_id, json, NULL, NULL, NULL, NULL, NULL, NULL "
+    "FROM agreements WHERE version >= ?1 AND log_index >= ?2 ORDER BY version",
+    "SELECT log_index, id, client_id, raw, agreement_version, NULL, NULL, NULL, NULL, NULL "
+    "FROM observations WHERE id >= ?1 AND log_index >= ?2 ORDER BY id",
+    "SELECT log_index, id, obs_id, reasons, agreement_version, clause, result, party, "
+    "severity, rule_kind FROM findings WHERE id >= ?1 AND log_index >= ?2 ORDER BY id",
+    "SELECT log_index, id, threshold, finding_ids, agreement_version, level, region, party, "
+    "window_start_ms, window_end_ms, findings FROM alerts WHERE id >= ?1 AND log_index >= ?2 "
+    "ORDER BY id",
+    "SELECT log_index, incident_id, NULL, json, agreement_version, NULL, NULL, party, "
+    "grade, NULL FROM incident_log WHERE log_index >= ?1 AND log_index >= ?2 ORDER BY log_index",
+    "SELECT log_index, id, finding_id, text, created_ms, action, status_to, party, actor, "
+    "role, status_from FROM finding_reviews WHERE id >= ?1 AND log_index >= ?2 ORDER BY id"};
+/* The first row at or after key ?1: its key and leaf index. */
+static const char *const LOG_PROBE_SQL[N_LOG_KINDS] = {
+    "SELECT version, log_index FROM agreements WHERE version >= ?1 ORDER BY version LIMIT 1",
+    "SELECT id, log_index FROM observations WHERE id >= ?1 ORDER BY id LIMIT 1",
+    "SELECT id, log_index FROM findings WHERE id >= ?1 ORDER BY id LIMIT 1",
+    "SELECT id, log_index FROM alerts WHERE id >= ?1 ORDER BY id LIMIT 1",
+    NULL, /* incident_log: the key is the leaf index */
+    "SELECT id, log_index FROM finding_reviews WHERE id >= ?1 ORDER BY id LIMIT 1"};
+/* The smallest and largest key (two subqueries: each is one B-tree step; min and max in one
+ * SELECT would scan). */
+static const char *const LOG_BOUNDS_SQL[N_LOG_KINDS] = {
+    "SELECT (SELECT min(version) FROM agreements), (SELECT max(version) FROM agreements)",
+    "SELECT (SELECT min(id) FROM observations), (SELECT max(id) FROM observations)",
+    "SELECT (SELECT min(id) FROM findings), (SELECT max(id) FROM findings)",
+    "SELECT (SELECT min(id) FROM alerts), (SELECT max(id) FROM alerts)",
+    NULL,
+    "SELECT (SELECT min(id) FROM finding_reviews), (SELECT max(id) FROM finding_reviews)"};
+/* The leaf index of the record of each kind with key ?1 (incidents: the newest version). */
+static const char *const LOG_INDEX_OF_SQL[N_LOG_KINDS] = {
+    "SELECT log_index FROM agreements WHERE version = ?1",
+    "SELECT log_index FROM observations WHERE id = ?1",
+    "SELECT log_index FROM findings WHERE id = ?1",
+    "SELECT log_index FROM alerts WHERE id = ?1",
+    "SELECT max(log_index) FROM incident_log WHERE incident_id = ?1",
+    "SELECT log_index FROM finding_reviews WHERE id = ?1"};
+
+/* The smallest key of table k whose row's leaf index is from or more (the largest key + 1 when
+ * there is none) in *start. */
+static int log_seek(struct store *s, int k, int64_t from, int64_t *start, struct errbuf *e)
 {
-    static const char *const sql[6] = { /* in enum store_log_kind order */
-        "SELECT log_index, version, agreement_id, json, NULL, NULL, NULL, NULL, NULL, NULL "
-        "FROM agreements WHERE log_index >= ?1 ORDER BY version",
-        "SELECT log_index, id, client_id, raw, agreement_version, NULL, NULL, NULL, NULL, NULL "
-        "FROM observations WHERE log_index >= ?1 ORDER BY id",
-        "SELECT log_index, id, obs_id, reasons, agreement_version, clause, result, party, "
-        "severity, rule_kind FROM findings WHERE log_index >= ?1 ORDER BY id",
-        "SELECT log_index, id, threshold, finding_ids, agreement_version, level, region, party, "
-        "window_start_ms, window_end_ms, findings FROM alerts WHERE log_index >= ?1 ORDER BY id",
-        "SELECT log_index, incident_id, NULL, json, agreement_version, NULL, NULL, party, "
-        "grade, NULL FROM incident_log WHERE log_index >= ?1 ORDER BY log_index",
-        "SELECT log_index, id, finding_id, text, created_ms, action, status_to, party, actor, "
-        "role, status_from FROM finding_reviews WHERE log_index >= ?1 ORDER BY id"};
-    enum { N_KINDS = 6 };
-    sqlite3_stmt *q[N_KINDS] = {NULL, NULL, NULL, NULL, NULL, NULL};
-    bool live[N_KINDS] = {false, false, false, false, false, false};
+    if (k == STORE_LOG_INCIDENT || from <= 0) {
+        *start = k == STORE_LOG_INCIDENT ? from : INT64_MIN;
+        return 0;
+    }
+    sqlite3_stmt *q = store_cached(s, STORE_CACHED_LOG_BOUNDS + k, LOG_BOUNDS_SQL[k]);
+    if (!q || sqlite3_step(q) != SQLITE_ROW)
+        return dberr(s, e, "finding a leaf's record");
+    if (sqlite3_column_type(q, 0) == SQLITE_NULL) { /* an empty table */
+        sqlite3_reset(q);
+        *start = INT64_MAX;
+        return 0;
+    }
+    int64_t lo = sqlite3_column_int64(q, 0), hi = sqlite3_column_int64(q, 1);
+    sqlite3_reset(q);
+    if (hi == INT64_MAX) /* keys are rowids: never, but keep hi + 1 defined */
+        return errf(e, ERR_DB, "%s: a logged table holds rowid %lld", s->path, (long long)hi);
+    hi++;
+    /* Invariant: every key below lo has a leaf index below from; the answer is at most hi. */
+    q = store_cached(s, STORE_CACHED_LOG_PROBE + k, LOG_PROBE_SQL[k]);
+    if (!q)
+        return dberr(s, e, "finding a leaf's record");
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        sqlite3_reset(q);
+        sqlite3_bind_int64(q, 1, mid);
+        int step = sqlite3_step(q);
+        if (step == SQLITE_DONE) { /* no key from mid on (hi was the largest + 1) */
+            hi = mid;
+            continue;
+        }
+        if (step != SQLITE_ROW) {
+            sqlite3_reset(q);
+            return dberr(s, e, "finding a leaf's record");
+        }
+        int64_t key = sqlite3_column_int64(q, 0);
+        bool before = sqlite3_column_type(q, 1) == SQLITE_NULL ||
+                      sqlite3_column_int64(q, 1) < from;
+        if (before)
+            lo = key + 1; /* no key in [mid, key) */
+        else
+            hi = mid;
+    }
+    sqlite3_reset(q);
+    *start = lo;
+    return 0;
+}
+
+int store_log_range(struct store *s, int64_t from_index, int64_t count,
+                    int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
+                    struct errbuf *e)
+{
+    if (from_index < 0)
+        from_index = 0;
+    int64_t end = count <= 0 || count > INT64_MAX - from_index ? INT64_MAX : from_index + count;
+    sqlite3_stmt *q[N_LOG_KINDS] = {NULL, NULL, NULL, NULL, NULL, NULL};
+    bool live[N_LOG_KINDS] = {false, false, false, false, false, false};
     int rc = 0;
-    for (int k = 0; k < N_KINDS && !rc; k++) {
-        if (sqlite3_prepare_v2(s->db, sql[k], -1, &q[k], NULL) != SQLITE_OK) {
+    for (int k = 0; k < N_LOG_KINDS && !rc; k++) {
+        int64_t start = 0;
+        if ((rc = log_seek(s, k, from_index, &start, e)))
+            break;
+        if (!(q[k] = store_cached(s, STORE_CACHED_LOG_READ + k, LOG_READ_SQL[k]))) {
             rc = dberr(s, e, "reading the log's records");
             break;
         }
-        sqlite3_bind_int64(q[k], 1, from_index);
+        sqlite3_bind_int64(q[k], 1, start);
+        sqlite3_bind_int64(q[k], 2, from_index);
         int step = sqlite3_step(q[k]);
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             rc = dberr(s, e, "reading the log's records");
         live[k] = step == SQLITE_ROW;
     }
-    /* Each table is in log order by its own id; merge them by log_index. */
+    /* Each table is in log order by its own key; merge them by log_index. */
     while (!rc) {
         int best = -1;
-        for (int k = 0; k < N_KINDS; k++)
+        for (int k = 0; k < N_LOG_KINDS; k++)
             if (live[k] && (best < 0 || sqlite3_column_int64(q[k], 0) <
                                             sqlite3_column_int64(q[best], 0)))
                 best = k;
@@ -1056,6 +1177,8 @@ int store_log_records(struct store *s, int64_t from_index,
             .log_index = sqlite3_column_int64(st, 0),
             .id = sqlite3_column_int64(st, 1),
         };
+        if (r.log_index >= end)
+            break;
         if (best == STORE_LOG_AGREEMENT) {
             r.text1 = (const char *)sqlite3_column_text(st, 2); /* agreement id */
         } else if (best == STORE_LOG_OBSERVATION) {
@@ -1101,8 +1224,40 @@ int store_log_records(struct store *s, int64_t from_index,
             rc = dberr(s, e, "reading the log's records");
         live[best] = step == SQLITE_ROW;
     }
-    for (int k = 0; k < N_KINDS; k++)
-        sqlite3_finalize(q[k]);
+    for (int k = 0; k < N_LOG_KINDS; k++)
+        if (q[k])
+            sqlite3_reset(q[k]); /* holds no read lock between calls */
+    return rc;
+}
+
+int store_log_records(struct store *s, int64_t from_index,
+                      int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
+                      struct errbuf *e)
+{
+    return store_log_range(s, from_index, 0, cb, ctx, e);
+}
+
+int store_log_index_of(struct store *s, enum store_log_kind kind, int64_t id,
+                       int64_t *log_index, struct errbuf *e)
+{
+    static const char *const names[N_LOG_KINDS] = {"agreement version", "observation", "finding",
+                                                   "alert", "incident", "finding review"};
+    if ((int)kind < 0 || (int)kind >= N_LOG_KINDS)
+        return errf(e, ERR_INVAL, "no such kind of logged record (%d)", (int)kind);
+    sqlite3_stmt *q = store_cached(s, STORE_CACHED_LOG_INDEX_OF + (int)kind,
+                                   LOG_INDEX_OF_SQL[kind]);
+    if (!q)
+        return dberr(s, e, "looking up a leaf index");
+    sqlite3_bind_int64(q, 1, id);
+    int rc = 0, step = sqlite3_step(q);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = dberr(s, e, "looking up a leaf index");
+    else if (step != SQLITE_ROW || sqlite3_column_type(q, 0) == SQLITE_NULL)
+        rc = errf(e, ERR_NOTFOUND, "%s %lld is not stored (or not logged)", names[kind],
+                  (long long)id);
+    else
+        *log_index = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
     return rc;
 }
 
@@ -1125,19 +1280,7 @@ int store_obs_id_by_client(struct store *s, const char *client_id, int64_t *obs_
 
 int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index, struct errbuf *e)
 {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db, "SELECT log_index FROM observations WHERE id = ?1", -1, &q,
-                           NULL) != SQLITE_OK)
-        return dberr(s, e, "looking up an observation");
-    sqlite3_bind_int64(q, 1, obs_id);
-    int rc = 0;
-    if (sqlite3_step(q) != SQLITE_ROW || sqlite3_column_type(q, 0) == SQLITE_NULL)
-        rc = errf(e, ERR_NOTFOUND, "observation %lld is not stored (or not logged)",
-                  (long long)obs_id);
-    else
-        *log_index = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    return rc;
+    return store_log_index_of(s, STORE_LOG_OBSERVATION, obs_id, log_index, e);
 }
 
 int store_checkpoint_last(struct store *s, struct store_checkpoint *out, struct errbuf *e)

@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 struct store;
 
@@ -120,10 +120,23 @@ int store_obs_id_by_client(struct store *s, const char *client_id, int64_t *obs_
 /* The leaf index of stored observation obs_id (ERR_NOTFOUND when there is none). */
 int store_obs_log_index(struct store *s, int64_t obs_id, int64_t *log_index,
                         struct errbuf *e) WUR;
+/* The leaf index of the logged record of kind with id (agreements: the version; incidents: the
+ * newest logged version of incident id), by primary key or index: O(log n). ERR_NOTFOUND when
+ * there is none. */
+int store_log_index_of(struct store *s, enum store_log_kind kind, int64_t id,
+                       int64_t *log_index, struct errbuf *e) WUR;
 /* Calls cb with every logged record from leaf index from_index on, in leaf order. */
 int store_log_records(struct store *s, int64_t from_index,
                       int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
                       struct errbuf *e) WUR;
+/* The same for the records of leaves [from_index, from_index + count) only (count <= 0: to
+ * the end). Each table is entered at its first row in range by bisecting its primary key, so a
+ * range costs O(log² n + count), not a scan. cb returning non-zero stops the walk and is
+ * returned. Records of removed rows leave gaps: callers that need every leaf check
+ * r->log_index. */
+int store_log_range(struct store *s, int64_t from_index, int64_t count,
+                    int (*cb)(void *ctx, const struct store_log_record *r), void *ctx,
+                    struct errbuf *e) WUR;
 
 /* Filters for listings; unset fields are NULL / TIME_NONE. */
 struct store_filter {
@@ -146,8 +159,12 @@ int store_findings_list(struct store *s, const struct store_filter *f,
  * Records come in (end time, id) order, a page at a time: a page starts after a keyset position
  * (the last record of the previous page), never at an offset, so every page costs the same on a
  * store of any size. The query picks its index from the filters (docs/api.md, "Paging"). */
-#define STORE_PAGE_BAND_ROWS 50000 /* rows in a bbox's latitude band above which bbox pages
-                                      come in time order (store_page.c) */
+#define STORE_PAGE_CELLS_MAX 400 /* cells of 0.1 degree a bbox may cover to be read cell by
+                                    cell; a larger one is read in time order (store_page.c) */
+#define STORE_PAGE_CELLS_FALLBACK 2500 /* a larger bbox of at most this many cells is read in
+                                          time order for STORE_PAGE_TIME_BUDGET SQLite VM
+                                          operations, then cell by cell if the page is not full */
+#define STORE_PAGE_TIME_BUDGET 200000LL /* about 1.5 ms, some 35,000 index entries */
 
 struct store_page {
     struct store_filter f;  /* from/to, party, clause, region, kind; f.limit rows (> 0) */
@@ -156,7 +173,8 @@ struct store_page {
     bool has_after;         /* keyset: only records after (after_t_ms, after_id) */
     int64_t after_t_ms, after_id;
     int64_t id;             /* > 0: only the record with this id */
-    long long band_rows;    /* 0: STORE_PAGE_BAND_ROWS (tests set less to take the time plan) */
+    long long cells_max;    /* 0: STORE_PAGE_CELLS_MAX; < 0: never cell by cell (tests) */
+    long long time_budget;  /* 0: STORE_PAGE_TIME_BUDGET (tests set less) */
 };
 void store_page_init(struct store_page *p);
 

@@ -9,7 +9,19 @@
 
 /* Slots of store_cached, one per statement a hot path keeps prepared (one enum for the module's
  * files, so that slots never collide). */
-enum store_cached_slot { STORE_CACHED_USER_BY_TOKEN, STORE_CACHED_AUDIT_ADD, STORE_CACHED_STMTS };
+enum store_cached_slot {
+    STORE_CACHED_USER_BY_TOKEN,
+    STORE_CACHED_AUDIT_ADD,
+    /* six slots each, one per enum store_log_kind: reading a leaf range, bisecting a table's
+     * keys, a table's key bounds, a record's leaf index */
+    STORE_CACHED_LOG_READ,
+    STORE_CACHED_LOG_PROBE = STORE_CACHED_LOG_READ + 6,
+    STORE_CACHED_LOG_BOUNDS = STORE_CACHED_LOG_PROBE + 6,
+    STORE_CACHED_LOG_INDEX_OF = STORE_CACHED_LOG_BOUNDS + 6,
+    STORE_CACHED_PAGE_OBS_ROW = STORE_CACHED_LOG_INDEX_OF + 6, /* store_page.c: a record */
+    STORE_CACHED_PAGE_FINDING_ROW,
+    STORE_CACHED_STMTS
+};
 /* The statement of slot, prepared from sql on first use (the same sql on every call) and kept
  * until store_close; it comes reset with its bindings cleared. NULL when it cannot be prepared
  * (store_dberr then says why). Reset it after use so it holds no read lock. */

@@ -161,24 +161,53 @@ static void test_pages_give_every_observation_once_in_order(void)
 static void test_bbox_small_and_large_match_a_scan(void)
 {
     /* boxes around Avdiivka, around the generated detections, a point, and far away; each
-     * through the latitude band and through the time index */
+     * cell by cell and through the time index */
     static const struct geo_bbox boxes[] = {
         {37.5, 47.5, 38.5, 48.5}, {37.0, 47.0, 39.0, 49.0}, {38.0, 48.0, 38.0, 48.0},
         {0, 0, 1, 1}};
     for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++)
-        for (int band_rows = 0; band_rows <= 1; band_rows++) { /* band plan, then time plan */
+        for (int plan = 0; plan <= 3; plan++) {
+            /* cells; the time plan; the time plan on a budget it keeps to; and on one it spends
+             * at once, then the cells */
+            static const char *const names[] = {"bbox", "bbox (time plan)",
+                                                "bbox (time plan, budget)",
+                                                "bbox (budget spent, cells)"};
             struct store_page p;
             store_page_init(&p);
             p.has_bbox = true;
             p.bbox = boxes[i];
-            p.band_rows = band_rows;
+            p.cells_max = plan == 1 ? -1 : plan >= 2 ? 1 : 0;
+            p.time_budget = plan == 3 ? 1 : 0;
             struct got g;
             follow(p, 50, false, &g);
-            check_same(&g, keep_bbox, &boxes[i], band_rows ? "bbox (time plan)" : "bbox");
+            check_same(&g, keep_bbox, &boxes[i], names[plan]);
             p.f.kind = "detection";
             follow(p, 30, false, &g);
             check_same(&g, keep_bbox_detection, &boxes[i], "bbox and kind");
         }
+    /* findings in a bbox: cell by cell (pages of 3: the kept keys are replaced as later cells
+     * give earlier ones) as through the time index, each once, in order */
+    static struct got by_cells, by_time;
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++) {
+        struct store_page p;
+        store_page_init(&p);
+        p.has_bbox = true;
+        p.bbox = boxes[i];
+        follow(p, 3, true, &by_cells);
+        p.cells_max = -1;
+        follow(p, 3, true, &by_time);
+        CHECK(!by_cells.out_of_order);
+        CHECK_INT(by_cells.n, by_time.n);
+        qsort(by_cells.ids, by_cells.n, sizeof by_cells.ids[0], cmp_ll);
+        qsort(by_time.ids, by_time.n, sizeof by_time.ids[0], cmp_ll);
+        for (size_t k = 0; k < by_cells.n && k < by_time.n; k++)
+            CHECK_INT(by_cells.ids[k], by_time.ids[k]);
+        for (size_t k = 1; k < by_cells.n; k++)
+            CHECK(by_cells.ids[k] != by_cells.ids[k - 1]);
+        total += by_cells.n;
+    }
+    CHECK(total > 10);
 }
 
 static void test_time_and_kind_filters_match_a_scan(void)
@@ -265,10 +294,17 @@ static void test_plans_use_the_indexes(void)
     store_page_init(&p);
     p.f.limit = 100;
     p.has_bbox = true;
-    p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5}; /* few centres: the latitude band */
-    check_plan(&p, "USING COVERING INDEX observations_lat");
-    check_plan_of(&p, true, "USING COVERING INDEX observations_lat");
-    p.band_rows = 100; /* a band of more rows than this: the time index */
+    p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5}; /* 11 x 11 cells: cell by cell */
+    check_plan(&p, "cells of 0.1 degree: 121");
+    check_plan(&p, "USING COVERING INDEX observations_cell (<expr>=? AND t_end_ms<?)");
+    check_plan_of(&p, true, "USING COVERING INDEX observations_cell (<expr>=? AND t_end_ms<?)");
+    p.bbox = (struct geo_bbox){36, 46, 39, 49}; /* more than STORE_PAGE_CELLS_MAX cells */
+    check_plan(&p, "time index on a budget, then cells of 0.1 degree: 961");
+    check_plan(&p, "USING COVERING INDEX observations_time");
+    p.bbox = (struct geo_bbox){-100, -50, 100, 50}; /* more than STORE_PAGE_CELLS_FALLBACK */
+    check_plan(&p, "SCAN o USING COVERING INDEX observations_time");
+    p.bbox = (struct geo_bbox){37.5, 47.5, 38.5, 48.5};
+    p.cells_max = 100; /* fewer cells than this bbox's: the time index */
     check_plan(&p, "USING COVERING INDEX observations_time");
     store_page_init(&p);
     p.f.limit = 100;
@@ -344,6 +380,60 @@ static void test_cursor_parser(void)
 }
 
 /* 2,000 located detections in 37.2..38.8 E 47.2..48.8 N over 2016-10-12 (fixed seed). */
+/* Detections placed exactly on the edges of the 0.1-degree cells (37.1..37.5 E, 47.3..47.7 N,
+ * decimal degrees that are no exact doubles) and boxes whose edges are those same lines: cell by
+ * cell gives every record the time index gives. Runs last: it adds records. */
+static void test_bbox_on_cell_edges(void)
+{
+    struct buf b;
+    buf_init(&b);
+    int n = 0;
+    for (int i = 0; i <= 4; i++)
+        for (int j = 0; j <= 4; j++, n++)
+            CHECK_INT(buf_printf(&b,
+                                 "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\","
+                                 "\"coordinates\":[37.%d,47.%d]},\"properties\":{\"kind\":"
+                                 "\"detection\",\"client_id\":\"edge-%d\",\"time\":"
+                                 "\"2016-10-13T%02d:00:00Z\",\"means\":\"acoustic\","
+                                 "\"accuracy_m\":100,\"events\":[{\"type\":\"impact\","
+                                 "\"count\":1}]}}\n",
+                                 1 + i, 3 + j, n, n % 24),
+                      0);
+    FILE *f = fmemopen(b.p, b.len, "r");
+    struct ingest_opts o = {.format = OBS_FMT_NDJSON, .name = "edges"};
+    struct ingest_stats s = {0};
+    struct errbuf e;
+    CHECK_INT(ingest_stream(st, &ag, f, &o, &s, &e), 0);
+    CHECK_INT(s.accepted, n);
+    fclose(f);
+    buf_reset(&b);
+    static const struct geo_bbox boxes[] = {
+        {37.1, 47.3, 37.5, 47.7}, {37.2, 47.4, 37.2, 47.4}, {37.3, 47.3, 37.4, 47.6},
+        {37.15, 47.35, 37.3, 47.5}, {37.0, 47.2, 37.1, 47.3}};
+    static struct got by_cells, by_time;
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof boxes / sizeof boxes[0]; i++) {
+        struct store_page p;
+        store_page_init(&p);
+        p.has_bbox = true;
+        p.bbox = boxes[i];
+        p.f.kind = "detection";
+        p.f.from_ms = 1476316800000LL; /* 2016-10-13: the edge records only */
+        follow(p, 4, false, &by_cells);
+        p.cells_max = -1;
+        follow(p, 4, false, &by_time);
+        CHECK(!by_cells.out_of_order);
+        CHECK_INT(by_cells.n, by_time.n);
+        qsort(by_cells.ids, by_cells.n, sizeof by_cells.ids[0], cmp_ll);
+        qsort(by_time.ids, by_time.n, sizeof by_time.ids[0], cmp_ll);
+        for (size_t k = 0; k < by_cells.n && k < by_time.n; k++)
+            CHECK_INT(by_cells.ids[k], by_time.ids[k]);
+        total += by_cells.n;
+    }
+    /* the whole grid, one point, a 2 x 4 block, a 2 x 2 block within, the grid's corner */
+    CHECK_INT(total, 25 + 1 + 8 + 4 + 1);
+}
+
 static int add_generated(void)
 {
     struct buf b;
@@ -406,6 +496,7 @@ int main(void)
         T(test_bbox_parser),
         T(test_datetime_parser),
         T(test_cursor_parser),
+        T(test_bbox_on_cell_edges),
     };
     int rc = T_RUN(tests);
     store_agreements_free(&ag);
