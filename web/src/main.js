@@ -67,14 +67,15 @@ function itemColumns(m, mode) {
   return c;
 }
 
-// The map's features of columns c: only what drawing and clicking need (less to hand to the
-// map's worker and to cluster), made once.
+// The map's features of columns c: only what drawing and clicking need, the event type and the
+// party as their dictionary indices (MapLibre hands the features to its worker as JSON text:
+// numbers are far cheaper to write and parse there than strings), made once.
 function mapFeatures(c) {
-  const out = new Array(c.n), type = c.dict.type, party = c.dict.party;
+  const out = new Array(c.n);
   for (let i = 0; i < c.n; i++) {
     out[i] = {
       type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon[i], c.lat[i]] },
-      properties: { id: c.id[i], type: type[c.type[i]], party: party[c.party[i]], count: c.count[i] || 1, r: c.r[i] || 0 },
+      properties: { id: c.id[i], type: c.type[i], party: c.party[i], count: c.count[i] || 1, r: c.r[i] || 0 },
     };
   }
   return out;
@@ -115,17 +116,16 @@ function partyColour(id) {
   return i < 0 ? UNDETERMINED_COLOUR : PARTY_PALETTE[i % PARTY_PALETTE.length];
 }
 
+// The points' colour: by the event type or the party of each point (its index in the
+// dictionary of that column).
 function colourExpression() {
-  if (state.colourBy === 'party') {
-    const m = ['match', ['get', 'party']];
-    for (const p of state.parties) m.push(p.id, partyColour(p.id));
-    m.push(UNDETERMINED_COLOUR);
-    return m.length > 3 ? m : UNDETERMINED_COLOUR;
-  }
-  const m = ['match', ['get', 'type']];
-  for (const [k, v] of Object.entries(TYPE_COLOURS)) m.push(k, v);
-  m.push(OTHER_COLOUR);
-  return m;
+  const byParty = state.colourBy === 'party';
+  const names = byParty ? state.cols.dict.party : state.cols.dict.type;
+  const other = byParty ? UNDETERMINED_COLOUR : OTHER_COLOUR;
+  const m = ['match', ['get', byParty ? 'party' : 'type']];
+  names.forEach((name, i) => m.push(i, byParty ? partyColour(name) : TYPE_COLOURS[name] || OTHER_COLOUR));
+  m.push(other);
+  return m.length > 3 ? m : other;
 }
 
 function legend() {
