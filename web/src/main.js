@@ -183,10 +183,6 @@ function applyFilters(map) {
   $('time-label').textContent = tStart > -Infinity ? `${d(tStart)} to ${d(tEnd - 1)}` : `up to ${d(tEnd - 1)}`;
 }
 
-function baseLayers(geo) {
-  const layer = (l) => ({ type: 'FeatureCollection', features: geo.features.filter((f) => f.properties.layer === l) });
-  return { regions: layer('region'), control: layer('control'), zones: layer('zone'), lines: layer('line') };
-}
 
 async function panelFor(id) {
   const isObs = state.mode === 'observations';
@@ -357,16 +353,21 @@ function addItems(map, data) {
   });
 }
 
-// The base map: the Ukraine outline, the agreement's regions, control areas, zones and lines.
+// The base map: the Ukraine outline, the agreement's regions, control areas, zones and lines,
+// in one source (one index and one set of tiles for the map's worker to make, not five: each
+// tile that arrives is one more frame drawn) with a layer per kind.
 function addBase(map, geo, outline) {
-  map.addSource('outline', { type: 'geojson', data: outline });
-  for (const [k, v] of Object.entries(baseLayers(geo))) map.addSource(k, { type: 'geojson', data: v });
-  map.addLayer({ id: 'outline', type: 'fill', source: 'outline', paint: { 'fill-color': '#f7f5ef', 'fill-outline-color': '#999' } });
-  map.addLayer({ id: 'regions', type: 'fill', source: 'regions', paint: { 'fill-color': '#efe9d8', 'fill-outline-color': '#777' } });
-  map.addLayer({ id: 'regions-edge', type: 'line', source: 'regions', paint: { 'line-color': '#777', 'line-width': 1 } });
-  map.addLayer({ id: 'control', type: 'fill', source: 'control', paint: { 'fill-color': '#c98f8f', 'fill-opacity': 0.25 } });
-  map.addLayer({ id: 'zones', type: 'fill', source: 'zones', paint: { 'fill-color': '#f0a030', 'fill-opacity': 0.5, 'fill-outline-color': '#b26b00' } });
-  map.addLayer({ id: 'lines', type: 'line', source: 'lines', paint: { 'line-color': '#c00000', 'line-width': 2.5 } });
+  const kinds = ['region', 'control', 'zone', 'line'];
+  const features = [{ ...outline, properties: { ...outline.properties, layer: 'outline' } }]
+    .concat(geo.features.filter((f) => kinds.includes(f.properties.layer)));
+  map.addSource('base', { type: 'geojson', data: { type: 'FeatureCollection', features } });
+  const of = (kind) => ({ source: 'base', filter: ['==', ['get', 'layer'], kind] });
+  map.addLayer({ id: 'outline', type: 'fill', ...of('outline'), paint: { 'fill-color': '#f7f5ef', 'fill-outline-color': '#999' } });
+  map.addLayer({ id: 'regions', type: 'fill', ...of('region'), paint: { 'fill-color': '#efe9d8', 'fill-outline-color': '#777' } });
+  map.addLayer({ id: 'regions-edge', type: 'line', ...of('region'), paint: { 'line-color': '#777', 'line-width': 1 } });
+  map.addLayer({ id: 'control', type: 'fill', ...of('control'), paint: { 'fill-color': '#c98f8f', 'fill-opacity': 0.25 } });
+  map.addLayer({ id: 'zones', type: 'fill', ...of('zone'), paint: { 'fill-color': '#f0a030', 'fill-opacity': 0.5, 'fill-outline-color': '#b26b00' } });
+  map.addLayer({ id: 'lines', type: 'line', ...of('line'), paint: { 'line-color': '#c00000', 'line-width': 2.5 } });
 }
 
 // The filters' choices: the values that occur (a dictionary holds only those).
