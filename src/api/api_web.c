@@ -597,6 +597,24 @@ static int put_ll(struct buf *b, size_t i, long long v)
                                               : (unsigned long long)v));
 }
 
+/* Appends degrees v with 5 decimals (about a metre) like "%.5f" but without printf, which took
+ * a third of the map's answer for 200,000 coordinates. */
+static int put_deg5(struct buf *b, size_t i, double v)
+{
+    if (!isfinite(v) || fabs(v) > 1e12)
+        return (i && buf_append(b, ",", 1)) || buf_append(b, "null", 4);
+    long long u = llround(fabs(v) * 100000.0);
+    char d[32], *q = d + sizeof d;
+    for (int k = 0; k < 5; k++, u /= 10)
+        *--q = (char)('0' + u % 10);
+    *--q = '.';
+    do
+        *--q = (char)('0' + u % 10);
+    while ((u /= 10) > 0);
+    return (i && buf_append(b, ",", 1)) || (v < 0 && buf_append(b, "-", 1)) ||
+           buf_append(b, q, (size_t)(d + sizeof d - q));
+}
+
 /* Writes t as {"n":N,"id":[...],"t":[...],"lon":[...],"lat":[...],SIZE:[...],"count":[...],
  * COLUMN:[indices]...,"dict":{COLUMN:[strings]...}}. */
 static int map_table_json(const struct map_table *t, struct buf *b)
@@ -609,10 +627,10 @@ static int map_table_json(const struct map_table *t, struct buf *b)
         w = put_ll(b, i, t->rows[i].t);
     w = w || buf_printf(b, "],\"lon\":[");
     for (size_t i = 0; i < t->n && !w; i++)
-        w = buf_printf(b, "%s%.5f", i ? "," : "", t->rows[i].lon);
+        w = put_deg5(b, i, t->rows[i].lon);
     w = w || buf_printf(b, "],\"lat\":[");
     for (size_t i = 0; i < t->n && !w; i++)
-        w = buf_printf(b, "%s%.5f", i ? "," : "", t->rows[i].lat);
+        w = put_deg5(b, i, t->rows[i].lat);
     w = w || buf_printf(b, "],\"%s\":[", t->size_name);
     for (size_t i = 0; i < t->n && !w; i++)
         w = put_ll(b, i, llround(t->rows[i].size_m));
