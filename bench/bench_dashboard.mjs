@@ -37,7 +37,7 @@ try {
   const page = await open();
   const first = await page.evaluate((c) => ({
     firstRenderMs: c, warmRenderMs: window.truce.firstRenderMs,
-    points: window.truce.state.features.length, warmTimings: window.truce.timings,
+    points: window.truce.state.cols.n, warmTimings: window.truce.timings,
   }), coldMs);
   first.coldTimings = coldTimings;
   const frames = await page.evaluate(async () => {

@@ -761,6 +761,7 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     }
     a->map_cache_log = -1;
     a->map_inc_cache_log = -1;
+    a->map_inc_geo_cache_log = -1;
     return a;
 }
 
@@ -774,6 +775,7 @@ void api_free(struct api *a)
     free(a->web_dir);
     buf_reset(&a->map_cache);
     buf_reset(&a->map_inc_cache);
+    buf_reset(&a->map_inc_geo_cache);
     free(a);
 }
 

@@ -57,6 +57,8 @@ struct api {
     int64_t map_cache_log;     /* ... made at this committed log size (-1: none) */
     struct buf map_inc_cache;  /* the last answer of GET /api/v1/map/incidents for all parties */
     int64_t map_inc_cache_log; /* ... made at this committed log size (-1: none) */
+    struct buf map_inc_geo_cache;  /* ... and its ?format=geojson answer */
+    int64_t map_inc_geo_cache_log; /* ... made at this committed log size (-1: none) */
     struct metric metrics[API_METRICS_MAX];
     size_t n_metrics;
     unsigned long long metrics_dropped;

@@ -49,7 +49,7 @@ async function getJSON(url) {
 function itemColumns(m, mode) {
   const d = m.dict;
   const c = {
-    n: m.n, id: m.id, t: m.t, lon: m.lon, lat: m.lat, count: m.count,
+    n: m.n, log: m.log, id: m.id, t: m.t, lon: m.lon, lat: m.lat, count: m.count,
     type: m.type, party: m.party, region: m.region, clauses: m.clauses,
     dict: { type: d.type, party: d.party.map((p) => p || 'undetermined'), region: d.region, clauses: d.clauses },
   };
@@ -164,21 +164,31 @@ function currentFilter() {
 // Shows the features that pass the filters: the same predicate makes the count and the map's
 // data (so they always agree); the GeoJSON source is replaced, not filtered on the GPU, so that
 // large sets can be clustered.
+// The first time, when every incident passes, the map's worker fetches the features itself as
+// the server's GeoJSON made with the same dictionaries (the columns' log size says which): no
+// feature is built, written to JSON and copied on this thread for the first render.
 function applyFilters(map) {
   const { test, tEnd, tStart } = currentFilter();
-  const shown = [];
-  for (let i = 0; i < state.features.length; i++)
-    if (test(i)) shown.push(state.features[i]);
-  const n = shown.length;
+  const c = state.cols;
+  let n = 0;
+  for (let i = 0; i < c.n; i++) if (test(i)) n++;
   document.body.dataset.rendering = '1';
-  const data = { type: 'FeatureCollection', features: shown };
+  let data;
+  if (!map.getSource('items') && n === c.n && state.mode === 'incidents' && Number.isInteger(c.log)) {
+    data = `${location.origin}/api/v1/map/incidents?format=geojson&log=${c.log}`;
+  } else {
+    if (!state.features.length) state.features = mapFeatures(c);
+    const shown = [];
+    for (let i = 0; i < c.n; i++) if (test(i)) shown.push(state.features[i]);
+    data = { type: 'FeatureCollection', features: shown };
+  }
   if (map.getSource('items')) map.getSource('items').setData(data);
   else addItems(map, data);
   map.once('idle', () => { document.body.dataset.rendering = '0'; });
-  const c = $('count');
-  c.dataset.count = String(n);
-  c.dataset.total = String(state.features.length);
-  c.textContent = `${n.toLocaleString('en')} of ${state.features.length.toLocaleString('en')} ${state.mode} shown`;
+  const el = $('count');
+  el.dataset.count = String(n);
+  el.dataset.total = String(c.n);
+  el.textContent = `${n.toLocaleString('en')} of ${c.n.toLocaleString('en')} ${state.mode} shown`;
   const d = (t) => new Date(t).toISOString().slice(0, 10);
   $('time-label').textContent = tStart > -Infinity ? `${d(tStart)} to ${d(tEnd - 1)}` : `up to ${d(tEnd - 1)}`;
 }
@@ -323,7 +333,7 @@ async function loadItems() {
 function addItems(map, data) {
   // Large sets are clustered below zoom CLUSTER_MAX_ZOOM: software WebGL cannot draw 100,000
   // circles per frame, and nobody reads them at that scale. Small sets are drawn point by point.
-  const cluster = state.features.length > CLUSTER_ABOVE;
+  const cluster = state.cols.n > CLUSTER_ABOVE;
   map.addSource('items', { type: 'geojson', data, cluster, clusterMaxZoom: CLUSTER_MAX_ZOOM, clusterRadius: 28 });
   map.addLayer({
     id: 'clusters', type: 'circle', source: 'items', filter: ['has', 'point_count'],
@@ -395,6 +405,26 @@ async function main() {
     // No tiles, no glyphs, no sprite: nothing is fetched but truce's own GeoJSON.
     style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#dfe8ef' } }] },
     center: [38.2, 48.3], zoom: 6.6, attributionControl: false, fadeDuration: 0,
+    // the worker's own requests (the incidents' GeoJSON) carry the user's token
+    transformRequest: (url) => (url.startsWith(`${location.origin}/api/`) ? { url, headers: authHeaders() } : { url }),
+  });
+  // Frames painted while the items load are replaced by the next within a few hundred ms; in
+  // software WebGL each costs 30-150 ms of CPU and blocks this thread reading its pixels back.
+  // So after the first (the sea) nothing is painted until the items' tiles are in (or failed,
+  // or 5 s passed); tiles still load meanwhile.
+  const paint = map.painter.render.bind(map.painter);
+  let painted = 0, hold = true;
+  map.painter.render = (...a) => { if (!hold || painted++ === 0) paint(...a); };
+  const release = () => { if (hold) { hold = false; map.triggerRepaint(); } };
+  setTimeout(release, 5000);
+  map.on('sourcedata', (e) => { if (e.sourceId === 'items' && e.isSourceLoaded) release(); });
+  // when that GeoJSON is refused (the log grew since the columns were read) or fails, the
+  // features are made here from the columns
+  map.on('error', (e) => {
+    if (e.sourceId === 'items') release();
+    if (e.sourceId !== 'items' || state.features.length || !state.cols) return;
+    state.features = mapFeatures(state.cols);
+    applyFilters(map);
   });
   window.truce.map = map;
   const mapLoaded = new Promise((res) => map.on('load', res));
@@ -429,8 +459,6 @@ async function main() {
   $('time').max = String(days);
   $('time').value = String(days);
   // the items go to the map's worker first (it clusters them while the page is filled in)
-  state.features = mapFeatures(cols);
-  mark('features');
   applyFilters(map);
   mark('layers');
   $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
@@ -439,12 +467,11 @@ async function main() {
   $('report-date').value = new Date(state.tmax).toISOString().slice(0, 10);
   mark('filters');
   map.on('sourcedata', (e) => { if (e.sourceId === 'items' && e.isSourceLoaded && !window.truce.timings.itemsLoaded) mark('itemsLoaded'); });
-  const features = state.features;
 
   let pending = 0; // the slider fires many events: refilter once they pause
   const refilter = () => {
     clearTimeout(pending);
-    if (features.length > CLUSTER_ABOVE) pending = setTimeout(() => applyFilters(map), 120);
+    if (state.cols.n > CLUSTER_ABOVE) pending = setTimeout(() => applyFilters(map), 120);
     else applyFilters(map);
   };
   for (const id of ['time', 'window', 'f-type', 'f-party', 'f-clause', 'f-region', 'f-grade'])
