@@ -409,12 +409,12 @@ async function main() {
     transformRequest: (url) => (url.startsWith(`${location.origin}/api/`) ? { url, headers: authHeaders() } : { url }),
   });
   // Frames painted while the items load are replaced by the next within a few hundred ms; in
-  // software WebGL each costs 30-150 ms of CPU and blocks this thread reading its pixels back.
-  // So after the first (the sea) nothing is painted until the items' tiles are in (or failed,
-  // or 5 s passed); tiles still load meanwhile.
+  // software WebGL each costs 30-180 ms of CPU and blocks this thread reading its pixels back
+  // (the first also compiles shaders while the items' answer waits to be parsed). So nothing is
+  // painted until the items' tiles are in (or failed, or 5 s passed); tiles load meanwhile.
   const paint = map.painter.render.bind(map.painter);
-  let painted = 0, hold = true;
-  map.painter.render = (...a) => { if (!hold || painted++ === 0) paint(...a); };
+  let hold = true;
+  map.painter.render = (...a) => { if (!hold) paint(...a); };
   const release = () => { if (hold) { hold = false; map.triggerRepaint(); } };
   setTimeout(release, 5000);
   map.on('sourcedata', (e) => { if (e.sourceId === 'items' && e.isSourceLoaded) release(); });
