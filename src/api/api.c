@@ -776,6 +776,7 @@ void api_free(struct api *a)
     buf_reset(&a->map_cache);
     buf_reset(&a->map_inc_cache);
     buf_reset(&a->map_inc_geo_cache);
+    api_web_free(a);
     free(a);
 }
 

@@ -831,19 +831,37 @@ static int on_map_incident(void *ctx, const struct store_map_incident_row *r)
     return 0;
 }
 
-/* Both answers of the incidents' map for all parties are made from one read and kept: the
- * dashboard asks for the columns, then its map's worker for the GeoJSON. */
-static void map_incidents_cache(struct api *a, const struct map_table *t, int64_t log,
-                                bool geojson, const struct buf *answer)
+void api_web_free(struct api *a)
 {
+    if (a->map_inc_table)
+        map_table_free(a->map_inc_table);
+    free(a->map_inc_table);
+    a->map_inc_table = NULL;
+}
+
+/* Both answers of the incidents' map for all parties come from one read: the dashboard asks for
+ * the columns (answered at once, the read kept in t), then its map's worker for the GeoJSON
+ * (written from the kept read, which is then let go). Takes t. */
+static void map_incidents_cache(struct api *a, struct map_table *t, int64_t log, bool geojson,
+                                const struct buf *answer)
+{
+    api_web_free(a);
     buf_reset(&a->map_inc_cache);
     buf_reset(&a->map_inc_geo_cache);
-    bool ok = geojson ? !buf_append(&a->map_inc_geo_cache, answer->p, answer->len) &&
-                            !map_table_json(t, log, &a->map_inc_cache)
-                      : !buf_append(&a->map_inc_cache, answer->p, answer->len) &&
-                            !map_table_geojson(t, ICOL_TYPE, ICOL_PARTY, log,
-                                               &a->map_inc_geo_cache);
-    a->map_inc_cache_log = a->map_inc_geo_cache_log = ok ? log : -1;
+    a->map_inc_cache_log = a->map_inc_geo_cache_log = -1;
+    struct buf *mine = geojson ? &a->map_inc_geo_cache : &a->map_inc_cache;
+    if (!buf_append(mine, answer->p, answer->len))
+        *(geojson ? &a->map_inc_geo_cache_log : &a->map_inc_cache_log) = log;
+    if (geojson) {
+        if (!map_table_json(t, log, &a->map_inc_cache))
+            a->map_inc_cache_log = log;
+        map_table_free(t);
+    } else if ((a->map_inc_table = malloc(sizeof *t))) {
+        *a->map_inc_table = *t;
+        a->map_inc_table_log = log;
+    } else {
+        map_table_free(t);
+    }
 }
 
 void api_h_map_incidents(struct api *a, const struct http_request *req,
@@ -883,6 +901,15 @@ void api_h_map_incidents(struct api *a, const struct http_request *req,
     if (!party && map_from_cache(a, geojson ? &a->map_inc_geo_cache : &a->map_inc_cache,
                                  geojson ? a->map_inc_geo_cache_log : a->map_inc_cache_log, resp))
         return;
+    if (!party && geojson && a->map_inc_table && a->map_inc_table_log == log_now) {
+        /* the read the columns were answered from */
+        if (map_table_geojson(a->map_inc_table, ICOL_TYPE, ICOL_PARTY, log_now, &resp->body))
+            api_oom(resp);
+        else if (!buf_append(&a->map_inc_geo_cache, resp->body.p, resp->body.len))
+            a->map_inc_geo_cache_log = log_now;
+        api_web_free(a);
+        return;
+    }
     struct map_table t = {.size_name = "semi_major_m", .col_names = INC_COL_NAMES,
                           .n_cols = N_INC_COLS};
     struct errbuf e;
@@ -894,8 +921,10 @@ void api_h_map_incidents(struct api *a, const struct http_request *req,
     else if (geojson ? map_table_geojson(&t, ICOL_TYPE, ICOL_PARTY, log_now, &resp->body)
                      : map_table_json(&t, log_now, &resp->body))
         api_oom(resp);
-    else if (!party)
+    if (!rc && !t.full && !party && resp->status != 500) {
         map_incidents_cache(a, &t, log_now, geojson, &resp->body);
+        return;
+    }
     map_table_free(&t);
 }
 
