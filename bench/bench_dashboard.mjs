@@ -3,7 +3,7 @@
 // with every point loaded and filtered), and frame times while panning (requestAnimationFrame
 // intervals during three 1-second pans), with the dashboard's timing marks of both loads
 // (window.truce.timings, ms from the navigation's start: start = app.js running, style = the
-// map's style loaded, parsed = the items' answer parsed, features = the map's features made,
+// map's style loaded, parsed = the items' answer parsed, data = the items taken,
 // layers = the items handed to the map, filters = the filters filled, itemsLoaded = the items'
 // tiles in, idle = drawn). Prints one JSON line.
 //   node bench/bench_dashboard.mjs BASE_URL [SCREENSHOT.png]
