@@ -1,7 +1,11 @@
 // bench_dashboard.mjs: measures the dashboard in Debian's headless Chromium (software WebGL:
 // --disable-gpu) for bench_dashboard.sh: the first render (navigation start to the map drawn
 // with every point loaded and filtered), and frame times while panning (requestAnimationFrame
-// intervals during three 1-second pans). Prints one JSON line.
+// intervals during three 1-second pans), with the dashboard's timing marks of both loads
+// (window.truce.timings, ms from the navigation's start: start = app.js running, style = the
+// map's style loaded, parsed = the items' answer parsed, data = the items taken,
+// layers = the items handed to the map, filters = the filters filled, itemsLoaded = the items'
+// tiles in, idle = drawn). Prints one JSON line.
 //   node bench/bench_dashboard.mjs BASE_URL [SCREENSHOT.png]
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
@@ -28,12 +32,14 @@ try {
   };
   const cold = await open();
   const coldMs = await cold.evaluate(() => window.truce.firstRenderMs);
+  const coldTimings = await cold.evaluate(() => window.truce.timings);
   await cold.close();
   const page = await open();
   const first = await page.evaluate((c) => ({
     firstRenderMs: c, warmRenderMs: window.truce.firstRenderMs,
-    points: window.truce.state.features.length, timings: window.truce.timings,
+    points: window.truce.state.cols.n, warmTimings: window.truce.timings,
   }), coldMs);
+  first.coldTimings = coldTimings;
   const frames = await page.evaluate(async () => {
     const map = window.truce.map;
     const dts = [];

@@ -1,6 +1,6 @@
-// build.mjs: builds the dashboard into dist/ (served by `truce serve`): bundles src/main.js and
-// src/public.js with esbuild (MapLibre GL JS from node_modules), copies the HTML, the CSS and the
-// Ukraine outline from ../data/geo. No file is fetched from the network at run time.
+// build.mjs: builds the dashboard into dist/ (served by `truce serve`): bundles src/boot.js,
+// src/main.js and src/public.js with esbuild (MapLibre GL JS from node_modules), copies the HTML,
+// the CSS and the Ukraine outline from ../data/geo. No file is fetched from the network at run time.
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,7 +12,7 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, 'geo'), { recursive: true });
 
 await esbuild.build({
-  entryPoints: { app: join(here, 'src/main.js'), public: join(here, 'src/public.js') },
+  entryPoints: { boot: join(here, 'src/boot.js'), app: join(here, 'src/main.js'), public: join(here, 'src/public.js') },
   bundle: true,
   minify: true,
   sourcemap: false,

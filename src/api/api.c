@@ -746,6 +746,7 @@ struct api *api_new(struct store *s, const struct store_agreements *ag, struct t
     }
     a->map_cache_log = -1;
     a->map_inc_cache_log = -1;
+    a->map_inc_geo_cache_log = -1;
     return a;
 }
 
@@ -759,6 +760,8 @@ void api_free(struct api *a)
     free(a->web_dir);
     buf_reset(&a->map_cache);
     buf_reset(&a->map_inc_cache);
+    buf_reset(&a->map_inc_geo_cache);
+    api_web_free(a);
     free(a);
 }
 

@@ -51,6 +51,11 @@ struct api {
     int64_t map_cache_log;     /* ... made at this committed log size (-1: none) */
     struct buf map_inc_cache;  /* the last answer of GET /api/v1/map/incidents for all parties */
     int64_t map_inc_cache_log; /* ... made at this committed log size (-1: none) */
+    struct buf map_inc_geo_cache;  /* ... and its ?format=geojson answer */
+    int64_t map_inc_geo_cache_log; /* ... made at this committed log size (-1: none) */
+    struct map_table *map_inc_table; /* the read the columns answer was made of, until the
+                                      * GeoJSON is made of it too (api_web.c); or NULL */
+    int64_t map_inc_table_log;
     struct metric metrics[API_METRICS_MAX];
     size_t n_metrics;
     unsigned long long metrics_dropped;
@@ -179,6 +184,8 @@ void api_h_public_reports(struct api *a, const struct http_request *req,
 void api_h_map_observations(struct api *a, const struct http_request *req,
                             const struct api_params *p, struct http_response *resp);
 /* GET /api/v1/map/incidents: the located incidents as compact columns (party users: their own) */
+/* Frees what api_web.c keeps in a (api_free). */
+void api_web_free(struct api *a);
 void api_h_map_incidents(struct api *a, const struct http_request *req,
                          const struct api_params *p, struct http_response *resp);
 void api_h_finding_review(struct api *a, const struct http_request *req,

@@ -1,5 +1,6 @@
 /* fusion_store.c: the fusion engine over the store: loading the stored fire observations,
  * writing incidents as they change, and `truce fuse` (rebuild from scratch). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,19 @@ static int put(struct fusion *f, struct store *s, struct truce_log *log, int64_t
         for (int t = 0; t < AGR_N_EVENT_TYPES; t++)
             cl += (size_t)snprintf(counts + cl, sizeof counts - cl, "%s%lld", t ? "," : "",
                                    inc->counts[t]);
+        /* the distinct clauses of its findings, and the semi-major axis as its JSON has it */
+        char clauses[FUSION_MAX_FINDINGS * 64] = "";
+        size_t n_cl = 0;
+        for (size_t i = 0; i < inc->n_findings; i++) {
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = !strcmp(inc->findings[j].clause, inc->findings[i].clause);
+            if (!seen && n_cl < sizeof clauses)
+                n_cl += (size_t)snprintf(clauses + n_cl, sizeof clauses - n_cl, "%s%s",
+                                         n_cl ? "," : "", inc->findings[i].clause);
+        }
+        char semi[40];
+        snprintf(semi, sizeof semi, "%.1f", inc->semi_major_m);
         struct store_incident si = {
             .id = inc->id,
             .t_start_ms = inc->t_start_ms,
@@ -137,6 +151,8 @@ static int put(struct fusion *f, struct store *s, struct truce_log *log, int64_t
             .json = json.p,
             .counts = counts,
             .finding_party = inc->n_findings ? inc->findings[0].party : NULL,
+            .clauses = clauses,
+            .semi_major_m = isfinite(inc->semi_major_m) ? strtod(semi, NULL) : NAN,
             .agreement_version = inc->agreement_version,
             .n_evidence = inc->n_evidence,
             .evidence = inc->evidence_ids,

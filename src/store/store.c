@@ -52,8 +52,8 @@ static const char *const STMT_SQL[ST_N] = {
         "(?1,?2,?3,?4,?5,?6,?7,'provisional',?8,?9,?10,?11,?12)",
     [ST_INCIDENT_PUT] =
         "INSERT OR REPLACE INTO incidents(id, t_start_ms, t_end_ms, region, count, party, grade, "
-        "origin_method, loc_method, lon, lat, json, counts, finding_party) VALUES "
-        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+        "origin_method, loc_method, lon, lat, json, counts, finding_party, clauses, "
+        "semi_major_m) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16)",
     [ST_INCIDENT_DELETE] = "DELETE FROM incidents WHERE id = ?1",
     [ST_EVIDENCE_DELETE] = "DELETE FROM incident_evidence WHERE incident_id = ?1",
     [ST_EVIDENCE_INSERT] =
@@ -178,6 +178,15 @@ static const char *const MIGRATIONS[] = {
     "  CAST((lon + 180.0) * 10 AS INTEGER), t_end_ms, id, lon, lat, kind, party, region);"
     "DROP INDEX observations_time;"
     "CREATE INDEX observations_time ON observations(t_end_ms, id, lon, lat, kind, party, region);",
+    /* 10: what the dashboard's map reads of each incident besides its columns - the clauses of
+     * its findings (comma-separated, NULL: none) and its ellipse's semi-major axis - as columns
+     * (read from the JSON per row they cost the map's query most of its time); incidents stored
+     * before get them from their JSON here */
+    "ALTER TABLE incidents ADD COLUMN clauses TEXT;"
+    "ALTER TABLE incidents ADD COLUMN semi_major_m REAL;"
+    "UPDATE incidents SET clauses = (SELECT group_concat(DISTINCT json_extract(f.value, "
+    "  '$.clause')) FROM json_each(incidents.json, '$.findings') f), "
+    "  semi_major_m = json_extract(incidents.json, '$.location.semi_major_m');",
 };
 #define N_MIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]) - 1)
 _Static_assert(N_MIGRATIONS == STORE_SCHEMA_VERSION, "add a migration with each schema version");
@@ -1931,6 +1940,10 @@ int store_incident_put(struct store *s, const struct store_incident *inc, bool *
     sqlite3_bind_text(st, 13, inc->counts, -1, SQLITE_STATIC);
     if (inc->finding_party)
         sqlite3_bind_text(st, 14, inc->finding_party, -1, SQLITE_STATIC);
+    if (inc->clauses && *inc->clauses)
+        sqlite3_bind_text(st, 15, inc->clauses, -1, SQLITE_STATIC);
+    if (isfinite(inc->semi_major_m))
+        sqlite3_bind_double(st, 16, inc->semi_major_m);
     int rc = run(s, st, e, "storing an incident");
     if (!rc && !inc->evidence_unchanged) {
         sqlite3_bind_int64(s->st[ST_EVIDENCE_DELETE], 1, inc->id);
@@ -2120,12 +2133,8 @@ int store_map_incidents(struct store *s, const char *party,
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(
             s->db,
-            /* i.json: json_each has a hidden column named json too */
             "SELECT i.id, i.lon, i.lat, i.t_end_ms, i.region, i.count, i.party, i.grade, "
-            "i.counts, (SELECT group_concat(DISTINCT json_extract(f.value, '$.clause')) "
-            "  FROM json_each(i.json, '$.findings') f), "
-            "coalesce(json_extract(i.json, '$.location.semi_major_m'), 0) FROM incidents i "
-            "WHERE i.lon IS NOT NULL AND i.lat IS NOT NULL AND (?1 IS NULL OR i.party = ?1) "
+            "i.counts, i.clauses, coalesce(i.semi_major_m, 0) FROM incidents i WHERE i.lon IS NOT NULL AND i.lat IS NOT NULL AND (?1 IS NULL OR i.party = ?1) "
             "ORDER BY i.id",
             -1, &st, NULL) != SQLITE_OK)
         return dberr(s, e, "reading map incidents");

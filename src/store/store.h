@@ -16,7 +16,7 @@
 #include "util/util.h"
 
 #define STORE_DB_NAME "truce.db"
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 struct store;
 
@@ -261,6 +261,9 @@ struct store_incident {
     const char *counts; /* reconciled count per event type in AGR_EVENT_TYPES order, comma-
                          * separated ("40,0,0,3,0,0,0,0,0"; -1 uncountable) */
     const char *finding_party; /* the party its fire finding names, NULL without a finding */
+    const char *clauses;       /* the distinct clauses of its findings in their order, comma-
+                                * separated, as in its JSON; NULL or "": no finding */
+    double semi_major_m;       /* its ellipse's semi-major axis as in its JSON; NAN: none */
     int agreement_version;
     size_t n_evidence;
     const int64_t *evidence; /* observation ids */
@@ -310,8 +313,8 @@ struct store_map_incident_row {
     double semi_major_m;       /* its error ellipse's semi-major axis (0: none) */
 };
 /* Calls cb with every located incident (only party's when party is not NULL), in id order,
- * reading the columns the map needs (and the findings' clauses and the semi-major axis from the
- * stored JSON by SQLite). */
+ * reading only columns (the findings' clauses and the semi-major axis are kept as columns when
+ * the incident is stored). */
 int store_map_incidents(struct store *s, const char *party,
                         int (*cb)(void *ctx, const struct store_map_incident_row *r), void *ctx,
                         struct errbuf *e) WUR;

@@ -192,6 +192,26 @@ try {
     `the server's ${located.length} incidents are shown`);
   check(!loadRequests.some((u) => /\/api\/v1\/incidents(\?|$)/.test(u)) && loadRequests.some((u) => u.includes('/api/v1/map/incidents')),
     'the incidents come from the compact map route, not the full list');
+  // the map's worker took the incidents as the server's GeoJSON, and draws them
+  check(loadRequests.some((u) => u.includes('/api/v1/map/incidents?format=geojson&log=')) &&
+    await real.evaluate(() => window.truce.map.queryRenderedFeatures({ layers: ['items'] }).length) > 0,
+  'the map draws the GeoJSON its worker fetched (same log size as the columns)');
+  // when the log grew between the columns and the GeoJSON, the server refuses it (409) and the
+  // page makes the features from the columns: the same count, points drawn
+  const stale = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const staleStatus = [];
+  stale.on('response', (r) => { if (r.url().includes('format=geojson')) staleStatus.push(r.status()); });
+  await stale.route(/\/api\/v1\/map\/incidents$/, async (route) => {
+    const r = await route.fetch();
+    const j = await r.json();
+    await route.fulfill({ response: r, json: { ...j, log: j.log - 1 } });
+  });
+  await stale.goto(base + '/#token=' + ANALYST);
+  await stale.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  await stale.waitForFunction(() => window.truce.map.queryRenderedFeatures({ layers: ['items'] }).length > 0, null, { timeout: 20000 });
+  check(staleStatus.includes(409) && await stale.getAttribute('#count', 'data-count') === String(located.length),
+    `a GeoJSON of another log size is refused (${staleStatus.join(', ')}) and the columns drawn instead`);
+  await stale.close();
   const byGrade = (g) => located.filter((i) => i.grade === g).length;
   const grades = [...new Set(located.map((i) => i.grade))];
   for (const g of grades) {

@@ -131,6 +131,19 @@ node -e 'const f=JSON.parse(process.argv[1]), i=JSON.parse(process.argv[2]);
   if (Date.parse(i.end)!==f.t || i.party!==f.party || i.grade!==f.grade || i.count!==f.count) throw new Error("differs")' "$first" "$out" ||
   fail "map incident $first is not incident $out"
 req 200 "$U/api/v1/map/incidents"; has "\"n\":$n_inc,"   # cached
+# the same incidents as GeoJSON for the map's worker, made at the log size the columns name
+log=$(node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1])).log)' "$D/body")
+cols="$D/cols.json"; cp "$D/body" "$cols"
+req 200 "$U/api/v1/map/incidents?format=geojson&log=$log"; has '"type":"FeatureCollection"'
+node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1])), g=JSON.parse(require("fs").readFileSync(process.argv[2]));
+  if (g.features.length !== m.n || g.log !== m.log) throw new Error("not the same rows");
+  g.features.forEach((f, i) => { const p = f.properties;
+    if (p.id !== m.id[i] || p.type !== m.type[i] || p.party !== m.party[i] || p.r !== m.semi_major_m[i] ||
+        f.geometry.coordinates[0] !== m.lon[i] || f.geometry.coordinates[1] !== m.lat[i]) throw new Error(`feature ${i} differs`); });' "$cols" "$D/body" ||
+  fail "the GeoJSON is not the columns' incidents: $(head -c 300 "$D/body")"
+req 409 "$U/api/v1/map/incidents?format=geojson&log=$((log + 1))"; has "the log is now $log"
+req 400 "$U/api/v1/map/incidents?format=csv"; has 'format: only geojson'
+req 400 "$U/api/v1/map/incidents?format=geojson&log=-1"; has 'log: not a log size'
 n_ua=$("$T" --data "$D/data" incidents --format ndjson --party ua | wc -l)
 AS="Authorization: Bearer $E2E_PARTY_TOKEN" req 200 "$U/api/v1/map/incidents"; has "\"n\":$n_ua,"
 [ "$n_ua" = 0 ] || has '"party":["ua"]'

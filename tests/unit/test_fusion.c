@@ -2,7 +2,10 @@
  * observers' compass bearings on a known point near Donetsk triangulate within the 95 % ellipse,
  * counts are reconciled, arrival order does not change the incidents, an origin straddling the
  * line is undetermined, outgoing fire deep on one side is attributed to that side's party, and
- * incremental fusion through ingest equals `truce fuse`. */
+ * incremental fusion through ingest equals `truce fuse`; the clauses and semi-major axis the map
+ * reads from columns equal the incident's JSON, also when a schema-9 store is upgraded. */
+#include <jansson.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -641,6 +644,106 @@ static void test_ingest_fuses_like_a_rebuild(void)
         fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* The map's columns of each incident: "id clauses semi-major" lines. */
+static int map_line(void *ctx, const struct store_map_incident_row *r)
+{
+    return buf_printf(ctx, "%lld %s %.1f\n", (long long)r->id, r->clauses ? r->clauses : "-",
+                      r->semi_major_m);
+}
+
+/* The same lines made from each incident's JSON (its findings' distinct clauses in order). */
+static int json_line(void *ctx, const char *json)
+{
+    json_t *j = json_loads(json, 0, NULL);
+    if (!j)
+        return 1;
+    char cl[512] = "";
+    size_t n = 0, i;
+    json_t *f;
+    json_array_foreach(json_object_get(j, "findings"), i, f)
+    {
+        const char *c = json_string_value(json_object_get(f, "clause"));
+        char key[80];
+        snprintf(key, sizeof key, ",%s,", c ? c : "");
+        char have[520];
+        snprintf(have, sizeof have, ",%s,", cl);
+        if (c && !strstr(have, key))
+            n += (size_t)snprintf(cl + n, sizeof cl - n, "%s%s", n ? "," : "", c);
+    }
+    json_t *semi = json_object_get(json_object_get(j, "location"), "semi_major_m");
+    int rc = buf_printf(ctx, "%lld %s %.1f\n", (long long)json_integer_value(json_object_get(j, "id")),
+                        n ? cl : "-", json_is_number(semi) ? json_number_value(semi) : 0.0);
+    json_decref(j);
+    return rc;
+}
+
+static void test_map_columns_equal_the_json(void)
+{
+    char dir[64], db[96];
+    snprintf(dir, sizeof dir, "/tmp/truce-fusion-XXXXXX");
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(db, sizeof db, "%s/" STORE_DB_NAME, dir);
+    struct store *st;
+    struct store_agreements ag;
+    struct errbuf e;
+    CHECK_INT(store_open(dir, true, &st, &e), 0);
+    CHECK_INT(store_agreement_add(st, agr, &e), 0);
+    CHECK_INT(store_agreements_load(st, &ag, &e), 0);
+    struct fusion *f;
+    CHECK_INT(fusion_load(st, &ag, &f, &e), 0);
+    FILE *in = fopen("examples/minsk-2015/observations.ndjson", "r");
+    CHECK(in != NULL);
+    struct ingest_opts o = {.format = OBS_FMT_NDJSON, .name = "demo", .batch = 5, .fusion = f};
+    struct ingest_stats stats;
+    CHECK_INT(ingest_stream(st, &ag, in, &o, &stats, &e), 0);
+    fclose(in);
+    /* and a radar detection near Mariupol, far from the line: an incident without a finding */
+    static const char far[] =
+        "{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[37.86727,"
+        "47.0496]},\"properties\":{\"kind\":\"detection\",\"client_id\":\"far-1\",\"time\":"
+        "\"2016-12-11T23:49:01Z\",\"means\":\"radar\",\"accuracy_m\":801,\"events\":[{\"type\":"
+        "\"burst\",\"count\":3}]}}\n";
+    in = fmemopen((void *)far, sizeof far - 1, "r");
+    CHECK_INT(ingest_stream(st, &ag, in, &o, &stats, &e), 0);
+    fclose(in);
+    CHECK_INT(stats.accepted, 1);
+    struct buf cols, want, migrated;
+    buf_init(&cols);
+    buf_init(&want);
+    buf_init(&migrated);
+    CHECK_INT(store_map_incidents(st, NULL, map_line, &cols, &e), 0);
+    CHECK_INT(store_incidents_list(st, NULL, -1, json_line, &want, &e), 0);
+    CHECK(cols.len > 0);
+    CHECK_STR(cols.p, want.p);
+    /* the demo has incidents with a finding and without, and ellipses of some size */
+    CHECK(strstr(cols.p, " minsk2-1 ") != NULL);
+    CHECK(strstr(cols.p, " - 801.0\n") != NULL);
+    fusion_free(f);
+    store_close(st);
+
+    /* the store as truce wrote it before migration 10: no such columns, schema version 9 */
+    sqlite3 *raw;
+    CHECK_INT(sqlite3_open(db, &raw), SQLITE_OK);
+    CHECK_INT(sqlite3_exec(raw, "ALTER TABLE incidents DROP COLUMN clauses;"
+                                "ALTER TABLE incidents DROP COLUMN semi_major_m;"
+                                "PRAGMA user_version=9;",
+                           NULL, NULL, NULL),
+              SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK_INT(store_open(dir, false, &st, &e), 0);
+    CHECK_INT(store_map_incidents(st, NULL, map_line, &migrated, &e), 0);
+    CHECK_STR(migrated.p, want.p);
+    buf_reset(&cols);
+    buf_reset(&want);
+    buf_reset(&migrated);
+    store_agreements_free(&ag);
+    store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
 /* A report bridging two incidents merges them: the later one is deleted from the store and its
  * tombstone logged; a rebuild then finds nothing to change. */
 struct tomb_ctx {
@@ -880,6 +983,7 @@ int main(void)
         T(test_detection_keeps_its_accuracy),
         T(test_unusable_region_is_refused_and_changes_nothing),
         T(test_ingest_fuses_like_a_rebuild),
+        T(test_map_columns_equal_the_json),
         T(test_a_bridging_report_merges_incidents),
         T(test_one_version_per_transaction),
         T(test_a_flood_of_one_report_costs_linear_work),

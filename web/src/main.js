@@ -14,51 +14,81 @@ const CLUSTER_MAX_ZOOM = 10; // the largest zoom with clusters
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 
+// cols: the items (incidents or observations) as columns, each string column as indices into
+// cols.dict; features: the same items as the map's GeoJSON features (index i in both)
 const state = {
-  mode: 'observations', items: new Map(), features: [], parties: [],
+  mode: 'observations', items: new Map(), cols: null, features: [], parties: [],
   agreement: null, tmin: 0, tmax: 0, colourBy: 'type',
 };
 window.truce = { ready: false, state, timings: {} };
 const mark = (name) => { window.truce.timings[name] = Math.round(performance.now()); };
 
-// The user's bearer token (docs/api.md, docs/dashboard.md): given once in the page's fragment
-// (#token=...; a fragment is never sent to a server), then kept for the browser tab only.
-const TOKEN = (() => {
-  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (m) {
-    sessionStorage.setItem('truce-token', decodeURIComponent(m[1]));
-    history.replaceState(null, '', location.pathname + location.search);
-  }
-  return sessionStorage.getItem('truce-token') || '';
-})();
+// The user's bearer token (docs/api.md, docs/dashboard.md): boot.js took it from the page's
+// fragment (#token=...; a fragment is never sent to a server) and keeps it for the browser tab.
+const TOKEN = sessionStorage.getItem('truce-token') || '';
 const authHeaders = (h = {}) => (TOKEN ? { ...h, Authorization: `Bearer ${TOKEN}` } : h);
 // ?view=observations shows the observations even when the server has incidents.
 const VIEW = new URLSearchParams(location.search).get('view');
 
 async function getJSON(url) {
-  const r = await fetch(url, { headers: authHeaders() });
+  // the requests boot.js started are used once
+  const boot = window.truceBoot && window.truceBoot[url];
+  if (boot) delete window.truceBoot[url];
+  const r = await (boot || fetch(url, { headers: authHeaders() }));
   if (r.status === 401) throw Object.assign(new Error(`${url}: 401: open the dashboard as /#token=YOUR_TOKEN (truce user add)`), { status: 401 });
   if (!r.ok) throw Object.assign(new Error(`${url}: ${r.status}`), { status: r.status });
   return r.json();
 }
 
-// Observations as map features from the compact columns of GET /api/v1/map/observations (the
-// dominant event type, the party a finding attributes, the clauses of its findings); the full
-// record and its findings are fetched when its panel opens.
-function observationFeatures(m) {
-  const d = m.dict, out = new Array(m.n);
-  for (let i = 0; i < m.n; i++) {
+// The items as columns from the compact answer of GET /api/v1/map/incidents (the dominant event
+// type from the reconciled counts, party, grade, the clauses of its findings as "|a|b|", the
+// semi-major axis of its error ellipse) or GET /api/v1/map/observations (the dominant event
+// type, the party a finding attributes, the clauses of its findings, the radius of uncertainty;
+// its grade is whether it has a finding). Nothing is copied per item but the observations'
+// grade: the arrays are the server's; the full record is fetched when its panel opens.
+function itemColumns(m, mode) {
+  const d = m.dict;
+  const c = {
+    n: m.n, log: m.log, id: m.id, t: m.t, lon: m.lon, lat: m.lat, count: m.count,
+    type: m.type, party: m.party, region: m.region, clauses: m.clauses,
+    dict: { type: d.type, party: d.party.map((p) => p || 'undetermined'), region: d.region, clauses: d.clauses },
+  };
+  if (mode === 'incidents') {
+    c.r = m.semi_major_m;
+    c.grade = m.grade;
+    c.dict.grade = d.grade.map((g) => g || 'undetermined');
+  } else {
+    c.r = m.radius_m || new Array(m.n).fill(0);
+    const of = d.clauses.map((s) => (s === '|' ? 0 : 1));
+    c.grade = new Array(m.n);
+    for (let i = 0; i < m.n; i++) c.grade[i] = of[m.clauses[i]];
+    c.dict.grade = ['no finding', 'finding'];
+  }
+  return c;
+}
+
+// The map's features of columns c: only what drawing and clicking need, the event type and the
+// party as their dictionary indices (MapLibre hands the features to its worker as JSON text:
+// numbers are far cheaper to write and parse there than strings), made once.
+function mapFeatures(c) {
+  const out = new Array(c.n);
+  for (let i = 0; i < c.n; i++) {
     out[i] = {
-      type: 'Feature', id: m.id[i],
-      geometry: { type: 'Point', coordinates: [m.lon[i], m.lat[i]] },
-      properties: {
-        id: m.id[i], type: d.type[m.type[i]], party: d.party[m.party[i]], region: d.region[m.region[i]],
-        clauses: d.clauses[m.clauses[i]], grade: d.clauses[m.clauses[i]] === '|' ? 'no finding' : 'finding',
-        t: m.t[i], count: m.count[i] || 1, r: m.radius_m ? m.radius_m[i] : 0,
-      },
+      type: 'Feature', geometry: { type: 'Point', coordinates: [c.lon[i], c.lat[i]] },
+      properties: { id: c.id[i], type: c.type[i], party: c.party[i], count: c.count[i] || 1, r: c.r[i] || 0 },
     };
   }
   return out;
+}
+
+// The index of item id in state.cols (-1 when absent).
+function indexOfItem(id) {
+  if (!state.index) {
+    state.index = new Map();
+    for (let i = 0; i < state.cols.n; i++) state.index.set(state.cols.id[i], i);
+  }
+  const i = state.index.get(id);
+  return i === undefined ? -1 : i;
 }
 
 const isoSecond = (t) => new Date(Math.floor(t / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -70,25 +100,6 @@ async function observationDetail(id, t) {
     getJSON(`/api/v1/observations?${q}`), getJSON(`/api/v1/findings?${q}`),
   ]);
   return { record: obs.find((o) => o.id === id), findings: findings.filter((f) => f.observation === id) };
-}
-
-// Incidents as map features from the compact columns of GET /api/v1/map/incidents (the
-// dominant event type from the reconciled counts, party, grade, the clauses of its findings, the
-// semi-major axis of its error ellipse); the full incident is fetched when its panel opens.
-function incidentFeatures(m) {
-  const d = m.dict, out = new Array(m.n);
-  for (let i = 0; i < m.n; i++) {
-    out[i] = {
-      type: 'Feature', id: m.id[i],
-      geometry: { type: 'Point', coordinates: [m.lon[i], m.lat[i]] },
-      properties: {
-        id: m.id[i], kind: 'incident', type: d.type[m.type[i]], party: d.party[m.party[i]] || 'undetermined',
-        region: d.region[m.region[i]], clauses: d.clauses[m.clauses[i]], grade: d.grade[m.grade[i]] || 'undetermined',
-        t: m.t[i], count: m.count[i] || 1, r: m.semi_major_m[i] || 0,
-      },
-    };
-  }
-  return out;
 }
 
 function fillSelect(id, values, label = (v) => v) {
@@ -105,17 +116,16 @@ function partyColour(id) {
   return i < 0 ? UNDETERMINED_COLOUR : PARTY_PALETTE[i % PARTY_PALETTE.length];
 }
 
+// The points' colour: by the event type or the party of each point (its index in the
+// dictionary of that column).
 function colourExpression() {
-  if (state.colourBy === 'party') {
-    const m = ['match', ['get', 'party']];
-    for (const p of state.parties) m.push(p.id, partyColour(p.id));
-    m.push(UNDETERMINED_COLOUR);
-    return m.length > 3 ? m : UNDETERMINED_COLOUR;
-  }
-  const m = ['match', ['get', 'type']];
-  for (const [k, v] of Object.entries(TYPE_COLOURS)) m.push(k, v);
-  m.push(OTHER_COLOUR);
-  return m;
+  const byParty = state.colourBy === 'party';
+  const names = byParty ? state.cols.dict.party : state.cols.dict.type;
+  const other = byParty ? UNDETERMINED_COLOUR : OTHER_COLOUR;
+  const m = ['match', ['get', byParty ? 'party' : 'type']];
+  names.forEach((name, i) => m.push(i, byParty ? partyColour(name) : TYPE_COLOURS[name] || OTHER_COLOUR));
+  m.push(other);
+  return m.length > 3 ? m : other;
 }
 
 function legend() {
@@ -125,62 +135,72 @@ function legend() {
   $('legend').innerHTML = rows.map(([c, n]) => `<div><i class="sw" style="background:${c}"></i>${esc(n)}</div>`).join('');
 }
 
-// The current filters as a predicate on a feature's properties.
+// The current filters as a predicate on an item's index: each filter is decided once per
+// dictionary entry, then looked up per item.
 function currentFilter() {
-  const f = {
-    type: $('f-type').value, party: $('f-party').value, clause: $('f-clause').value,
-    region: $('f-region').value, grade: $('f-grade').value,
-  };
+  const c = state.cols, d = c.dict;
+  const pick = (col, ok) => (ok ? { col: c[col], ok: d[col].map(ok) } : null);
+  const v = (id) => $(id).value;
+  const tests = [
+    pick('type', v('f-type') && ((x) => x === v('f-type'))),
+    pick('party', v('f-party') && ((x) => x === v('f-party'))),
+    pick('region', v('f-region') && ((x) => x === v('f-region'))),
+    pick('grade', v('f-grade') && ((x) => x === v('f-grade'))),
+    pick('clauses', v('f-clause') && ((x) => x.includes(`|${v('f-clause')}|`))),
+  ].filter(Boolean);
   const day = Number($('time').value);
   const win = $('window').value;
   const tEnd = state.tmin + (day + 1) * DAY;
   const tStart = win === 'all' ? -Infinity : tEnd - Number(win) * DAY;
-  const test = (p) => p.t < tEnd && p.t >= tStart && (!f.type || p.type === f.type) &&
-    (!f.party || p.party === f.party) && (!f.region || p.region === f.region) &&
-    (!f.grade || p.grade === f.grade) && (!f.clause || p.clauses.includes(`|${f.clause}|`));
+  const t = c.t;
+  const test = (i) => {
+    if (!(t[i] < tEnd && t[i] >= tStart)) return false;
+    for (const k of tests) if (!k.ok[k.col[i]]) return false;
+    return true;
+  };
   return { test, tEnd, tStart };
 }
 
 // Shows the features that pass the filters: the same predicate makes the count and the map's
 // data (so they always agree); the GeoJSON source is replaced, not filtered on the GPU, so that
 // large sets can be clustered.
+// The first time, when every incident passes, the map's worker fetches the features itself as
+// the server's GeoJSON made with the same dictionaries (the columns' log size says which): no
+// feature is built, written to JSON and copied on this thread for the first render.
 function applyFilters(map) {
   const { test, tEnd, tStart } = currentFilter();
-  // the map gets lean copies (what drawing and clicking need), made once: less to hand to the
-  // worker and to cluster
-  if (!state.mapFeatures) {
-    state.mapFeatures = state.features.map((f) => ({
-      type: 'Feature', geometry: f.geometry,
-      properties: { id: f.properties.id, type: f.properties.type, party: f.properties.party, count: f.properties.count, r: f.properties.r },
-    }));
-  }
-  const shown = [];
-  for (let i = 0; i < state.features.length; i++)
-    if (test(state.features[i].properties)) shown.push(state.mapFeatures[i]);
-  const n = shown.length;
+  const c = state.cols;
+  let n = 0;
+  for (let i = 0; i < c.n; i++) if (test(i)) n++;
   document.body.dataset.rendering = '1';
-  map.getSource('items').setData({ type: 'FeatureCollection', features: shown });
+  let data;
+  if (!map.getSource('items') && n === c.n && state.mode === 'incidents' && Number.isInteger(c.log)) {
+    data = `${location.origin}/api/v1/map/incidents?format=geojson&log=${c.log}`;
+  } else {
+    if (!state.features.length) state.features = mapFeatures(c);
+    const shown = [];
+    for (let i = 0; i < c.n; i++) if (test(i)) shown.push(state.features[i]);
+    data = { type: 'FeatureCollection', features: shown };
+  }
+  if (map.getSource('items')) map.getSource('items').setData(data);
+  else addItems(map, data);
   map.once('idle', () => { document.body.dataset.rendering = '0'; });
-  const c = $('count');
-  c.dataset.count = String(n);
-  c.dataset.total = String(state.features.length);
-  c.textContent = `${n.toLocaleString('en')} of ${state.features.length.toLocaleString('en')} ${state.mode} shown`;
+  const el = $('count');
+  el.dataset.count = String(n);
+  el.dataset.total = String(c.n);
+  el.textContent = `${n.toLocaleString('en')} of ${c.n.toLocaleString('en')} ${state.mode} shown`;
   const d = (t) => new Date(t).toISOString().slice(0, 10);
   $('time-label').textContent = tStart > -Infinity ? `${d(tStart)} to ${d(tEnd - 1)}` : `up to ${d(tEnd - 1)}`;
 }
 
-function baseLayers(geo) {
-  const layer = (l) => ({ type: 'FeatureCollection', features: geo.features.filter((f) => f.properties.layer === l) });
-  return { regions: layer('region'), control: layer('control'), zones: layer('zone'), lines: layer('line') };
-}
 
 async function panelFor(id) {
   const isObs = state.mode === 'observations';
   let it, findings, evidence;
   if (isObs) {
-    const ft = state.features.find((f) => f.properties.id === id);
-    if (!ft) return;
-    const d = await observationDetail(id, ft.properties.t);
+    const i = indexOfItem(id);
+    if (i < 0) return;
+    const d = await observationDetail(id, state.cols.t[i]);
     it = d.record || { id };
     findings = d.findings;
     evidence = [it];
@@ -188,7 +208,7 @@ async function panelFor(id) {
   } else {
     it = state.items.get(id);
     if (!it) {
-      if (!state.features.some((f) => f.properties.id === id)) return;
+      if (indexOfItem(id) < 0) return;
       it = await getJSON(`/api/v1/incidents/${encodeURIComponent(id)}`);
       state.items.set(id, it);
     }
@@ -301,80 +321,20 @@ async function loadItems() {
   try {
     if (VIEW === 'observations') throw new Error('observations asked for');
     const inc = await getJSON('/api/v1/map/incidents');
+    mark('parsed');
     if (!inc.n) throw new Error('no incident');
-    return { mode: 'incidents', features: incidentFeatures(inc) };
+    return { mode: 'incidents', cols: itemColumns(inc, 'incidents') };
   } catch (e) {
-    return { mode: 'observations', features: observationFeatures(await getJSON('/api/v1/map/observations')) };
+    return { mode: 'observations', cols: itemColumns(await getJSON('/api/v1/map/observations'), 'observations') };
   }
 }
 
-async function main() {
-  const t0 = performance.now();
-  // everything is fetched while the map starts
-  const baseP = Promise.all([
-    getJSON('/api/v1/geography'), getJSON('geo/ukraine.geojson'), getJSON('/api/v1/agreements'),
-  ]);
-  const itemsP = loadItems();
-  const map = new maplibregl.Map({
-    container: 'map',
-    // No tiles, no glyphs, no sprite: nothing is fetched but truce's own GeoJSON.
-    style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#dfe8ef' } }] },
-    center: [38.2, 48.3], zoom: 6.6, attributionControl: false, fadeDuration: 0,
-  });
-  const mapLoaded = new Promise((res) => map.on('load', res));
-  const [geo, outline, agreements] = await baseP;
-  const ag = agreements[agreements.length - 1];
-  state.agreement = ag;
-  $('agreement').textContent = `${ag.title}${ag.illustrative ? ' (ILLUSTRATIVE)' : ''}`;
-  const { mode, features } = await itemsP;
-  state.mode = mode;
-  state.features = features;
-  mark('data');
-  $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
-  const partiesSeen = new Set(features.map((f) => f.properties.party));
-  // the agreement's parties first (their names, stable colours), then any other party seen
-  state.parties = (geo.parties || []).map((p) => ({ id: p.id, name: p.name }));
-  for (const p of partiesSeen)
-    if (p !== 'undetermined' && !state.parties.some((q) => q.id === p)) state.parties.push({ id: p, name: p });
-  fillSelect('f-type', new Set(features.map((f) => f.properties.type)), (v) => v.replace(/_/g, ' '));
-  fillSelect('f-party', partiesSeen);
-  fillSelect('f-clause', new Set(features.flatMap((f) => f.properties.clauses.split('|'))));
-  fillSelect('f-region', new Set(features.map((f) => f.properties.region)));
-  fillSelect('f-grade', new Set(features.map((f) => f.properties.grade)));
-  let lo = Infinity, hi = -Infinity;
-  for (const f of features) {
-    const t = f.properties.t;
-    if (Number.isFinite(t)) { if (t < lo) lo = t; if (t > hi) hi = t; }
-  }
-  state.tmin = Number.isFinite(lo) ? Math.floor(lo / DAY) * DAY : Date.now();
-  state.tmax = Number.isFinite(hi) ? hi : Date.now();
-  const days = Math.max(0, Math.floor((state.tmax - state.tmin) / DAY));
-  $('time').max = String(days);
-  $('time').value = String(days);
-  $('report-date').value = new Date(state.tmax).toISOString().slice(0, 10);
-
-  const base = baseLayers(geo);
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
-  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution:
-    'Ukraine: © OpenStreetMap contributors (ODbL); oblasts: Natural Earth; line and areas approximate' }));
-  window.truce.map = map;
-  await mapLoaded;
-  mark('style');
-  map.addSource('outline', { type: 'geojson', data: outline });
-  for (const [k, v] of Object.entries(base)) map.addSource(k, { type: 'geojson', data: v });
+// The items' source and layers (above the base layers), first drawn with data.
+function addItems(map, data) {
   // Large sets are clustered below zoom CLUSTER_MAX_ZOOM: software WebGL cannot draw 100,000
   // circles per frame, and nobody reads them at that scale. Small sets are drawn point by point.
-  const cluster = features.length > CLUSTER_ABOVE;
-  map.addSource('items', {
-    type: 'geojson', data: { type: 'FeatureCollection', features: [] },
-    cluster, clusterMaxZoom: CLUSTER_MAX_ZOOM, clusterRadius: 28,
-  });
-  map.addLayer({ id: 'outline', type: 'fill', source: 'outline', paint: { 'fill-color': '#f7f5ef', 'fill-outline-color': '#999' } });
-  map.addLayer({ id: 'regions', type: 'fill', source: 'regions', paint: { 'fill-color': '#efe9d8', 'fill-outline-color': '#777' } });
-  map.addLayer({ id: 'regions-edge', type: 'line', source: 'regions', paint: { 'line-color': '#777', 'line-width': 1 } });
-  map.addLayer({ id: 'control', type: 'fill', source: 'control', paint: { 'fill-color': '#c98f8f', 'fill-opacity': 0.25 } });
-  map.addLayer({ id: 'zones', type: 'fill', source: 'zones', paint: { 'fill-color': '#f0a030', 'fill-opacity': 0.5, 'fill-outline-color': '#b26b00' } });
-  map.addLayer({ id: 'lines', type: 'line', source: 'lines', paint: { 'line-color': '#c00000', 'line-width': 2.5 } });
+  const cluster = state.cols.n > CLUSTER_ABOVE;
+  map.addSource('items', { type: 'geojson', data, cluster, clusterMaxZoom: CLUSTER_MAX_ZOOM, clusterRadius: 28 });
   map.addLayer({
     id: 'clusters', type: 'circle', source: 'items', filter: ['has', 'point_count'],
     paint: {
@@ -401,14 +361,117 @@ async function main() {
       'circle-stroke-color': '#fff', 'circle-stroke-width': 0.7, 'circle-opacity': 0.9,
     },
   });
-  legend();
+}
+
+// The base map: the Ukraine outline, the agreement's regions, control areas, zones and lines,
+// in one source (one index and one set of tiles for the map's worker to make, not five: each
+// tile that arrives is one more frame drawn) with a layer per kind.
+function addBase(map, geo, outline) {
+  const kinds = ['region', 'control', 'zone', 'line'];
+  const features = [{ ...outline, properties: { ...outline.properties, layer: 'outline' } }]
+    .concat(geo.features.filter((f) => kinds.includes(f.properties.layer)));
+  map.addSource('base', { type: 'geojson', data: { type: 'FeatureCollection', features } });
+  const of = (kind) => ({ source: 'base', filter: ['==', ['get', 'layer'], kind] });
+  map.addLayer({ id: 'outline', type: 'fill', ...of('outline'), paint: { 'fill-color': '#f7f5ef', 'fill-outline-color': '#999' } });
+  map.addLayer({ id: 'regions', type: 'fill', ...of('region'), paint: { 'fill-color': '#efe9d8', 'fill-outline-color': '#777' } });
+  map.addLayer({ id: 'regions-edge', type: 'line', ...of('region'), paint: { 'line-color': '#777', 'line-width': 1 } });
+  map.addLayer({ id: 'control', type: 'fill', ...of('control'), paint: { 'fill-color': '#c98f8f', 'fill-opacity': 0.25 } });
+  map.addLayer({ id: 'zones', type: 'fill', ...of('zone'), paint: { 'fill-color': '#f0a030', 'fill-opacity': 0.5, 'fill-outline-color': '#b26b00' } });
+  map.addLayer({ id: 'lines', type: 'line', ...of('line'), paint: { 'line-color': '#c00000', 'line-width': 2.5 } });
+}
+
+// The filters' choices: the values that occur (a dictionary holds only those).
+function fillFilters(c) {
+  const d = c.dict;
+  fillSelect('f-type', new Set(d.type), (v) => v.replace(/_/g, ' '));
+  fillSelect('f-party', new Set(d.party));
+  fillSelect('f-clause', new Set(d.clauses.flatMap((s) => s.split('|'))));
+  fillSelect('f-region', new Set(d.region));
+  const grades = new Set();
+  for (let i = 0; i < c.n && grades.size < d.grade.length; i++) grades.add(d.grade[c.grade[i]]);
+  fillSelect('f-grade', grades);
+}
+
+async function main() {
+  const t0 = performance.now();
+  mark('start');
+  // everything is fetched while the map starts (boot.js started the requests)
+  const baseP = Promise.all([
+    getJSON('/api/v1/geography'), getJSON('geo/ukraine.geojson'), getJSON('/api/v1/agreements'),
+  ]);
+  const itemsP = loadItems();
+  const map = new maplibregl.Map({
+    container: 'map',
+    // No tiles, no glyphs, no sprite: nothing is fetched but truce's own GeoJSON.
+    style: { version: 8, sources: {}, layers: [{ id: 'sea', type: 'background', paint: { 'background-color': '#dfe8ef' } }] },
+    center: [38.2, 48.3], zoom: 6.6, attributionControl: false, fadeDuration: 0,
+    // the worker's own requests (the incidents' GeoJSON) carry the user's token
+    transformRequest: (url) => (url.startsWith(`${location.origin}/api/`) ? { url, headers: authHeaders() } : { url }),
+  });
+  // Frames painted while the items load are replaced by the next within a few hundred ms; in
+  // software WebGL each costs 30-180 ms of CPU and blocks this thread reading its pixels back
+  // (the first also compiles shaders while the items' answer waits to be parsed). So nothing is
+  // painted until the items' tiles are in (or failed, or 5 s passed); tiles load meanwhile.
+  const paint = map.painter.render.bind(map.painter);
+  let hold = true;
+  map.painter.render = (...a) => { if (!hold) paint(...a); };
+  const release = () => { if (hold) { hold = false; map.triggerRepaint(); } };
+  setTimeout(release, 5000);
+  map.on('sourcedata', (e) => { if (e.sourceId === 'items' && e.isSourceLoaded) release(); });
+  // when that GeoJSON is refused (the log grew since the columns were read) or fails, the
+  // features are made here from the columns
+  map.on('error', (e) => {
+    if (e.sourceId === 'items') release();
+    if (e.sourceId !== 'items' || state.features.length || !state.cols) return;
+    state.features = mapFeatures(state.cols);
+    applyFilters(map);
+  });
+  window.truce.map = map;
+  const mapLoaded = new Promise((res) => map.on('load', res));
+  map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
+  map.addControl(new maplibregl.AttributionControl({ compact: true, customAttribution:
+    'Ukraine: © OpenStreetMap contributors (ODbL); oblasts: Natural Earth; line and areas approximate' }));
+  const [geo, outline, agreements] = await baseP;
+  const ag = agreements[agreements.length - 1];
+  state.agreement = ag;
+  $('agreement').textContent = `${ag.title}${ag.illustrative ? ' (ILLUSTRATIVE)' : ''}`;
+  // the agreement's parties first (their names, stable colours), then any other party seen
+  state.parties = (geo.parties || []).map((p) => ({ id: p.id, name: p.name }));
+  // the base map is drawn while the items are still on their way
+  await mapLoaded;
+  mark('style');
+  addBase(map, geo, outline);
+  const { mode, cols } = await itemsP;
+  mark('data');
+  state.mode = mode;
+  state.cols = cols;
+  for (const p of cols.dict.party)
+    if (p !== 'undetermined' && !state.parties.some((q) => q.id === p)) state.parties.push({ id: p, name: p });
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < cols.n; i++) {
+    const t = cols.t[i];
+    if (t < lo) lo = t;
+    if (t > hi) hi = t;
+  }
+  state.tmin = Number.isFinite(lo) ? Math.floor(lo / DAY) * DAY : Date.now();
+  state.tmax = Number.isFinite(hi) ? hi : Date.now();
+  const days = Math.max(0, Math.floor((state.tmax - state.tmin) / DAY));
+  $('time').max = String(days);
+  $('time').value = String(days);
+  // the items go to the map's worker first (it clusters them while the page is filled in)
   applyFilters(map);
   mark('layers');
+  $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
+  fillFilters(cols);
+  legend();
+  $('report-date').value = new Date(state.tmax).toISOString().slice(0, 10);
+  mark('filters');
+  map.on('sourcedata', (e) => { if (e.sourceId === 'items' && e.isSourceLoaded && !window.truce.timings.itemsLoaded) mark('itemsLoaded'); });
 
   let pending = 0; // the slider fires many events: refilter once they pause
   const refilter = () => {
     clearTimeout(pending);
-    if (features.length > CLUSTER_ABOVE) pending = setTimeout(() => applyFilters(map), 120);
+    if (state.cols.n > CLUSTER_ABOVE) pending = setTimeout(() => applyFilters(map), 120);
     else applyFilters(map);
   };
   for (const id of ['time', 'window', 'f-type', 'f-party', 'f-clause', 'f-region', 'f-grade'])
@@ -441,6 +504,7 @@ async function main() {
   $('panel-close').onclick = () => { $('panel').hidden = true; };
   reportViewer();
   await new Promise((res) => map.once('idle', res));
+  mark('idle');
   window.truce.loadMs = performance.now() - t0; // from this script's start
   window.truce.firstRenderMs = performance.now(); // from the navigation's start
   window.truce.openPanel = panelFor;

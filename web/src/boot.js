@@ -1,0 +1,21 @@
+// boot.js: runs before the dashboard's bundle (app.js, 0.8 MB to parse): takes the user's token
+// from the page's fragment and starts the requests the first render waits for, so that truce
+// answers them while the bundle loads; main.js takes the responses from window.truceBoot.
+(() => {
+  // the bearer token (docs/dashboard.md): given once in the fragment (#token=...; a fragment is
+  // never sent to a server), then kept for the browser tab only
+  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (m) {
+    sessionStorage.setItem('truce-token', decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  const token = sessionStorage.getItem('truce-token') || '';
+  const get = (url) => fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  // ?view=observations shows the observations even when the server has incidents
+  const items = new URLSearchParams(location.search).get('view') === 'observations'
+    ? '/api/v1/map/observations' : '/api/v1/map/incidents';
+  const pending = {};
+  for (const url of [items, '/api/v1/geography', 'geo/ukraine.geojson', '/api/v1/agreements'])
+    pending[url] = get(url);
+  window.truceBoot = pending;
+})();
