@@ -164,3 +164,20 @@ void api_h_audit(struct api *a, const struct http_request *req, const struct api
     else if (rc)
         api_problem(resp, 500, e.msg);
 }
+
+/* GET /api/v1/me: who the request's token belongs to (the dashboard's sign-in checks a token with
+ * it): {"name", "role", "party"} (party null unless a party user). */
+void api_h_me(struct api *a, const struct http_request *req, const struct api_params *p,
+              struct http_response *resp)
+{
+    (void)req;
+    (void)p;
+    struct buf *b = &resp->body;
+    int rc = buf_printf(b, "{\"name\":") || buf_json_str(b, a->who.name) ||
+             buf_printf(b, ",\"role\":") ||
+             buf_json_str(b, auth_role_name(a->who.role)) || buf_printf(b, ",\"party\":");
+    if (!rc)
+        rc = a->who.party[0] ? buf_json_str(b, a->who.party) : buf_printf(b, "null");
+    if (rc || buf_printf(b, "}\n"))
+        api_oom(resp);
+}

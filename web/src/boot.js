@@ -1,6 +1,8 @@
 // boot.js: runs before the dashboard's bundle (app.js, 0.8 MB to parse): takes the user's token
 // from the page's fragment and starts the requests the first render waits for, so that truce
-// answers them while the bundle loads; main.js takes the responses from window.truceBoot.
+// answers them while the bundle loads (with GET /api/v1/me, who the token belongs to); main.js
+// takes the responses from window.truceBoot. Without a token nothing is asked: main.js shows the
+// sign-in form.
 (() => {
   // the bearer token (docs/dashboard.md): given once in the fragment (#token=...; a fragment is
   // never sent to a server), then kept for the browser tab only
@@ -15,7 +17,8 @@
   const items = new URLSearchParams(location.search).get('view') === 'observations'
     ? '/api/v1/map/observations' : '/api/v1/map/incidents';
   const pending = {};
-  for (const url of [items, '/api/v1/geography', 'geo/ukraine.geojson', '/api/v1/agreements'])
-    pending[url] = get(url);
+  if (token)
+    for (const url of ['/api/v1/me', items, '/api/v1/geography', 'geo/ukraine.geojson', '/api/v1/agreements'])
+      pending[url] = get(url);
   window.truceBoot = pending;
 })();
