@@ -6,11 +6,16 @@
 (() => {
   // the bearer token (docs/dashboard.md): given once in the fragment (#token=...; a fragment is
   // never sent to a server), then kept for the browser tab only
-  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (m) {
+  // (then removed from the address bar); a token given so to the open page loads it again
+  const fromFragment = () => {
+    const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    if (!m) return false;
     sessionStorage.setItem('truce-token', decodeURIComponent(m[1]));
     history.replaceState(null, '', location.pathname + location.search);
-  }
+    return true;
+  };
+  fromFragment();
+  window.addEventListener('hashchange', () => { if (fromFragment()) location.reload(); });
   const token = sessionStorage.getItem('truce-token') || '';
   const get = (url) => fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   // ?view=observations shows the observations even when the server has incidents

@@ -54,6 +54,7 @@ const readsObservations = () => !state.me || READER_ROLES.includes(state.me.role
 // findings): the server decides again; this only leaves out buttons that could never work.
 function reviewActions(f) {
   const me = state.me;
+  if (f.id == null) return []; // a finding with no id of its own (an incident's) is not reviewed here
   if (!me) return ['confirm', 'dismiss', 'publish', 'dispute'];
   if (me.role === 'analyst') return ['confirm', 'dismiss'];
   if (me.role === 'publisher') return ['publish'];
