@@ -300,7 +300,8 @@ try {
     !(await si.evaluate(() => !!window.truce.map)), 'without a token the sign-in form is shown, no map');
   await si.fill('#signin-token', 'truce_' + 'x'.repeat(43));
   await si.click('#signin-submit');
-  await si.waitForFunction(() => /401/.test(document.getElementById('signin-error').textContent), null, { timeout: 20000 });
+  // (waitForSelector, not waitForFunction: the page's CSP forbids the eval its polling uses)
+  await si.waitForSelector('#signin-error[data-status="401"]', { timeout: 20000 });
   const badText = await si.textContent('#signin-error');
   check(/not accepted \(401\)/.test(badText) && await si.evaluate(() => !sessionStorage.getItem('truce-token')),
     `a bad token is refused with a message, nothing stored (${badText})`);
@@ -321,7 +322,7 @@ try {
   // a revoked or mistyped token in the fragment: the form with the reason, not a broken map
   // (given to the open page: it loads again with it)
   await si.goto(base + '/#token=truce_nonsense');
-  await si.waitForFunction(() => /401/.test(document.getElementById('signin-error')?.textContent), null, { timeout: 30000 });
+  await si.waitForSelector('#signin-error[data-status="401"]', { timeout: 30000 });
   check(await si.isVisible('#signin-form') && !si.url().includes('token=') &&
     await si.evaluate(() => !sessionStorage.getItem('truce-token')),
   'a refused token from the fragment shows the form with the reason, and is forgotten');
@@ -347,7 +348,7 @@ try {
   `the party sees its ${uaLocated.length} incidents only`);
   check(/visible to the mission only/.test(await pty.textContent('#mode')), 'the mode line says observations are the mission\'s');
   await pty.evaluate((id) => window.truce.openPanel(id), uaLocated[0].id);
-  await pty.waitForFunction((id) => document.querySelector('#panel-body h3')?.textContent === `Incident ${id}`, uaLocated[0].id, { timeout: 20000 });
+  await pty.locator('#panel-body h3', { hasText: `Incident ${uaLocated[0].id}` }).waitFor({ timeout: 20000 });
   const ptyPanel = await pty.textContent('#panel-body');
   check(ptyPanel.includes(uaLocated[0].reasons[0].slice(0, 40)) && /observations are visible to the mission only/.test(ptyPanel) &&
     await pty.locator('#verify').count() === 0, 'the party opens its incident: reasons, and observations said to be the mission\'s');

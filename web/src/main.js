@@ -551,6 +551,7 @@ async function main() {
 function showSignin(message) {
   $('signin').hidden = false;
   $('signin-error').textContent = message || '';
+  if (message) $('signin-error').dataset.status = '401';
   document.body.dataset.signin = '1';
   $('signin-token').focus();
 }
@@ -591,6 +592,7 @@ function wireSignin() {
       location.reload(); // boot.js starts the page's requests with the token
     } catch (e) {
       $('signin-error').textContent = e.message;
+      $('signin-error').dataset.status = String(e.status || 0);
       $('signin-submit').disabled = false;
     }
   });
