@@ -334,7 +334,8 @@ try {
   const pty = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const ptyErrors = [], ptyRefused = [], ptyDialogs = [];
   pty.on('pageerror', (e) => ptyErrors.push(String(e)));
-  pty.on('dialog', (d) => { ptyDialogs.push(d.message()); d.dismiss(); });
+  let statement = null; // the answer to the dispute's prompt, when the test expects it
+  pty.on('dialog', (d) => { if (statement) d.accept(statement); else { ptyDialogs.push(d.message()); d.dismiss(); } });
   pty.on('response', (r) => { if (r.status() >= 400) ptyRefused.push(`${r.status()} ${r.url()}`); });
   await pty.goto(base + '/#token=' + PARTY);
   await pty.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
@@ -363,6 +364,29 @@ try {
   }
   check(ptyErrors.length === 0 && ptyDialogs.length === 0 && !ptyRefused.some((u) => !/\/api\/v1\/incidents\/\d+$/.test(u)),
     `party view: no script error, no dialog, no refused request (${[...ptyErrors, ...ptyDialogs, ...ptyRefused].join('; ')})`);
+  // its side's findings are listed (the server's scope), and one can be disputed from its panel
+  const uaFindings = await pty.evaluate(async (t) => (await fetch('/api/v1/findings?limit=500',
+    { headers: { Authorization: `Bearer ${t}` } })).json(), PARTY);
+  await pty.waitForSelector('#party-findings-list[data-count]', { timeout: 20000 });
+  check(uaFindings.length > 0 && uaFindings.every((f) => f.party === 'ua') &&
+    await pty.getAttribute('#party-findings-list', 'data-count') === String(uaFindings.length),
+  `the side bar lists ua's ${uaFindings.length} finding(s)`);
+  const fd = uaFindings[0];
+  await pty.click(`#party-findings-list a[data-finding="${fd.id}"]`);
+  await pty.locator('#panel-body h3', { hasText: `Finding ${fd.id}` }).waitFor({ timeout: 20000 });
+  check(await pty.locator('#panel-body button[data-action]').count() === 1 &&
+    await pty.locator('#panel-body button[data-action=dispute]').count() === 1 &&
+    /visible to the mission only/.test(await pty.textContent('#panel-body')),
+  'the finding\'s panel offers the party only the dispute');
+  statement = 'our unit was in the storage site';
+  await pty.click('#panel-body button[data-action=dispute]');
+  await pty.waitForSelector('#review-result[data-status]', { timeout: 20000 });
+  await pty.locator('#panel-body .review', { hasText: 'dispute' }).waitFor({ timeout: 20000 });
+  const disputed = await pty.textContent('#panel-body li.finding');
+  check(await pty.getAttribute('#review-result', 'data-status') === '200' && /ua-lo-web \(party ua\)/.test(disputed) &&
+    disputed.includes(statement), `ua disputes finding ${fd.id} from the dashboard; its review history shows the statement`);
+  statement = null;
+  await pty.screenshot({ path: join(artefacts, 'dashboard-party-dispute.png') });
   await pty.close();
 
   // 8. the public page: no raw observation

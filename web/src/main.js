@@ -48,6 +48,7 @@ async function getJSON(url) {
 // The roles that read the mission's raw observations and their proofs (docs/api.md: READERS).
 const READER_ROLES = ['monitor', 'analyst', 'publisher', 'guarantor', 'admin'];
 const MISSION_ONLY = 'observations are visible to the mission only';
+const PARTY_FINDINGS_SHOWN = 500; // a party user's findings listed in the side bar, at most
 // Whether the user signed in may read raw observations (when not known yet: the server decides).
 const readsObservations = () => !state.me || READER_ROLES.includes(state.me.role);
 // The review steps the user signed in may take on finding f (docs/dashboard.md, the review of
@@ -254,17 +255,9 @@ async function panelFor(id) {
       : `<li>observation ${esc(o)}</li>`).join('')}</ul>
     ${readsObs ? '' : `<p class="meta">The records of these ${MISSION_ONLY}.</p>`}
     <h4>Findings (${findings.length})</h4>
-    <ul>${findings.map((f) => `<li class="finding" data-finding="${esc(f.id)}"><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}),
-      status <b class="status">${esc(f.status || '')}</b>: ${esc(f.reasons)}
-      <div class="reviews"></div>
-      <div class="review-actions">${reviewActions(f).map((a) =>
-        `<button type="button" data-action="${a}">${a}</button>`).join(' ')}</div></li>`).join('') || '<li>none</li>'}</ul>
+    <ul>${findings.map(findingItem).join('') || '<li>none</li>'}</ul>
     <div id="review-result"></div>`;
-  for (const li of body.querySelectorAll('li.finding')) {
-    const fid = li.dataset.finding;
-    if (fid) loadReviews(li, fid);
-    for (const b of li.querySelectorAll('button[data-action]')) b.onclick = () => review(li, fid, b.dataset.action);
-  }
+  wireFindings(body);
   $('panel').hidden = false;
   // the observations to check, with the client id each leaf must hold when it is known
   const toCheck = isObs ? [{ id, clientId: it.client_id }]
@@ -272,6 +265,59 @@ async function panelFor(id) {
       : typeof o === 'string' ? { id: o, clientId: o } : { id: o }))
       .filter((x) => x.id != null);
   if (readsObs) $('verify').onclick = () => verifyObservations(toCheck);
+}
+
+// A finding as an item of the panel: clause, result, party, status, reasons, its review history
+// (loaded by wireFindings) and the review steps the user may take.
+function findingItem(f) {
+  return `<li class="finding" data-finding="${esc(f.id)}"><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}),
+      status <b class="status">${esc(f.status || '')}</b>: ${esc(f.reasons)}
+      <div class="reviews"></div>
+      <div class="review-actions">${reviewActions(f).map((a) =>
+        `<button type="button" data-action="${a}">${a}</button>`).join(' ')}</div></li>`;
+}
+
+function wireFindings(el) {
+  for (const li of el.querySelectorAll('li.finding')) {
+    const fid = li.dataset.finding;
+    if (fid) loadReviews(li, fid);
+    for (const b of li.querySelectorAll('button[data-action]')) b.onclick = () => review(li, fid, b.dataset.action);
+  }
+}
+
+// The panel of one finding (a party user's, from the side bar): its fields, its review history
+// and the dispute step; the observation it was made from is the mission's.
+function findingPanel(f) {
+  const rows = Object.entries(f).filter(([k, v]) => v !== null && typeof v !== 'object' && k !== 'reasons')
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
+  const body = $('panel-body');
+  body.innerHTML = `
+    <h3>Finding ${esc(f.id)}</h3>
+    <table>${rows}</table>
+    <ul>${findingItem(f)}</ul>
+    <p class="meta">The record of observation ${esc(f.observation)}: ${MISSION_ONLY}.</p>
+    <div id="review-result"></div>`;
+  wireFindings(body);
+  $('panel').hidden = false;
+}
+
+// A party user's findings (GET /api/v1/findings, scoped by the server to the user's party) in
+// the side bar, each opening its panel; nothing for other roles.
+async function partyFindings() {
+  if (!state.me || state.me.role !== 'party') return;
+  $('party-findings').hidden = false;
+  const ul = $('party-findings-list');
+  try {
+    const list = await getJSON(`/api/v1/findings?limit=${PARTY_FINDINGS_SHOWN}`);
+    ul.innerHTML = list.map((f) => `<li><a href="#" data-finding="${esc(f.id)}">${esc(f.clause)}</a>
+      ${esc(f.result)}, <span class="status">${esc(f.status)}</span></li>`).join('') || '<li>none</li>';
+    for (const a of ul.querySelectorAll('a[data-finding]')) {
+      a.onclick = (ev) => { ev.preventDefault(); findingPanel(list.find((f) => String(f.id) === a.dataset.finding)); };
+    }
+    ul.dataset.count = String(list.length);
+  } catch (e) {
+    ul.innerHTML = `<li>not available: ${esc(e.message)}</li>`;
+  }
 }
 
 // The review history of a finding (who, role, when, why, its log leaf).
@@ -536,11 +582,13 @@ async function main() {
   map.on('mouseleave', 'items', () => { map.getCanvas().style.cursor = ''; });
   $('panel-close').onclick = () => { $('panel').hidden = true; };
   reportViewer();
+  partyFindings();
   await new Promise((res) => map.once('idle', res));
   mark('idle');
   window.truce.loadMs = performance.now() - t0; // from this script's start
   window.truce.firstRenderMs = performance.now(); // from the navigation's start
   window.truce.openPanel = panelFor;
+  window.truce.openFinding = findingPanel;
   window.truce.ready = true;
   document.body.dataset.ready = '1';
 }
