@@ -1,5 +1,5 @@
 /* api_auth.c: authentication and authorization of API requests against the route table's role
- * sets (401 with WWW-Authenticate, 403), the party scope of listings, the audit trail of writes
+ * sets (401 with WWW-Authenticate, 403), the party scope of listings, the audit trail of writes,
  * GET /api/v1/audit and GET /api/v1/me (who a token belongs to). */
 #include <stdio.h>
 #include <string.h>
