@@ -62,6 +62,7 @@ static const struct api_route ROUTES[] = {
     {"GET", "/api/v1/agreements", h_agreements, 0, ALL},
     {"GET", "/api/v1/log/checkpoint", api_h_log_checkpoint, 0, ALL},
     {"GET", "/api/v1/audit", api_h_audit, 0, API_ROLE_ANALYST | ADMIN},
+    {"GET", "/api/v1/me", api_h_me, 0, READERS | API_ROLE_PARTY}, /* any signed-in user */
     {"GET", "/api/v1/log/proof/inclusion", api_h_proof_inclusion, 0, ALL},
     {"GET", "/api/v1/log/proof/consistency", api_h_proof_consistency, 0, ALL},
     {"GET", "/log/checkpoint", api_h_log_checkpoint, 0, ALL},

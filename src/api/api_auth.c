@@ -1,6 +1,6 @@
 /* api_auth.c: authentication and authorization of API requests against the route table's role
- * sets (401 with WWW-Authenticate, 403), the party scope of listings, the audit trail of writes
- * and GET /api/v1/audit. */
+ * sets (401 with WWW-Authenticate, 403), the party scope of listings, the audit trail of writes,
+ * GET /api/v1/audit and GET /api/v1/me (who a token belongs to). */
 #include <stdio.h>
 #include <string.h>
 
@@ -163,4 +163,21 @@ void api_h_audit(struct api *a, const struct http_request *req, const struct api
         api_oom(resp);
     else if (rc)
         api_problem(resp, 500, e.msg);
+}
+
+/* GET /api/v1/me: who the request's token belongs to (the dashboard's sign-in checks a token with
+ * it): {"name", "role", "party"} (party null unless a party user). */
+void api_h_me(struct api *a, const struct http_request *req, const struct api_params *p,
+              struct http_response *resp)
+{
+    (void)req;
+    (void)p;
+    struct buf *b = &resp->body;
+    int rc = buf_printf(b, "{\"name\":") || buf_json_str(b, a->who.name) ||
+             buf_printf(b, ",\"role\":") ||
+             buf_json_str(b, auth_role_name(a->who.role)) || buf_printf(b, ",\"party\":");
+    if (!rc)
+        rc = a->who.party[0] ? buf_json_str(b, a->who.party) : buf_printf(b, "null");
+    if (rc || buf_printf(b, "}\n"))
+        api_oom(resp);
 }

@@ -75,6 +75,8 @@ void api_oom(struct http_response *resp);
 /* api_auth.c */
 void api_h_audit(struct api *a, const struct http_request *req, const struct api_params *p,
                  struct http_response *resp);
+void api_h_me(struct api *a, const struct http_request *req, const struct api_params *p,
+              struct http_response *resp);
 /* Checks the request's token against the route's role set: returns true when the handler may
  * run, else fills resp with 401 (with WWW-Authenticate) or 403 and returns false. Sets a->who. */
 bool api_authorize(struct api *a, const struct http_request *req, unsigned roles,

@@ -5,7 +5,9 @@
 // Checks: the page loads with no request outside truce; the map shows the contact line and the
 // observations; a filter changes the visible count (in the DOM and on the map); the verify action
 // checks an inclusion proof and a signature, and fails on a tampered proof; the report viewer
-// shows the report; the public page shows no raw observation. Screenshots go to ARTEFACTS_DIR.
+// shows the report; sign-in (good and bad token, sign-out); a party user sees its own incidents
+// and a panel that says what only the mission reads; the public page shows no raw observation.
+// Screenshots go to ARTEFACTS_DIR.
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -47,6 +49,7 @@ try {
   await page.goto(base + '/?view=observations#token=' + ANALYST);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
   check(errors.length === 0, `no script error (${errors.join('; ')})`);
+  check(!page.url().includes('token='), `the token is removed from the address bar (${page.url().replace(/#.*/, '#…')})`);
   check(outside.length === 0, `no request outside truce (${outside.join(', ')})`);
   const title = await page.textContent('#agreement');
   check(/Minsk/.test(title), `the agreement's title is shown: ${title.slice(0, 60)}`);
@@ -285,6 +288,106 @@ try {
   check(await inc.getAttribute('#verify-result', 'data-result') === 'verified', 'verify checks every observation of the incident');
   await inc.screenshot({ path: join(artefacts, 'dashboard-incidents.png') });
   await inc.close();
+
+  // 8a. sign-in: without a token the form, not the map; a bad token is refused with a clear
+  // message; a good one shows who is signed in and the map; sign-out returns to the form
+  const si = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const siErrors = [];
+  si.on('pageerror', (e) => siErrors.push(String(e)));
+  await si.goto(base + '/');
+  await si.waitForSelector('body[data-signin="1"]', { timeout: 30000 });
+  check(await si.isVisible('#signin-form') && !(await si.evaluate(() => window.truce.ready)) &&
+    !(await si.evaluate(() => !!window.truce.map)), 'without a token the sign-in form is shown, no map');
+  await si.fill('#signin-token', 'truce_' + 'x'.repeat(43));
+  await si.click('#signin-submit');
+  // (waitForSelector, not waitForFunction: the page's CSP forbids the eval its polling uses)
+  await si.waitForSelector('#signin-error[data-status="401"]', { timeout: 20000 });
+  const badText = await si.textContent('#signin-error');
+  check(/not accepted \(401\)/.test(badText) && await si.evaluate(() => !sessionStorage.getItem('truce-token')),
+    `a bad token is refused with a message, nothing stored (${badText})`);
+  await si.screenshot({ path: join(artefacts, 'dashboard-signin-refused.png') });
+  await si.fill('#signin-token', ANALYST);
+  await si.click('#signin-submit');
+  await si.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  const who = await si.evaluate(() => ({ ...document.getElementById('who').dataset, text: document.getElementById('who-text').textContent }));
+  check(who.name === 'anna-web' && who.role === 'analyst' && /anna-web \(analyst\)/.test(who.text) && await si.isVisible('#who'),
+    `signed in: the user is shown (${who.text})`);
+  check(await si.isHidden('#signin') && await si.evaluate(() => window.truce.map.queryRenderedFeatures({ layers: ['items'] }).length) > 0,
+    'signed in: the form is gone and the map shows the items');
+  await si.screenshot({ path: join(artefacts, 'dashboard-signed-in.png') });
+  await si.click('#signout');
+  await si.waitForSelector('body[data-signin="1"]', { timeout: 30000 });
+  check(await si.evaluate(() => !sessionStorage.getItem('truce-token')) && await si.isHidden('#who'),
+    'sign-out forgets the token and returns to the form');
+  // a revoked or mistyped token in the fragment: the form with the reason, not a broken map
+  // (given to the open page: it loads again with it)
+  await si.goto(base + '/#token=truce_nonsense');
+  await si.waitForSelector('#signin-error[data-status="401"]', { timeout: 30000 });
+  check(await si.isVisible('#signin-form') && !si.url().includes('token=') &&
+    await si.evaluate(() => !sessionStorage.getItem('truce-token')),
+  'a refused token from the fragment shows the form with the reason, and is forgotten');
+  check(siErrors.length === 0, `sign-in: no script error (${siErrors.join('; ')})`);
+  await si.close();
+
+  // 8b. a party user (ua's liaison): the incidents attributed to ua only; the panel of one says
+  // the observations are the mission's, asks no route the party may not read, shows no error
+  const pty = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const ptyErrors = [], ptyRefused = [], ptyDialogs = [];
+  pty.on('pageerror', (e) => ptyErrors.push(String(e)));
+  let statement = null; // the answer to the dispute's prompt, when the test expects it
+  pty.on('dialog', (d) => { if (statement) d.accept(statement); else { ptyDialogs.push(d.message()); d.dismiss(); } });
+  pty.on('response', (r) => { if (r.status() >= 400) ptyRefused.push(`${r.status()} ${r.url()}`); });
+  await pty.goto(base + '/#token=' + PARTY);
+  await pty.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
+  const ptyWho = await pty.evaluate(() => ({ ...document.getElementById('who').dataset }));
+  check(ptyWho.role === 'party' && ptyWho.party === 'ua', `the party user is shown (${JSON.stringify(ptyWho)})`);
+  const ua = await pty.evaluate(async (t) => (await fetch('/api/v1/incidents?limit=100000',
+    { headers: { Authorization: `Bearer ${t}` } })).json(), PARTY);
+  const uaLocated = ua.filter((i) => i.location && typeof i.location.lon === 'number');
+  check(uaLocated.length > 0 && uaLocated.every((i) => i.party === 'ua') &&
+    await pty.getAttribute('#count', 'data-count') === String(uaLocated.length),
+  `the party sees its ${uaLocated.length} incidents only`);
+  check(/visible to the mission only/.test(await pty.textContent('#mode')), 'the mode line says observations are the mission\'s');
+  await pty.evaluate((id) => window.truce.openPanel(id), uaLocated[0].id);
+  await pty.locator('#panel-body h3', { hasText: `Incident ${uaLocated[0].id}` }).waitFor({ timeout: 20000 });
+  const ptyPanel = await pty.textContent('#panel-body');
+  check(ptyPanel.includes(uaLocated[0].reasons[0].slice(0, 40)) && /observations are visible to the mission only/.test(ptyPanel) &&
+    await pty.locator('#verify').count() === 0, 'the party opens its incident: reasons, and observations said to be the mission\'s');
+  check(await pty.locator('#panel-body button[data-action=confirm], #panel-body button[data-action=publish]').count() === 0,
+    'no confirm or publish button for a party');
+  await pty.screenshot({ path: join(artefacts, 'dashboard-party.png') });
+  // another party's incident is not there for it (404), said without breaking the page
+  const other = located.find((i) => i.party !== 'ua');
+  if (other) {
+    const st = await pty.evaluate(async ([t, id]) => (await fetch(`/api/v1/incidents/${id}`, { headers: { Authorization: `Bearer ${t}` } })).status, [PARTY, other.id]);
+    check(st === 404, `another party's incident is 404 for ua (${st})`);
+  }
+  check(ptyErrors.length === 0 && ptyDialogs.length === 0 && !ptyRefused.some((u) => !/\/api\/v1\/incidents\/\d+$/.test(u)),
+    `party view: no script error, no dialog, no refused request (${[...ptyErrors, ...ptyDialogs, ...ptyRefused].join('; ')})`);
+  // its side's findings are listed (the server's scope), and one can be disputed from its panel
+  const uaFindings = await pty.evaluate(async (t) => (await fetch('/api/v1/findings?limit=500',
+    { headers: { Authorization: `Bearer ${t}` } })).json(), PARTY);
+  await pty.waitForSelector('#party-findings-list[data-count]', { timeout: 20000 });
+  check(uaFindings.length > 0 && uaFindings.every((f) => f.party === 'ua') &&
+    await pty.getAttribute('#party-findings-list', 'data-count') === String(uaFindings.length),
+  `the side bar lists ua's ${uaFindings.length} finding(s)`);
+  const fd = uaFindings[0];
+  await pty.click(`#party-findings-list a[data-finding="${fd.id}"]`);
+  await pty.locator('#panel-body h3', { hasText: `Finding ${fd.id}` }).waitFor({ timeout: 20000 });
+  check(await pty.locator('#panel-body button[data-action]').count() === 1 &&
+    await pty.locator('#panel-body button[data-action=dispute]').count() === 1 &&
+    /visible to the mission only/.test(await pty.textContent('#panel-body')),
+  'the finding\'s panel offers the party only the dispute');
+  statement = 'our unit was in the storage site';
+  await pty.click('#panel-body button[data-action=dispute]');
+  await pty.waitForSelector('#review-result[data-status]', { timeout: 20000 });
+  await pty.locator('#panel-body .review', { hasText: 'dispute' }).waitFor({ timeout: 20000 });
+  const disputed = await pty.textContent('#panel-body li.finding');
+  check(await pty.getAttribute('#review-result', 'data-status') === '200' && /ua-lo-web \(party ua\)/.test(disputed) &&
+    disputed.includes(statement), `ua disputes finding ${fd.id} from the dashboard; its review history shows the statement`);
+  statement = null;
+  await pty.screenshot({ path: join(artefacts, 'dashboard-party-dispute.png') });
+  await pty.close();
 
   // 8. the public page: no raw observation
   const pub = await browser.newPage({ viewport: { width: 1200, height: 1400 } });

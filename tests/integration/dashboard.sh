@@ -105,6 +105,12 @@ done
 req 405 -X POST "$U/api/v1/geography"
 req 404 -X POST "$U/index.html"
 
+# who a token belongs to (the dashboard's sign-in, docs/dashboard.md)
+req 200 "$U/api/v1/me"; has '{"name":"ops","role":"admin","party":null}'
+AS="Authorization: Bearer $E2E_PARTY_TOKEN" req 200 "$U/api/v1/me"; has '{"name":"ua-lo-web","role":"party","party":"ua"}'
+AS="X-None: 1" req 401 "$U/api/v1/me"
+AS="Authorization: Bearer truce_nonsense" req 401 "$U/api/v1/me"; has 'Invalid token'
+
 # geography, proofs, reports, public routes
 req 200 "$U/api/v1/geography"; has '"layer":"line","id":"contact-line"'; has '"parties":[{"id":"ua","name":"Armed Forces of Ukraine"'; has '"layer":"region","id":"donetsk"'
 has '"layer":"zone","id":"zolote"'; has '"layer":"control"'

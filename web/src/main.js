@@ -3,7 +3,9 @@
 // lines from /api/v1/geography) with the incidents (/api/v1/map/incidents, when the server has
 // them) or else the observations; colour by event type or attribution; time slider; filters
 // with a visible count; an incident panel with its observations, findings and a "verify"
-// action (verify.js); the report viewer.
+// action (verify.js); the report viewer; the sign-in form (a pasted token checked with
+// GET /api/v1/me) and who is signed in, with a sign-out button. What a party user may not read
+// (raw observations and their proofs) is said, not fetched.
 import maplibregl from 'maplibre-gl';
 import { OTHER_COLOUR, PARTY_PALETTE, TYPE_COLOURS, UNDETERMINED_COLOUR } from './colours.js';
 import { verifyBundle } from './verify.js';
@@ -19,13 +21,16 @@ const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '
 const state = {
   mode: 'observations', items: new Map(), cols: null, features: [], parties: [],
   agreement: null, tmin: 0, tmax: 0, colourBy: 'type',
+  me: null, // who is signed in (GET /api/v1/me): { name, role, party }
 };
 window.truce = { ready: false, state, timings: {} };
 const mark = (name) => { window.truce.timings[name] = Math.round(performance.now()); };
 
 // The user's bearer token (docs/api.md, docs/dashboard.md): boot.js took it from the page's
-// fragment (#token=...; a fragment is never sent to a server) and keeps it for the browser tab.
-const TOKEN = sessionStorage.getItem('truce-token') || '';
+// fragment (#token=...; a fragment is never sent to a server) or the sign-in form took it, and
+// it is kept for the browser tab.
+const TOKEN_KEY = 'truce-token';
+const TOKEN = sessionStorage.getItem(TOKEN_KEY) || '';
 const authHeaders = (h = {}) => (TOKEN ? { ...h, Authorization: `Bearer ${TOKEN}` } : h);
 // ?view=observations shows the observations even when the server has incidents.
 const VIEW = new URLSearchParams(location.search).get('view');
@@ -35,9 +40,27 @@ async function getJSON(url) {
   const boot = window.truceBoot && window.truceBoot[url];
   if (boot) delete window.truceBoot[url];
   const r = await (boot || fetch(url, { headers: authHeaders() }));
-  if (r.status === 401) throw Object.assign(new Error(`${url}: 401: open the dashboard as /#token=YOUR_TOKEN (truce user add)`), { status: 401 });
+  if (r.status === 401) throw Object.assign(new Error(`${url}: 401: the token was refused; sign in again`), { status: 401 });
   if (!r.ok) throw Object.assign(new Error(`${url}: ${r.status}`), { status: r.status });
   return r.json();
+}
+
+// The roles that read the mission's raw observations and their proofs (docs/api.md: READERS).
+const READER_ROLES = ['monitor', 'analyst', 'publisher', 'guarantor', 'admin'];
+const MISSION_ONLY = 'observations are visible to the mission only';
+const PARTY_FINDINGS_SHOWN = 500; // a party user's findings listed in the side bar, at most
+// Whether the user signed in may read raw observations (when not known yet: the server decides).
+const readsObservations = () => !state.me || READER_ROLES.includes(state.me.role);
+// The review steps the user signed in may take on finding f (docs/dashboard.md, the review of
+// findings): the server decides again; this only leaves out buttons that could never work.
+function reviewActions(f) {
+  const me = state.me;
+  if (f.id == null) return []; // a finding with no id of its own (an incident's) is not reviewed here
+  if (!me) return ['confirm', 'dismiss', 'publish', 'dispute'];
+  if (me.role === 'analyst') return ['confirm', 'dismiss'];
+  if (me.role === 'publisher') return ['publish'];
+  if (me.role === 'party') return f.party === me.party ? ['dispute'] : [];
+  return [];
 }
 
 // The items as columns from the compact answer of GET /api/v1/map/incidents (the dominant event
@@ -216,11 +239,13 @@ async function panelFor(id) {
     evidence = Array.isArray(it.evidence) ? it.evidence : [];
   }
   const body = $('panel-body');
+  const readsObs = readsObservations();
   const rows = (o) => Object.entries(o).filter(([, v]) => v !== null && typeof v !== 'object')
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
   body.innerHTML = `
     <h3>${isObs ? 'Observation' : 'Incident'} ${esc(id)}</h3>
-    <button id="verify" type="button">Verify in the log</button>
+    ${readsObs ? '<button id="verify" type="button">Verify in the log</button>'
+      : `<p class="meta" id="mission-only">The log proofs of ${MISSION_ONLY}.</p>`}
     <div id="verify-result"></div>
     <table>${rows(it)}</table>
     ${isObs ? '' : `<p>${esc(it.reasons || '')}</p>`}
@@ -228,25 +253,71 @@ async function panelFor(id) {
     <ul>${evidence.map((o) => typeof o === 'object'
       ? `<li>${esc(o.client_id || o.id)}: ${esc(o.kind || '')} ${esc(o.where || '')} ${esc((o.events || []).map((e) => `${e.count ?? 'uncountable'} ${e.type}`).join(', '))}</li>`
       : `<li>observation ${esc(o)}</li>`).join('')}</ul>
+    ${readsObs ? '' : `<p class="meta">The records of these ${MISSION_ONLY}.</p>`}
     <h4>Findings (${findings.length})</h4>
-    <ul>${findings.map((f) => `<li class="finding" data-finding="${esc(f.id)}"><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}),
-      status <b class="status">${esc(f.status || '')}</b>: ${esc(f.reasons)}
-      <div class="reviews"></div>
-      <div class="review-actions">${['confirm', 'dismiss', 'publish', 'dispute'].map((a) =>
-        `<button type="button" data-action="${a}">${a}</button>`).join(' ')}</div></li>`).join('') || '<li>none</li>'}</ul>
+    <ul>${findings.map(findingItem).join('') || '<li>none</li>'}</ul>
     <div id="review-result"></div>`;
-  for (const li of body.querySelectorAll('li.finding')) {
-    const fid = li.dataset.finding;
-    if (fid) loadReviews(li, fid);
-    for (const b of li.querySelectorAll('button[data-action]')) b.onclick = () => review(li, fid, b.dataset.action);
-  }
+  wireFindings(body);
   $('panel').hidden = false;
   // the observations to check, with the client id each leaf must hold when it is known
   const toCheck = isObs ? [{ id, clientId: it.client_id }]
     : evidence.map((o) => (typeof o === 'object' ? { id: o.id ?? o.observation, clientId: o.client_id }
       : typeof o === 'string' ? { id: o, clientId: o } : { id: o }))
       .filter((x) => x.id != null);
-  $('verify').onclick = () => verifyObservations(toCheck);
+  if (readsObs) $('verify').onclick = () => verifyObservations(toCheck);
+}
+
+// A finding as an item of the panel: clause, result, party, status, reasons, its review history
+// (loaded by wireFindings) and the review steps the user may take.
+function findingItem(f) {
+  return `<li class="finding" data-finding="${esc(f.id)}"><b>${esc(f.clause)}</b> ${esc(f.result)} (${esc(f.party)}),
+      status <b class="status">${esc(f.status || '')}</b>: ${esc(f.reasons)}
+      <div class="reviews"></div>
+      <div class="review-actions">${reviewActions(f).map((a) =>
+        `<button type="button" data-action="${a}">${a}</button>`).join(' ')}</div></li>`;
+}
+
+function wireFindings(el) {
+  for (const li of el.querySelectorAll('li.finding')) {
+    const fid = li.dataset.finding;
+    if (fid) loadReviews(li, fid);
+    for (const b of li.querySelectorAll('button[data-action]')) b.onclick = () => review(li, fid, b.dataset.action);
+  }
+}
+
+// The panel of one finding (a party user's, from the side bar): its fields, its review history
+// and the dispute step; the observation it was made from is the mission's.
+function findingPanel(f) {
+  const rows = Object.entries(f).filter(([k, v]) => v !== null && typeof v !== 'object' && k !== 'reasons')
+    .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
+  const body = $('panel-body');
+  body.innerHTML = `
+    <h3>Finding ${esc(f.id)}</h3>
+    <table>${rows}</table>
+    <ul>${findingItem(f)}</ul>
+    <p class="meta">The record of observation ${esc(f.observation)}: ${MISSION_ONLY}.</p>
+    <div id="review-result"></div>`;
+  wireFindings(body);
+  $('panel').hidden = false;
+}
+
+// A party user's findings (GET /api/v1/findings, scoped by the server to the user's party) in
+// the side bar, each opening its panel; nothing for other roles.
+async function partyFindings() {
+  if (!state.me || state.me.role !== 'party') return;
+  $('party-findings').hidden = false;
+  const ul = $('party-findings-list');
+  try {
+    const list = await getJSON(`/api/v1/findings?limit=${PARTY_FINDINGS_SHOWN}`);
+    ul.innerHTML = list.map((f) => `<li><a href="#" data-finding="${esc(f.id)}">${esc(f.clause)}</a>
+      ${esc(f.result)}, <span class="status">${esc(f.status)}</span></li>`).join('') || '<li>none</li>';
+    for (const a of ul.querySelectorAll('a[data-finding]')) {
+      a.onclick = (ev) => { ev.preventDefault(); findingPanel(list.find((f) => String(f.id) === a.dataset.finding)); };
+    }
+    ul.dataset.count = String(list.length);
+  } catch (e) {
+    ul.innerHTML = `<li>not available: ${esc(e.message)}</li>`;
+  }
 }
 
 // The review history of a finding (who, role, when, why, its log leaf).
@@ -292,7 +363,7 @@ async function verifyObservations(ids) {
       lines.push(`observation ${id}: ${res.ok ? 'in the log' : 'NOT verified'}`, ...res.steps.map((s) => '  ' + s));
     } catch (e) {
       allOk = false;
-      lines.push(`observation ${id}: ${e.message}`);
+      lines.push(`observation ${id}: ${e.status === 403 ? MISSION_ONLY : e.message}`);
     }
   }
   out.className = allOk ? 'verify-ok' : 'verify-bad';
@@ -325,9 +396,15 @@ async function loadItems() {
     if (!inc.n) throw new Error('no incident');
     return { mode: 'incidents', cols: itemColumns(inc, 'incidents') };
   } catch (e) {
+    if (!readsObservations()) return { mode: 'incidents', cols: itemColumns(EMPTY_MAP, 'incidents') };
     return { mode: 'observations', cols: itemColumns(await getJSON('/api/v1/map/observations'), 'observations') };
   }
 }
+// No item: what a party user sees when no incident is attributed to its party.
+const EMPTY_MAP = {
+  n: 0, log: null, id: [], t: [], lon: [], lat: [], count: [], type: [], party: [], region: [], clauses: [],
+  semi_major_m: [], grade: [], dict: { type: [], party: [], region: [], clauses: [], grade: [] },
+};
 
 // The items' source and layers (above the base layers), first drawn with data.
 function addItems(map, data) {
@@ -461,7 +538,9 @@ async function main() {
   // the items go to the map's worker first (it clusters them while the page is filled in)
   applyFilters(map);
   mark('layers');
-  $('mode').textContent = state.mode === 'incidents' ? 'incidents (fused, attributed)' : 'observations (no incidents on this server)';
+  $('mode').textContent = state.mode === 'observations' ? 'observations (no incidents on this server)'
+    : readsObservations() ? 'incidents (fused, attributed)'
+      : `incidents attributed to ${state.me.party}; ${MISSION_ONLY}`;
   fillFilters(cols);
   legend();
   $('report-date').value = new Date(state.tmax).toISOString().slice(0, 10);
@@ -503,16 +582,94 @@ async function main() {
   map.on('mouseleave', 'items', () => { map.getCanvas().style.cursor = ''; });
   $('panel-close').onclick = () => { $('panel').hidden = true; };
   reportViewer();
+  partyFindings();
   await new Promise((res) => map.once('idle', res));
   mark('idle');
   window.truce.loadMs = performance.now() - t0; // from this script's start
   window.truce.firstRenderMs = performance.now(); // from the navigation's start
   window.truce.openPanel = panelFor;
+  window.truce.openFinding = findingPanel;
   window.truce.ready = true;
   document.body.dataset.ready = '1';
 }
 
-main().catch((e) => {
-  $('count').textContent = `error: ${e.message}`;
-  window.truce.error = String(e);
-});
+// ---- sign-in (docs/dashboard.md) ----
+
+// Shows the sign-in form over the page, with message (why) when there is one.
+function showSignin(message) {
+  $('signin').hidden = false;
+  $('signin-error').textContent = message || '';
+  if (message) $('signin-error').dataset.status = '401';
+  document.body.dataset.signin = '1';
+  $('signin-token').focus();
+}
+
+// Shows who is signed in in the top bar.
+function showUser(me) {
+  state.me = me;
+  $('who-text').textContent = `${me.name} (${me.role}${me.party ? `, party ${me.party}` : ''})`;
+  Object.assign($('who').dataset, { name: me.name, role: me.role, party: me.party || '' });
+  $('who').hidden = false;
+}
+
+// Checks token with GET /api/v1/me: the user, or throws an error that says why.
+async function whoIs(token) {
+  let r;
+  try {
+    r = await fetch('/api/v1/me', { headers: { Authorization: `Bearer ${token}` } });
+  } catch (e) {
+    throw new Error(`The server cannot be reached (${e.message}).`);
+  }
+  if (r.status === 401) {
+    throw Object.assign(new Error('This token was not accepted (401): it is unknown, revoked or not copied whole.'), { status: 401 });
+  }
+  if (!r.ok) throw Object.assign(new Error(`The server answered ${r.status} to GET /api/v1/me.`), { status: r.status });
+  return r.json();
+}
+
+function wireSignin() {
+  $('signin-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const token = $('signin-token').value.trim();
+    if (!token) return;
+    $('signin-submit').disabled = true;
+    $('signin-error').textContent = 'checking…';
+    try {
+      await whoIs(token);
+      sessionStorage.setItem(TOKEN_KEY, token);
+      location.reload(); // boot.js starts the page's requests with the token
+    } catch (e) {
+      $('signin-error').textContent = e.message;
+      $('signin-error').dataset.status = String(e.status || 0);
+      $('signin-submit').disabled = false;
+    }
+  });
+  $('signout').onclick = () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    location.reload();
+  };
+}
+
+// The user signed in (the answer boot.js started, else asked again); a refused token is forgotten
+// and the form shown. A server without /api/v1/me leaves the user unknown (the server decides).
+async function signedIn() {
+  try {
+    showUser(await getJSON('/api/v1/me'));
+  } catch (e) {
+    if (e.status !== 401) return;
+    sessionStorage.removeItem(TOKEN_KEY);
+    showSignin('The stored token was not accepted (401): it is unknown or revoked. Sign in again.');
+    throw e;
+  }
+}
+
+wireSignin();
+if (!TOKEN) {
+  showSignin('');
+} else {
+  // who is signed in first (boot.js asked already): the panel and the mode line depend on the role
+  signedIn().then(main).catch((e) => {
+    $('count').textContent = `error: ${e.message}`;
+    window.truce.error = String(e);
+  });
+}
