@@ -25,6 +25,33 @@ if (!base || !artefacts) { console.error('usage: dashboard.mjs BASE_URL ARTEFACT
 mkdirSync(artefacts, { recursive: true });
 const origin = new URL(base).origin;
 
+// Counts the pixels of a PNG screenshot near the base map's land colour (#f7f5ef, #efe9d8) and
+// the line of contact's red (#c00000), decoded in a blank page (no CSP; no image library).
+async function paintedColours(png) {
+  const p = await browser.newPage();
+  try {
+    return await p.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width; c.height = img.height;
+      const g = c.getContext('2d');
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      const near = (i, r, gg, b) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - gg) + Math.abs(d[i + 2] - b) < 24;
+      let land = 0, line = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (near(i, 0xf7, 0xf5, 0xef) || near(i, 0xef, 0xe9, 0xd8)) land++;
+        else if (near(i, 0xc0, 0, 0)) line++;
+      }
+      return { land, line };
+    }, png.toString('base64'));
+  } finally {
+    await p.close();
+  }
+}
+
 let failed = 0, passed = 0;
 function check(ok, what) {
   if (ok) { passed++; console.log(`ok   ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
@@ -67,6 +94,13 @@ try {
   check(onMap.line > 0, `the contact line is drawn (${onMap.line} rendered features)`);
   check(onMap.regions > 0, `the oblasts are drawn (${onMap.regions})`);
   check(onMap.items > 0, `${onMap.mode} are drawn (${onMap.items} rendered features)`);
+  // rendered features are MapLibre's index, not pixels: the screenshot of the map must show the
+  // base map's land, the red line of contact and the points (a map held blank once passed the
+  // checks above)
+  await page.waitForTimeout(300);
+  const painted = await paintedColours(await page.locator('#map').screenshot());
+  check(painted.land > 5000, `the land of the base map is painted (${painted.land} pixels)`);
+  check(painted.line > 200, `the line of contact is painted in red (${painted.line} pixels)`);
   const total = Number(await page.getAttribute('#count', 'data-total'));
   const before = Number(await page.getAttribute('#count', 'data-count'));
   const apiObs = await page.evaluate(async (t) => (await (await fetch('/api/v1/observations?limit=100000', { headers: { Authorization: `Bearer ${t}` } })).json()), ANALYST);

@@ -485,20 +485,9 @@ async function main() {
     // the worker's own requests (the incidents' GeoJSON) carry the user's token
     transformRequest: (url) => (url.startsWith(`${location.origin}/api/`) ? { url, headers: authHeaders() } : { url }),
   });
-  // Frames painted while the items load are replaced by the next within a few hundred ms; in
-  // software WebGL each costs 30-180 ms of CPU and blocks this thread reading its pixels back
-  // (the first also compiles shaders while the items' answer waits to be parsed). So nothing is
-  // painted until the items' tiles are in (or failed, or 5 s passed); tiles load meanwhile.
-  const paint = map.painter.render.bind(map.painter);
-  let hold = true;
-  map.painter.render = (...a) => { if (!hold) paint(...a); };
-  const release = () => { if (hold) { hold = false; map.triggerRepaint(); } };
-  setTimeout(release, 5000);
-  map.on('sourcedata', (e) => { if (e.sourceId === 'items' && e.isSourceLoaded) release(); });
   // when that GeoJSON is refused (the log grew since the columns were read) or fails, the
   // features are made here from the columns
   map.on('error', (e) => {
-    if (e.sourceId === 'items') release();
     if (e.sourceId !== 'items' || state.features.length || !state.cols) return;
     state.features = mapFeatures(state.cols);
     applyFilters(map);
