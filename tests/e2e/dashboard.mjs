@@ -52,6 +52,17 @@ async function paintedColours(png) {
   }
 }
 
+// Waits until fn (run in the page, with arg) returns a true value: page.evaluate every 100 ms,
+// not waitForFunction, whose polling needs the eval the page's CSP forbids.
+async function waitUntil(page, fn, arg, timeout = 20000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await page.evaluate(fn, arg)) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${fn}`);
+    await page.waitForTimeout(100);
+  }
+}
+
 let failed = 0, passed = 0;
 function check(ok, what) {
   if (ok) { passed++; console.log(`ok   ${what}`); } else { failed++; console.log(`FAIL ${what}`); }
@@ -142,7 +153,7 @@ try {
 
   // zoomed in, each observation's region of uncertainty is drawn as a disc in metres
   await page.evaluate(() => window.truce.map.jumpTo({ center: [37.72, 48.08], zoom: 10 }));
-  await page.waitForFunction(() => window.truce.map.loaded() && window.truce.map.areTilesLoaded(), null, { timeout: 20000 });
+  await waitUntil(page, () => window.truce.map.loaded() && window.truce.map.areTilesLoaded());
   const discs = await page.evaluate(() => window.truce.map.queryRenderedFeatures({ layers: ['uncertainty'] }).length);
   check(discs > 0, `regions of uncertainty drawn when zoomed in (${discs})`);
   await page.screenshot({ path: join(artefacts, 'dashboard-zoomed.png') });
@@ -245,7 +256,7 @@ try {
   });
   await stale.goto(base + '/#token=' + ANALYST);
   await stale.waitForSelector('body[data-ready="1"]', { timeout: 60000 });
-  await stale.waitForFunction(() => window.truce.map.queryRenderedFeatures({ layers: ['items'] }).length > 0, null, { timeout: 20000 });
+  await waitUntil(stale, () => window.truce.map.queryRenderedFeatures({ layers: ['items'] }).length > 0);
   check(staleStatus.includes(409) && await stale.getAttribute('#count', 'data-count') === String(located.length),
     `a GeoJSON of another log size is refused (${staleStatus.join(', ')}) and the columns drawn instead`);
   await stale.close();
@@ -271,7 +282,7 @@ try {
   await real.selectOption('#f-type', '');
   const one = located[0];
   await real.evaluate((id) => window.truce.openPanel(id), one.id);
-  await real.waitForFunction((id) => document.querySelector('#panel-body h3')?.textContent === `Incident ${id}`, one.id, { timeout: 20000 });
+  await waitUntil(real, (id) => document.querySelector('#panel-body h3')?.textContent === `Incident ${id}`, one.id);
   const realPanel = await real.textContent('#panel-body');
   check(realPanel.includes(one.reasons[0].slice(0, 40)) && realPanel.includes(one.evidence[0]),
     'the panel fetches the full incident (reasons, evidence)');
