@@ -167,6 +167,8 @@ void fusion_free(struct fusion *f)
     table_free(&f->landing_ix);
     free(f->observers.keys);
     free(f->observers.slot);
+    free(f->links.keys);
+    free(f->links.linked);
     free(f->ids);
     free(f->members);
     free(f->ev_ids);
@@ -196,6 +198,9 @@ void fusion_clear(struct fusion *f)
     f->observers.used = 0;
     for (size_t i = 0; i < f->observers.cap; i++)
         f->observers.slot[i] = UINT32_MAX;
+    f->links.used = 0;
+    if (f->links.keys)
+        memset(f->links.keys, 0, f->links.cap * sizeof *f->links.keys);
 }
 
 const struct agreement *fusion_agreement(const struct fusion *f) { return f->a; }
@@ -897,6 +902,64 @@ static bool linked(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
     return near_enough(pr, y) && outlines_meet(pr, y);
 }
 
+/* The most pairs the link memo holds (16 MB of keys): when full it starts again empty. */
+#define FUSION_LINK_MEMO_MAX (1u << 21)
+
+/* The slot of pair key k in the link memo (grown or emptied first when needed); SIZE_MAX when
+ * there is no memory, and the caller tests the link itself. */
+static size_t link_slot(struct fusion *f, uint64_t k)
+{
+    if ((f->links.used + 1) * 2 > f->links.cap) {
+        if (f->links.cap >= FUSION_LINK_MEMO_MAX) {
+            memset(f->links.keys, 0, f->links.cap * sizeof *f->links.keys);
+            f->links.used = 0;
+        } else {
+            size_t nc = f->links.cap ? f->links.cap * 2 : 4096;
+            uint64_t *nk = calloc(nc, sizeof *nk);
+            uint8_t *nl = malloc(nc);
+            if (!nk || !nl) {
+                free(nk);
+                free(nl);
+                return SIZE_MAX;
+            }
+            for (size_t i = 0; i < f->links.cap; i++) {
+                if (!f->links.keys[i])
+                    continue;
+                size_t h = (size_t)((f->links.keys[i] * 0x9e3779b97f4a7c15ULL) >> 20) & (nc - 1);
+                while (nk[h])
+                    h = (h + 1) & (nc - 1);
+                nk[h] = f->links.keys[i];
+                nl[h] = f->links.linked[i];
+            }
+            free(f->links.keys);
+            free(f->links.linked);
+            f->links.keys = nk;
+            f->links.linked = nl;
+            f->links.cap = nc;
+        }
+    }
+    size_t h = (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 20) & (f->links.cap - 1);
+    while (f->links.keys[h] && f->links.keys[h] != k)
+        h = (h + 1) & (f->links.cap - 1);
+    return h;
+}
+
+/* linked(a, b), remembered: the same answer, computed once per ordered pair. */
+static bool linked_memo(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
+{
+    uint64_t k = (uint64_t)(a + 1) << 32 | b; /* never 0, the empty slot's key */
+    size_t h = link_slot(f, k);
+    if (h == SIZE_MAX)
+        return linked(f, pr, a, b);
+    if (f->links.keys[h] == k)
+        return f->links.linked[h];
+    bool l = linked(f, pr, a, b);
+    f->links.keys[h] = k;
+    f->links.linked[h] = l;
+    f->links.used++;
+    return l;
+}
+
 struct part_edge {
     int64_t gap_ms; /* how far apart the two windows start and end */
     uint8_t a, b;   /* ranks of the members in the component's sorted order */
@@ -976,7 +1039,7 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
             struct probe pr;
             probe_of(f, m[a], &pr);
             for (size_t b = a + 1; b < k; b++) {
-                if (conflict[a] & (1ULL << b) || !linked(f, &pr, m[a], m[b]))
+                if (conflict[a] & (1ULL << b) || !linked_memo(f, &pr, m[a], m[b]))
                     continue;
                 const struct fusion_obs *x = &f->v[m[a]].o, *y = &f->v[m[b]].o;
                 int64_t g = llabs(x->t_start_ms - y->t_start_ms) + llabs(x->t_end_ms - y->t_end_ms);

@@ -88,6 +88,10 @@ struct fusion {
     int64_t changed[FUSION_MAX_CHANGED]; /* incidents the last fusion_add changed besides its own
                                           * (a survey moved out, a component split anew) */
     size_t n_changed;
+    /* the links repartition tested (linked), remembered by ordered pair: a parted component
+     * is parted again on every add, and its old pairs are linked as before (each report is
+     * immutable once added). A cache: cleared when full, bypassed without memory. */
+    struct { uint64_t *keys; uint8_t *linked; size_t cap, used; } links;
     size_t skipped;
     size_t comparisons; /* exact tests of a new report against a candidate (near_enough) */
     /* incidents changed (or merged away) since the last fusion_flush: ids, unsorted, may repeat */
