@@ -766,14 +766,16 @@ static void note_old(struct fusion *f, int64_t id)
 static void note_absorbed(struct fusion *f, uint32_t j)
 {
     uint32_t r = find(f, j);
-    if (!f->v[r].parted) {
+    bool parted = f->v[r].parted;
+    if (!parted)
         note_old(f, f->v[r].min_id);
-        return;
-    }
-    f->old_parted = true;
+    else
+        f->old_parted = true;
     uint32_t i = r;
     do {
-        note_old(f, f->v[i].inc_id);
+        f->v[i].prev_inc = parted ? f->v[i].inc_id : f->v[r].min_id;
+        if (parted)
+            note_old(f, f->v[i].inc_id);
         i = f->v[i].next;
     } while (i != r);
 }
@@ -1088,6 +1090,13 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
     for (size_t a = 0; a < k; a++) {
         if (pid[a] == INT64_MAX || pid[a] == mine)
             continue;
+        /* a part that is exactly an incident of before (the same reports, so the same summary)
+         * did not change: the new report's own part and the others did */
+        bool same = true;
+        for (size_t b = 0; b < k && same; b++)
+            same = (part[b] == a) == (f->v[m[b]].prev_inc == pid[a]);
+        if (same)
+            continue;
         bool dup = false;
         for (size_t q = 0; q < f->n_changed && !dup; q++)
             dup = f->changed[q] == pid[a];
@@ -1124,6 +1133,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->size = 1;
     x->min_id = o->id;
     x->inc_id = o->id;
+    x->prev_inc = -1;
     x->n_shared = 0;
     x->parted = x->shared = false;
     x->attached = x->att_next = x->att_head = UINT32_MAX;
@@ -1285,6 +1295,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             uint32_t old = find(f, cur);
             if (old != find(f, me) && f->n_changed < FUSION_MAX_CHANGED)
                 f->changed[f->n_changed++] = inc_of(f, cur);
+            else if (old == find(f, me))
+                f->v[cur].prev_inc = -1; /* its part lost the survey: repartition reports it */
         }
         attach(f, sv, me);
     }

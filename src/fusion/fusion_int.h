@@ -22,6 +22,8 @@ struct fobs {
     uint32_t size;         /* at roots: members */
     int64_t min_id;        /* at roots: the smallest id of the component */
     int64_t inc_id;        /* in a parted component: the incident it is in (its part) */
+    int64_t prev_inc;      /* the incident it was in before the current add joined it (set by
+                            * note_absorbed; repartition reports only the parts that changed) */
     uint32_t n_shared;     /* at roots: members whose observer another report shares */
     bool parted;           /* at roots: the component holds two or more incidents */
     bool shared;           /* another report in the engine has its observer (told_apart) */
