@@ -907,6 +907,15 @@ static bool linked(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
 /* The most pairs the link memo holds (16 MB of keys): when full it starts again empty. */
 #define FUSION_LINK_MEMO_MAX (1u << 21)
 
+/* Where pair key k (first report << 32 | second) starts its probe in a memo of cap slots: the
+ * pairs of one first report within 64 slots of each other, so that repartition's row of
+ * lookups for one report touches a few cache lines, not one per pair. */
+static size_t link_hash(uint64_t k, size_t cap)
+{
+    uint64_t a = (k >> 32) * 0x9e3779b97f4a7c15ULL, b = (k & 0xffffffffu) * 0xff51afd7ed558ccdULL;
+    return (size_t)((a >> 20) + (b >> 58)) & (cap - 1);
+}
+
 /* The slot of pair key k in the link memo (grown or emptied first when needed); SIZE_MAX when
  * there is no memory, and the caller tests the link itself. */
 static size_t link_slot(struct fusion *f, uint64_t k)
@@ -927,7 +936,7 @@ static size_t link_slot(struct fusion *f, uint64_t k)
             for (size_t i = 0; i < f->links.cap; i++) {
                 if (!f->links.keys[i])
                     continue;
-                size_t h = (size_t)((f->links.keys[i] * 0x9e3779b97f4a7c15ULL) >> 20) & (nc - 1);
+                size_t h = link_hash(f->links.keys[i], nc);
                 while (nk[h])
                     h = (h + 1) & (nc - 1);
                 nk[h] = f->links.keys[i];
@@ -940,22 +949,34 @@ static size_t link_slot(struct fusion *f, uint64_t k)
             f->links.cap = nc;
         }
     }
-    size_t h = (size_t)((k * 0x9e3779b97f4a7c15ULL) >> 20) & (f->links.cap - 1);
+    size_t h = link_hash(k, f->links.cap);
     while (f->links.keys[h] && f->links.keys[h] != k)
         h = (h + 1) & (f->links.cap - 1);
     return h;
 }
 
-/* linked(a, b), remembered: the same answer, computed once per ordered pair. */
+/* linked(a, b), with the outlines' answer remembered: the same answer, the outlines of a pair
+ * compared once (the cheap tests before them are made again: they read members already in
+ * cache, where a memo lookup would miss it). */
 static bool linked_memo(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
 {
+    const struct fobs *x = &f->v[a], *y = &f->v[b];
+    if (x->survey || y->survey)
+        return false;
+    if ((x->role == FUSION_ROLE_LAUNCH && y->role == FUSION_ROLE_EXPLOSIVE) ||
+        (x->role == FUSION_ROLE_EXPLOSIVE && y->role == FUSION_ROLE_LAUNCH))
+        return linked(f, pr, a, b);
+    if (!near_enough(pr, y))
+        return false;
+    if (!pr->sector && !(y->o.has_bearing && y->o.has_observer))
+        return true; /* two circles: the distance test was exact */
     uint64_t k = (uint64_t)(a + 1) << 32 | b; /* never 0, the empty slot's key */
     size_t h = link_slot(f, k);
     if (h == SIZE_MAX)
-        return linked(f, pr, a, b);
+        return outlines_meet(pr, y);
     if (f->links.keys[h] == k)
         return f->links.linked[h];
-    bool l = linked(f, pr, a, b);
+    bool l = outlines_meet(pr, y);
     f->links.keys[h] = k;
     f->links.linked[h] = l;
     f->links.used++;
@@ -1023,12 +1044,22 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
         uint64_t conflict[FUSION_MAX_EVIDENCE];
         sort_ctx = f;
         qsort(m, k, sizeof *m, cmp_member);
+        /* reports told apart share an observer: test the pairs within each run of one
+         * observer (cmp_observer), not all k squared */
+        struct ranked { const struct fobs *x; size_t rank; } byrank[FUSION_MAX_EVIDENCE];
         for (size_t a = 0; a < k; a++) {
             conflict[a] = 0;
-            for (size_t b = 0; b < k; b++)
-                if (a != b && told_apart(&f->v[m[a]], &f->v[m[b]]))
-                    conflict[a] |= 1ULL << b;
+            byrank[a] = (struct ranked){&f->v[m[a]], a};
         }
+        qsort(byrank, k, sizeof *byrank, cmp_observer); /* x first: compared as a fobs ** */
+        for (size_t a = 0; a < k; a++)
+            for (size_t b = a + 1; b < k && !cmp_observer(&byrank[a], &byrank[b]); b++) {
+                size_t ra = byrank[a].rank, rb = byrank[b].rank;
+                if (told_apart(byrank[a].x, byrank[b].x))
+                    conflict[ra] |= 1ULL << rb;
+                if (told_apart(byrank[b].x, byrank[a].x))
+                    conflict[rb] |= 1ULL << ra;
+            }
         struct part_edge *edges = malloc(k * k / 2 * sizeof *edges + sizeof *edges);
         size_t ne = 0;
         uint64_t members[FUSION_MAX_EVIDENCE], against[FUSION_MAX_EVIDENCE];
