@@ -455,23 +455,70 @@ static struct xy to_xy(struct geo_point p, struct geo_point ref, double mlat, do
     return (struct xy){(p.lon_deg - ref.lon_deg) * mlon, (p.lat_deg - ref.lat_deg) * mlat};
 }
 
-/* The outline of o's region: its annular sector, or a 16-gon around its circle. */
-static void shape_of(const struct fusion_obs *o, struct geo_point ref, double mlat, double mlon,
-                     struct shape *s)
+/* The per-report half of an outline (struct fobs's arc and box), made once when the report is
+ * added: the sine and cosine of the sector's first angle and of its step, the pushed-out outer
+ * radius, and the box of the outline's offsets from its anchor (the observer of a sector, the
+ * centre of a circle) in single precision rounded outwards. */
+static void outline_prepare(struct fobs *x)
 {
-    s->n = 0;
+    const struct fusion_obs *o = &x->o;
+    double lo_x = 0, hi_x = 0, lo_y = 0, hi_y = 0;
     if (o->has_bearing && o->has_observer) {
-        struct xy c = to_xy(o->observer, ref, mlat, mlon);
         const int k = 8;
         double a0 = (o->bearing_deg - o->half_width_deg) * DEG;
         double a1 = (o->bearing_deg + o->half_width_deg) * DEG;
         /* the outer arc is pushed out so the chords do not cut the true arc */
         double step = (a1 - a0) / k;
-        double rout = o->dist_max_m / cos(step / 2);
-        /* the arc's unit vectors by rotation: one sincos for the start, one for the step */
-        double us[9], uc[9], ss = sin(step), cs = cos(step);
-        us[0] = sin(a0);
-        uc[0] = cos(a0);
+        x->arc[0] = sin(a0);
+        x->arc[1] = cos(a0);
+        x->arc[2] = sin(step);
+        x->arc[3] = cos(step);
+        x->arc[4] = o->dist_max_m / cos(step / 2);
+        double us = x->arc[0], uc = x->arc[1];
+        for (int i = 0; i <= k; i++) {
+            if (i) {
+                double ns = us * x->arc[3] + uc * x->arc[2];
+                uc = uc * x->arc[3] - us * x->arc[2];
+                us = ns;
+            }
+            double r[2] = {x->arc[4], o->dist_min_m > 0 ? o->dist_min_m : 0};
+            for (int q = 0; q < 2; q++) {
+                lo_x = fmin(lo_x, r[q] * us), hi_x = fmax(hi_x, r[q] * us);
+                lo_y = fmin(lo_y, r[q] * uc), hi_y = fmax(hi_y, r[q] * uc);
+            }
+        }
+    } else {
+        double r = o->radius_m / 0.98078528040323043;
+        lo_x = lo_y = -r;
+        hi_x = hi_y = r;
+    }
+    x->box[0] = nextafterf((float)lo_x, -INFINITY);
+    x->box[1] = nextafterf((float)hi_x, INFINITY);
+    x->box[2] = nextafterf((float)lo_y, -INFINITY);
+    x->box[3] = nextafterf((float)hi_y, INFINITY);
+}
+
+/* Where x's outline is anchored: its observer (a sector) or its centre. */
+static struct geo_point outline_anchor(const struct fobs *x)
+{
+    return x->o.has_bearing && x->o.has_observer ? x->o.observer : x->o.centre;
+}
+
+/* The outline of x's region: its annular sector, or a 16-gon around its circle (the same
+ * arithmetic as from the bearing itself: the trigonometry is outline_prepare's). */
+static void shape_of(const struct fobs *x, struct geo_point ref, double mlat, double mlon,
+                     struct shape *s)
+{
+    const struct fusion_obs *o = &x->o;
+    s->n = 0;
+    if (o->has_bearing && o->has_observer) {
+        struct xy c = to_xy(o->observer, ref, mlat, mlon);
+        const int k = 8;
+        double rout = x->arc[4];
+        /* the arc's unit vectors by rotation from the first, one step at a time */
+        double us[9], uc[9], ss = x->arc[2], cs = x->arc[3];
+        us[0] = x->arc[0];
+        uc[0] = x->arc[1];
         for (int i = 1; i <= k; i++) {
             us[i] = us[i - 1] * cs + uc[i - 1] * ss;
             uc[i] = uc[i - 1] * cs - us[i - 1] * ss;
@@ -612,12 +659,20 @@ static bool outlines_meet(struct probe *p, const struct fobs *b)
     bool sb = b->o.has_bearing && b->o.has_observer;
     if (!p->sector && !sb)
         return true; /* two circles: the distance test was exact */
+    /* first the boxes from the offsets made once (outline_prepare): boxes apart by more than
+     * the tolerance and a metre (for the rounding) are outlines apart, without drawing them */
+    struct xy ca = to_xy(outline_anchor(p->x), p->x->o.centre, p->mlat, p->mlon);
+    struct xy cb = to_xy(outline_anchor(b), p->x->o.centre, p->mlat, p->mlon);
+    const double gap = FUSION_SPACE_TOLERANCE_M + 1.0;
+    if (ca.x + p->x->box[0] - gap > cb.x + b->box[1] || cb.x + b->box[0] - gap > ca.x + p->x->box[1] ||
+        ca.y + p->x->box[2] - gap > cb.y + b->box[3] || cb.y + b->box[2] - gap > ca.y + p->x->box[3])
+        return false;
     if (!p->shaped) {
-        shape_of(&p->x->o, p->x->o.centre, p->mlat, p->mlon, &p->s);
+        shape_of(p->x, p->x->o.centre, p->mlat, p->mlon, &p->s);
         p->shaped = true;
     }
     struct shape t;
-    shape_of(&b->o, p->x->o.centre, p->mlat, p->mlon, &t);
+    shape_of(b, p->x->o.centre, p->mlat, p->mlon, &t);
     return shapes_near(&p->s, &t, FUSION_SPACE_TOLERANCE_M);
 }
 
@@ -1171,6 +1226,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->groups = groups_of(o->counts);
     x->role = role_of(o->counts);
     x->side = 2;
+    outline_prepare(x);
     int64_t window = o->t_end_ms - o->t_start_ms;
     x->survey = window > FUSION_MAX_WINDOW_S * 1000LL && o->how == PLACE_LOCATED &&
                 o->radius_m <= FUSION_SURVEY_MAX_RADIUS_M &&

@@ -27,6 +27,9 @@ struct fobs {
     uint32_t n_shared;     /* at roots: members whose observer another report shares */
     bool parted;           /* at roots: the component holds two or more incidents */
     bool shared;           /* another report in the engine has its observer (told_apart) */
+    double arc[5];         /* a sector's outline: sin, cos of its first angle and of its step,
+                            * the outer radius (outline_prepare) */
+    float box[4];          /* the outline's box about its anchor: x min, max, y min, max (m) */
     uint32_t stamp;
     unsigned groups;
     bool fusable;
