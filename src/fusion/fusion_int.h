@@ -30,6 +30,9 @@ struct fobs {
     double arc[5];         /* a sector's outline: sin, cos of its first angle and of its step,
                             * the outer radius (outline_prepare) */
     float box[4];          /* the outline's box about its anchor: x min, max, y min, max (m) */
+    const char *stretched; /* the side its stretched sector lies on (fusion_attribute), once
+                            * stretched_known; NULL: none */
+    bool stretched_known;
     uint32_t stamp;
     unsigned groups;
     bool fusable;
@@ -124,7 +127,7 @@ void fusion_locate(const struct fusion *f, const uint32_t *m, size_t n,
                    double *minor, double *azimuth, size_t *viewpoints);
 
 /* The origin, party, grade and reasons of an incident from its members (fusion_attribute.c). */
-void fusion_attribute(const struct fusion *f, const uint32_t *m, size_t n,
+void fusion_attribute(struct fusion *f, const uint32_t *m, size_t n,
                       struct fusion_incident *inc);
 
 /* The incident judged by agreement a's fire clauses: inc->findings (fusion_attribute.c). */
