@@ -462,6 +462,7 @@ static struct xy to_xy(struct geo_point p, struct geo_point ref, double mlat, do
 static void outline_prepare(struct fobs *x)
 {
     const struct fusion_obs *o = &x->o;
+    x->outlined = true;
     double lo_x = 0, hi_x = 0, lo_y = 0, hi_y = 0;
     if (o->has_bearing && o->has_observer) {
         const int k = 8;
@@ -628,7 +629,7 @@ static bool shapes_near(const struct shape *s, const struct shape *t, double tol
  * Tested in two steps for speed: the cheap tests against a probe made once per new report, then
  * the outlines. */
 struct probe {
-    const struct fobs *x;
+    struct fobs *x;
     double mlat, mlon;
     bool sector, shaped;
     struct shape s;
@@ -654,11 +655,15 @@ static bool near_enough(const struct probe *p, const struct fobs *b)
     return dx * dx + dy * dy <= reach * reach;
 }
 
-static bool outlines_meet(struct probe *p, const struct fobs *b)
+static bool outlines_meet(struct probe *p, struct fobs *b)
 {
     bool sb = b->o.has_bearing && b->o.has_observer;
     if (!p->sector && !sb)
         return true; /* two circles: the distance test was exact */
+    if (!p->x->outlined)
+        outline_prepare(p->x);
+    if (!b->outlined)
+        outline_prepare(b);
     /* first the boxes from the offsets made once (outline_prepare): boxes apart by more than
      * the tolerance and a metre (for the rounding) are outlines apart, without drawing them */
     struct xy ca = to_xy(outline_anchor(p->x), p->x->o.centre, p->mlat, p->mlon);
@@ -826,9 +831,16 @@ static void note_absorbed(struct fusion *f, uint32_t j)
         note_old(f, f->v[r].min_id);
     else
         f->old_parted = true;
+    /* the members' incidents, for repartition to see which parts stayed as they were: a walk
+     * over the members, made only where parting may follow (a parted component, or one with a
+     * shared observer, or a new report with one); a member not walked counts as changed */
+    uint32_t me = (uint32_t)(f->n - 1);
+    if (!parted && !f->v[r].n_shared && !f->v[me].shared)
+        return;
     uint32_t i = r;
     do {
         f->v[i].prev_inc = parted ? f->v[i].inc_id : f->v[r].min_id;
+        f->v[i].prev_of = me;
         if (parted)
             note_old(f, f->v[i].inc_id);
         i = f->v[i].next;
@@ -938,7 +950,7 @@ static int cmp_observer(const void *p, const void *q)
 /* A probe for member a, to test its links to several others (its scale and outline made once). */
 static void probe_of(struct fusion *f, uint32_t a, struct probe *pr)
 {
-    const struct fobs *x = &f->v[a];
+    struct fobs *x = &f->v[a];
     pr->x = x;
     pr->sector = x->o.has_bearing && x->o.has_observer;
     pr->shaped = false;
@@ -949,7 +961,8 @@ static void probe_of(struct fusion *f, uint32_t a, struct probe *pr)
  * probe (probe_of). */
 static bool linked(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
 {
-    const struct fobs *x = &f->v[a], *y = &f->v[b];
+    const struct fobs *x = &f->v[a];
+    struct fobs *y = &f->v[b];
     if (x->survey || y->survey)
         return false;
     if ((x->role == FUSION_ROLE_LAUNCH && y->role == FUSION_ROLE_EXPLOSIVE) ||
@@ -1015,7 +1028,8 @@ static size_t link_slot(struct fusion *f, uint64_t k)
  * cache, where a memo lookup would miss it). */
 static bool linked_memo(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
 {
-    const struct fobs *x = &f->v[a], *y = &f->v[b];
+    const struct fobs *x = &f->v[a];
+    struct fobs *y = &f->v[b];
     if (x->survey || y->survey)
         return false;
     if ((x->role == FUSION_ROLE_LAUNCH && y->role == FUSION_ROLE_EXPLOSIVE) ||
@@ -1180,7 +1194,7 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
          * did not change: the new report's own part and the others did */
         bool same = true;
         for (size_t b = 0; b < k && same; b++)
-            same = (part[b] == a) == (f->v[m[b]].prev_inc == pid[a]);
+            same = (part[b] == a) == (f->v[m[b]].prev_of == me && f->v[m[b]].prev_inc == pid[a]);
         if (same)
             continue;
         bool dup = false;
@@ -1220,13 +1234,13 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->min_id = o->id;
     x->inc_id = o->id;
     x->prev_inc = -1;
+    x->prev_of = UINT32_MAX;
     x->n_shared = 0;
     x->parted = x->shared = false;
     x->attached = x->att_next = x->att_head = UINT32_MAX;
     x->groups = groups_of(o->counts);
     x->role = role_of(o->counts);
     x->side = 2;
-    outline_prepare(x);
     int64_t window = o->t_end_ms - o->t_start_ms;
     x->survey = window > FUSION_MAX_WINDOW_S * 1000LL && o->how == PLACE_LOCATED &&
                 o->radius_m <= FUSION_SURVEY_MAX_RADIUS_M &&

@@ -22,14 +22,16 @@ struct fobs {
     uint32_t size;         /* at roots: members */
     int64_t min_id;        /* at roots: the smallest id of the component */
     int64_t inc_id;        /* in a parted component: the incident it is in (its part) */
-    int64_t prev_inc;      /* the incident it was in before the current add joined it (set by
-                            * note_absorbed; repartition reports only the parts that changed) */
+    int64_t prev_inc;      /* the incident it was in before the add of report prev_of joined it
+                            * (note_absorbed; repartition reports only the parts that changed) */
+    uint32_t prev_of;
     uint32_t n_shared;     /* at roots: members whose observer another report shares */
     bool parted;           /* at roots: the component holds two or more incidents */
     bool shared;           /* another report in the engine has its observer (told_apart) */
     double arc[5];         /* a sector's outline: sin, cos of its first angle and of its step,
                             * the outer radius (outline_prepare) */
     float box[4];          /* the outline's box about its anchor: x min, max, y min, max (m) */
+    bool outlined;         /* arc and box made (outline_prepare, on the first outline test) */
     const char *stretched; /* the side its stretched sector lies on (fusion_attribute), once
                             * stretched_known; NULL: none */
     bool stretched_known;
