@@ -11,8 +11,10 @@
  *    fusion_flush does after every POST (the store's writes left out). CPU time per report.
  *
  * Prints both, their ratio, the exact tests per report (fusion_comparisons) and the number of
- * incidents. Exits non-zero when fusion costs more than TARGET_RATIO times the parse and
- * placement of the same reports. */
+ * incidents. Then a check, untimed: the same run again keeping each summary's JSON; at the end
+ * every incident's summary must be the one last written for it (an incident changed without
+ * being reported as changed would differ). Exits non-zero when fusion costs more than
+ * TARGET_RATIO times the parse and placement of the same reports, or the check fails. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,53 @@ static int cmp_id(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
+}
+
+/* Adds every placed report to a new engine, one at a time, and after each summarises the
+ * incidents it changed, once each, as fusion_flush does. With `last`, each summary's JSON is
+ * kept in last[id] (the check; the times are then not the figure). NULL on an error. */
+static struct fusion *fuse(const struct agreement *a, const struct obs *obs,
+                           const struct placement *pl, const bool *ok, long got, char **last,
+                           long *summaries, double *t_add, double *t_fuse)
+{
+    struct errbuf e;
+    struct fusion *f = fusion_new(a);
+    static struct fusion_incident inc;
+    struct buf b;
+    buf_init(&b);
+    double t0 = cpu_s();
+    for (long i = 0; f && i < got; i++) {
+        if (!ok[i])
+            continue;
+        double ta = cpu_s();
+        if (fusion_ingest(f, &obs[i], &pl[i], i + 1, &e)) {
+            fprintf(stderr, "bench_fusion_mix: record %ld: %s\n", i + 1, e.msg);
+            return NULL;
+        }
+        *t_add += cpu_s() - ta;
+        qsort(f->dirty, f->n_dirty, sizeof *f->dirty, cmp_id);
+        for (size_t d = 0; d < f->n_dirty; d++) {
+            int64_t id = f->dirty[d];
+            if ((d && id == f->dirty[d - 1]) || fusion_incident_of(f, id) != id)
+                continue;
+            if (fusion_incident_get(f, id, &inc, &e)) {
+                fprintf(stderr, "bench_fusion_mix: incident %lld: %s\n", (long long)id, e.msg);
+                return NULL;
+            }
+            (*summaries)++;
+            if (last) {
+                b.len = 0;
+                if (fusion_incident_json(&inc, &b) || buf_append(&b, "", 1))
+                    return NULL;
+                free(last[id]);
+                last[id] = strdup(b.p);
+            }
+        }
+        f->n_dirty = 0;
+    }
+    *t_fuse = cpu_s() - t0;
+    buf_reset(&b);
+    return f;
 }
 
 int main(int argc, char **argv)
@@ -117,35 +166,11 @@ int main(int argc, char **argv)
     }
     double t_place = cpu_s() - t0;
     /* fusion: each report added, then what it changed summarised once each */
-    struct fusion *f = fusion_new(a);
-    static struct fusion_incident inc;
     long summaries = 0;
-    double t_add = 0; /* of t_fuse: the adds alone (two more clock reads a report) */
-    t0 = cpu_s();
-    for (long i = 0; i < got; i++) {
-        if (!ok[i])
-            continue;
-        double ta = cpu_s();
-        if (fusion_ingest(f, &obs[i], &pl[i], i + 1, &e)) {
-            fprintf(stderr, "bench_fusion_mix: record %ld: %s\n", i + 1, e.msg);
-            return 2;
-        }
-        t_add += cpu_s() - ta;
-        qsort(f->dirty, f->n_dirty, sizeof *f->dirty, cmp_id);
-        for (size_t d = 0; d < f->n_dirty; d++) {
-            if ((d && f->dirty[d] == f->dirty[d - 1]) ||
-                fusion_incident_of(f, f->dirty[d]) != f->dirty[d])
-                continue;
-            if (fusion_incident_get(f, f->dirty[d], &inc, &e)) {
-                fprintf(stderr, "bench_fusion_mix: incident %lld: %s\n",
-                        (long long)f->dirty[d], e.msg);
-                return 2;
-            }
-            summaries++;
-        }
-        f->n_dirty = 0;
-    }
-    double t_fuse = cpu_s() - t0;
+    double t_add = 0, t_fuse = 0;
+    struct fusion *f = fuse(a, obs, pl, ok, got, NULL, &summaries, &t_add, &t_fuse);
+    if (!f)
+        return 2;
     const int64_t *ids;
     size_t n_inc = fusion_incident_ids(f, &ids);
     double us_place = placed ? t_place / (double)placed * 1e6 : 0;
@@ -161,6 +186,36 @@ int main(int argc, char **argv)
            placed ? (t_fuse - t_add) / (double)placed * 1e6 : 0, us_place, ratio, TARGET_RATIO,
            ratio <= TARGET_RATIO ? "met" : "MISSED");
     fusion_free(f);
+    /* the check (untimed run): after the last report, every incident's summary is the one
+     * written when it last changed; an incident changed without being reported would differ */
+    char **last = calloc((size_t)got + 1, sizeof *last);
+    long s2 = 0, differ = 0;
+    double ta2 = 0, tf2 = 0;
+    f = last ? fuse(a, obs, pl, ok, got, last, &s2, &ta2, &tf2) : NULL;
+    if (!f)
+        return 2;
+    n_inc = fusion_incident_ids(f, &ids);
+    int64_t *copy = malloc(n_inc * sizeof *copy + 1);
+    memcpy(copy, ids, n_inc * sizeof *copy);
+    struct buf b;
+    buf_init(&b);
+    static struct fusion_incident inc;
+    for (size_t i = 0; i < n_inc; i++) {
+        b.len = 0;
+        if (fusion_incident_get(f, copy[i], &inc, &e) || fusion_incident_json(&inc, &b) ||
+            buf_append(&b, "", 1))
+            return 2;
+        if (!last[copy[i]] || strcmp(last[copy[i]], b.p))
+            differ++;
+    }
+    printf("fusion mix: check: %zu incidents, %ld whose last written summary differs from the "
+           "final one (must be 0)\n", n_inc, differ);
+    buf_reset(&b);
+    free(copy);
+    fusion_free(f);
+    for (long i = 0; i <= got; i++)
+        free(last[i]);
+    free(last);
     for (long i = 0; i < got; i++)
         free(lines[i]);
     free(lines);
@@ -175,5 +230,5 @@ int main(int argc, char **argv)
         if (system(rm))
             fprintf(stderr, "bench_fusion_mix: could not remove %s\n", tmpl);
     }
-    return ratio <= TARGET_RATIO ? 0 : 1;
+    return ratio <= TARGET_RATIO && !differ ? 0 : 1;
 }
