@@ -455,8 +455,8 @@ static struct xy to_xy(struct geo_point p, struct geo_point ref, double mlat, do
     return (struct xy){(p.lon_deg - ref.lon_deg) * mlon, (p.lat_deg - ref.lat_deg) * mlat};
 }
 
-/* The per-report half of an outline (struct fobs's arc and box), made once when the report is
- * added: the sine and cosine of the sector's first angle and of its step, the pushed-out outer
+/* The per-report half of an outline (struct fobs's arc and box), made once, on the report's
+ * first outline test: the sine and cosine of the sector's first angle and of its step, the pushed-out outer
  * radius, and the box of the outline's offsets from its anchor (the observer of a sector, the
  * centre of a circle) in single precision rounded outwards. */
 static void outline_prepare(struct fobs *x)
