@@ -167,6 +167,8 @@ void fusion_free(struct fusion *f)
     table_free(&f->landing_ix);
     free(f->observers.keys);
     free(f->observers.slot);
+    free(f->links.keys);
+    free(f->links.linked);
     free(f->ids);
     free(f->members);
     free(f->ev_ids);
@@ -196,6 +198,9 @@ void fusion_clear(struct fusion *f)
     f->observers.used = 0;
     for (size_t i = 0; i < f->observers.cap; i++)
         f->observers.slot[i] = UINT32_MAX;
+    f->links.used = 0;
+    if (f->links.keys)
+        memset(f->links.keys, 0, f->links.cap * sizeof *f->links.keys);
 }
 
 const struct agreement *fusion_agreement(const struct fusion *f) { return f->a; }
@@ -450,23 +455,71 @@ static struct xy to_xy(struct geo_point p, struct geo_point ref, double mlat, do
     return (struct xy){(p.lon_deg - ref.lon_deg) * mlon, (p.lat_deg - ref.lat_deg) * mlat};
 }
 
-/* The outline of o's region: its annular sector, or a 16-gon around its circle. */
-static void shape_of(const struct fusion_obs *o, struct geo_point ref, double mlat, double mlon,
-                     struct shape *s)
+/* The per-report half of an outline (struct fobs's arc and box), made once, on the report's
+ * first outline test: the sine and cosine of the sector's first angle and of its step, the pushed-out outer
+ * radius, and the box of the outline's offsets from its anchor (the observer of a sector, the
+ * centre of a circle) in single precision rounded outwards. */
+static void outline_prepare(struct fobs *x)
 {
-    s->n = 0;
+    const struct fusion_obs *o = &x->o;
+    x->outlined = true;
+    double lo_x = 0, hi_x = 0, lo_y = 0, hi_y = 0;
     if (o->has_bearing && o->has_observer) {
-        struct xy c = to_xy(o->observer, ref, mlat, mlon);
         const int k = 8;
         double a0 = (o->bearing_deg - o->half_width_deg) * DEG;
         double a1 = (o->bearing_deg + o->half_width_deg) * DEG;
         /* the outer arc is pushed out so the chords do not cut the true arc */
         double step = (a1 - a0) / k;
-        double rout = o->dist_max_m / cos(step / 2);
-        /* the arc's unit vectors by rotation: one sincos for the start, one for the step */
-        double us[9], uc[9], ss = sin(step), cs = cos(step);
-        us[0] = sin(a0);
-        uc[0] = cos(a0);
+        x->arc[0] = sin(a0);
+        x->arc[1] = cos(a0);
+        x->arc[2] = sin(step);
+        x->arc[3] = cos(step);
+        x->arc[4] = o->dist_max_m / cos(step / 2);
+        double us = x->arc[0], uc = x->arc[1];
+        for (int i = 0; i <= k; i++) {
+            if (i) {
+                double ns = us * x->arc[3] + uc * x->arc[2];
+                uc = uc * x->arc[3] - us * x->arc[2];
+                us = ns;
+            }
+            double r[2] = {x->arc[4], o->dist_min_m > 0 ? o->dist_min_m : 0};
+            for (int q = 0; q < 2; q++) {
+                lo_x = fmin(lo_x, r[q] * us), hi_x = fmax(hi_x, r[q] * us);
+                lo_y = fmin(lo_y, r[q] * uc), hi_y = fmax(hi_y, r[q] * uc);
+            }
+        }
+    } else {
+        double r = o->radius_m / 0.98078528040323043;
+        lo_x = lo_y = -r;
+        hi_x = hi_y = r;
+    }
+    x->box[0] = nextafterf((float)lo_x, -INFINITY);
+    x->box[1] = nextafterf((float)hi_x, INFINITY);
+    x->box[2] = nextafterf((float)lo_y, -INFINITY);
+    x->box[3] = nextafterf((float)hi_y, INFINITY);
+}
+
+/* Where x's outline is anchored: its observer (a sector) or its centre. */
+static struct geo_point outline_anchor(const struct fobs *x)
+{
+    return x->o.has_bearing && x->o.has_observer ? x->o.observer : x->o.centre;
+}
+
+/* The outline of x's region: its annular sector, or a 16-gon around its circle (the same
+ * arithmetic as from the bearing itself: the trigonometry is outline_prepare's). */
+static void shape_of(const struct fobs *x, struct geo_point ref, double mlat, double mlon,
+                     struct shape *s)
+{
+    const struct fusion_obs *o = &x->o;
+    s->n = 0;
+    if (o->has_bearing && o->has_observer) {
+        struct xy c = to_xy(o->observer, ref, mlat, mlon);
+        const int k = 8;
+        double rout = x->arc[4];
+        /* the arc's unit vectors by rotation from the first, one step at a time */
+        double us[9], uc[9], ss = x->arc[2], cs = x->arc[3];
+        us[0] = x->arc[0];
+        uc[0] = x->arc[1];
         for (int i = 1; i <= k; i++) {
             us[i] = us[i - 1] * cs + uc[i - 1] * ss;
             uc[i] = uc[i - 1] * cs - us[i - 1] * ss;
@@ -576,7 +629,7 @@ static bool shapes_near(const struct shape *s, const struct shape *t, double tol
  * Tested in two steps for speed: the cheap tests against a probe made once per new report, then
  * the outlines. */
 struct probe {
-    const struct fobs *x;
+    struct fobs *x;
     double mlat, mlon;
     bool sector, shaped;
     struct shape s;
@@ -602,17 +655,29 @@ static bool near_enough(const struct probe *p, const struct fobs *b)
     return dx * dx + dy * dy <= reach * reach;
 }
 
-static bool outlines_meet(struct probe *p, const struct fobs *b)
+static bool outlines_meet(struct probe *p, struct fobs *b)
 {
     bool sb = b->o.has_bearing && b->o.has_observer;
     if (!p->sector && !sb)
         return true; /* two circles: the distance test was exact */
+    if (!p->x->outlined)
+        outline_prepare(p->x);
+    if (!b->outlined)
+        outline_prepare(b);
+    /* first the boxes from the offsets made once (outline_prepare): boxes apart by more than
+     * the tolerance and a metre (for the rounding) are outlines apart, without drawing them */
+    struct xy ca = to_xy(outline_anchor(p->x), p->x->o.centre, p->mlat, p->mlon);
+    struct xy cb = to_xy(outline_anchor(b), p->x->o.centre, p->mlat, p->mlon);
+    const double gap = FUSION_SPACE_TOLERANCE_M + 1.0;
+    if (ca.x + p->x->box[0] - gap > cb.x + b->box[1] || cb.x + b->box[0] - gap > ca.x + p->x->box[1] ||
+        ca.y + p->x->box[2] - gap > cb.y + b->box[3] || cb.y + b->box[2] - gap > ca.y + p->x->box[3])
+        return false;
     if (!p->shaped) {
-        shape_of(&p->x->o, p->x->o.centre, p->mlat, p->mlon, &p->s);
+        shape_of(p->x, p->x->o.centre, p->mlat, p->mlon, &p->s);
         p->shaped = true;
     }
     struct shape t;
-    shape_of(&b->o, p->x->o.centre, p->mlat, p->mlon, &t);
+    shape_of(b, p->x->o.centre, p->mlat, p->mlon, &t);
     return shapes_near(&p->s, &t, FUSION_SPACE_TOLERANCE_M);
 }
 
@@ -761,14 +826,23 @@ static void note_old(struct fusion *f, int64_t id)
 static void note_absorbed(struct fusion *f, uint32_t j)
 {
     uint32_t r = find(f, j);
-    if (!f->v[r].parted) {
+    bool parted = f->v[r].parted;
+    if (!parted)
         note_old(f, f->v[r].min_id);
+    else
+        f->old_parted = true;
+    /* the members' incidents, for repartition to see which parts stayed as they were: a walk
+     * over the members, made only where parting may follow (a parted component, or one with a
+     * shared observer, or a new report with one); a member not walked counts as changed */
+    uint32_t me = (uint32_t)(f->n - 1);
+    if (!parted && !f->v[r].n_shared && !f->v[me].shared)
         return;
-    }
-    f->old_parted = true;
     uint32_t i = r;
     do {
-        note_old(f, f->v[i].inc_id);
+        f->v[i].prev_inc = parted ? f->v[i].inc_id : f->v[r].min_id;
+        f->v[i].prev_of = me;
+        if (parted)
+            note_old(f, f->v[i].inc_id);
         i = f->v[i].next;
     } while (i != r);
 }
@@ -876,7 +950,7 @@ static int cmp_observer(const void *p, const void *q)
 /* A probe for member a, to test its links to several others (its scale and outline made once). */
 static void probe_of(struct fusion *f, uint32_t a, struct probe *pr)
 {
-    const struct fobs *x = &f->v[a];
+    struct fobs *x = &f->v[a];
     pr->x = x;
     pr->sector = x->o.has_bearing && x->o.has_observer;
     pr->shaped = false;
@@ -887,7 +961,8 @@ static void probe_of(struct fusion *f, uint32_t a, struct probe *pr)
  * probe (probe_of). */
 static bool linked(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
 {
-    const struct fobs *x = &f->v[a], *y = &f->v[b];
+    const struct fobs *x = &f->v[a];
+    struct fobs *y = &f->v[b];
     if (x->survey || y->survey)
         return false;
     if ((x->role == FUSION_ROLE_LAUNCH && y->role == FUSION_ROLE_EXPLOSIVE) ||
@@ -895,6 +970,86 @@ static bool linked(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
         return x->o.radius_m <= FUSION_PAIR_MAX_RADIUS_M &&
                y->o.radius_m <= FUSION_PAIR_MAX_RADIUS_M && launch_and_landing(f, a, b);
     return near_enough(pr, y) && outlines_meet(pr, y);
+}
+
+/* The most pairs the link memo holds (16 MB of keys): when full it starts again empty. */
+#define FUSION_LINK_MEMO_MAX (1u << 21)
+
+/* Where pair key k (first report << 32 | second) starts its probe in a memo of cap slots: the
+ * pairs of one first report within 64 slots of each other, so that repartition's row of
+ * lookups for one report touches a few cache lines, not one per pair. */
+static size_t link_hash(uint64_t k, size_t cap)
+{
+    uint64_t a = (k >> 32) * 0x9e3779b97f4a7c15ULL, b = (k & 0xffffffffu) * 0xff51afd7ed558ccdULL;
+    return (size_t)((a >> 20) + (b >> 58)) & (cap - 1);
+}
+
+/* The slot of pair key k in the link memo (grown or emptied first when needed); SIZE_MAX when
+ * there is no memory, and the caller tests the link itself. */
+static size_t link_slot(struct fusion *f, uint64_t k)
+{
+    if ((f->links.used + 1) * 2 > f->links.cap) {
+        if (f->links.cap >= FUSION_LINK_MEMO_MAX) {
+            memset(f->links.keys, 0, f->links.cap * sizeof *f->links.keys);
+            f->links.used = 0;
+        } else {
+            size_t nc = f->links.cap ? f->links.cap * 2 : 4096;
+            uint64_t *nk = calloc(nc, sizeof *nk);
+            uint8_t *nl = malloc(nc);
+            if (!nk || !nl) {
+                free(nk);
+                free(nl);
+                return SIZE_MAX;
+            }
+            for (size_t i = 0; i < f->links.cap; i++) {
+                if (!f->links.keys[i])
+                    continue;
+                size_t h = link_hash(f->links.keys[i], nc);
+                while (nk[h])
+                    h = (h + 1) & (nc - 1);
+                nk[h] = f->links.keys[i];
+                nl[h] = f->links.linked[i];
+            }
+            free(f->links.keys);
+            free(f->links.linked);
+            f->links.keys = nk;
+            f->links.linked = nl;
+            f->links.cap = nc;
+        }
+    }
+    size_t h = link_hash(k, f->links.cap);
+    while (f->links.keys[h] && f->links.keys[h] != k)
+        h = (h + 1) & (f->links.cap - 1);
+    return h;
+}
+
+/* linked(a, b), with the outlines' answer remembered: the same answer, the outlines of a pair
+ * compared once (the cheap tests before them are made again: they read members already in
+ * cache, where a memo lookup would miss it). */
+static bool linked_memo(struct fusion *f, struct probe *pr, uint32_t a, uint32_t b)
+{
+    const struct fobs *x = &f->v[a];
+    struct fobs *y = &f->v[b];
+    if (x->survey || y->survey)
+        return false;
+    if ((x->role == FUSION_ROLE_LAUNCH && y->role == FUSION_ROLE_EXPLOSIVE) ||
+        (x->role == FUSION_ROLE_EXPLOSIVE && y->role == FUSION_ROLE_LAUNCH))
+        return linked(f, pr, a, b);
+    if (!near_enough(pr, y))
+        return false;
+    if (!pr->sector && !(y->o.has_bearing && y->o.has_observer))
+        return true; /* two circles: the distance test was exact */
+    uint64_t k = (uint64_t)(a + 1) << 32 | b; /* never 0, the empty slot's key */
+    size_t h = link_slot(f, k);
+    if (h == SIZE_MAX)
+        return outlines_meet(pr, y);
+    if (f->links.keys[h] == k)
+        return f->links.linked[h];
+    bool l = outlines_meet(pr, y);
+    f->links.keys[h] = k;
+    f->links.linked[h] = l;
+    f->links.used++;
+    return l;
 }
 
 struct part_edge {
@@ -958,12 +1113,22 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
         uint64_t conflict[FUSION_MAX_EVIDENCE];
         sort_ctx = f;
         qsort(m, k, sizeof *m, cmp_member);
+        /* reports told apart share an observer: test the pairs within each run of one
+         * observer (cmp_observer), not all k squared */
+        struct ranked { const struct fobs *x; size_t rank; } byrank[FUSION_MAX_EVIDENCE];
         for (size_t a = 0; a < k; a++) {
             conflict[a] = 0;
-            for (size_t b = 0; b < k; b++)
-                if (a != b && told_apart(&f->v[m[a]], &f->v[m[b]]))
-                    conflict[a] |= 1ULL << b;
+            byrank[a] = (struct ranked){&f->v[m[a]], a};
         }
+        qsort(byrank, k, sizeof *byrank, cmp_observer); /* x first: compared as a fobs ** */
+        for (size_t a = 0; a < k; a++)
+            for (size_t b = a + 1; b < k && !cmp_observer(&byrank[a], &byrank[b]); b++) {
+                size_t ra = byrank[a].rank, rb = byrank[b].rank;
+                if (told_apart(byrank[a].x, byrank[b].x))
+                    conflict[ra] |= 1ULL << rb;
+                if (told_apart(byrank[b].x, byrank[a].x))
+                    conflict[rb] |= 1ULL << ra;
+            }
         struct part_edge *edges = malloc(k * k / 2 * sizeof *edges + sizeof *edges);
         size_t ne = 0;
         uint64_t members[FUSION_MAX_EVIDENCE], against[FUSION_MAX_EVIDENCE];
@@ -976,7 +1141,7 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
             struct probe pr;
             probe_of(f, m[a], &pr);
             for (size_t b = a + 1; b < k; b++) {
-                if (conflict[a] & (1ULL << b) || !linked(f, &pr, m[a], m[b]))
+                if (conflict[a] & (1ULL << b) || !linked_memo(f, &pr, m[a], m[b]))
                     continue;
                 const struct fusion_obs *x = &f->v[m[a]].o, *y = &f->v[m[b]].o;
                 int64_t g = llabs(x->t_start_ms - y->t_start_ms) + llabs(x->t_end_ms - y->t_end_ms);
@@ -1025,6 +1190,13 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
     for (size_t a = 0; a < k; a++) {
         if (pid[a] == INT64_MAX || pid[a] == mine)
             continue;
+        /* a part that is exactly an incident of before (the same reports, so the same summary)
+         * did not change: the new report's own part and the others did */
+        bool same = true;
+        for (size_t b = 0; b < k && same; b++)
+            same = (part[b] == a) == (f->v[m[b]].prev_of == me && f->v[m[b]].prev_inc == pid[a]);
+        if (same)
+            continue;
         bool dup = false;
         for (size_t q = 0; q < f->n_changed && !dup; q++)
             dup = f->changed[q] == pid[a];
@@ -1061,6 +1233,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     x->size = 1;
     x->min_id = o->id;
     x->inc_id = o->id;
+    x->prev_inc = -1;
+    x->prev_of = UINT32_MAX;
     x->n_shared = 0;
     x->parted = x->shared = false;
     x->attached = x->att_next = x->att_head = UINT32_MAX;
@@ -1222,6 +1396,8 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
             uint32_t old = find(f, cur);
             if (old != find(f, me) && f->n_changed < FUSION_MAX_CHANGED)
                 f->changed[f->n_changed++] = inc_of(f, cur);
+            else if (old == find(f, me))
+                f->v[cur].prev_inc = -1; /* its part lost the survey: repartition reports it */
         }
         attach(f, sv, me);
     }

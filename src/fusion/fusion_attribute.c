@@ -154,11 +154,14 @@ static const char *side_of_wedge(const struct agreement *a, struct geo_point loc
  * FUSION_BEARING_SLACK_DEG further out put the launch across the line? */
 #define FUSION_RANGE_STRETCH 1.5
 #define FUSION_BEARING_SLACK_DEG 5.0
-static bool stretched_same_side(const struct agreement *a, const struct fusion_obs *o,
-                                const char *party)
+static bool stretched_same_side(const struct agreement *a, struct fobs *x, const char *party)
 {
+    const struct fusion_obs *o = &x->o;
     if (!o->has_bearing || !o->has_observer)
         return false;
+    /* a function of the report alone: worked out once, then remembered */
+    if (x->stretched_known)
+        return x->stretched && !strcmp(x->stretched, party);
     struct geo_sector s = {.observer = o->observer, .n_bearings = 1};
     s.azi_deg[0] = o->bearing_deg;
     s.half_width_deg[0] = fmin(o->half_width_deg + FUSION_BEARING_SLACK_DEG, 180.0);
@@ -168,10 +171,12 @@ static bool stretched_same_side(const struct agreement *a, const struct fusion_o
     /* samples are about 1/20 of the sector apart: half the far arc's spacing covers the gaps */
     double gap = s.dist_max_m * (s.half_width_deg[0] * M_PI / 180) / 10;
     const char *p = side_of_sector(a, &s, fmin(gap, 2000.0), NULL, NULL, &why);
+    x->stretched = p;
+    x->stretched_known = true;
     return p && !strcmp(p, party);
 }
 
-void fusion_attribute(const struct fusion *f, const uint32_t *m, size_t n,
+void fusion_attribute(struct fusion *f, const uint32_t *m, size_t n,
                       struct fusion_incident *inc)
 {
     const struct agreement *a = f->a;
@@ -233,11 +238,11 @@ void fusion_attribute(const struct fusion *f, const uint32_t *m, size_t n,
                    party, d / 1000, RULES_CONTROL_MARGIN_M / 1000);
         if (inc->grade == FUSION_PROBABLE) {
             /* the report the sector came from: the smallest sector among them */
-            const struct fusion_obs *best = NULL;
+            struct fobs *best = NULL;
             for (size_t i = 0; i < n_out; i++) {
-                const struct fusion_obs *o = &f->v[out_m[i]].o;
-                if (o->how == PLACE_SECTOR && (!best || o->radius_m < best->radius_m))
-                    best = o;
+                struct fobs *x = &f->v[out_m[i]];
+                if (x->o.how == PLACE_SECTOR && (!best || x->o.radius_m < best->o.radius_m))
+                    best = x;
             }
             if (!best || !stretched_same_side(a, best, party)) {
                 inc->grade = FUSION_POSSIBLE;

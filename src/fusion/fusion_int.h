@@ -22,9 +22,19 @@ struct fobs {
     uint32_t size;         /* at roots: members */
     int64_t min_id;        /* at roots: the smallest id of the component */
     int64_t inc_id;        /* in a parted component: the incident it is in (its part) */
+    int64_t prev_inc;      /* the incident it was in before the add of report prev_of joined it
+                            * (note_absorbed; repartition reports only the parts that changed) */
+    uint32_t prev_of;
     uint32_t n_shared;     /* at roots: members whose observer another report shares */
     bool parted;           /* at roots: the component holds two or more incidents */
     bool shared;           /* another report in the engine has its observer (told_apart) */
+    double arc[5];         /* a sector's outline: sin, cos of its first angle and of its step,
+                            * the outer radius (outline_prepare) */
+    float box[4];          /* the outline's box about its anchor: x min, max, y min, max (m) */
+    bool outlined;         /* arc and box made (outline_prepare, on the first outline test) */
+    const char *stretched; /* the side its stretched sector lies on (fusion_attribute), once
+                            * stretched_known; NULL: none */
+    bool stretched_known;
     uint32_t stamp;
     unsigned groups;
     bool fusable;
@@ -88,6 +98,10 @@ struct fusion {
     int64_t changed[FUSION_MAX_CHANGED]; /* incidents the last fusion_add changed besides its own
                                           * (a survey moved out, a component split anew) */
     size_t n_changed;
+    /* the links repartition tested (linked), remembered by ordered pair: a parted component
+     * is parted again on every add, and its old pairs are linked as before (each report is
+     * immutable once added). A cache: cleared when full, bypassed without memory. */
+    struct { uint64_t *keys; uint8_t *linked; size_t cap, used; } links;
     size_t skipped;
     size_t comparisons; /* exact tests of a new report against a candidate (near_enough) */
     /* incidents changed (or merged away) since the last fusion_flush: ids, unsorted, may repeat */
@@ -115,7 +129,7 @@ void fusion_locate(const struct fusion *f, const uint32_t *m, size_t n,
                    double *minor, double *azimuth, size_t *viewpoints);
 
 /* The origin, party, grade and reasons of an incident from its members (fusion_attribute.c). */
-void fusion_attribute(const struct fusion *f, const uint32_t *m, size_t n,
+void fusion_attribute(struct fusion *f, const uint32_t *m, size_t n,
                       struct fusion_incident *inc);
 
 /* The incident judged by agreement a's fire clauses: inc->findings (fusion_attribute.c). */
