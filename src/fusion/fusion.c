@@ -1090,9 +1090,17 @@ static void repartition(struct fusion *f, uint32_t me, int64_t *merged_away, siz
     } while (i != root);
     const int64_t *old = f->old_ids;
     size_t n_old = f->n_old;
-    /* any two reports told apart? (a sort by observer: k log k, not k squared) */
+    /* any two reports told apart? When the new report joined one component at most, the
+     * pairs within it were tested when it was made (a pair told apart there parted it, and a
+     * component with such a pair is always parted: both its reports are shared, so it was
+     * repartitioned when they met; join keeps the flag), so only the new report's own pairs are
+     * new: k tests. Otherwise a sort by observer: k log k, not k squared. */
     bool any = false;
-    if (k > 1) {
+    if (k > 1 && f->joins <= 1) {
+        any = f->v[root].parted;
+        for (size_t a = 0; a < k && !any; a++)
+            any = m[a] != me && told_apart(&f->v[me], &f->v[m[a]]);
+    } else if (k > 1) {
         const struct fobs *byobs[FUSION_MAX_EVIDENCE];
         size_t nb = 0;
         for (size_t a = 0; a < k; a++)
@@ -1250,6 +1258,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
     f->n_changed = 0;
     f->n_old = 0;
     f->old_parted = false;
+    f->joins = 0;
     f->n++;
     if (x->fusable && note_observer(f, me))
         return errf(e, ERR_NOMEM, "fusion: out of memory");
@@ -1331,6 +1340,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                     int64_t gone;
                     note_absorbed(f, j);
                     join(f, me, j, &gone);
+                    f->joins++;
                 }
                 if (parked)
                     unpark_gaps(kv);
@@ -1374,6 +1384,7 @@ int fusion_add(struct fusion *f, const struct fusion_obs *o, int64_t *incident,
                         int64_t gone;
                         note_absorbed(f, j);
                         join(f, me, j, &gone);
+                        f->joins++;
                     }
                 }
                 if (pair_keys(o, false, pk) != 1 || table_push(own, pk[0], &mine))

@@ -95,6 +95,7 @@ struct fusion {
     int64_t old_ids[FUSION_MAX_CHANGED]; /* incidents the components absorbed in this add were */
     size_t n_old;
     bool old_parted;                     /* one of those components was parted */
+    unsigned joins; /* components the report being added joined (repartition's shortcut) */
     int64_t changed[FUSION_MAX_CHANGED]; /* incidents the last fusion_add changed besides its own
                                           * (a survey moved out, a component split anew) */
     size_t n_changed;
