@@ -60,7 +60,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/t.h tests/geo_fixtures.h $(BUILD)/libtruc
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c tests/geo_fixtures.h $(BUILD)/libtruce.a
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h tests/geo_fixtures.h $(BUILD)/libtruce.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
 

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "agreement/agreement.h"
 #include "log/log.h"
 #include "store/store.h"
@@ -42,41 +43,13 @@
 #define SPAN_MS (30LL * 86400000LL)
 
 static uint64_t rng_state = 0x5EED1E55C0FFEE03ULL;
-static uint64_t rnd64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-static double rnd01(void) { return (double)(rnd64() >> 11) * 0x1.0p-53; }
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static double cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
+static uint64_t rnd64(void) { return bench_splitmix(&rng_state); }
+static double rnd01(void) { return bench_unit(&rng_state); }
 
 static void die(const char *what, const char *msg)
 {
     fprintf(stderr, "bench_leaf: %s: %s\n", what, msg);
     exit(2);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 /* ---- filling the store ---- */
@@ -243,10 +216,10 @@ int main(int argc, char **argv)
         if (store_open(data, true, &s, &e) || store_begin(s, &e) ||
             store_agreement_add(s, a, &e) || store_commit(s, &e))
             die("store", e.msg);
-        double t0 = now_ms();
+        double t0 = bench_wall_ms();
         fill(s, a, n);
         printf("stored %ld observations (%ld findings) through store_obs_insert in %.1f s\n", n,
-               (n + 2) / 3, (now_ms() - t0) / 1e3);
+               (n + 2) / 3, (bench_wall_ms() - t0) / 1e3);
     }
     int64_t size = store_log_committed(s);
     printf("%lld leaves\n", (long long)size);
@@ -259,14 +232,14 @@ int main(int argc, char **argv)
         snprintf(cid, sizeof cid, "bench-%ld", (long)(rnd64() % (uint64_t)n));
         struct leaves l = {0};
         buf_init(&l.b);
-        double q0 = now_ms(), c0 = cpu_ms();
+        double q0 = bench_wall_ms(), c0 = bench_cpu_ms();
         int64_t id, index;
         if (store_obs_id_by_client(s, cid, &id, &e) || store_obs_log_index(s, id, &index, &e))
             die("proof lookup", e.msg);
         l.want = index;
         if (store_log_range(s, index, 1, take, &l, &e) < 0 || l.n != 1)
             die("proof lookup", "the leaf's record is missing");
-        double c1 = cpu_ms(), q1 = now_ms();
+        double c1 = bench_cpu_ms(), q1 = bench_wall_ms();
         buf_reset(&l.b);
         if (r < 0)
             continue;
@@ -281,10 +254,10 @@ int main(int argc, char **argv)
     for (int r = -REPS / 10; r < REPS; r++) {
         struct leaves l = {.want = (int64_t)(rnd64() % (uint64_t)full) * BUNDLE};
         buf_init(&l.b);
-        double q0 = now_ms(), c0 = cpu_ms();
+        double q0 = bench_wall_ms(), c0 = bench_cpu_ms();
         if (store_log_range(s, l.want, BUNDLE, take, &l, &e) < 0 || l.n != BUNDLE)
             die("bundle", "a bundle's records are missing");
-        double c1 = cpu_ms(), q1 = now_ms();
+        double c1 = bench_cpu_ms(), q1 = bench_wall_ms();
         bundle_bytes = l.b.len;
         buf_reset(&l.b);
         if (r < 0)
@@ -307,9 +280,9 @@ int main(int argc, char **argv)
         for (int r = -2; r < BASE_REPS; r++) {
             int64_t from = pass ? (int64_t)(rnd64() % (uint64_t)full) * BUNDLE
                                 : (int64_t)(rnd64() % (uint64_t)size);
-            double q0 = now_ms(), c0 = cpu_ms();
+            double q0 = bench_wall_ms(), c0 = bench_cpu_ms();
             size_t bytes = old_read(db, from, count);
-            double c1 = cpu_ms(), q1 = now_ms();
+            double c1 = bench_cpu_ms(), q1 = bench_wall_ms();
             if (!bytes)
                 die("baseline", "no records read");
             if (r < 0)
@@ -345,7 +318,7 @@ int main(int argc, char **argv)
     store_close(s);
     agr_free(a);
     if (!getenv("TRUCE_BENCH_KEEP") && !reuse)
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        bench_rm_tree(dir);
     else
         printf("kept %s\n", dir);
     int fail = 0;

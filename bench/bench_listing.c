@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "agreement/agreement.h"
 #include "store/store.h"
 
@@ -52,43 +53,15 @@
 #define LAT1 50.1
 
 static uint64_t rng_state = 0x5EED1E55C0FFEE02ULL;
-static uint64_t rnd64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-static double rnd01(void) { return (double)(rnd64() >> 11) * 0x1.0p-53; }
+static uint64_t rnd64(void) { return bench_splitmix(&rng_state); }
+static double rnd01(void) { return bench_unit(&rng_state); }
 static double rndr(double lo, double hi) { return lo + (hi - lo) * rnd01(); }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-/* CPU time of this thread (user + system, page faults of the mapped database included). */
-static double cpu_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 static void die(const char *what, const char *msg)
 {
     fprintf(stderr, "bench_listing: %s: %s\n", what, msg);
     exit(2);
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
 }
 
 /* ---- filling the store ---- */
@@ -303,10 +276,10 @@ int main(int argc, char **argv)
         if (store_open(data, true, &s, &e) || store_begin(s, &e) ||
             store_agreement_add(s, a, &e) || store_commit(s, &e))
             die("store", e.msg);
-        double t0 = now_ms();
+        double t0 = bench_wall_ms();
         fill(s, a, n);
         printf("stored %ld observations through store_obs_insert in %.1f s\n", n,
-               (now_ms() - t0) / 1e3);
+               (bench_wall_ms() - t0) / 1e3);
     }
 
     static double ms[REPS], cpu[REPS];
@@ -329,13 +302,13 @@ int main(int argc, char **argv)
         for (int r = -REPS / 10; r < REPS; r++) { /* the first tenth warms the cache, untimed */
             make_query((enum qclass)c, &p);
             struct reading rd = {0};
-            double q0 = now_ms(), c0 = cpu_ms();
+            double q0 = bench_wall_ms(), c0 = bench_cpu_ms();
             if (store_obs_page(s, &p, read_item, &rd, &e))
                 die(QNAMES[c], e.msg);
             if (r < 0)
                 continue;
-            cpu[r] = cpu_ms() - c0;
-            ms[r] = now_ms() - q0;
+            cpu[r] = bench_cpu_ms() - c0;
+            ms[r] = bench_wall_ms() - q0;
             rows[r] = rd.rows;
         }
         st[c] = summarise(ms, rows, REPS);
@@ -354,11 +327,11 @@ int main(int argc, char **argv)
         make_query(Q_DAY, &p);
         for (int pg = 0; pg < 20; pg++) {
             struct store_page next = p;
-            double q0 = now_ms(), c0 = cpu_ms();
+            double q0 = bench_wall_ms(), c0 = bench_cpu_ms();
             if (store_obs_page(s, &p, count_row, &next, &e))
                 die("follow", e.msg);
-            follow_cpu[nf] = cpu_ms() - c0;
-            follow_ms[nf] = now_ms() - q0;
+            follow_cpu[nf] = bench_cpu_ms() - c0;
+            follow_ms[nf] = bench_wall_ms() - q0;
             follow_rows[nf++] = PAGE;
             if (!next.has_after || (p.has_after && next.after_id == p.after_id))
                 break;
@@ -388,15 +361,15 @@ int main(int argc, char **argv)
         sqlite3_reset(q);
         sqlite3_bind_int64(q, 1, (sqlite3_int64)(rnd64() % (uint64_t)(n - PAGE)));
         sqlite3_bind_int(q, 2, PAGE);
-        double q0 = now_ms(), c0 = cpu_ms();
+        double q0 = bench_wall_ms(), c0 = bench_cpu_ms();
         size_t bytes = 0;
         while (sqlite3_step(q) == SQLITE_ROW)
             for (int k = 0; k < sqlite3_column_count(q); k++)
                 bytes += (size_t)sqlite3_column_bytes(q, k);
         if (r < 0)
             continue;
-        cpu[r] = cpu_ms() - c0;
-        ms[r] = now_ms() - q0;
+        cpu[r] = bench_cpu_ms() - c0;
+        ms[r] = bench_wall_ms() - q0;
         rows[r] = PAGE;
         if (!bytes)
             die("baseline", "no rows");
@@ -425,7 +398,7 @@ int main(int argc, char **argv)
     store_close(s);
     agr_free(a);
     if (!getenv("TRUCE_BENCH_KEEP") && !reuse)
-        nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        bench_rm_tree(dir);
     else
         printf("kept %s\n", dir);
     if (worst >= TARGET_P99_MS) {
