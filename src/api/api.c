@@ -689,6 +689,8 @@ static void on_commit(void *ctx) { intake_group_commit(((struct api *)ctx)->grou
 
 void api_tick(struct api *a) { intake_group_tick(a->group); }
 
+static void on_tick(void *ctx) { api_tick(ctx); }
+
 void api_finish(struct api *a) { intake_group_finish(a->group); }
 
 void api_post_observations(struct api *a, const char *content_type, const char *body,
@@ -784,5 +786,6 @@ void api_http_app(struct api *a, struct http_app *app)
     app->stream = on_stream;
     app->staged = on_staged;
     app->commit = on_commit;
+    app->tick = on_tick;
 }
 

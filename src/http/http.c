@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +36,24 @@ struct http_server {
     struct MHD_Daemon *d;
     struct http_app app;
     struct http_limits lim;
-    struct conn *waiting; /* suspended until the next group commit, newest first */
+    /* The application is called by one thread at a time: whichever holds app_lock (the app
+     * thread in http_run, or a connection thread serving a large request). */
+    pthread_mutex_t app_lock;
+    struct conn *waiting; /* suspended until the next group commit (app_lock) */
     size_t n_waiting;
-    bool stopping;        /* draining: answers say Connection: close */
-    struct buf log;       /* access log lines not yet written */
-    struct peer *peers;   /* every open connection */
+    int64_t commit_us;    /* the last group commit (app_lock) */
+    /* Small requests handed to the app thread, oldest first (q_lock). */
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_cond;
+    struct conn *queue, **queue_tail;
+    bool app_sleeping; /* the app thread waits on q_cond */
+    bool wake;         /* something for the app thread besides the queue */
+    bool closing;      /* http_stop: connection threads serve requests themselves */
+    atomic_bool stopping; /* draining: answers say Connection: close */
+    pthread_mutex_t log_lock;
+    struct buf log;       /* access log lines not yet written (log_lock) */
+    pthread_mutex_t peers_lock;
+    struct peer *peers;   /* every open connection (peers_lock) */
     int64_t swept_ms;
 };
 
@@ -50,12 +65,16 @@ struct conn {
     size_t limit;
     bool too_big;
     bool answered; /* the app refused the request before its body (http_app.admit) */
+    bool queued;   /* small: read whole by the connection's thread, served by the app thread */
     struct buf body;
     const struct http_stream *stream; /* NULL: the body is collected */
     void *state;
     bool dropped;   /* the stream refused data: the connection is being closed */
+    /* The answer made while the connection was suspended, queued by its thread once resumed. */
+    struct MHD_Response *ready;
+    unsigned ready_status;
     int64_t start_us;
-    struct conn *next_waiting;
+    struct conn *next; /* in the app queue, the waiting list or a list of answers to resume */
     _Alignas(max_align_t) unsigned char app_data[HTTP_APP_DATA_BYTES]; /* http_request.app_data */
 };
 
@@ -143,6 +162,7 @@ static void log_access(struct http_server *s, struct conn *st, int status, size_
     char t[40];
     log_time(t, sizeof t);
     double ms = st ? (double)(mono_us() - st->start_us) / 1000.0 : 0;
+    pthread_mutex_lock(&s->log_lock);
     struct buf *b = &s->log;
     int rc = buf_printf(b, "{\"time\":\"%s\",\"level\":\"info\",\"event\":\"request\","
                            "\"method\":", t);
@@ -164,6 +184,15 @@ static void log_access(struct http_server *s, struct conn *st, int status, size_
         rc = buf_append(b, "}\n", 2);
     if (rc || b->len >= HTTP_LOG_FLUSH_BYTES)
         log_write(b);
+    pthread_mutex_unlock(&s->log_lock);
+}
+
+/* Writes what the access log holds. */
+static void log_flush(struct http_server *s)
+{
+    pthread_mutex_lock(&s->log_lock);
+    log_write(&s->log);
+    pthread_mutex_unlock(&s->log_lock);
 }
 
 void http_limits_default(struct http_limits *l)
@@ -172,6 +201,7 @@ void http_limits_default(struct http_limits *l)
     l->body_bytes = HTTP_BODY_BYTES;
     l->timeout_s = HTTP_TIMEOUT_S;
     l->max_connections = HTTP_MAX_CONNECTIONS;
+    l->threads = 0;
 }
 
 const char *http_query(const struct http_request *r, const char *name)
@@ -249,15 +279,15 @@ int http_problem(struct http_response *resp, int status, const char *title, cons
     return rc;
 }
 
-/* Queues resp on c (the body is copied by MHD) and writes the access line. */
-static enum MHD_Result queue(struct http_server *s, struct conn *st, struct MHD_Connection *c,
-                             const struct http_response *resp)
+/* MHD's response for resp (the body is copied), with its access line written. */
+static struct MHD_Response *make_response(struct http_server *s, struct conn *st,
+                                          const struct http_response *resp)
 {
     log_access(s, st, resp->status, resp->body.len, resp->user);
     struct MHD_Response *r = MHD_create_response_from_buffer(
         resp->body.len, resp->body.len ? resp->body.p : (void *)"", MHD_RESPMEM_MUST_COPY);
     if (!r)
-        return MHD_NO;
+        return NULL;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             resp->content_type ? resp->content_type : "application/json");
     if (resp->allow[0])
@@ -266,29 +296,245 @@ static enum MHD_Result queue(struct http_server *s, struct conn *st, struct MHD_
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp->www_authenticate);
     if (resp->link[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_LINK, resp->link);
-    if (s->stopping)
+    if (atomic_load_explicit(&s->stopping, memory_order_relaxed))
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)resp->status, r);
+    return r;
+}
+
+/* Answers st with resp (under app_lock): the application's completed hook is told, and the
+ * answer is either queued at once (direct: in the connection's own access handler) or kept for
+ * its thread to queue once the connection is resumed. A queued request's stream state is
+ * closed here: the application is done with it. */
+static enum MHD_Result answer(struct http_server *s, struct conn *st, struct http_response *resp,
+                              bool direct)
+{
+    if (resp->status < 100 || resp->status > 599)
+        resp->status = 500;
+    struct MHD_Response *r = make_response(s, st, resp);
+    if (s->app.completed)
+        s->app.completed(s->app.ctx, st->method, st->url, resp->status);
+    if (!direct && st->stream && st->state) {
+        st->stream->close(s->app.ctx, st->state);
+        st->state = NULL;
+    }
+    if (!r) {
+        st->dropped = !direct; /* resumed, it is closed unanswered */
+        return MHD_NO;
+    }
+    if (!direct) {
+        st->ready = r;
+        st->ready_status = (unsigned)resp->status;
+        return MHD_YES;
+    }
+    enum MHD_Result ret = MHD_queue_response(st->c, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
 }
 
-/* Answers with a problem made here (413, 500), telling the application's completed hook. */
-static enum MHD_Result answer_problem(struct http_server *s, struct conn *st,
-                                      struct MHD_Connection *c, const char *method,
-                                      const char *url, int status, const char *detail)
+/* Answers with a problem made here (413, 500). */
+static enum MHD_Result answer_problem(struct http_server *s, struct conn *st, int status,
+                                      const char *detail, bool direct)
 {
     struct http_response resp = {.status = status};
     buf_init(&resp.body);
-    enum MHD_Result ret = MHD_NO;
-    if (!http_problem(&resp, status, NULL, detail))
-        ret = queue(s, st, c, &resp);
+    if (http_problem(&resp, status, NULL, detail))
+        resp.body.len = 0;
+    enum MHD_Result ret = answer(s, st, &resp, direct);
     buf_reset(&resp.body);
-    if (s->app.completed)
-        s->app.completed(s->app.ctx, method, url, status);
     return ret;
 }
 
+static struct http_request request_of(struct conn *st)
+{
+    return (struct http_request){.method = st->method,
+                                 .path = st->url,
+                                 .body = st->body.p ? st->body.p : "",
+                                 .body_len = st->body.len,
+                                 .impl = st->c,
+                                 .state = st->state,
+                                 .body_max = st->s->lim.body_bytes,
+                                 .app_data = st->app_data};
+}
+
+/* The headers are in (under app_lock): admission, the stream or the body limit. Returns true
+ * when the request was answered (*ret says how the answer went). */
+static bool req_begin(struct http_server *s, struct conn *st, bool direct, enum MHD_Result *ret)
+{
+    *ret = MHD_YES;
+    struct http_request req = request_of(st);
+    req.body = "";
+    req.body_len = 0;
+    if (s->app.admit) { /* authentication and roles, before any body is read or staged */
+        struct http_response resp = {.status = 200, .content_type = "application/json"};
+        buf_init(&resp.body);
+        if (!s->app.admit(s->app.ctx, &req, &resp)) {
+            st->answered = true; /* whatever body follows is dropped */
+            *ret = answer(s, st, &resp, direct);
+            buf_reset(&resp.body);
+            return true;
+        }
+        buf_reset(&resp.body);
+    }
+    st->stream = s->app.stream ? s->app.stream(s->app.ctx, &req) : NULL;
+    if (st->stream) {
+        st->state = st->stream->open(s->app.ctx, &req);
+        if (!st->state) {
+            st->stream = NULL;
+            *ret = answer_problem(s, st, 500, "out of memory", direct);
+            return true;
+        }
+        return false;
+    }
+    size_t lim = s->app.body_limit ? s->app.body_limit(s->app.ctx, st->method, st->url) : 0;
+    st->limit = lim < s->lim.body_bytes ? lim : s->lim.body_bytes;
+    const char *cl = MHD_lookup_connection_value(st->c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    long long n;
+    if (cl && !str_to_ll(cl, &n) && n > 0 && (unsigned long long)n > st->limit) {
+        st->too_big = true;
+        char msg[128];
+        snprintf(msg, sizeof msg, "the body may hold at most %zu bytes here, not %lld",
+                 st->limit, n);
+        *ret = answer_problem(s, st, 413, msg, direct);
+        return true;
+    }
+    return false;
+}
+
+/* A piece of the body (under app_lock). Returns MHD_NO to close the connection unanswered. */
+static enum MHD_Result req_data(struct http_server *s, struct conn *st, const char *p, size_t n)
+{
+    if (st->answered)
+        return MHD_YES;
+    if (st->stream) {
+        if (st->dropped || st->stream->data(s->app.ctx, st->state, p, n)) {
+            st->dropped = true;
+            return MHD_NO;
+        }
+    } else if (!st->too_big) {
+        if (st->body.len + n > st->limit) {
+            st->too_big = true;
+            buf_reset(&st->body);
+        } else if (buf_append(&st->body, p, n)) {
+            st->too_big = true; /* out of memory: answered as too large */
+            buf_reset(&st->body);
+        }
+    }
+    return MHD_YES;
+}
+
+/* Commits what is staged and answers every request waiting for it (under app_lock); the
+ * answers are kept in the requests and the connections put on *resume. */
+static void settle(struct http_server *s, struct conn **resume)
+{
+    if (s->app.commit)
+        s->app.commit(s->app.ctx);
+    s->commit_us = mono_us();
+    struct conn *w = s->waiting;
+    s->waiting = NULL;
+    s->n_waiting = 0;
+    while (w) {
+        struct conn *next = w->next;
+        struct http_response resp = {.status = 200, .content_type = "application/json"};
+        buf_init(&resp.body);
+        w->stream->finish(s->app.ctx, w->state, &resp);
+        (void)answer(s, w, &resp, false);
+        buf_reset(&resp.body);
+        w->next = *resume;
+        *resume = w;
+        w = next;
+    }
+}
+
+static bool is_closing(struct http_server *s)
+{
+    pthread_mutex_lock(&s->q_lock);
+    bool c = s->closing;
+    pthread_mutex_unlock(&s->q_lock);
+    return c;
+}
+
+/* Tells the app thread that it has something to do besides the queue. */
+static void wake_app(struct http_server *s)
+{
+    pthread_mutex_lock(&s->q_lock);
+    s->wake = true;
+    if (s->app_sleeping)
+        pthread_cond_signal(&s->q_cond);
+    pthread_mutex_unlock(&s->q_lock);
+}
+
+/* The whole request is in (under app_lock): the handler runs; an answer that waits for the
+ * group commit suspends the connection (direct) or joins the waiting list. Returns true when
+ * the request waits. */
+static bool req_end(struct http_server *s, struct conn *st, bool direct, enum MHD_Result *ret)
+{
+    *ret = MHD_YES;
+    if (st->too_big) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the body may hold at most %zu bytes here", st->limit);
+        *ret = answer_problem(s, st, 413, msg, direct);
+        return false;
+    }
+    struct http_request req = request_of(st);
+    struct http_response resp = {.status = 200, .content_type = "application/json"};
+    buf_init(&resp.body);
+    s->app.handle(s->app.ctx, &req, &resp);
+    if (resp.after_commit && st->stream) {
+        buf_reset(&resp.body);
+        if (direct && is_closing(s)) {
+            /* http_stop has settled for the last time: this request commits for itself (what
+             * others staged is committed with it; they are answered by the next settle) */
+            if (s->app.commit)
+                s->app.commit(s->app.ctx);
+            struct http_response fin = {.status = 200, .content_type = "application/json"};
+            buf_init(&fin.body);
+            st->stream->finish(s->app.ctx, st->state, &fin);
+            *ret = answer(s, st, &fin, true);
+            buf_reset(&fin.body);
+            return false;
+        }
+        st->next = s->waiting;
+        s->waiting = st;
+        s->n_waiting++;
+        if (direct) {
+            MHD_suspend_connection(st->c);
+            wake_app(s);
+        }
+        return true;
+    }
+    *ret = answer(s, st, &resp, direct);
+    buf_reset(&resp.body);
+    return false;
+}
+
+/* A small request is served whole by the connection's thread when its headers say its body
+ * (if any) is at most HTTP_QUEUED_BODY_BYTES: it is read, then handed to the app thread. */
+static bool small_request(struct MHD_Connection *c)
+{
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return false;
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    long long n;
+    return !cl || (!str_to_ll(cl, &n) && n >= 0 && n <= (long long)HTTP_QUEUED_BODY_BYTES);
+}
+
+static void peer_in_request(struct http_server *s, struct MHD_Connection *c, bool in)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (!ci || !ci->socket_context)
+        return;
+    struct peer *p = ci->socket_context;
+    pthread_mutex_lock(&s->peers_lock);
+    p->in_request = in;
+    if (!in)
+        p->since_ms = time_now_ms();
+    pthread_mutex_unlock(&s->peers_lock);
+}
+
+/* The access handler, in the connection's thread. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -297,6 +543,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     struct http_server *s = cls;
     struct conn *st = *con_cls;
+    enum MHD_Result ret = MHD_YES;
     if (!st) {
         st = calloc(1, sizeof *st);
         if (!st)
@@ -307,104 +554,88 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         st->url = url;
         st->start_us = mono_us();
         buf_init(&st->body);
-        const union MHD_ConnectionInfo *ci =
-            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-        if (ci && ci->socket_context)
-            ((struct peer *)ci->socket_context)->in_request = true;
+        peer_in_request(s, c, true);
         *con_cls = st;
-        struct http_request req = {
-            .method = method, .path = url, .body = "", .impl = c, .body_max = s->lim.body_bytes,
-            .app_data = st->app_data};
-        if (s->app.admit) { /* authentication and roles, before any body is read or staged */
-            struct http_response resp = {.status = 200, .content_type = "application/json"};
-            buf_init(&resp.body);
-            if (!s->app.admit(s->app.ctx, &req, &resp)) {
-                st->answered = true; /* whatever body follows is dropped */
-                enum MHD_Result ret = queue(s, st, c, &resp);
-                buf_reset(&resp.body);
-                if (s->app.completed)
-                    s->app.completed(s->app.ctx, method, url, resp.status);
-                return ret;
-            }
-            buf_reset(&resp.body);
-        }
-        st->stream = s->app.stream ? s->app.stream(s->app.ctx, &req) : NULL;
-        if (st->stream) {
-            st->state = st->stream->open(s->app.ctx, &req);
-            if (!st->state) {
-                st->stream = NULL;
-                return answer_problem(s, st, c, method, url, 500, "out of memory");
-            }
+        st->queued = small_request(c);
+        if (st->queued)
+            return MHD_YES;
+        pthread_mutex_lock(&s->app_lock);
+        (void)req_begin(s, st, true, &ret);
+        pthread_mutex_unlock(&s->app_lock);
+        return ret;
+    }
+    if (st->ready) { /* resumed with its answer */
+        ret = MHD_queue_response(c, st->ready_status, st->ready);
+        MHD_destroy_response(st->ready);
+        st->ready = NULL;
+        return ret;
+    }
+    if (st->queued && st->dropped)
+        return MHD_NO; /* resumed unanswered: closed */
+    if (st->queued) {
+        if (*upload_data_size) {
+            if (st->body.len + *upload_data_size > HTTP_QUEUED_BODY_BYTES ||
+                buf_append(&st->body, upload_data, *upload_data_size))
+                return MHD_NO; /* more than its Content-Length said, or out of memory */
+            *upload_data_size = 0;
             return MHD_YES;
         }
-        size_t lim = s->app.body_limit ? s->app.body_limit(s->app.ctx, method, url) : 0;
-        st->limit = lim < s->lim.body_bytes ? lim : s->lim.body_bytes;
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
-        long long n;
-        if (cl && !str_to_ll(cl, &n) && n > 0 && (unsigned long long)n > st->limit) {
-            st->too_big = true;
-            char msg[128];
-            snprintf(msg, sizeof msg, "the body may hold at most %zu bytes here, not %lld",
-                     st->limit, n);
-            return answer_problem(s, st, c, method, url, 413, msg);
+        pthread_mutex_lock(&s->q_lock);
+        if (!s->closing) {
+            MHD_suspend_connection(c);
+            st->next = NULL;
+            *s->queue_tail = st;
+            s->queue_tail = &st->next;
+            if (s->app_sleeping)
+                pthread_cond_signal(&s->q_cond);
+            pthread_mutex_unlock(&s->q_lock);
+            return MHD_YES;
         }
-        return MHD_YES;
+        pthread_mutex_unlock(&s->q_lock);
+        /* stopping: served here, like a large request */
+        st->queued = false;
+        struct buf body = st->body;
+        buf_init(&st->body);
+        pthread_mutex_lock(&s->app_lock);
+        if (!req_begin(s, st, true, &ret)) {
+            if (body.len)
+                ret = req_data(s, st, body.p, body.len);
+            if (ret == MHD_YES)
+                (void)req_end(s, st, true, &ret);
+        }
+        pthread_mutex_unlock(&s->app_lock);
+        buf_reset(&body);
+        return ret;
     }
-    if (st->answered) {
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
+    pthread_mutex_lock(&s->app_lock);
     if (*upload_data_size) {
-        if (st->stream) {
-            if (st->dropped ||
-                st->stream->data(s->app.ctx, st->state, upload_data, *upload_data_size)) {
-                st->dropped = true;
-                return MHD_NO; /* closes the connection, unanswered */
-            }
-        } else if (!st->too_big) {
-            if (st->body.len + *upload_data_size > st->limit) {
-                st->too_big = true;
-                buf_reset(&st->body);
-            } else if (buf_append(&st->body, upload_data, *upload_data_size)) {
-                st->too_big = true; /* out of memory: answered as too large */
-                buf_reset(&st->body);
-            }
-        }
+        ret = req_data(s, st, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        return MHD_YES;
+    } else if (!st->answered) {
+        (void)req_end(s, st, true, &ret);
     }
-    if (st->too_big) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "the body may hold at most %zu bytes here", st->limit);
-        return answer_problem(s, st, c, method, url, 413, msg);
-    }
-    struct http_request req = {.method = method,
-                               .path = url,
-                               .body = st->body.p ? st->body.p : "",
-                               .body_len = st->body.len,
-                               .impl = c,
-                               .state = st->state,
-                               .body_max = s->lim.body_bytes,
-                               .app_data = st->app_data};
-    struct http_response resp = {.status = 200, .content_type = "application/json"};
-    buf_init(&resp.body);
-    s->app.handle(s->app.ctx, &req, &resp);
-    if (resp.after_commit && st->stream) {
-        buf_reset(&resp.body);
-        st->next_waiting = s->waiting;
-        s->waiting = st;
-        s->n_waiting++;
-        MHD_suspend_connection(c);
-        return MHD_YES;
-    }
-    if (resp.status < 100 || resp.status > 599)
-        resp.status = 500;
-    enum MHD_Result ret = queue(s, st, c, &resp);
-    buf_reset(&resp.body);
-    if (s->app.completed)
-        s->app.completed(s->app.ctx, method, url, resp.status);
+    pthread_mutex_unlock(&s->app_lock);
     return ret;
+}
+
+/* Serves a queued request in the app thread (under app_lock); an answered one goes on *resume. */
+static void serve_queued(struct http_server *s, struct conn *st, struct conn **resume)
+{
+    enum MHD_Result ret;
+    bool waits = false;
+    if (!req_begin(s, st, false, &ret)) {
+        struct buf body = st->body;
+        buf_init(&st->body);
+        if (body.len)
+            ret = req_data(s, st, body.p, body.len);
+        buf_reset(&body);
+        if (ret == MHD_YES) /* else the stream refused it: closed unanswered (dropped) */
+            waits = req_end(s, st, false, &ret);
+    }
+    if (!waits) {
+        st->next = *resume;
+        *resume = st;
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -413,16 +644,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     struct http_server *s = cls;
     struct conn *st = *con_cls;
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    if (ci && ci->socket_context) {
-        struct peer *p = ci->socket_context;
-        p->in_request = false;
-        p->since_ms = time_now_ms();
-    }
+    peer_in_request(s, c, false);
     if (st) {
-        if (st->stream)
+        if (st->stream && st->state) {
+            pthread_mutex_lock(&s->app_lock);
             st->stream->close(s->app.ctx, st->state);
+            pthread_mutex_unlock(&s->app_lock);
+        }
+        if (st->ready)
+            MHD_destroy_response(st->ready);
         buf_reset(&st->body);
         free(st);
         *con_cls = NULL;
@@ -439,19 +669,23 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             return; /* not swept: MHD's idle timeout still applies */
         p->c = c;
         p->since_ms = time_now_ms();
+        pthread_mutex_lock(&s->peers_lock);
         p->next = s->peers;
         if (s->peers)
             s->peers->prev = p;
         s->peers = p;
+        pthread_mutex_unlock(&s->peers_lock);
         *socket_context = p;
     } else if (*socket_context) {
         struct peer *p = *socket_context;
+        pthread_mutex_lock(&s->peers_lock);
         if (p->prev)
             p->prev->next = p->next;
         else
             s->peers = p->next;
         if (p->next)
             p->next->prev = p->prev;
+        pthread_mutex_unlock(&s->peers_lock);
         free(p);
         *socket_context = NULL;
     }
@@ -467,6 +701,8 @@ static void sweep(struct http_server *s)
         return;
     s->swept_ms = now;
     int64_t limit = (int64_t)s->lim.timeout_s * 1000;
+    int cut = 0;
+    pthread_mutex_lock(&s->peers_lock);
     for (struct peer *p = s->peers; p; p = p->next) {
         if (p->in_request || p->cut || now - p->since_ms < limit)
             continue;
@@ -475,39 +711,13 @@ static void sweep(struct http_server *s)
         if (ci) {
             shutdown(ci->connect_fd, SHUT_RDWR); /* MHD sees the end and closes it */
             p->cut = true;
-            http_log(HTTP_LOG_INFO, "timeout",
-                     "a connection sent no complete request within %u s: closed",
-                     s->lim.timeout_s);
+            cut++;
         }
     }
-}
-
-/* The group commit: when anything is staged or waits, commits it (the application records the
- * outcome in its streams' states), then answers every waiting request and resumes it. */
-static void settle(struct http_server *s)
-{
-    bool staged = s->app.staged && s->app.staged(s->app.ctx);
-    if (!staged && !s->waiting)
-        return;
-    if (s->app.commit)
-        s->app.commit(s->app.ctx);
-    struct conn *w = s->waiting;
-    s->waiting = NULL;
-    s->n_waiting = 0;
-    while (w) {
-        struct conn *next = w->next_waiting;
-        struct http_response resp = {.status = 200, .content_type = "application/json"};
-        buf_init(&resp.body);
-        w->stream->finish(s->app.ctx, w->state, &resp);
-        if (resp.status < 100 || resp.status > 599)
-            resp.status = 500;
-        queue(s, w, w->c, &resp); /* allowed on a suspended connection; sent once resumed */
-        buf_reset(&resp.body);
-        if (s->app.completed)
-            s->app.completed(s->app.ctx, w->method, w->url, resp.status);
-        MHD_resume_connection(w->c);
-        w = next;
-    }
+    pthread_mutex_unlock(&s->peers_lock);
+    for (int i = 0; i < cut; i++)
+        http_log(HTTP_LOG_INFO, "timeout",
+                 "a connection sent no complete request within %u s: closed", s->lim.timeout_s);
 }
 
 /* Parses "HOST:PORT" / "[V6]:PORT" into ss. */
@@ -550,6 +760,17 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v
     return 0;
 }
 
+/* The connection threads for lim->threads (0: one fewer than the processors, at least one). */
+static unsigned thread_count(const struct http_limits *lim)
+{
+    if (lim->threads)
+        return lim->threads < HTTP_THREADS_MAX ? lim->threads : HTTP_THREADS_MAX;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n <= 2)
+        return 1;
+    return n - 1 < HTTP_THREADS_MAX ? (unsigned)(n - 1) : HTTP_THREADS_MAX;
+}
+
 int http_start(const char *listen, const struct http_limits *lim, const struct http_app *app,
                struct http_server **out, struct errbuf *e)
 {
@@ -568,13 +789,27 @@ int http_start(const char *listen, const struct http_limits *lim, const struct h
     else
         http_limits_default(&s->lim);
     buf_init(&s->log);
-    /* No internal thread: http_run drives the daemon from the caller's thread. */
+    pthread_mutex_init(&s->app_lock, NULL);
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_mutex_init(&s->log_lock, NULL);
+    pthread_mutex_init(&s->peers_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->q_cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->queue_tail = &s->queue;
+    atomic_init(&s->stopping, false);
+    s->commit_us = mono_us();
+    unsigned threads = thread_count(&s->lim);
+    /* MHD's own threads read and write the connections; the application runs in http_run. */
     unsigned flags = MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_AUTO |
-                     (v6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_INTERNAL_POLLING_THREAD | (v6 ? MHD_USE_IPv6 : 0);
     s->d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         /* SO_REUSEADDR: a restart binds at once, whatever connections are in TIME_WAIT */
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0u,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->lim.header_bytes,
         MHD_OPTION_CONNECTION_TIMEOUT, s->lim.timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, s->lim.max_connections,
@@ -589,32 +824,99 @@ int http_start(const char *listen, const struct http_limits *lim, const struct h
     return 0;
 }
 
+/* Takes the queue (q_lock held). */
+static struct conn *take_queue(struct http_server *s)
+{
+    struct conn *q = s->queue;
+    s->queue = NULL;
+    s->queue_tail = &s->queue;
+    return q;
+}
+
+static long linger_us(void)
+{
+    static long v = -1;
+    if (v < 0) {
+        const char *e = getenv("TRUCE_LINGER_US");
+        v = e ? atol(e) : 200;
+    }
+    return v;
+}
+
+/* One round of the app thread (http_run). */
+static void serve_round(struct http_server *s, unsigned wait_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->q_lock);
+    while (!s->queue && !s->wake) {
+        s->app_sleeping = true;
+        int w = pthread_cond_timedwait(&s->q_cond, &s->q_lock, &until);
+        s->app_sleeping = false;
+        if (w)
+            break; /* the wait is over */
+    }
+    s->wake = false;
+    struct conn *batch = take_queue(s);
+    pthread_mutex_unlock(&s->q_lock);
+
+    struct conn *resume = NULL;
+    pthread_mutex_lock(&s->app_lock);
+    int64_t t0 = mono_us();
+    while (batch) {
+        while (batch) {
+            struct conn *next = batch->next;
+            serve_queued(s, batch, &resume);
+            batch = next;
+        }
+        /* Requests that come in meanwhile join the group, for at most HTTP_GROUP_WAIT_MS: the
+         * queue is waited for while it keeps bringing more within HTTP_GROUP_LINGER_US. */
+        int64_t now = mono_us();
+        if (now - t0 >= HTTP_GROUP_WAIT_MS * 1000)
+            break;
+        pthread_mutex_lock(&s->q_lock);
+        if (!s->queue && s->waiting && !s->closing) {
+            struct timespec linger;
+            clock_gettime(CLOCK_MONOTONIC, &linger);
+            linger.tv_nsec += linger_us() * 1000L;
+            if (linger.tv_nsec >= 1000000000L) {
+                linger.tv_sec++;
+                linger.tv_nsec -= 1000000000L;
+            }
+            s->app_sleeping = true;
+            while (!s->queue && !pthread_cond_timedwait(&s->q_cond, &s->q_lock, &linger))
+                ;
+            s->app_sleeping = false;
+        }
+        batch = take_queue(s);
+        pthread_mutex_unlock(&s->q_lock);
+    }
+    bool staged = s->app.staged && s->app.staged(s->app.ctx);
+    if (s->waiting ||
+        (staged && mono_us() - s->commit_us >= (int64_t)HTTP_STREAM_COMMIT_MS * 1000))
+        settle(s, &resume);
+    if (s->app.tick)
+        s->app.tick(s->app.ctx);
+    pthread_mutex_unlock(&s->app_lock);
+    while (resume) {
+        struct conn *next = resume->next;
+        MHD_resume_connection(resume->c);
+        resume = next;
+    }
+    sweep(s);
+    log_flush(s);
+}
+
 int http_run(struct http_server *s, unsigned wait_ms)
 {
-    if (wait_ms > INT32_MAX)
-        wait_ms = INT32_MAX;
-    int rc = MHD_run_wait(s->d, (int32_t)wait_ms) == MHD_YES ? 0 : ERR_IO;
-    /* Streams with staged records and no answer waiting: keep reading, commit in bulk. */
-    int64_t t0 = time_now_ms();
-    while (!rc && !s->waiting && s->app.staged && s->app.staged(s->app.ctx)) {
-        int64_t left = t0 + HTTP_STREAM_COMMIT_MS - time_now_ms();
-        if (left <= 0)
-            break;
-        rc = MHD_run_wait(s->d, (int32_t)left) == MHD_YES ? 0 : ERR_IO;
-    }
-    /* Answers wait: linger while more requests keep arriving to join the group, at most
-     * HTTP_GROUP_WAIT_MS (a round that brings none ends it). */
-    int64_t t1 = time_now_ms();
-    while (!rc && s->waiting && time_now_ms() - t1 < HTTP_GROUP_WAIT_MS) {
-        size_t before = s->n_waiting;
-        rc = MHD_run_wait(s->d, 1) == MHD_YES ? 0 : ERR_IO;
-        if (s->n_waiting == before)
-            break;
-    }
-    settle(s);
-    sweep(s);
-    log_write(&s->log);
-    return rc;
+    serve_round(s, wait_ms);
+    return 0;
 }
 
 unsigned http_port(const struct http_server *s)
@@ -623,31 +925,55 @@ unsigned http_port(const struct http_server *s)
     return i ? i->port : 0;
 }
 
+static unsigned connections(struct http_server *s)
+{
+    const union MHD_DaemonInfo *i =
+        MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return i ? i->num_connections : 0;
+}
+
 void http_stop(struct http_server *s, unsigned drain_ms)
 {
     if (!s)
         return;
-    s->stopping = true;
+    atomic_store(&s->stopping, true);
     MHD_socket fd = MHD_quiesce_daemon(s->d);
     int64_t deadline = time_now_ms() + drain_ms;
-    while (time_now_ms() < deadline) {
-        const union MHD_DaemonInfo *i =
-            MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (!i || i->num_connections == 0)
-            break;
-        if (http_run(s, HTTP_DRAIN_POLL_MS))
-            break;
+    while (time_now_ms() < deadline && connections(s) > 0)
+        serve_round(s, HTTP_DRAIN_POLL_MS);
+    /* From here on the connection threads serve what still comes themselves (committing before
+     * they answer), so no connection is suspended again: stopping a daemon with suspended
+     * connections is not allowed. The last queued requests are served, what is staged is
+     * committed (durable, if unanswered), and the waiting answered. */
+    pthread_mutex_lock(&s->q_lock);
+    s->closing = true;
+    s->wake = true;
+    pthread_mutex_unlock(&s->q_lock);
+    serve_round(s, 0);
+    pthread_mutex_lock(&s->app_lock);
+    struct conn *resume = NULL;
+    settle(s, &resume);
+    pthread_mutex_unlock(&s->app_lock);
+    while (resume) {
+        struct conn *next = resume->next;
+        MHD_resume_connection(resume->c);
+        resume = next;
     }
-    /* What is staged is committed (durable, if unanswered) and no connection stays suspended:
-     * stopping a daemon with suspended connections is not allowed. The last round may suspend
-     * more, hence the second settle. */
-    settle(s);
-    (void)MHD_run_wait(s->d, 0);
-    settle(s);
+    /* the resumed send their answers */
+    int64_t until = time_now_ms() + HTTP_FINAL_SEND_MS;
+    while (time_now_ms() < until && connections(s) > 0) {
+        struct timespec ts = {0, HTTP_DRAIN_POLL_MS * 1000000L / 4};
+        nanosleep(&ts, NULL);
+    }
     MHD_stop_daemon(s->d);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
-    log_write(&s->log);
+    log_flush(s);
     buf_reset(&s->log);
+    pthread_mutex_destroy(&s->app_lock);
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_mutex_destroy(&s->log_lock);
+    pthread_mutex_destroy(&s->peers_lock);
+    pthread_cond_destroy(&s->q_cond);
     free(s);
 }

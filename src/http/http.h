@@ -4,16 +4,22 @@
  * content type, body), RFC 9457 problem+json responses, request bodies streamed to the
  * application as they arrive, group commit, and structured (JSON lines) logs.
  *
- * Threading: none of its own. The daemon is driven by http_run in the caller's thread, and every
- * handler runs there, one request at a time, so the application's state (the store) stays with
- * the thread that owns it.
+ * Threading: libmicrohttpd's threads (HTTP_THREADS_MAX at most, http_limits.threads) accept,
+ * read and write the connections; the application is called by one thread at a time, under one
+ * lock. A small request (a body of at most HTTP_QUEUED_BODY_BYTES by its Content-Length, or
+ * none: nearly every request) is read whole by its connection's thread, suspended and queued
+ * for the app thread, the caller's thread in http_run, which calls the application for it and
+ * hands the answer back (the connection's thread sends it once resumed). A larger or chunked
+ * upload is passed to the application by its connection's thread as it arrives, holding the
+ * lock for each call. So while the app thread commits, the connection threads go on reading and
+ * queueing requests, and the application's state (the store) is only ever used under the lock.
  *
  * Group commit: a handler whose answer must wait until its writes are durable sets
- * resp->after_commit. Its connection is suspended (libmicrohttpd MHD_suspend_connection) while
- * http_run goes on reading and handling other connections; at the end of the polling round
- * http_run calls app->commit once for everything staged by all of them, then has each waiting
- * request's answer made (stream->finish), queues it and resumes the connection. One commit (one
- * fsync of the log, one of the database) thus acknowledges every request of the round. */
+ * resp->after_commit. Its request waits (the connection stays suspended) while http_run goes on
+ * serving the queue; once the queue is empty (or after HTTP_GROUP_WAIT_MS) http_run calls
+ * app->commit once for everything staged by all of them, then has each waiting request's answer
+ * made (stream->finish) and resumes its connection. One commit (one fsync of the log, one of the
+ * database) thus acknowledges every request that came in while the previous one ran. */
 #ifndef TRUCE_HTTP_H
 #define TRUCE_HTTP_H
 #include <stdbool.h>
@@ -28,18 +34,25 @@
 #define HTTP_TIMEOUT_S 30u                /* idle seconds before a connection is closed */
 #define HTTP_MAX_CONNECTIONS 512u         /* connections open at once */
 #define HTTP_LISTEN_MAX 256               /* bytes of an "address:port" string */
+/* A request whose Content-Length is at most this (or that has no body) is read whole by its
+ * connection's thread before the application sees it, admission included: what an
+ * unauthenticated client can make the server read is bounded by this and the header bytes. */
+#define HTTP_QUEUED_BODY_BYTES (16u << 10)
+#define HTTP_THREADS_MAX 64u              /* connection threads */
+#define HTTP_FINAL_SEND_MS 200            /* on stop, how long the last answers may take to go */
 #define HTTP_LINK_BYTES 4096              /* a response's Link header (RFC 8288) */
 #define HTTP_USER_MAX 64                  /* bytes of the user name an access log line shows */
 /* While streamed bodies have records staged and no answer waits, http_run keeps reading for at
  * most this long before it commits them (so a long upload is committed at least this often). */
 #define HTTP_STREAM_COMMIT_MS 1000u
-/* Once an answer waits for the group commit, http_run keeps reading for at most this long while
- * more requests keep arriving to join the group (a round of 1 ms that brings none ends it). */
+/* Once an answer waits for the group commit, http_run serves the requests queued meanwhile for at
+ * most this long before it commits (an empty queue ends it at once). */
 #define HTTP_GROUP_WAIT_MS 2
 
 struct http_limits {
     size_t header_bytes, body_bytes;
     unsigned timeout_s, max_connections;
+    unsigned threads; /* connection threads; 0: one fewer than the processors, at least one */
 };
 /* The defaults above. */
 void http_limits_default(struct http_limits *l);
@@ -109,7 +122,9 @@ struct http_stream {
  * those the server layer answered itself (413, 500). stream (may be NULL) names the streamed
  * requests (NULL for a request whose body is collected); staged (may be NULL) says whether
  * writes wait for a commit; commit (may be NULL) makes them durable and records the outcome in
- * the states of the streamed requests. All run inside http_run and http_stop. */
+ * the states of the streamed requests. They are called under the server's one lock, by the
+ * thread in http_run or by a connection's thread (never two at once), so the application needs
+ * no locking of its own; each must return soon, as it holds up every other request. */
 struct http_app {
     size_t (*body_limit)(void *ctx, const char *method, const char *path);
     /* May be NULL. Called for every request once its headers are in, before any of its body is
@@ -122,6 +137,7 @@ struct http_app {
     const struct http_stream *(*stream)(void *ctx, const struct http_request *req);
     bool (*staged)(void *ctx);
     void (*commit)(void *ctx);
+    void (*tick)(void *ctx); /* may be NULL: called at the end of every http_run */
 };
 
 struct http_server;
@@ -131,11 +147,12 @@ struct http_server;
  * for a bad address, ERR_IO when the daemon could not start (port in use). */
 int http_start(const char *listen, const struct http_limits *lim, const struct http_app *app,
                struct http_server **out, struct errbuf *e) WUR;
-/* Serves connections in the calling thread for at most wait_ms (less when a signal arrives):
- * accepts, reads, runs handlers, writes; then, when anything was staged, runs the group commit
- * and answers the requests that waited for it. Returns with nothing staged (no transaction open),
- * so the caller may use the application's state between calls. Call it in a loop. Returns 0, or
- * ERR_IO when the daemon failed. */
+/* The app thread: waits at most wait_ms for queued requests, serves them (the application's
+ * handlers run here), runs the group commit when an answer waits for it (or when streamed
+ * records have been staged for HTTP_STREAM_COMMIT_MS), answers the requests that waited, calls
+ * app->tick, and resumes the answered connections. The connection threads serve meanwhile, so
+ * the caller must not use the application's state between calls (app->tick is the place for
+ * periodic work). Call it in a loop. Returns 0. */
 int http_run(struct http_server *s, unsigned wait_ms) WUR;
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const struct http_server *s);

@@ -61,13 +61,16 @@ int server_config_set(struct server_config *c, const char *key, const char *valu
     } else if (!strcmp(k, "body_bytes")) {
         if (!(rc = number(k, value, 1024, 1LL << 30, &n, e)))
             c->lim.body_bytes = (size_t)n;
+    } else if (!strcmp(k, "threads")) {
+        if (!(rc = number(k, value, 0, HTTP_THREADS_MAX, &n, e)))
+            c->lim.threads = (unsigned)n;
     } else if (!strcmp(k, "drain_ms")) {
         if (!(rc = number(k, value, 0, 600000, &n, e)))
             c->drain_ms = (unsigned)n;
     } else {
         return errf(e, ERR_INVAL,
                     "unknown setting \"%s\" (data, listen, log_level, max_connections, "
-                    "timeout_s, header_bytes, body_bytes, drain_ms)",
+                    "timeout_s, header_bytes, body_bytes, threads, drain_ms)",
                     key);
     }
     return rc;

@@ -95,7 +95,7 @@ int server_run(const struct server_config *c, volatile sig_atomic_t *stop)
                  "http://%s (port %u), data %s, at most %u connections", c->listen,
                  http_port(http), c->data, c->lim.max_connections);
         while (!*stop && !(rc = http_run(http, SERVER_POLL_MS)))
-            api_tick(api);
+            ;
         if (rc)
             http_log(HTTP_LOG_ERROR, "stop", "the HTTP daemon failed");
         else

@@ -22,6 +22,8 @@
  *   timeout_s        idle seconds before a connection is closed (HTTP_TIMEOUT_S)
  *   header_bytes     request line and headers of one request (HTTP_HEADER_BYTES)
  *   body_bytes       the largest collected body (HTTP_BODY_BYTES; NDJSON streams are not bound)
+ *   threads          connection threads (0, the default: one fewer than the processors, at
+ *                    least one); the application runs in one more, the caller's
  *   drain_ms         how long requests in flight may take on stop (SERVER_DRAIN_MS) */
 struct server_config {
     char data[SERVER_PATH_MAX]; /* empty: not set */
@@ -47,8 +49,9 @@ int server_config_load(const char *path, struct server_config *c, struct errbuf 
  * SIGINT/SIGTERM handler), then stops accepting connections, lets requests in flight finish (at
  * most c->drain_ms), commits what was staged and closes everything. Returns 0 after a clean
  * stop, or a negative error code after logging the reason (no store in the data directory, bad
- * address, port in use). Single-threaded: requests are served in the calling thread, which
- * alone touches the store; concurrent POSTs share group commits (http/http.h). */
+ * address, port in use). Requests are read and answered by connection threads and served in the
+ * calling thread, which alone uses the store (larger uploads under the same lock); concurrent
+ * POSTs share group commits (http/http.h). */
 int server_run(const struct server_config *c, volatile sig_atomic_t *stop) WUR;
 
 /* Where the dashboard's files come from (web_dir: the web build's output, web/dist). NULL: look
