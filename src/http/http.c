@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,9 +71,9 @@ struct conn {
     const struct http_stream *stream; /* NULL: the body is collected */
     void *state;
     bool dropped;   /* the stream refused data: the connection is being closed */
-    /* The answer made while the connection was suspended, queued by its thread once resumed. */
-    struct MHD_Response *ready;
-    unsigned ready_status;
+    /* The answer made while the connection was suspended, sent by its thread once resumed. */
+    bool ready;
+    struct http_response ans;
     int64_t start_us;
     struct conn *next; /* in the app queue, the waiting list or a list of answers to resume */
     _Alignas(max_align_t) unsigned char app_data[HTTP_APP_DATA_BYTES]; /* http_request.app_data */
@@ -301,34 +302,52 @@ static struct MHD_Response *make_response(struct http_server *s, struct conn *st
     return r;
 }
 
+/* Sends resp on st's connection (in its own access handler), with its access line. */
+static enum MHD_Result send_answer(struct http_server *s, struct conn *st,
+                                   const struct http_response *resp)
+{
+    struct MHD_Response *r = make_response(s, st, resp);
+    if (!r)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(st->c, (unsigned)resp->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void free_answer(struct conn *st)
+{
+    if (st->ready)
+        buf_reset(&st->ans.body);
+    st->ready = false;
+}
+
 /* Answers st with resp (under app_lock): the application's completed hook is told, and the
- * answer is either queued at once (direct: in the connection's own access handler) or kept for
- * its thread to queue once the connection is resumed. A queued request's stream state is
- * closed here: the application is done with it. */
+ * answer is either sent at once (direct: in the connection's own access handler) or taken over
+ * (resp's body moved) for its thread to send once the connection is resumed, so that making
+ * the response and the access line costs the app thread nothing. A queued request's stream
+ * state is closed here: the application is done with it. */
 static enum MHD_Result answer(struct http_server *s, struct conn *st, struct http_response *resp,
                               bool direct)
 {
     if (resp->status < 100 || resp->status > 599)
         resp->status = 500;
-    struct MHD_Response *r = make_response(s, st, resp);
     if (s->app.completed)
         s->app.completed(s->app.ctx, st->method, st->url, resp->status);
-    if (!direct && st->stream && st->state) {
+    if (direct)
+        return send_answer(s, st, resp);
+    if (st->stream && st->state) {
         st->stream->close(s->app.ctx, st->state);
         st->state = NULL;
     }
-    if (!r) {
-        st->dropped = !direct; /* resumed, it is closed unanswered */
-        return MHD_NO;
-    }
-    if (!direct) {
-        st->ready = r;
-        st->ready_status = (unsigned)resp->status;
-        return MHD_YES;
-    }
-    enum MHD_Result ret = MHD_queue_response(st->c, (unsigned)resp->status, r);
-    MHD_destroy_response(r);
-    return ret;
+    memcpy(&st->ans, resp, offsetof(struct http_response, link));
+    st->ans.link[0] = 0;
+    if (resp->link[0])
+        str_copy(st->ans.link, sizeof st->ans.link, resp->link);
+    st->ans.after_commit = false;
+    str_copy(st->ans.user, sizeof st->ans.user, resp->user);
+    buf_init(&resp->body); /* moved */
+    st->ready = true;
+    return MHD_YES;
 }
 
 /* Answers with a problem made here (413, 500). */
@@ -565,9 +584,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return ret;
     }
     if (st->ready) { /* resumed with its answer */
-        ret = MHD_queue_response(c, st->ready_status, st->ready);
-        MHD_destroy_response(st->ready);
-        st->ready = NULL;
+        ret = send_answer(s, st, &st->ans);
+        free_answer(st);
         return ret;
     }
     if (st->queued && st->dropped)
@@ -651,8 +669,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             st->stream->close(s->app.ctx, st->state);
             pthread_mutex_unlock(&s->app_lock);
         }
-        if (st->ready)
-            MHD_destroy_response(st->ready);
+        free_answer(st);
         buf_reset(&st->body);
         free(st);
         *con_cls = NULL;
