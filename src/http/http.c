@@ -850,16 +850,6 @@ static struct conn *take_queue(struct http_server *s)
     return q;
 }
 
-static long linger_us(void)
-{
-    static long v = -1;
-    if (v < 0) {
-        const char *e = getenv("TRUCE_LINGER_US");
-        v = e ? atol(e) : 200;
-    }
-    return v;
-}
-
 /* One round of the app thread (http_run). */
 static void serve_round(struct http_server *s, unsigned wait_ms)
 {
@@ -892,25 +882,10 @@ static void serve_round(struct http_server *s, unsigned wait_ms)
             serve_queued(s, batch, &resume);
             batch = next;
         }
-        /* Requests that come in meanwhile join the group, for at most HTTP_GROUP_WAIT_MS: the
-         * queue is waited for while it keeps bringing more within HTTP_GROUP_LINGER_US. */
-        int64_t now = mono_us();
-        if (now - t0 >= HTTP_GROUP_WAIT_MS * 1000)
+        /* Requests queued meanwhile join the group, for at most HTTP_GROUP_WAIT_MS. */
+        if (mono_us() - t0 >= HTTP_GROUP_WAIT_MS * 1000)
             break;
         pthread_mutex_lock(&s->q_lock);
-        if (!s->queue && s->waiting && !s->closing) {
-            struct timespec linger;
-            clock_gettime(CLOCK_MONOTONIC, &linger);
-            linger.tv_nsec += linger_us() * 1000L;
-            if (linger.tv_nsec >= 1000000000L) {
-                linger.tv_sec++;
-                linger.tv_nsec -= 1000000000L;
-            }
-            s->app_sleeping = true;
-            while (!s->queue && !pthread_cond_timedwait(&s->q_cond, &s->q_lock, &linger))
-                ;
-            s->app_sleeping = false;
-        }
         batch = take_queue(s);
         pthread_mutex_unlock(&s->q_lock);
     }
