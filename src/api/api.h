@@ -2,9 +2,9 @@
  * the route table as data (method, path pattern, handler, body limit, allowed roles), the
  * handlers, and the counters behind GET /metrics. docs/api.md describes every route.
  *
- * An api is used from one thread at a time (the http layer's one thread while serving).
+ * An api is used from one thread at a time (while serving: under the http layer's one lock).
  * POST /api/v1/observations streams its body into the store as it arrives and is answered after
- * a group commit shared by all requests of a polling round (api_intake.c). */
+ * a group commit shared by all requests that came in meanwhile (api_intake.c). */
 #ifndef TRUCE_API_H
 #define TRUCE_API_H
 #include "auth/auth.h"

@@ -2,8 +2,9 @@
  * group commit. Bodies are taken as they arrive: NDJSON record by record (any length; one record
  * at most LIMIT_RECORD_BYTES), a JSON document or CSV collected up to API_INGEST_BODY_BYTES and
  * then framed by the observation reader. Every good record is stored (ingest_record) in the
- * group's open transaction, shared by all requests of a polling round; intake_group_commit makes
- * it durable with one log sync and one COMMIT, and only then are the requests answered. After
+ * group's open transaction, shared by all requests of a round of the app thread;
+ * intake_group_commit makes it durable with one log sync and one COMMIT, and only then are the
+ * requests answered. After
  * each commit the agreement's escalation thresholds are evaluated over the new findings
  * (escalation.h), which may log alerts before the next checkpoint is signed. */
 #ifndef TRUCE_API_INTAKE_INT_H

@@ -1,7 +1,9 @@
-/* http.c: the libmicrohttpd daemon behind http.h: listening address parsing, per-connection
- * body collection under a limit (413 before the handler) or streaming to the application,
- * response queueing, the group commit (suspend, commit, answer, resume), problem+json, the
- * access log, and the graceful stop (quiesce, drain, commit, stop). */
+/* http.c: the libmicrohttpd daemon behind http.h: listening address parsing, connection threads
+ * (MHD's own) that read requests and send answers, the queue of small requests for the app
+ * thread and the lock under which the application is called, body collection under a limit
+ * (413 before the handler) or streaming to the application, the group commit (suspend, commit,
+ * answer, resume), problem+json, the access log, and the graceful stop (quiesce, drain, commit,
+ * stop). */
 #include "http/http.h"
 
 #include <arpa/inet.h>

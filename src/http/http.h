@@ -127,9 +127,12 @@ struct http_stream {
  * no locking of its own; each must return soon, as it holds up every other request. */
 struct http_app {
     size_t (*body_limit)(void *ctx, const char *method, const char *path);
-    /* May be NULL. Called for every request once its headers are in, before any of its body is
-     * read (req->body is empty): returns false after filling resp, which is then sent at once
-     * (the body is never read: an unauthenticated upload costs nothing), or true to go on. */
+    /* May be NULL. Called for every request before its handler: a large or chunked upload as
+     * soon as its headers are in, before any of its body is read; a small request (at most
+     * HTTP_QUEUED_BODY_BYTES of body) once it is in whole, in the app thread (req->body is
+     * empty either way). Returns false after filling resp, which is then sent (the rest of the
+     * body is never read: an unauthenticated upload costs at most HTTP_QUEUED_BODY_BYTES), or
+     * true to go on. */
     bool (*admit)(void *ctx, const struct http_request *req, struct http_response *resp);
     void (*handle)(void *ctx, const struct http_request *req, struct http_response *resp);
     void (*completed)(void *ctx, const char *method, const char *path, int status);
