@@ -249,8 +249,20 @@ static bool on_admit(void *ctx, const struct http_request *req, struct http_resp
         return false;
     struct api_admitted *adm = req->app_data;
     adm->set = true;
+    adm->route = r;
     adm->who = a->who;
     return true;
+}
+
+/* The route of an admitted request whose pattern has no parameters (found at admission), else
+ * -1: it is looked up. */
+static int admitted_route(const struct http_request *req, struct api_params *p)
+{
+    const struct api_admitted *adm = req->app_data;
+    if (!adm || !adm->set || strchr(ROUTES[adm->route].pattern, '{'))
+        return -1;
+    p->n = 0;
+    return adm->route;
 }
 
 static void on_request(void *ctx, const struct http_request *req, struct http_response *resp)
@@ -258,7 +270,9 @@ static void on_request(void *ctx, const struct http_request *req, struct http_re
     struct api *a = ctx;
     struct api_params p;
     bool known;
-    int r = find_route(req->method, req->path, &p, &known, NULL, 0);
+    int r = admitted_route(req, &p);
+    if (r < 0)
+        r = find_route(req->method, req->path, &p, &known, NULL, 0);
     if (r < 0) {
         r = find_route(req->method, req->path, &p, &known, resp->allow, sizeof resp->allow);
         if (known) {
@@ -679,7 +693,9 @@ static const struct http_stream *on_stream(void *ctx, const struct http_request 
     (void)ctx;
     struct api_params p;
     bool known;
-    int r = find_route(req->method, req->path, &p, &known, NULL, 0);
+    int r = admitted_route(req, &p);
+    if (r < 0)
+        r = find_route(req->method, req->path, &p, &known, NULL, 0);
     return r >= 0 && ROUTES[r].handler == h_ingest ? &INTAKE_STREAM : NULL;
 }
 

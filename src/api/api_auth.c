@@ -49,7 +49,8 @@ bool api_authorize(struct api *a, const struct http_request *req, unsigned roles
                    struct http_response *resp)
 {
     struct errbuf e;
-    int rc = auth_authenticate(a->s, http_header(req, "Authorization"), &a->who, &e);
+    int rc = auth_authenticate_cached(&a->auth_cache, a->s, http_header(req, "Authorization"),
+                                      &a->who, &e);
     if (rc == ERR_DB || rc == ERR_NOMEM) {
         api_problem(resp, 500, e.msg);
         return false;

@@ -33,6 +33,7 @@ struct metric {
  * request's http_request.app_data until its handler runs, so the token is looked up once. */
 struct api_admitted {
     bool set;
+    int route; /* the request's route in ROUTES, found at admission */
     struct auth_principal who;
 };
 _Static_assert(sizeof(struct api_admitted) <= HTTP_APP_DATA_BYTES, "fits a request's app data");
@@ -43,6 +44,7 @@ struct api {
     struct truce_log *log;
     struct witness *witness; /* NULL: this instance is no witness */
     struct auth_principal who; /* of the request being handled */
+    struct auth_cache auth_cache; /* principals of the tokens seen lately */
     char audit_result[API_AUDIT_RESULT_MAX]; /* a handler's summary of a write, for the audit */
     struct fusion *fusion; /* incidents kept up to date by intake (NULL: fusion unavailable) */
     char *web_dir; /* the dashboard's files (api_set_web_dir), NULL: none */

@@ -102,8 +102,24 @@ int auth_bearer_parse(const char *header, size_t len, const char **token, size_t
     return 0;
 }
 
-int auth_authenticate(struct store *s, const char *authorization, struct auth_principal *out,
-                      struct errbuf *e)
+void auth_cache_init(struct auth_cache *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+static unsigned cache_slot(const char *hex)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        char ch = hex[i];
+        v = v * 16 + (unsigned)(ch <= '9' ? ch - '0' : ch - 'a' + 10);
+    }
+    return v % AUTH_CACHE_SLOTS;
+}
+
+/* The principal of an Authorization header, through cache c (NULL: none). */
+static int authenticate(struct auth_cache *c, struct store *s, const char *authorization,
+                        struct auth_principal *out, struct errbuf *e)
 {
     auth_public(out);
     if (!authorization)
@@ -115,11 +131,27 @@ int auth_authenticate(struct store *s, const char *authorization, struct auth_pr
     if (rc)
         return rc;
     /* The lookup is by the token's SHA-256, so nothing compares the secret itself byte by
-     * byte: the index search can at most leak how much of a hash prefix matched, which says
-     * nothing usable about any token (finding a token for a chosen hash prefix is a preimage
-     * search). */
+     * byte: the index search (or the cache's comparison) can at most leak how much of a hash
+     * prefix matched, which says nothing usable about any token (finding a token for a chosen
+     * hash prefix is a preimage search). */
     char hex[AUTH_HASH_HEX_SIZE];
     auth_token_hash(tok, n, hex);
+    unsigned k = 0;
+    if (c) {
+        int64_t version;
+        if ((rc = store_data_version(s, &version, e)))
+            return rc;
+        if (!c->primed || version != c->version) {
+            auth_cache_init(c);
+            c->version = version;
+            c->primed = true;
+        }
+        k = cache_slot(hex);
+        if (c->slot[k].used && !strcmp(c->slot[k].hash_hex, hex)) {
+            *out = c->slot[k].who;
+            return 0;
+        }
+    }
     struct store_user u;
     rc = store_user_by_token(s, hex, &u, e);
     if (rc == ERR_NOTFOUND)
@@ -133,7 +165,24 @@ int auth_authenticate(struct store *s, const char *authorization, struct auth_pr
     out->role = role;
     str_copy(out->name, sizeof out->name, u.name);
     str_copy(out->party, sizeof out->party, u.party);
+    if (c) {
+        c->slot[k].used = true;
+        memcpy(c->slot[k].hash_hex, hex, sizeof hex);
+        c->slot[k].who = *out;
+    }
     return 0;
+}
+
+int auth_authenticate(struct store *s, const char *authorization, struct auth_principal *out,
+                      struct errbuf *e)
+{
+    return authenticate(NULL, s, authorization, out, e);
+}
+
+int auth_authenticate_cached(struct auth_cache *c, struct store *s, const char *authorization,
+                             struct auth_principal *out, struct errbuf *e)
+{
+    return authenticate(c, s, authorization, out, e);
 }
 
 static bool name_ok(const char *name)

@@ -73,6 +73,26 @@ int auth_bearer_parse(const char *header, size_t len, const char **token, size_t
 int auth_authenticate(struct store *s, const char *authorization, struct auth_principal *out,
                       struct errbuf *e) WUR;
 
+/* The principals of the tokens seen lately, so that a busy client's every request is not a
+ * lookup in the users table: keyed by the token's SHA-256 (as the table is), emptied whenever
+ * the store's data version says another connection changed the store (`truce user add` or
+ * `revoke` beside a running server take effect at the next request). Only found users are
+ * kept. One thread at a time. */
+#define AUTH_CACHE_SLOTS 256
+struct auth_cache {
+    int64_t version;
+    bool primed;
+    struct {
+        bool used;
+        char hash_hex[AUTH_HASH_HEX_SIZE];
+        struct auth_principal who;
+    } slot[AUTH_CACHE_SLOTS];
+};
+void auth_cache_init(struct auth_cache *c);
+/* auth_authenticate through cache c (same results and errors). */
+int auth_authenticate_cached(struct auth_cache *c, struct store *s, const char *authorization,
+                             struct auth_principal *out, struct errbuf *e) WUR;
+
 /* Adds the user name with role (and party, required for and only for the party role, which must
  * be the id of a party in some stored agreement version of ag) and writes the new token, to be
  * shown once, into token. Names are 1..AUTH_NAME_MAX bytes of [A-Za-z0-9._@-].

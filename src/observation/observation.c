@@ -718,6 +718,8 @@ static _Thread_local struct {
     bool active;
 } arena;
 static pthread_once_t arena_once = PTHREAD_ONCE_INIT;
+static pthread_key_t arena_key; /* frees a thread's arena when the thread ends */
+static bool arena_keyed;
 
 static void *arena_malloc(size_t n)
 {
@@ -739,7 +741,11 @@ static void arena_free(void *p)
     free(p);
 }
 
-static void arena_install(void) { json_set_alloc_funcs(arena_malloc, arena_free); }
+static void arena_install(void)
+{
+    json_set_alloc_funcs(arena_malloc, arena_free);
+    arena_keyed = pthread_key_create(&arena_key, free) == 0;
+}
 
 /* Under AddressSanitizer every value keeps its own malloc, so overflows stay detectable. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -758,8 +764,13 @@ static void arena_begin(void)
     if (!ARENA_ENABLED)
         return;
     pthread_once(&arena_once, arena_install);
-    if (!arena.base)
+    if (!arena.base && arena_keyed) { /* without the key it would outlive its thread */
         arena.base = malloc(ARENA_BYTES); /* NULL: plain malloc throughout */
+        if (arena.base && pthread_setspecific(arena_key, arena.base)) {
+            free(arena.base);
+            arena.base = NULL;
+        }
+    }
     arena.used = 0;
     arena.active = true;
 }

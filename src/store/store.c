@@ -198,6 +198,7 @@ struct store {
     int64_t log_size;      /* leaves assigned so far, committed or in the open transaction */
     int64_t log_committed; /* leaves recorded by the last COMMIT */
     sqlite3_stmt *cached[STORE_CACHED_STMTS]; /* store_cached: prepared on first use */
+    struct buf scratch; /* store_obs_insert's line distances, reused */
 };
 
 static int read_log_size(struct store *s, int64_t *n, struct errbuf *e);
@@ -325,6 +326,7 @@ void store_close(struct store *s)
     for (int i = 0; i < STORE_CACHED_STMTS; i++)
         sqlite3_finalize(s->cached[i]);
     sqlite3_close(s->db);
+    buf_reset(&s->scratch);
     free(s);
 }
 
@@ -516,10 +518,10 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
                      bool *duplicate, struct store_insert_ids *ids, struct errbuf *e)
 {
     sqlite3_stmt *st = s->st[ST_OBS_INSERT];
-    static _Thread_local struct buf lines;
+    struct buf *lines = &s->scratch; /* kept between calls: no allocation per record */
     char bearings[16 * 70] = "";
-    lines.len = 0;
-    int brc = buf_append(&lines, "{", 1);
+    lines->len = 0;
+    int brc = buf_append(lines, "{", 1);
     for (size_t i = 0; i < p->n_lines && !brc; i++) {
         long long d = llround(p->line_distance_m[i]);
         char num[24];
@@ -530,10 +532,10 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
             d = -d;
         }
         k += str_utoa(num + k, (unsigned long long)d);
-        brc = (i && buf_append(&lines, ",", 1)) || buf_json_str(&lines, a->lines[i].id) ||
-              buf_append(&lines, num, k);
+        brc = (i && buf_append(lines, ",", 1)) || buf_json_str(lines, a->lines[i].id) ||
+              buf_append(lines, num, k);
     }
-    if (brc || buf_append(&lines, "}", 1))
+    if (brc || buf_append(lines, "}", 1))
         return errf(e, ERR_NOMEM, "out of memory");
     /* "135+-11.25;157.5+-11.25": at most 16 bearings of 2 x 32 bytes fit the 512 */
     char *bp = bearings;
@@ -571,7 +573,7 @@ int store_obs_insert(struct store *s, const struct agreement *a, const struct ob
     bind_text_or_null(st, 17, p->control);
     sqlite3_bind_int(st, 18, p->control_uncertain);
     sqlite3_bind_text(st, 19, p->phrase, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 20, lines.p, (int)lines.len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 20, lines->p, (int)lines->len, SQLITE_STATIC);
     bind_text_or_null(st, 21, o->party);
     bind_text_or_null(st, 22, o->against);
     if (o->count >= 0)

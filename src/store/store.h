@@ -372,6 +372,10 @@ struct store_user {
  * Errors: ERR_CONFLICT (the name was used before, even by a revoked user; or the hash), ERR_DB. */
 int store_user_add(struct store *s, const struct store_user *u, const char *token_sha256_hex,
                    struct errbuf *e) WUR;
+/* SQLite's data version of the store (PRAGMA data_version): it changes whenever another
+ * connection (another process, or this process's webhook thread) commits a change, and not for
+ * this connection's own; caches of what the store holds compare it. */
+int store_data_version(struct store *s, int64_t *out, struct errbuf *e) WUR;
 /* The active (not revoked) user whose token hash is token_sha256_hex, into *out.
  * ERR_NOTFOUND when there is none. */
 int store_user_by_token(struct store *s, const char *token_sha256_hex, struct store_user *out,

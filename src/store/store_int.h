@@ -12,6 +12,7 @@
 enum store_cached_slot {
     STORE_CACHED_USER_BY_TOKEN,
     STORE_CACHED_AUDIT_ADD,
+    STORE_CACHED_DATA_VERSION,
     /* six slots each, one per enum store_log_kind: reading a leaf range, bisecting a table's
      * keys, a table's key bounds, a record's leaf index */
     STORE_CACHED_LOG_READ,

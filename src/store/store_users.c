@@ -74,6 +74,20 @@ int store_user_by_token(struct store *s, const char *token_sha256_hex, struct st
     return rc;
 }
 
+int store_data_version(struct store *s, int64_t *out, struct errbuf *e)
+{
+    sqlite3_stmt *st = store_cached(s, STORE_CACHED_DATA_VERSION, "PRAGMA data_version");
+    if (!st)
+        return store_dberr(s, e, "reading the data version");
+    int step = sqlite3_step(st), rc = 0;
+    if (step == SQLITE_ROW)
+        *out = sqlite3_column_int64(st, 0);
+    else
+        rc = store_dberr(s, e, "reading the data version");
+    sqlite3_reset(st);
+    return rc;
+}
+
 int store_user_revoke(struct store *s, const char *name, int64_t now_ms, struct errbuf *e)
 {
     sqlite3 *db = store_db(s);

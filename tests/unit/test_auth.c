@@ -132,6 +132,54 @@ static void test_users_add_authenticate_revoke(void)
     CHECK_INT(auth_user_add(st, &ag, "liaison-af", "analyst", NULL, tok, &e), ERR_CONFLICT);
 }
 
+/* The server's cache of principals: a hit gives what the table says, and a user added or
+ * revoked through another connection (the `truce user` CLI beside a running server) counts at
+ * the next request. */
+static void test_cache_follows_changes_by_other_connections(void)
+{
+    struct errbuf e;
+    char tok[AUTH_TOKEN_SIZE], hdr[128];
+    CHECK_INT(auth_user_add(st, &ag, "cache-monitor", "monitor", NULL, tok, &e), 0);
+    snprintf(hdr, sizeof hdr, "Bearer %s", tok);
+    struct auth_cache *c = malloc(sizeof *c);
+    CHECK(c != NULL);
+    if (!c)
+        return;
+    auth_cache_init(c);
+    struct auth_principal p, q;
+    for (int i = 0; i < 3; i++) { /* a miss, then hits */
+        CHECK_INT(auth_authenticate_cached(c, st, hdr, &p, &e), 0);
+        CHECK(p.authenticated);
+        CHECK_INT(p.role, AUTH_MONITOR);
+        CHECK_STR(p.name, "cache-monitor");
+    }
+    CHECK_INT(auth_authenticate(st, hdr, &q, &e), 0);
+    CHECK(!memcmp(&p, &q, sizeof p));
+    CHECK_INT(auth_authenticate_cached(c, st, NULL, &p, &e), 0);
+    CHECK(!p.authenticated);
+    /* unknown tokens are never cached as known */
+    char bad[128];
+    snprintf(bad, sizeof bad, "Bearer %s", tok);
+    char *last = &bad[strlen(bad) - 1];
+    *last = *last == 'A' ? 'B' : 'A';
+    CHECK_INT(auth_authenticate_cached(c, st, bad, &p, &e), ERR_NOTFOUND);
+    CHECK_INT(auth_authenticate_cached(c, st, "Basic abc", &p, &e), ERR_INVAL);
+    /* revoked through a second connection: refused at the next request, cache or not */
+    struct store *other;
+    CHECK_INT(store_open(dir, false, &other, &e), 0);
+    CHECK_INT(store_user_revoke(other, "cache-monitor", time_now_ms(), &e), 0);
+    CHECK_INT(auth_authenticate_cached(c, st, hdr, &p, &e), ERR_NOTFOUND);
+    CHECK(!p.authenticated);
+    /* added through it: known at once */
+    char tok2[AUTH_TOKEN_SIZE], hdr2[128];
+    CHECK_INT(auth_user_add(other, &ag, "cache-analyst", "analyst", NULL, tok2, &e), 0);
+    snprintf(hdr2, sizeof hdr2, "Bearer %s", tok2);
+    CHECK_INT(auth_authenticate_cached(c, st, hdr2, &p, &e), 0);
+    CHECK_INT(p.role, AUTH_ANALYST);
+    store_close(other);
+    free(c);
+}
+
 static void test_user_add_checks_its_input(void)
 {
     struct errbuf e;
@@ -240,6 +288,7 @@ int main(void)
         T(test_tokens_are_random_and_hashed),
         T(test_roles_parse_and_name),
         T(test_users_add_authenticate_revoke),
+        T(test_cache_follows_changes_by_other_connections),
         T(test_user_add_checks_its_input),
         T(test_audit_trail_keeps_entries_in_order),
         T(test_route_table_every_route_every_role),
