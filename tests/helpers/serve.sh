@@ -46,11 +46,13 @@ serve_cleanup() {
 
 trap serve_cleanup EXIT
 
-# serve_free_port: prints a loopback port nothing answers on
+# serve_free_port: prints a loopback port nothing answers on, below Linux's ephemeral range
+# (32768-60999 by default), so that no client's outgoing connection holds it by the time it is
+# bound (that made a webhook receiver's bind fail once)
 serve_free_port() {
   local p
   while :; do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12700))
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
