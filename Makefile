@@ -56,11 +56,11 @@ $(BUILD)/%.o: %.c $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c tests/t.h tests/geo_fixtures.h $(BUILD)/libtruce.a
+$(BUILD)/tests/%: tests/unit/%.c tests/t.h tests/geo_fixtures.h tests/splitmix.h $(BUILD)/libtruce.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
 
-$(BUILD)/bench/%: bench/%.c bench/bench_util.h tests/geo_fixtures.h $(BUILD)/libtruce.a
+$(BUILD)/bench/%: bench/%.c bench/bench_util.h tests/geo_fixtures.h tests/splitmix.h $(BUILD)/libtruce.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests $(LDFLAGS) -o $@ $< $(BUILD)/libtruce.a $(LDLIBS)
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "splitmix.h"
 #include "agreement/agreement.h"
 #include "fusion/fusion.h"
 #include "store/store.h"
@@ -44,13 +45,7 @@
 #define AGREEMENT_REL "examples/minsk-2015/agreement.json"
 
 static uint64_t rng_state = 0x5EED1E55C0FFEE03ULL;
-static uint64_t rnd64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd64(void) { return splitmix64(&rng_state); }
 static double urand(void) { return (double)(rnd64() >> 11) / 9007199254740992.0; }
 
 /* Times are the process's CPU time: the targets are "on one core", and the machine is shared

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "splitmix.h"
 #include "agreement/agreement.h"
 #include "fusion/fusion.h"
 #include "ingest/ingest.h"
@@ -58,13 +59,7 @@
 
 static uint64_t rng_state = 0x5EED1E55C0FFEE01ULL;
 
-static uint64_t rnd64(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd64(void) { return splitmix64(&rng_state); }
 static double rnd01(void) { return (double)(rnd64() >> 11) * 0x1.0p-53; }
 static int rndi(int lo, int hi) { return lo + (int)(rnd64() % (uint64_t)(hi - lo + 1)); }
 static double rndr(double lo, double hi) { return lo + (hi - lo) * rnd01(); }

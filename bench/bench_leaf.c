@@ -43,8 +43,8 @@
 #define SPAN_MS (30LL * 86400000LL)
 
 static uint64_t rng_state = 0x5EED1E55C0FFEE03ULL;
-static uint64_t rnd64(void) { return bench_splitmix(&rng_state); }
-static double rnd01(void) { return bench_unit(&rng_state); }
+static uint64_t rnd64(void) { return splitmix64(&rng_state); }
+static double rnd01(void) { return splitmix01(&rng_state); }
 
 static void die(const char *what, const char *msg)
 {

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "splitmix.h"
 #include "ledger/ledger.h"
 
 #define REC_BYTES 200
@@ -35,13 +36,7 @@
 #define TARGET_PROOF_US 100.0
 
 static uint64_t rng_state = 0x5EED1ED6E5ULL;
-static uint64_t rnd(void)
-{
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
+static uint64_t rnd(void) { return splitmix64(&rng_state); }
 
 static double now_s(void)
 {

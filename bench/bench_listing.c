@@ -53,8 +53,8 @@
 #define LAT1 50.1
 
 static uint64_t rng_state = 0x5EED1E55C0FFEE02ULL;
-static uint64_t rnd64(void) { return bench_splitmix(&rng_state); }
-static double rnd01(void) { return bench_unit(&rng_state); }
+static uint64_t rnd64(void) { return splitmix64(&rng_state); }
+static double rnd01(void) { return splitmix01(&rng_state); }
 static double rndr(double lo, double hi) { return lo + (hi - lo) * rnd01(); }
 
 

@@ -1,5 +1,5 @@
-/* bench_util.h: what the store benchmarks share: a seeded splitmix64 generator (each bench keeps
- * its own seed), wall and thread-CPU clocks in milliseconds, and removing a temporary directory
+/* bench_util.h: what the store benchmarks share: the seeded splitmix64 generator
+ * (tests/splitmix.h; each bench keeps its own seed), wall and thread-CPU clocks in milliseconds, and removing a temporary directory
  * tree. Header-only (static functions): each bench program is one translation unit. Include it
  * after defining _XOPEN_SOURCE 700 (nftw). */
 #ifndef TRUCE_BENCH_UTIL_H
@@ -10,20 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* The next number of the splitmix64 sequence at *state. */
-static inline uint64_t bench_splitmix(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-/* A uniform number in [0, 1) from the sequence at *state. */
-static inline double bench_unit(uint64_t *state)
-{
-    return (double)(bench_splitmix(state) >> 11) * 0x1.0p-53;
-}
+#include "splitmix.h" /* splitmix64: each bench keeps its own seed */
 
 /* Monotonic wall time, ms. */
 static inline double bench_wall_ms(void)

@@ -17,16 +17,10 @@
 #include <time.h>
 
 #include "geo/geo.h"
+#include "splitmix.h"
 
 /* Advances the splitmix64 generator *state and returns a uniform double in [0, 1). */
-static inline double rnd01(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) * 0x1.0p-53;
-}
+static inline double rnd01(uint64_t *state) { return splitmix01(state); }
 
 /* Returns the CLOCK_MONOTONIC time in seconds. */
 static inline double now_s(void)
