@@ -555,6 +555,20 @@ static void peer_in_request(struct http_server *s, struct MHD_Connection *c, boo
     pthread_mutex_unlock(&s->peers_lock);
 }
 
+/* A request read whole (under app_lock): admission, its body, the handler. Returns true when it
+ * waits for the group commit. A stream that refuses the body leaves it unanswered (dropped). */
+static bool serve_whole(struct http_server *s, struct conn *st, bool direct, enum MHD_Result *ret)
+{
+    if (req_begin(s, st, direct, ret))
+        return false;
+    struct buf body = st->body; /* st->body collects the body anew for a request without stream */
+    buf_init(&st->body);
+    if (body.len)
+        *ret = req_data(s, st, body.p, body.len);
+    buf_reset(&body);
+    return *ret == MHD_YES && req_end(s, st, direct, ret);
+}
+
 /* The access handler, in the connection's thread. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
@@ -614,17 +628,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_unlock(&s->q_lock);
         /* stopping: served here, like a large request */
         st->queued = false;
-        struct buf body = st->body;
-        buf_init(&st->body);
         pthread_mutex_lock(&s->app_lock);
-        if (!req_begin(s, st, true, &ret)) {
-            if (body.len)
-                ret = req_data(s, st, body.p, body.len);
-            if (ret == MHD_YES)
-                (void)req_end(s, st, true, &ret);
-        }
+        (void)serve_whole(s, st, true, &ret);
         pthread_mutex_unlock(&s->app_lock);
-        buf_reset(&body);
         return ret;
     }
     pthread_mutex_lock(&s->app_lock);
@@ -642,17 +648,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void serve_queued(struct http_server *s, struct conn *st, struct conn **resume)
 {
     enum MHD_Result ret;
-    bool waits = false;
-    if (!req_begin(s, st, false, &ret)) {
-        struct buf body = st->body;
-        buf_init(&st->body);
-        if (body.len)
-            ret = req_data(s, st, body.p, body.len);
-        buf_reset(&body);
-        if (ret == MHD_YES) /* else the stream refused it: closed unanswered (dropped) */
-            waits = req_end(s, st, false, &ret);
-    }
-    if (!waits) {
+    if (!serve_whole(s, st, false, &ret)) {
         st->next = *resume;
         *resume = st;
     }
